@@ -1,0 +1,3 @@
+from homeward.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""The HTTP API under /api/v1/. Each app contributes a router; DomainError maps here, once."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from homeward import __version__
+from homeward.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Homeward API",
+    version=__version__,
+    description="返岗通 Homeward: registries, imports and (later) applications, plans and journeys.",
+    urls_namespace="api",
+    auth=django_auth,
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(
+        request, {"status": exc.status, "reason": exc.code, "message": exc.message}, status=exc.status
+    )
+
+
+def _mount_routers() -> None:
+    from homeward.apps.registry.api import router as registry_router
+
+    api.add_router("/", registry_router)
+
+
+_mount_routers()

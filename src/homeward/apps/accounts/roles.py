@@ -1,0 +1,24 @@
+"""The roles of DESIGN §2 and what each may see. Plain data, shared by selectors, views and the API."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    TASKFORCE = "taskforce", _("专班 Task force")
+    TOWN = "town", _("镇街 Town officer")
+    ENTERPRISE = "enterprise", _("企业 Enterprise")
+    DEPT_HR = "dept_hr", _("人社 HR department")
+    DEPT_TRANSPORT = "dept_transport", _("交通 Transport department")
+    DEPT_HEALTH = "dept_health", _("卫健 Health department")
+    STATION = "station", _("站点 Station / gate staff")
+    SERVICE_TEAM = "service_team", _("服务小分队 Service team")
+    WORKER = "worker", _("务工人员 Worker")
+
+
+# Roles whose work needs full ID numbers and phones; every unmasked read is still audited.
+PERSONAL_DATA_ROLES = frozenset({Role.TASKFORCE, Role.DEPT_HEALTH})
+
+DEPARTMENT_ROLES = frozenset({Role.DEPT_HR, Role.DEPT_TRANSPORT, Role.DEPT_HEALTH})

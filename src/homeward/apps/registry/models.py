@@ -1,0 +1,174 @@
+"""Towns, enterprises, workers, roster membership, police arrivals, carrier aggregates, county risk.
+
+Region codes (origin counties, carrier counties) are stored as 6-digit strings and resolved through
+``homeward.core.regions``; they are not foreign keys because the region list is shipped data.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Town(models.Model):
+    """A town (镇) or subdistrict (街道) of the city, by its MCA code."""
+
+    code = models.CharField(_("区划代码 code"), max_length=12, unique=True)
+    name = models.CharField(_("名称 name"), max_length=50, unique=True)
+    kind = models.CharField(_("类型 kind"), max_length=8)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("镇街 town")
+        verbose_name_plural = _("镇街 towns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enterprise(models.Model):
+    class Size(models.TextChoices):
+        MICRO = "micro", _("微型 micro")
+        SMALL = "small", _("小型 small")
+        MEDIUM = "medium", _("中型 medium")
+        LARGE = "large", _("大型 large")
+
+    uscc = models.CharField(_("统一社会信用代码 USCC"), max_length=18, unique=True)
+    name = models.CharField(_("企业名称 name"), max_length=200)
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="enterprises")
+    industry = models.CharField(_("行业 industry"), max_length=50, blank=True)
+    size = models.CharField(_("规模 size"), max_length=8, choices=Size.choices, blank=True)
+    contact_name = models.CharField(_("联系人 contact"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话 contact phone"), max_length=20, blank=True)
+    is_key = models.BooleanField(_("重点企业 key enterprise"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("企业 enterprise")
+        verbose_name_plural = _("企业 enterprises")
+        indexes = [models.Index(fields=["town", "is_key"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Worker(models.Model):
+    class Status(models.TextChoices):
+        UNKNOWN = "unknown", _("未知 unknown")
+        AWAY = "away", _("未返 away")
+        RETURNED = "returned", _("已返 returned")
+
+    # The 18-digit resident ID, kept for matching across sources; shown masked unless a role needs it.
+    id_number = models.CharField(_("身份证号 ID number"), max_length=18, unique=True)
+    name = models.CharField(_("姓名 name"), max_length=50)
+    phone = models.CharField(_("手机号 phone"), max_length=11, blank=True)
+    # Today's county for the ID's area code at issue, resolved by birth year (see core.identity).
+    origin_code = models.CharField(_("籍贯区县 origin county"), max_length=6, db_index=True)
+    birth_date = models.DateField(_("出生日期 birth date"))
+    employer = models.ForeignKey(
+        Enterprise, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
+    )
+    status = models.CharField(_("状态 status"), max_length=10, choices=Status.choices, default=Status.UNKNOWN)
+
+    class Meta:
+        verbose_name = _("务工人员 worker")
+        verbose_name_plural = _("务工人员 workers")
+        indexes = [models.Index(fields=["employer", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RosterMembership(models.Model):
+    """A worker on an enterprise's social-insurance roster (参保)."""
+
+    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="memberships")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
+    insured_since = models.DateField(_("参保日期 insured since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("参保关系 roster membership")
+        verbose_name_plural = _("参保关系 roster memberships")
+        constraints = [models.UniqueConstraint(fields=["worker", "enterprise"], name="one_membership")]
+
+
+class PoliceArrival(models.Model):
+    """A police registration of a person arriving in the city (公安 来慈登记)."""
+
+    id_number = models.CharField(_("身份证号 ID number"), max_length=18)
+    arrived_on = models.DateField(_("到达日期 arrived on"))
+    place = models.CharField(_("地点 place"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("公安到达记录 police arrival")
+        verbose_name_plural = _("公安到达记录 police arrivals")
+        constraints = [
+            models.UniqueConstraint(fields=["id_number", "arrived_on", "place"], name="one_arrival_record")
+        ]
+        indexes = [models.Index(fields=["id_number"])]
+
+
+class CarrierAggregate(models.Model):
+    """Mobile-carrier count of phones whose home is the city, seen in a county on a date."""
+
+    date = models.DateField(_("日期 date"))
+    county_code = models.CharField(_("所在区县代码 county code"), max_length=6)
+    count = models.PositiveIntegerField(_("人数 count"))
+
+    class Meta:
+        verbose_name = _("运营商聚合 carrier aggregate")
+        verbose_name_plural = _("运营商聚合 carrier aggregates")
+        constraints = [models.UniqueConstraint(fields=["date", "county_code"], name="one_carrier_count")]
+
+
+class CountyRisk(models.Model):
+    """Epidemic risk level of an origin county, as published; decides whether travel is allowed."""
+
+    class Level(models.TextChoices):
+        LOW = "low", _("低风险 low")
+        MEDIUM = "medium", _("中风险 medium")
+        HIGH = "high", _("高风险 high")
+
+    county_code = models.CharField(_("区县代码 county code"), max_length=6, unique=True)
+    level = models.CharField(_("风险等级 level"), max_length=8, choices=Level.choices, default=Level.LOW)
+    updated_at = models.DateTimeField(_("更新时间 updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("区县风险等级 county risk")
+        verbose_name_plural = _("区县风险等级 county risks")
+
+
+class ImportRun(models.Model):
+    """One import of a file (CLI or web upload), with its report. Web uploads run as a task."""
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("参保名册 roster")
+        POLICE = "police", _("公安到达 police")
+        CARRIER = "carrier", _("运营商 carrier")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中 queued")
+        RUNNING = "running", _("导入中 running")
+        DONE = "done", _("完成 done")
+        FAILED = "failed", _("失败 failed")
+
+    kind = models.CharField(_("类型 kind"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("状态 state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    file = models.FileField(_("文件 file"), upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(_("原文件名 file name"), max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    # {accepted, updated, unchanged, rejected: [{row, field, reason, message}]}
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导入 import run")
+        verbose_name_plural = _("导入 import runs")

@@ -1,0 +1,80 @@
+"""``manage``, ``migrate``-style plumbing, ``openapi``, ``serve`` and ``worker``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from homeward.cli._django import setup_django
+
+
+def run_manage(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homeward.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["homeward manage", *argv])
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    setup_django()
+    from homeward.api import api
+
+    schema = api.get_openapi_schema()
+    print(json.dumps(schema, ensure_ascii=False, indent=2 if args.indent else None))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Migrate, collect static files, then run the web server and the task worker side by side."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    children: list[subprocess.Popen[bytes]] = []
+    if not args.no_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "homeward", "manage", "db_worker"]))
+    web = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "homeward.wsgi:application",
+            "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
+            "--threads", "4", "--timeout", "120", "--access-logfile", "-",
+        ]
+    )
+    children.append(web)
+    print(f"Homeward is serving http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+
+    def stop(*_: object) -> None:
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return web.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=30)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    manage = subparsers.add_parser("manage", help="run a Django management command (homeward manage help)")
+    manage.set_defaults(func=lambda _args: run_manage(["help"]))
+
+    openapi = subparsers.add_parser("openapi", help="print the OpenAPI schema of /api/v1/ as JSON")
+    openapi.add_argument("--indent", action="store_true", help="pretty-print")
+    openapi.set_defaults(func=_openapi)
+
+    serve = subparsers.add_parser("serve", help="serve the web app and run the task worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2, help="web server processes")
+    serve.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+    serve.set_defaults(func=_serve)

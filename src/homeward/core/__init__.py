@@ -1,0 +1,1 @@
+"""The domain core: plain, typed Python. Nothing under this package may import Django."""
