@@ -1,3 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
-urlpatterns: list = []
+from homeward.apps.registry import views
+
+urlpatterns = [
+    path("enterprises/", views.enterprise_list, name="enterprise-list"),
+    path("workers/", views.worker_list, name="worker-list"),
+    path("workers/<int:worker_id>/reveal/", views.worker_reveal_view, name="worker-reveal"),
+    path("imports/", include("homeward.apps.registry.urls_imports")),
+]

@@ -1,0 +1,84 @@
+"""Registry pages: enterprise and worker lists (masked), a reveal action, and .xlsx exports."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from homeward.apps.registry import selectors
+from homeward.apps.registry.exports import enterprises_xlsx_response, workers_xlsx_response
+from homeward.apps.registry.models import Worker
+from homeward.apps.registry.personal_data import worker_contact_masked, worker_reveal
+from homeward.core import regions
+from homeward.core.errors import DomainError
+
+PAGE_SIZE = 50
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _origin_name(code: str) -> str:
+    region = regions.get(code)
+    return region.full_name if region else code
+
+
+@require_GET
+def enterprise_list(request: HtmxRequest) -> HttpResponse:
+    town = request.GET.get("town", "")
+    search = request.GET.get("q", "")
+    key_only = request.GET.get("key") == "1"
+    qs = selectors.enterprise_list(actor=request.user, town=town, search=search, key_only=key_only)
+    if request.GET.get("format") == "xlsx":
+        return enterprises_xlsx_response(qs)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "towns": selectors.town_list(),
+        "filters": {"town": town, "q": search, "key": key_only},
+    }
+    template = "registry/_enterprise_rows.html" if request.htmx else "registry/enterprise_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def worker_list(request: HtmxRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    search = request.GET.get("q", "")
+    enterprise_raw = request.GET.get("enterprise", "")
+    enterprise_id = int(enterprise_raw) if enterprise_raw.isdigit() else None
+    qs = selectors.worker_list(actor=request.user, enterprise_id=enterprise_id, status=status, search=search)
+    if request.GET.get("format") == "xlsx":
+        return workers_xlsx_response(qs)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {"worker": w, "contact": worker_contact_masked(w), "origin": _origin_name(w.origin_code)}
+        for w in page.object_list
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "statuses": Worker.Status.choices,
+        "filters": {"status": status, "q": search, "enterprise": enterprise_raw},
+    }
+    template = "registry/_worker_rows.html" if request.htmx else "registry/worker_list.html"
+    return render(request, template, context)
+
+
+@require_POST
+def worker_reveal_view(request: HttpRequest, worker_id: int) -> HttpResponse:
+    try:
+        contact = worker_reveal(actor=request.user, worker_id=worker_id)
+    except DomainError as exc:
+        return render(
+            request,
+            "partials/error.html",
+            {"message": exc.message, "reason": exc.code},
+            status=exc.status,
+        )
+    return render(request, "registry/_worker_contact.html", {"contact": contact, "revealed": _("已显示")})

@@ -1,0 +1,109 @@
+"""Personas as fixtures: one user per role of DESIGN §2, each bound to its scope.
+
+Two enterprises in two towns so that every boundary test has someone on the other side.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PASSWORD = "persona-pass-1"
+
+# Imports of Django models stay inside fixtures: tests/core runs without Django (-p no:django).
+# Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def town_a(db):
+    from tests.factories import TownFactory
+
+    return TownFactory(code="330282001", name="浒山街道", kind="街道")
+
+
+@pytest.fixture
+def town_b(db):
+    from tests.factories import TownFactory
+
+    return TownFactory(code="330282106", name="周巷镇", kind="镇")
+
+
+@pytest.fixture
+def enterprise_a(town_a):
+    from tests.factories import EnterpriseFactory
+
+    return EnterpriseFactory(name="慈溪甲电器有限公司", town=town_a, is_key=True)
+
+
+@pytest.fixture
+def enterprise_b(town_b):
+    from tests.factories import EnterpriseFactory
+
+    return EnterpriseFactory(name="慈溪乙轴承有限公司", town=town_b)
+
+
+@pytest.fixture
+def workers_a(enterprise_a):
+    from tests.factories import WorkerFactory
+
+    return WorkerFactory.create_batch(3, employer=enterprise_a)
+
+
+@pytest.fixture
+def workers_b(enterprise_b):
+    from tests.factories import WorkerFactory
+
+    return WorkerFactory.create_batch(2, employer=enterprise_b, origin_code="341221")
+
+
+def _persona(username: str, role: str, **scope):
+    from homeward.apps.accounts.services import user_create_with_role
+
+    return user_create_with_role(actor="test", username=username, password=PASSWORD, role=role, **scope)
+
+
+@pytest.fixture
+def taskforce(db):
+    return _persona("taskforce", "taskforce", display_name="专班")
+
+
+@pytest.fixture
+def town_officer(town_a):
+    return _persona("town_a", "town", town=town_a)
+
+
+@pytest.fixture
+def enterprise_user(enterprise_a):
+    return _persona("ent_a", "enterprise", enterprise=enterprise_a)
+
+
+@pytest.fixture
+def other_enterprise_user(enterprise_b):
+    return _persona("ent_b", "enterprise", enterprise=enterprise_b)
+
+
+@pytest.fixture
+def health_officer(db):
+    return _persona("health", Role.DEPT_HEALTH)
+
+
+@pytest.fixture
+def hr_officer(db):
+    return _persona("hr", Role.DEPT_HR)
+
+
+@pytest.fixture
+def service_team(db):
+    return _persona("team_gz", "service_team", province_code="52")
+
+
+@pytest.fixture
+def station_staff(db):
+    return _persona("station", "station", place="余姚北站")
+
+
+@pytest.fixture
+def worker_user(db):
+    return _persona("worker", Role.WORKER)

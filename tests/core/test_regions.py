@@ -1,0 +1,266 @@
+"""homeward.core.regions: the shipped region data and its lookups (no Django)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from homeward.cli import main
+from homeward.core import regions
+from homeward.core.errors import DomainError
+
+LAT_MIN, LAT_MAX, LON_MIN, LON_MAX = 3.0, 54.0, 73.0, 136.0
+
+
+def test_counts_are_sane() -> None:
+    provinces = regions.all_regions("province")
+    prefectures = regions.all_regions("prefecture")
+    counties = regions.all_regions("county")
+    # 31 mainland provinces + Hong Kong, Macao and Taiwan (province level only)
+    assert len(provinces) == 34
+    assert {"710000", "810000", "820000"} <= {p.code for p in provinces}
+    assert 325 <= len(prefectures) <= 340
+    assert 2800 <= len(counties) <= 2900
+    assert len(regions.all_regions()) == len(provinces) + len(prefectures) + len(counties)
+
+
+def test_every_region_has_a_point_inside_china() -> None:
+    for region in regions.all_regions():
+        assert LAT_MIN < region.lat < LAT_MAX and LON_MIN < region.lon < LON_MAX, region
+
+
+def test_every_county_parent_chain_reaches_a_province() -> None:
+    for county in regions.all_regions("county"):
+        parent = regions.get(county.parent or "")
+        assert parent is not None and parent.level in ("prefecture", "province"), county
+        province = regions.province_of(county.code)
+        assert province is not None and province.level == "province"
+        assert county.full_name.startswith(province.name)
+        assert county.full_name.endswith(county.name)
+
+
+def test_known_regions() -> None:
+    cixi = regions.require("330282")
+    assert (cixi.name, cixi.full_name, cixi.level, cixi.parent) == (
+        "慈溪市",
+        "浙江省宁波市慈溪市",
+        "county",
+        "330200",
+    )
+    assert abs(cixi.lat - 30.17) < 0.2 and abs(cixi.lon - 121.27) < 0.2
+    qxg = regions.require("520502")
+    assert qxg.full_name == "贵州省毕节市七星关区"
+    assert regions.prefecture_of("520502") == regions.get("520500")
+    assert regions.province_of("520502") == regions.get("520000")
+    # municipalities: districts hang directly under the province, no prefecture level
+    dongcheng = regions.require("110101")
+    assert dongcheng.parent == "110000" and dongcheng.full_name == "北京市东城区"
+    assert regions.prefecture_of("110101") is None
+    assert regions.get("330282000000") == cixi  # 12-digit MCA codes are tolerated
+    assert regions.get("999999") is None
+
+
+def test_require_raises_unknown_region() -> None:
+    with pytest.raises(DomainError) as info:
+        regions.require("999999")
+    assert info.value.code == "unknown_region"
+    assert "999999" in info.value.message and "unknown region" in info.value.message
+
+
+def test_children() -> None:
+    ningbo = regions.children("330200")
+    assert "330282" in {r.code for r in ningbo}
+    assert all(r.parent == "330200" for r in ningbo)
+    assert len(regions.children("110000")) == 16
+    assert regions.children("330282") == ()
+
+
+def test_history_bijie_county_maps_to_qixingguan() -> None:
+    spans = regions.area_code_spans("522421")
+    assert spans, "522421 was in use"
+    assert all(s.current_code == "520502" for s in spans)
+    assert any("毕节" in s.name and s.last_year is not None and s.last_year < 2011 for s in spans)
+    # its successor 522401 (毕节市, county level, 1993-2010) also maps to 七星关区
+    (city,) = regions.area_code_spans("522401")
+    assert (city.name, city.current_code) == ("毕节市", "520502")
+    assert city.last_year is not None and 2009 <= city.last_year <= 2011
+
+
+def test_history_cixi() -> None:
+    spans = regions.area_code_spans("339009")
+    assert spans and all(s.current_code == "330282" for s in spans)
+    assert all(s.last_year is not None and s.last_year < 2000 for s in spans)
+    current = [s for s in regions.area_code_spans("330282") if s.last_year is None]
+    assert current and current[0].current_code == "330282"
+
+
+def test_every_current_code_has_an_open_span() -> None:
+    for region in regions.all_regions():
+        spans = regions.area_code_spans(region.code)
+        assert any(s.last_year is None and s.current_code == region.code for s in spans), region
+
+
+def test_spans_are_well_formed() -> None:
+    for region in regions.all_regions("province"):
+        assert regions.area_code_spans(region.code)
+    for spans in regions._spans().values():
+        for span in spans:
+            assert span.first_year >= regions.FIRST_YEAR
+            assert span.last_year is None or span.first_year <= span.last_year
+            assert span.current_code is None or regions.get(span.current_code) is not None, span
+
+
+def test_reused_codes_have_several_meanings() -> None:
+    reused = [
+        code
+        for code, spans in regions._spans().items()
+        if len({(s.name, s.current_code) for s in spans}) >= 2
+    ]
+    assert len(reused) > 500
+    spans = regions.area_code_spans(reused[0])
+    assert len(spans) >= 2
+
+
+def test_prefecture_codes_have_history() -> None:
+    assert regions.area_code_spans("520500")[-1].current_code == "520500"
+    assert regions.area_code_spans("522400")[0].current_code == "520500"  # 毕节地区
+    assert regions.area_code_spans("110100")[0].current_code == "110000"  # 北京市市辖区
+    assert regions.area_code_spans("000000") == ()
+
+
+def test_towns() -> None:
+    towns = regions.towns()
+    assert len(towns) == 20
+    assert sum(t.kind == "街道" for t in towns) == 6 and sum(t.kind == "镇" for t in towns) == 14
+    names = {t.name for t in towns}
+    for short in ["浒山", "宗汉", "坎墩", "白沙路", "古塘", "陆中湾"]:
+        assert f"{short}街道" in names
+    for short in [
+        "龙山",
+        "掌起",
+        "观海卫",
+        "附海",
+        "桥头",
+        "匡堰",
+        "逍林",
+        "新浦",
+        "胜山",
+        "横河",
+        "崇寿",
+        "庵东",
+        "长河",
+        "周巷",
+    ]:
+        assert f"{short}镇" in names
+    cixi = regions.require("330282")
+    for town in towns:
+        assert town.code.startswith("330282") and len(town.code) == 12
+        assert regions.great_circle_km(town.lat, town.lon, cixi.lat, cixi.lon) < 35
+    assert (
+        regions.town_by_name("浒山")
+        == regions.town_by_name("浒山街道")
+        == regions.town_by_name(" 慈溪市浒山街道")
+    )
+    assert regions.town_by_name("浒山") is not None
+    assert regions.town_by_name("周巷") is not None and regions.town_by_name("周巷").kind == "镇"  # type: ignore[union-attr]
+    assert regions.town_by_name("330282001000") == regions.town_by_name("浒山")
+    assert regions.town_by_name("不存在") is None
+
+
+def test_stations() -> None:
+    stations = regions.stations()
+    names = {s.name for s in stations}
+    assert {"余姚北", "宁波", "贵阳北", "郑州东", "宜宾西", "商丘", "毕节"} <= names
+    assert len(stations) >= 20
+    for s in stations:
+        assert LAT_MIN < s.lat < LAT_MAX and LON_MIN < s.lon < LON_MAX
+        assert len(s.telecode) == 3
+        region = regions.get(s.city_code)
+        assert region is not None and regions.great_circle_km(s.lat, s.lon, region.lat, region.lon) < 60, s
+    cixi = regions.require("330282")
+    assert regions.nearest_station(cixi.lat, cixi.lon).name == "余姚北"
+    assert regions.station_by_name("宁波站") == regions.station_by_name("NGH")
+
+
+def test_great_circle_km() -> None:
+    assert regions.great_circle_km(30.0, 120.0, 30.0, 120.0) == 0.0
+    # one degree of latitude ≈ 111.2 km
+    assert regions.great_circle_km(30.0, 120.0, 31.0, 120.0) == pytest.approx(111.2, abs=0.2)
+    # 宁波 to 贵阳 is roughly 1,500 km as the crow flies
+    assert 1400 < regions.great_circle_km(29.87, 121.55, 26.65, 106.63) < 1600
+
+
+@pytest.mark.parametrize("level", ["province", "prefecture"])
+def test_boundaries_are_geojson_with_known_codes(level: regions.BoundaryLevel) -> None:
+    fc = regions.boundaries(level)
+    assert fc["type"] == "FeatureCollection"
+    polygons = [f for f in fc["features"] if f["properties"]["code"] is not None]
+    for feature in fc["features"]:
+        assert feature["type"] == "Feature"
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon", "LineString", "MultiLineString")
+    for feature in polygons:
+        assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        region = regions.get(feature["properties"]["code"])
+        assert region is not None and region.name == feature["properties"]["name"]
+    codes = {f["properties"]["code"] for f in polygons}
+    if level == "province":
+        assert codes == {r.code for r in regions.all_regions("province")}
+    else:
+        assert len(codes) == len(polygons)
+        # nearly every prefecture has a polygon
+        prefectures = {r.code for r in regions.all_regions("prefecture")}
+        assert len(prefectures & codes) >= len(prefectures) - 5
+    assert regions.boundaries(level) is not regions.boundaries(level)  # fresh copy each call
+    with pytest.raises(ValueError):
+        regions.boundaries("county")  # type: ignore[arg-type]
+
+
+def test_loading_is_fast() -> None:
+    code = (
+        "import time; t=time.perf_counter(); from homeward.core import regions as r; "
+        "r.get('330282'); r.area_code_spans('522421'); r.towns(); r.stations(); "
+        "print(time.perf_counter()-t)"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert float(out.stdout) < 0.3, out.stdout
+    assert time.perf_counter() - start < 5
+
+
+def test_core_does_not_import_django() -> None:
+    code = "import sys; import homeward.core.regions as r; r.get('330282'); print('django' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regions", "show", "330282"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["code"] == "330282" and data["name"] == "慈溪市" and data["full_name"] == "浙江省宁波市慈溪市"
+    assert set(data) == {"code", "name", "full_name", "level", "parent", "lat", "lon"}
+
+
+def test_cli_show_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regions", "show", "999999"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "999999" in captured.err and "未知" in captured.err and "unknown" in captured.err
+
+
+def test_cli_history(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["regions", "history", "339009"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["current_code"] == "330282" and data[0]["current_full_name"] == "浙江省宁波市慈溪市"
+    assert main(["regions", "history", "000000"]) == 1
+
+
+def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["regions", "--help"], ["regions", "show", "--help"], ["regions", "history", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+        assert "usage" in capsys.readouterr().out

@@ -1,0 +1,63 @@
+"""The `homeward` command: help everywhere, Django passthrough, the OpenAPI schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from homeward.cli import build_parser, main
+
+
+def _subcommands(parser):
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            yield from action.choices.items()
+
+
+def test_it_has_help_on_every_command(capsys):
+    parser = build_parser()
+    paths = []
+    stack = [((), parser)]
+    while stack:
+        path, current = stack.pop()
+        paths.append(path)
+        stack.extend(((*path, name), sub) for name, sub in _subcommands(current) if name != "manage")
+    for path in paths:
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args([*path, "--help"])
+        assert exit_info.value.code == 0, path
+        assert "usage:" in capsys.readouterr().out
+    assert {"regions", "id", "import", "demo", "bench", "openapi", "serve"} <= {p[0] for p in paths if p}
+
+
+def test_it_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "homeward", "--help"], capture_output=True, text=True, check=True)
+    assert "regions" in result.stdout
+
+
+@pytest.mark.django_db
+def test_it_prints_the_openapi_schema(capsys):
+    assert main(["openapi"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/enterprises" in schema["paths"]
+
+
+def test_it_passes_manage_through_to_django():
+    result = subprocess.run(
+        [sys.executable, "-m", "homeward", "manage", "check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_it_creates_a_group_for_every_role():
+    from django.contrib.auth.models import Group
+
+    from homeward.apps.accounts.roles import Role
+
+    assert {r.value for r in Role} <= set(Group.objects.values_list("name", flat=True))
