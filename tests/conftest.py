@@ -86,12 +86,12 @@ def other_enterprise_user(enterprise_b):
 
 @pytest.fixture
 def health_officer(db):
-    return _persona("health", Role.DEPT_HEALTH)
+    return _persona("health", "dept_health")
 
 
 @pytest.fixture
 def hr_officer(db):
-    return _persona("hr", Role.DEPT_HR)
+    return _persona("hr", "dept_hr")
 
 
 @pytest.fixture
@@ -106,4 +106,4 @@ def station_staff(db):
 
 @pytest.fixture
 def worker_user(db):
-    return _persona("worker", Role.WORKER)
+    return _persona("worker", "worker")

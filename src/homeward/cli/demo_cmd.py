@@ -1,9 +1,80 @@
-"""Placeholder: being written."""
+"""``homeward demo``: build the synthetic Cixi into the configured database and print a login per role."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from typing import Any
+
+from homeward.cli._django import setup_django
+
+
+def _say(message: str) -> None:
+    print(f"[demo] {message}", file=sys.stderr, flush=True)
+
+
+def _print_logins(logins: list[Any]) -> None:
+    rows = [("role", "username", "password", "scope")]
+    rows += [(login.role, login.username, login.password, login.scope) for login in logins]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(r)))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    setup_django()
+    if args.logins:
+        from homeward.demo.load import demo_logins
+
+        logins = demo_logins()
+        if not logins:
+            print("homeward demo: no demo users in this database (run homeward demo first)", file=sys.stderr)
+            return 1
+        _print_logins(logins)
+        return 0
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from homeward.core.errors import DomainError
+    from homeward.demo.generate import generate_city
+    from homeward.demo.load import load_city
+
+    db = settings.DATABASES["default"]
+    _say(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}")
+    call_command("migrate", interactive=False, verbosity=0)
+    _say(f"generating the {args.scale} city, seed {args.seed}")
+    city = generate_city(args.scale, args.seed)
+    try:
+        result = load_city(city, reset=args.reset, report=_say)
+    except DomainError as exc:
+        print(f"homeward demo: {exc.message}", file=sys.stderr)
+        return 2
+    elapsed = time.monotonic() - started
+    _say("steps: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
+    _say("counts: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+
+    _print_logins(result.logins)
+    print(f"homeward demo: {args.scale} city (seed {args.seed}) built in {elapsed:.1f} s")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    pass
+    demo = subparsers.add_parser(
+        "demo",
+        help="build the synthetic city (towns, enterprises, roster, police, carrier data) and demo logins",
+        description=(
+            "Migrate the configured database, generate the synthetic Cixi of February 2020 and load it "
+            "through the import services; then print one login per role. Refuses to run on a database "
+            "that already has enterprises unless --reset is given."
+        ),
+    )
+    demo.add_argument("--scale", choices=("small", "city"), default="small",
+                      help="small (~6,700 workers, for tests) or city (~670,000 workers); default small")
+    demo.add_argument("--seed", type=int, default=1, help="random seed; the same seed builds the same city")
+    demo.add_argument("--reset", action="store_true",
+                      help="delete all registry data and the demo users first (in one transaction)")
+    demo.add_argument("--logins", action="store_true",
+                      help="only print the demo logins of the database already built")
+    demo.set_defaults(func=_demo)

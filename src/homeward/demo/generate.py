@@ -617,6 +617,7 @@ class DemoCity:
         # (id, first arrival day offset, town index, origin county) per returned worker
         self._returned: list[tuple[str, int, int, str]] = []
         self._carrier_outliers: tuple[tuple[str, float], ...] | None = None
+        self._roster_ids: frozenset[int] = frozenset()
         self._base_people = (set(self._people.used_ids), set(self._people.used_phones))
 
     # -- roster ----------------------------------------------------------------------------------
@@ -676,7 +677,7 @@ class DemoCity:
             returned_by_county=dict(sorted(returned_by_county.items())),
             historical_codes=people.historical,
         )
-        self._pass_people = people
+        self._roster_ids = frozenset(people.used_ids)
 
     def roster_rows(self) -> Iterator[dict[str, str]]:
         """Roster rows, enterprise by enterprise. Consuming them all records the ground truth."""
@@ -707,7 +708,9 @@ class DemoCity:
                     "arrived_on": later.isoformat(),
                     "place": f"{town_short[t_index]}防疫检查点",
                 }
-        people = self._pass_people
+        # People not on the roster (visitors, new recruits, family): fresh IDs, never a roster one.
+        people = _People(self._origins)
+        people.used_ids = set(self._roster_ids)
         noise = round(len(self._returned) * 1.4 * self.scale.police_noise)
         first_day = date(2020, 2, 1)
         span = (CAMPAIGN_END - first_day).days + 1
