@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 
 from homeward.cli import main
-from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import (
     inspect_ric,
@@ -383,41 +382,50 @@ def test_cli_rejects_a_bad_today(capsys: pytest.CaptureFixture[str]) -> None:
     assert excinfo.value.code == 2
 
 
-# --- on the shipped region data (once it is there) -------------------------------------------------
-
-needs_region_data = pytest.mark.skipif(
-    not hasattr(regions, "area_code_spans") or not hasattr(regions, "get"),
-    reason="regions.area_code_spans is not implemented yet",
-)
+# --- on the shipped region data ----------------------------------------------------------------
 
 
 def real(number: str) -> ric_module.RicInspection:
     return inspect_ric(number, today=TODAY)
 
 
-@needs_region_data
 def test_real_bijie_retired_code_maps_to_qixingguan() -> None:
-    born_before = real(make_ric("522421", "19900101"))
+    # 522421 毕节县 was retired (毕节市 522401, then 七星关区 520502 from 2011).
+    born_before = real(make_ric("522421", "19850101"))
     assert born_before.valid
+    assert born_before.code_at_issue == "522421"
     assert born_before.origin_code == "520502"
-    assert born_before.origin_name is not None and "七星关" in born_before.origin_name
-    assert real(make_ric("522421", "20200101")).reason == "area_code"
+    assert born_before.origin_name == "贵州省毕节市七星关区"
+    assert real(make_ric("522421", "20150101")).reason == "area_code"
 
 
-@needs_region_data
 def test_real_code_newer_than_birth_year() -> None:
-    result = real(make_ric("520502", "19900101"))
+    result = real(make_ric("520502", "19900101"))  # 七星关区 exists since 2011
     assert result.valid
     assert result.origin_code == "520502"
+    assert inspect_ric(make_ric("520502", "19900101"), today=date(2009, 1, 1)).reason == "area_code"
 
 
-@needs_region_data
 def test_real_cixi_old_code() -> None:
     result = real(make_ric("339009", "19850101"))
     assert result.valid
     assert result.origin_code == "330282"
+    assert result.origin_name == "浙江省宁波市慈溪市"
+    assert real("339009850101123").origin_code == "330282"  # a legacy 15-digit number
 
 
-@needs_region_data
+def test_real_reused_code_is_resolved_by_birth_year() -> None:
+    # 132902 was 沧州新华区 until 1982, then 泊头市 from 1984.
+    assert real(make_ric("132902", "19810101")).origin_code == "130902"
+    assert real(make_ric("132902", "19880101")).origin_code == "130981"
+    assert real(make_ric("132902", "19830101")).origin_code == "130981"  # born in the gap
+
+
 def test_real_unknown_code() -> None:
     assert real(make_ric("999999", "19900101")).reason == "area_code"
+
+
+def test_cli_on_real_data(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["id", "inspect", make_ric("522421", "19850101"), "--today", "2025-01-15"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["origin"] == {"code": "520502", "name": "贵州省毕节市七星关区", "code_at_issue": "522421"}

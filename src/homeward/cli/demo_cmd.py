@@ -44,7 +44,7 @@ def _demo(args: argparse.Namespace) -> int:
     db = settings.DATABASES["default"]
     _say(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}")
     call_command("migrate", interactive=False, verbosity=0)
-    _say(f"generating the {args.scale} city, seed {args.seed}")
+    _say(f"generating the synthetic city (scale {args.scale}, seed {args.seed})")
     city = generate_city(args.scale, args.seed)
     try:
         result = load_city(city, reset=args.reset, report=_say)
@@ -56,7 +56,7 @@ def _demo(args: argparse.Namespace) -> int:
     _say("counts: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
 
     _print_logins(result.logins)
-    print(f"homeward demo: {args.scale} city (seed {args.seed}) built in {elapsed:.1f} s")
+    print(f"homeward demo: built the {args.scale}-scale city (seed {args.seed}) in {elapsed:.1f} s")
     return 0
 
 

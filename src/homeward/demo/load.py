@@ -124,12 +124,12 @@ def demo_reset(*, report: Report | None = None) -> dict[str, int]:
 
 
 def _progress(say: Report, label: str, total: int) -> Callable[[int], None]:
-    """Progress lines at most once a second; ``total`` is the expected row count."""
+    """Progress lines at most every five seconds; ``total`` is the expected row count."""
     last = [0.0]
 
     def progress(done: int) -> None:
         now = time.monotonic()
-        if now - last[0] >= 1.0:
+        if now - last[0] >= 5.0:
             last[0] = now
             say(f"{label} {done:,}/{max(total, done):,}")
 

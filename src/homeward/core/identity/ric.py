@@ -83,7 +83,8 @@ def ric_check_char(first17: str) -> str:
 
 def _weighted_sum(first17: str) -> int:
     """Σ digit × weight for 17 ASCII digits (the caller has checked them)."""
-    return sum(map(mul, first17.encode("ascii"), _WEIGHTS)) - _ZERO_OFFSET
+    total: int = sum(map(mul, first17.encode("ascii"), _WEIGHTS))  # operator.mul beats int.__mul__ 2x
+    return total - _ZERO_OFFSET
 
 
 def _default_spans(code: str) -> Sequence[AreaCodeSpan]:

@@ -1,0 +1,203 @@
+"""Driver-hour rules (DESIGN §5): schedule driving legs and check a schedule against the rules.
+
+Times are integer minutes after the plan's ``now``; ``clock0`` is ``now``'s wall-clock minute of the
+day (China Standard Time) so that night and the 02:00–05:00 curfew can be placed.
+
+Rules applied to each driver: at most ``day_continuous_min`` (4 h) of continuous driving, of which at
+most ``night_continuous_min`` (2 h) at night (22:00–06:00); a block ends with a rest of at least
+``break_min`` (20 min); at most ``daily_drive_min`` (8 h) in any 24 h; nobody drives 02:00–05:00.
+With two drivers, they relay (a ``relay_min`` stop) instead of taking a break when the other is rested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from homeward.core.planning.model import Rules
+
+DAY = 1440
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str  # break, relay, night_rest, daily_rest
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class _Driver:
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    block: int = 0  # minutes in the current continuous block
+    block_night: int = 0
+    last_end: int = -(10**9)
+
+    def driven_since(self, t0: int) -> int:
+        return sum(max(0, e - max(s, t0)) for s, e in self.spans if e > t0)
+
+
+def _tod(t: int, clock0: int) -> int:
+    return (t + clock0) % DAY
+
+
+def _in_window(tod: int, start_h: int, end_h: int) -> bool:
+    s, e = start_h * 60, end_h * 60
+    return s <= tod < e if s < e else (tod >= s or tod < e)
+
+
+def _minutes_to_boundary(t: int, clock0: int, hours: tuple[int, ...]) -> int:
+    tod = _tod(t, clock0)
+    best = DAY
+    for h in hours:
+        d = (h * 60 - tod) % DAY
+        if d == 0:
+            d = DAY
+        best = min(best, d)
+    return best
+
+
+@dataclass(slots=True)
+class Crew:
+    """A vehicle's crew driving through a sequence of legs; ``drive`` advances the clock."""
+
+    rules: Rules
+    clock0: int
+    t: int
+    size: int = 1
+    drivers: list[_Driver] = field(default_factory=list)
+    current: int = 0
+    events: list[Event] = field(default_factory=list)
+    spans: list[tuple[int, int, int]] = field(default_factory=list)  # (driver, start, end)
+
+    def __post_init__(self) -> None:
+        if not self.drivers:
+            self.drivers = [_Driver() for _ in range(self.size)]
+
+    def _rest_all(self, kind: str, until: int) -> None:
+        if until <= self.t:
+            return
+        self.events.append(Event(kind, self.t, until))
+        self.t = until
+        self._refresh()
+
+    def _refresh(self) -> None:
+        for d in self.drivers:
+            if self.t - d.last_end >= self.rules.break_min:
+                d.block = 0
+                d.block_night = 0
+
+    def stop(self, minutes: int) -> None:
+        """A stop that is not driving (boarding, alighting): the clock runs, drivers rest."""
+        self.t += max(0, minutes)
+        self._refresh()
+
+    def _limit(self, d: _Driver) -> int:
+        r = self.rules
+        tod = _tod(self.t, self.clock0)
+        room = r.day_continuous_min - d.block
+        if _in_window(tod, r.night_start_hour, r.night_end_hour):
+            room = min(room, r.night_continuous_min - d.block_night)
+        room = min(room, r.daily_drive_min - d.driven_since(self.t - DAY))
+        # chunks end at clock boundaries so that night/curfew limits are re-read there
+        room = min(
+            room,
+            _minutes_to_boundary(
+                self.t, self.clock0, (r.curfew_start_hour, r.night_start_hour, r.night_end_hour)
+            ),
+        )
+        return max(0, room)
+
+    def drive(self, minutes: int) -> None:
+        r = self.rules
+        left = minutes
+        guard = 0
+        while left > 0:
+            guard += 1
+            if guard > 10_000:  # pragma: no cover - defensive
+                raise RuntimeError("driver scheduling did not converge")
+            tod = _tod(self.t, self.clock0)
+            if _in_window(tod, r.curfew_start_hour, r.curfew_end_hour):
+                until = self.t + (r.curfew_end_hour * 60 - tod) % DAY
+                self._rest_all("night_rest", until)
+                continue
+            d = self.drivers[self.current]
+            room = self._limit(d)
+            if room <= 0:
+                # relay to a rested driver, else everyone rests
+                other = next(
+                    (
+                        i
+                        for i, o in enumerate(self.drivers)
+                        if i != self.current and self.t - o.last_end >= r.break_min and self._limit(o) > 0
+                    ),
+                    None,
+                )
+                if other is not None:
+                    self.events.append(Event("relay", self.t, self.t + r.relay_min))
+                    self.t += r.relay_min
+                    self.current = other
+                    self._refresh()
+                    continue
+                # reached the 8 h in 24 h for every driver? wait in 30 min steps until one may drive
+                if all(o.driven_since(self.t - DAY) >= r.daily_drive_min for o in self.drivers):
+                    until = self.t
+                    while all(
+                        o.driven_since(until - DAY) >= r.daily_drive_min - 30 for o in self.drivers
+                    ):
+                        until += 30
+                    self._rest_all("daily_rest", until)
+                else:
+                    self._rest_all("break", self.t + r.break_min)
+                continue
+            chunk = min(left, room)
+            self.spans.append((self.current, self.t, self.t + chunk))
+            d.spans.append((self.t, self.t + chunk))
+            d.block += chunk
+            if _in_window(tod, r.night_start_hour, r.night_end_hour):
+                d.block_night += chunk
+            self.t += chunk
+            d.last_end = self.t
+            left -= chunk
+            # after a chunk that ended at a boundary, the next loop re-reads the clock
+
+
+def check_drive_spans(spans: list[tuple[int, int, int]], clock0: int, rules: Rules) -> list[str]:
+    """Problems with driving spans (driver, start, end) in minutes; empty when all rules hold."""
+    problems: list[str] = []
+    r = rules
+    by_driver: dict[int, list[tuple[int, int]]] = {}
+    for drv, s, e in spans:
+        if e < s:
+            problems.append(f"negative span {s}-{e}")
+        by_driver.setdefault(drv, []).append((s, e))
+        # curfew: check minute by minute boundaries cheaply — the span must not intersect 02:00–05:00
+        t = s
+        while t < e:
+            tod = _tod(t, clock0)
+            if _in_window(tod, r.curfew_start_hour, r.curfew_end_hour):
+                problems.append(f"driver {drv} drives at {tod // 60:02d}:{tod % 60:02d}")
+                break
+            t += min(e - t, _minutes_to_boundary(t, clock0, (r.curfew_start_hour,)))
+    for drv, ss in by_driver.items():
+        ss.sort()
+        # continuous blocks: spans separated by less than a break
+        block_start_idx = 0
+        block = 0
+        night = 0
+        for i, (s, e) in enumerate(ss):
+            if i > 0 and s - ss[i - 1][1] >= r.break_min:
+                block, night, block_start_idx = 0, 0, i
+            block += e - s
+            night += sum(
+                1 for m in range(s, e) if _in_window(_tod(m, clock0), r.night_start_hour, r.night_end_hour)
+            )
+            if block > r.day_continuous_min:
+                problems.append(f"driver {drv} drives {block} min without a break")
+            if night > r.night_continuous_min:
+                problems.append(f"driver {drv} drives {night} min at night without a break")
+        del block_start_idx
+        for s, _ in ss:
+            total = sum(max(0, min(e2, s + DAY) - max(s2, s)) for s2, e2 in ss)
+            if total > r.daily_drive_min:
+                problems.append(f"driver {drv} drives {total} min in 24 h from minute {s}")
+    return problems

@@ -1,0 +1,252 @@
+"""The planner's own types: frozen dataclasses in (``PlanRequest``), frozen dataclasses out (``PlanResult``).
+
+Units, chosen on purpose (DESIGN §6):
+
+- distances inside the solver are integers in **100 m units** (``DIST_UNIT_M``); metres made PyVRP
+  return overloaded long-haul solutions. Reported distances are km (floats, 0.1 km resolution).
+- times inside the planner are integer **minutes after ``PlanRequest.now``**; datetimes in and out.
+  Naive datetimes are China Standard Time wall-clock; aware ones are read in UTC+8 for the
+  02:00–05:00 and night rules.
+- money is integer **fen** (分, 0.01 yuan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+DIST_UNIT_M = 100  # one solver distance unit, in metres
+
+VehicleKind = Literal["train", "bus", "shuttle"]
+FleetBase = str  # "cixi" or a region code (prefecture or county) of an origin-side operator
+TrainSlotState = Literal["requested", "granted", "cancelled"]
+RiskLevel = Literal["low", "medium", "high", "closed"]
+
+#: Stable reason codes for a worker who gets no seat.
+REASON_HEALTH = "health"  # health code not green / fever: must not travel
+REASON_ORIGIN_RISK = "origin_risk"  # origin county closed (risk level not allowed to travel)
+REASON_NO_LEGAL_WAY = "no_legal_way_in_time"  # no legal schedule reaches the factory by the deadline
+REASON_NO_CAPACITY = "no_capacity"  # no coach (or seat) left
+REASON_UNKNOWN_ORIGIN = "unknown_origin"  # pickup county not a current county code
+REASONS = (REASON_HEALTH, REASON_ORIGIN_RISK, REASON_NO_LEGAL_WAY, REASON_NO_CAPACITY, REASON_UNKNOWN_ORIGIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDemand:
+    worker_id: str
+    pickup_county: str  # 6-digit current county code
+    health_ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id: str
+    enterprise_id: str
+    enterprise_name: str
+    destination: Point  # the factory gate
+    deadline: datetime  # acceptance + 30 h in the article
+    workers: tuple[WorkerDemand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainSlot:
+    id: str
+    name: str  # e.g. 慈溪号, 周巷号
+    origin_station: str  # station name as in core.regions.stations()
+    destination_station: str
+    departs: datetime
+    arrives: datetime
+    seats: int
+    load_cap_pct: int = 50  # alternate seats sold
+    state: TrainSlotState = "granted"
+
+
+@dataclass(frozen=True, slots=True)
+class Coach:
+    plate: str
+    seats: int
+    carrier: str
+    base: FleetBase  # "cixi" or an origin region code
+    cost_per_km_fen: int = 800
+    cost_per_day_fen: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyRule:
+    """Shares of a trip's cost, in percent; the enterprise pays the rest (Ningbo 50%, Huzhou 100%)."""
+
+    government_pct: int = 50
+    worker_pct: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """DESIGN §5 defaults; every one configurable.
+
+    Seat cap of a coach: ``min(seats * load_cap_pct(risk) // 100, seats - empty_rows * row_size)``
+    (the last ``empty_rows`` rows stay empty as the on-board observation zone; the escort sits in the
+    crew seat and is not counted). 55 seats at 50% → 27 passengers.
+    """
+
+    load_cap_pct_by_risk: tuple[tuple[str, int], ...] = (("low", 90), ("medium", 70), ("high", 50))
+    blocked_risks: frozenset[str] = frozenset({"closed"})
+    empty_rows: int = 2
+    row_size: int = 4
+    shuttle_load_cap_pct: int = 50
+    # roads
+    detour_factor: float = 1.3
+    highway_kmh: float = 85.0
+    local_kmh: float = 40.0
+    local_leg_km: float = 40.0  # legs shorter than this run at local_kmh
+    # driver hours (general road-passenger rules)
+    day_continuous_min: int = 240
+    night_continuous_min: int = 120
+    night_start_hour: int = 22
+    night_end_hour: int = 6
+    break_min: int = 20
+    daily_drive_min: int = 480  # per driver, any 24 h
+    curfew_start_hour: int = 2  # no driving 02:00–05:00
+    curfew_end_hour: int = 5
+    two_drivers_over_km: float = 600.0  # a second driver on longer trips
+    relay_min: int = 5
+    # stops and lead times
+    dispatch_lead_min: int = 60  # a Cixi coach can leave this long after planning
+    origin_dispatch_lead_min: int = 120  # an origin-side coach
+    pickup_service_min: int = 20  # boarding, temperature check, passenger list
+    drop_service_min: int = 10
+    station_margin_min: int = 60  # be at the origin station this long before departure
+    shuttle_wait_min: int = 30  # from train arrival to shuttle departure
+    train_catchment_km: float = 200.0  # road km from a county to the train's origin station
+    origin_fleet_radius_km: float = 300.0  # an origin-side coach serves areas this close to its base
+    # escorts and kits
+    escorts_per_bus: int = 1
+    train_passengers_per_escort: int = 100
+    masks_per_passenger_per_4h: int = 1
+    thermometers_per_vehicle: int = 2
+    disinfectant_ml_per_passenger_hour: int = 10
+    # costs
+    train_fare_fen: int = 30_000
+    subsidy: SubsidyRule = field(default_factory=SubsidyRule)
+
+    def load_cap_pct(self, risk: str) -> int:
+        for level, pct in self.load_cap_pct_by_risk:
+            if level == risk:
+                return pct
+        return min(pct for _, pct in self.load_cap_pct_by_risk)
+
+    def seat_cap(self, seats: int, cap_pct: int) -> int:
+        return max(0, min(seats * cap_pct // 100, seats - self.empty_rows * self.row_size))
+
+
+@dataclass(frozen=True, slots=True)
+class StopCriterion:
+    """When the solver stops, per sub-problem. Iteration and no-improvement limits make plans
+    repeatable (same seed, same plan); ``max_seconds`` is only a safety net and, if it is ever hit,
+    the plan may differ between runs (``PlanResult.kpis['time_limit_hits']`` says so)."""
+
+    max_iterations: int = 2_000
+    no_improvement: int = 500
+    max_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    now: datetime
+    applications: tuple[Application, ...]
+    train_slots: tuple[TrainSlot, ...] = ()
+    coaches: tuple[Coach, ...] = ()
+    origin_risk: tuple[tuple[str, str], ...] = ()  # (county code, risk level); absent = "low"
+    rules: Rules = field(default_factory=Rules)
+    seed: int = 0
+    stop: StopCriterion = field(default_factory=StopCriterion)
+    cixi: Point = field(default_factory=lambda: Point(30.17, 121.27))  # where Cixi coaches start
+    shuttle_seats: int = 55
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    kind: str  # start, pickup, drop, station_depart, station_arrive, break, relay, night_rest, daily_rest, end
+    place: str
+    point: Point
+    arrive: datetime
+    depart: datetime
+    board: tuple[str, ...] = ()  # worker ids boarding here
+    alight: tuple[str, ...] = ()  # worker ids alighting here
+
+
+@dataclass(frozen=True, slots=True)
+class DriveSpan:
+    driver: int  # 0 or 1 within the vehicle's crew
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Kit:
+    masks: int
+    thermometers: int
+    disinfectant_ml: int
+
+
+@dataclass(frozen=True, slots=True)
+class CostLedger:
+    total_fen: int
+    government_fen: int
+    enterprise_fen: int
+    worker_fen: int
+    by_enterprise_fen: tuple[tuple[str, int], ...]  # the enterprise share split by passengers
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    id: str
+    kind: VehicleKind
+    name: str  # plate, or the train's name
+    base: str  # "cixi", an origin region code, or "rail"
+    seats: int
+    seat_cap: int
+    origin_area: str  # region code the vehicle serves ("" for shuttles)
+    stops: tuple[Stop, ...]
+    drive: tuple[DriveSpan, ...]
+    drivers: int
+    escorts: int
+    kit: Kit
+    km: float
+    manifest: tuple[str, ...]  # worker ids on board
+    cost: CostLedger
+    deadline_met: bool
+    feeds: str = ""  # for a shuttle: the train id it meets
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    worker_id: str
+    vehicle_id: str
+    seat: str
+    leg: int = 0  # 0 = main leg (train or bus), 1 = station shuttle after a train
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    worker_id: str
+    application_id: str
+    reason: str  # one of REASONS
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    assignments: tuple[Assignment, ...]
+    vehicles: tuple[Vehicle, ...]
+    unassigned: tuple[Unassigned, ...]
+    kpis: dict[str, float]
+    seed: int
+    stop: StopCriterion
+    solver: str  # "pyvrp 0.14.1"
