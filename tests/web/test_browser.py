@@ -20,7 +20,9 @@ def test_it_rejects_a_wrong_password(page, enterprise_user):
     assert page.get_by_role("alert").inner_text().startswith("用户名或密码不正确")
 
 
-def test_it_logs_in_and_shows_the_enterprise_list(page, login, enterprise_user, enterprise_a, enterprise_b, workers_a):
+def test_it_logs_in_and_shows_the_enterprise_list(
+    page, login, enterprise_user, enterprise_a, enterprise_b, workers_a
+):
     login("ent_a", PASSWORD)
     assert page.locator(".brand").inner_text().startswith("返岗通")
     page.click("nav >> text=企业")
@@ -43,7 +45,9 @@ def test_it_reveals_an_id_for_the_health_department(page, login, health_officer,
     worker = workers_a[0]
     cell = page.locator(f"#contact-{worker.pk}")
     cell.get_by_role("button", name="显示").click()
-    page.wait_for_function(f"document.querySelector('#contact-{worker.pk}').innerText.includes('{worker.id_number}')")
+    page.wait_for_function(
+        f"document.querySelector('#contact-{worker.pk}').innerText.includes('{worker.id_number}')"
+    )
 
 
 def test_it_filters_workers_by_status_without_a_reload(page, login, taskforce, workers_a):

@@ -96,7 +96,9 @@ def test_it_refuses_to_reveal_to_an_enterprise_and_audits_the_denial(client, ent
     assert AuditEvent.objects.filter(action="denied.worker.reveal", object_id=str(worker.pk)).exists()
 
 
-def test_it_hides_workers_of_other_enterprises_from_reveal(client, health_officer, other_enterprise_user, workers_a):
+def test_it_hides_workers_of_other_enterprises_from_reveal(
+    client, health_officer, other_enterprise_user, workers_a
+):
     client.force_login(other_enterprise_user)
     response = client.post(reverse("worker-reveal", args=[workers_a[0].pk]))
     assert response.status_code == 404
@@ -135,7 +137,9 @@ def test_it_exports_the_enterprise_list_as_xlsx(client, taskforce, workers_a, en
     client.force_login(taskforce)
     response = client.get(reverse("enterprise-list"), {"format": "xlsx"})
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content if response.streaming else [response.content]))).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(b"".join(response.streaming_content if response.streaming else [response.content]))
+    ).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "企业名称"
     assert [enterprise_a.name, enterprise_a.uscc] == values[1][:2]

@@ -70,11 +70,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "that already has enterprises unless --reset is given."
         ),
     )
-    demo.add_argument("--scale", choices=("small", "city"), default="small",
-                      help="small (~6,700 workers, for tests) or city (~670,000 workers); default small")
+    demo.add_argument(
+        "--scale",
+        choices=("small", "city"),
+        default="small",
+        help="small (~6,700 workers, for tests) or city (~670,000 workers); default small",
+    )
     demo.add_argument("--seed", type=int, default=1, help="random seed; the same seed builds the same city")
-    demo.add_argument("--reset", action="store_true",
-                      help="delete all registry data and the demo users first (in one transaction)")
-    demo.add_argument("--logins", action="store_true",
-                      help="only print the demo logins of the database already built")
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete all registry data and the demo users first (in one transaction)",
+    )
+    demo.add_argument(
+        "--logins", action="store_true", help="only print the demo logins of the database already built"
+    )
     demo.set_defaults(func=_demo)

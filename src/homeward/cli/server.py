@@ -41,9 +41,20 @@ def _serve(args: argparse.Namespace) -> int:
         children.append(subprocess.Popen([sys.executable, "-m", "homeward", "manage", "db_worker"]))
     web = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "homeward.wsgi:application",
-            "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
-            "--threads", "4", "--timeout", "120", "--access-logfile", "-",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "homeward.wsgi:application",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "4",
+            "--timeout",
+            "120",
+            "--access-logfile",
+            "-",
         ]
     )
     children.append(web)

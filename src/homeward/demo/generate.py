@@ -64,10 +64,17 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "small": Scale("small", workers=6_700, enterprises=120, police_noise=0.08, carrier_min_count=1,
-                   carrier_outliers=2),
-    "city": Scale("city", workers=670_000, enterprises=12_000, police_noise=0.08, carrier_min_count=5,
-                  carrier_outliers=6),
+    "small": Scale(
+        "small", workers=6_700, enterprises=120, police_noise=0.08, carrier_min_count=1, carrier_outliers=2
+    ),
+    "city": Scale(
+        "city",
+        workers=670_000,
+        enterprises=12_000,
+        police_noise=0.08,
+        carrier_min_count=5,
+        carrier_outliers=6,
+    ),
 }
 
 
@@ -177,8 +184,17 @@ PREFECTURE_SHARES: dict[str, float] = {
 
 # Probability that a worker from a province is already back (before the enterprise factor).
 RETURN_PROB: dict[str, float] = {
-    "33": 0.80, "34": 0.46, "36": 0.44, "41": 0.42, "43": 0.42, "52": 0.38, "51": 0.37,
-    "53": 0.33, "50": 0.38, "45": 0.40, "42": 0.07,
+    "33": 0.80,
+    "34": 0.46,
+    "36": 0.44,
+    "41": 0.42,
+    "43": 0.42,
+    "52": 0.38,
+    "51": 0.37,
+    "53": 0.33,
+    "50": 0.38,
+    "45": 0.40,
+    "42": 0.07,
 }
 RETURN_PROB_OTHER = 0.42
 # Calibrates the mean to ~270/670.
@@ -251,7 +267,9 @@ class _Origins:
             c
             for c in _all_counties()
             if not c.code.startswith(EXCLUDED_ORIGIN_PREFIX)
-            and (c.code in hist or any(s.first_year < DEMO_TODAY.year for s in regions.area_code_spans(c.code)))
+            and (
+                c.code in hist or any(s.first_year < DEMO_TODAY.year for s in regions.area_code_spans(c.code))
+            )
         ]
         by_province: dict[str, dict[str, list[regions.Region]]] = {}
         for county in counties:
@@ -332,13 +350,51 @@ MALE_CHARS = (
     "德忠江永胜光金武阳晨鑫帅旭帆然宁云坤彬毅顺豪博雄鸿"
 )
 FEMALE_CHARS = (
-    "芳娜敏静丽艳娟霞燕玲秀英梅红琴云莉兰萍雪婷倩丹慧洁佳玉桂凤春花琳颖露晶欢月莹淑珍妮翠娇茜蓉媛悦彤"
-    "瑶怡琪"
+    "芳娜敏静丽艳娟霞燕玲秀英梅红琴云莉兰萍雪婷倩丹慧洁佳玉桂凤春花琳颖露晶欢月莹淑珍妮翠娇茜蓉媛悦彤瑶怡琪"
 )
-MOBILE_PREFIXES = (
-    "130 131 132 133 134 135 136 137 138 139 147 150 151 152 153 155 156 157 158 159 166 173 175 "
-    "176 177 178 180 181 182 183 184 185 186 187 188 189 198 199"
-).split()
+MOBILE_PREFIXES = tuple(
+    f"1{n}"
+    for n in (
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        39,
+        47,
+        50,
+        51,
+        52,
+        53,
+        55,
+        56,
+        57,
+        58,
+        59,
+        66,
+        73,
+        75,
+        76,
+        77,
+        78,
+        80,
+        81,
+        82,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        89,
+        98,
+        99,
+    )
+)
 
 
 def _parse_surnames() -> tuple[list[str], list[float]]:
@@ -347,7 +403,7 @@ def _parse_surnames() -> tuple[list[str], list[float]]:
     for token in SURNAMES.split():
         name = token.rstrip("0123456789")
         names.append(name)
-        weights.append(float(token[len(name):]))
+        weights.append(float(token[len(name) :]))
     return names, weights
 
 
@@ -430,9 +486,26 @@ class _People:
 # --------------------------------------------------------------------------------------------------
 # Relative number of enterprises per town (by name fragment); unknown towns weigh 1.
 TOWN_WEIGHTS: dict[str, float] = {
-    "周巷": 9, "观海卫": 9, "浒山": 7, "宗汉": 7, "坎墩": 6, "逍林": 6, "新浦": 5, "横河": 5, "掌起": 5,
-    "桥头": 5, "长河": 5, "附海": 5, "匡堰": 4, "胜山": 4, "古塘": 4, "龙山": 4, "庵东": 4, "白沙路": 3,
-    "崇寿": 3, "陆中湾": 2,
+    "周巷": 9,
+    "观海卫": 9,
+    "浒山": 7,
+    "宗汉": 7,
+    "坎墩": 6,
+    "逍林": 6,
+    "新浦": 5,
+    "横河": 5,
+    "掌起": 5,
+    "桥头": 5,
+    "长河": 5,
+    "附海": 5,
+    "匡堰": 4,
+    "胜山": 4,
+    "古塘": 4,
+    "龙山": 4,
+    "庵东": 4,
+    "白沙路": 3,
+    "崇寿": 3,
+    "陆中湾": 2,
 }
 # industry, weight, words used in names
 INDUSTRIES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
@@ -450,9 +523,15 @@ INDUSTRIES: tuple[tuple[str, float, tuple[str, ...]], ...] = (
 )
 # Town specialities multiply an industry's weight.
 TOWN_INDUSTRY_BOOSTS: dict[str, dict[str, float]] = {
-    "周巷": {"家电": 2.5}, "观海卫": {"家电": 2.0, "轴承": 1.5}, "长河": {"家电": 1.8},
-    "坎墩": {"化纤": 3.0, "纺织": 1.5}, "宗汉": {"纺织": 2.0, "化纤": 1.5}, "新浦": {"汽配": 1.8},
-    "掌起": {"轴承": 1.8, "五金": 1.5}, "附海": {"轴承": 1.5, "模具": 1.5}, "庵东": {"汽配": 1.5, "电子": 1.5},
+    "周巷": {"家电": 2.5},
+    "观海卫": {"家电": 2.0, "轴承": 1.5},
+    "长河": {"家电": 1.8},
+    "坎墩": {"化纤": 3.0, "纺织": 1.5},
+    "宗汉": {"纺织": 2.0, "化纤": 1.5},
+    "新浦": {"汽配": 1.8},
+    "掌起": {"轴承": 1.8, "五金": 1.5},
+    "附海": {"轴承": 1.5, "模具": 1.5},
+    "庵东": {"汽配": 1.5, "电子": 1.5},
 }
 BRAND_CHARS = (
     "宏达华丰盛鑫利源泰恒兴昌隆金德安永瑞祥嘉信宇天海新明富康顺凯诚博远亿通佳乐飞龙峰东方中立"
@@ -578,7 +657,11 @@ def _risk_levels(seed: int) -> tuple[tuple[str, RiskLevel], ...]:
     for county in sorted(_all_counties(), key=lambda r: r.code):
         level: RiskLevel = "low"
         if county.code.startswith("42"):
-            level = "high" if (county.parent or "") in HIGH_RISK_PREFECTURES or county.code[:4] == "4201" else "medium"
+            level = (
+                "high"
+                if (county.parent or "") in HIGH_RISK_PREFECTURES or county.code[:4] == "4201"
+                else "medium"
+            )
         elif county.code.startswith("3303") and rng.random() < 0.5:  # 温州
             level = "medium"
         else:
@@ -626,8 +709,10 @@ class DemoCity:
         people = _People(self._origins)
         people.used_ids, people.used_phones = set(self._base_people[0]), set(self._base_people[1])
         sampler = self._origins.sampler
-        day_weights = [1.0 + 0.25 * d + (3.0 if CAMPAIGN_START + timedelta(days=d) >= date(2020, 2, 18) else 0.0)
-                       for d in range(CAMPAIGN_DAYS)]
+        day_weights = [
+            1.0 + 0.25 * d + (3.0 if CAMPAIGN_START + timedelta(days=d) >= date(2020, 2, 18) else 0.0)
+            for d in range(CAMPAIGN_DAYS)
+        ]
         day_cum = list(itertools.accumulate(day_weights))
         town_index = {t.name: i for i, t in enumerate(self.towns)}
         returned: list[tuple[str, int, int, str]] = []
@@ -647,7 +732,9 @@ class DemoCity:
                 sixteen = date(born.year + 16, born.month, min(born.day, 28))
                 start = max(INSURED_FIRST, sixteen)
                 offset = (INSURED_LAST - start).days
-                insured = start + timedelta(days=rng.randrange(max(offset, 0) + 1)) if offset > 0 else INSURED_LAST
+                insured = (
+                    start + timedelta(days=rng.randrange(max(offset, 0) + 1)) if offset > 0 else INSURED_LAST
+                )
                 if rng.random() < 0.15:  # a share signed up on the same first day of a month
                     insured = INSURED_FIRST + timedelta(days=rng.randrange(insured_span + 1))
                     insured = max(insured.replace(day=1), start)

@@ -60,8 +60,7 @@ class DemoResult:
 
 def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mapping[str, object]]]:
     """Rows numbered as in a file (the header is row 1)."""
-    for i, row in enumerate(rows, start=2):
-        yield i, row
+    yield from enumerate(rows, start=2)
 
 
 def _registry_models_child_first() -> list[type[models.Model]]:
@@ -184,7 +183,9 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
         CountyRisk.objects.bulk_create(
             [CountyRisk(county_code=code, level=level) for code, level in city.risk_levels], batch_size=2000
         )
-    say(f"towns {len(city.towns)}, enterprises {len(city.enterprises):,}, county risk levels {len(city.risk_levels):,}")
+    say(
+        f"towns {len(city.towns)}, enterprises {len(city.enterprises):,}, county risk levels {len(city.risk_levels):,}"
+    )
     lap("towns_enterprises")
 
     roster = roster_import(
@@ -272,39 +273,27 @@ def _create_users(city: DemoCity) -> list[Login]:
     )
     province = regions.get(SERVICE_TEAM_PROVINCE + "0000")
     province_name = province.name if province else SERVICE_TEAM_PROVINCE
-    specs: list[tuple[Role, str, str, dict[str, Any]]] = [
-        (Role.TASKFORCE, "taskforce", "全市 whole city", {"display_name": "用工保障专班"}),
-        (Role.TOWN, "town", town.name if town else "", {"town": town, "display_name": f"{town.name if town else ''}干部"}),
-        (Role.ENTERPRISE, "enterprise", ent_first.name, {"enterprise": ent_first, "display_name": first.contact_name}),
-        (
-            Role.ENTERPRISE,
-            "enterprise2",
-            ent_second.name,
-            {"enterprise": ent_second, "display_name": second.contact_name},
-        ),
-        (Role.DEPT_HR, "hr", "人社 HR", {"display_name": "市人社局"}),
-        (Role.DEPT_TRANSPORT, "transport", "交通 transport", {"display_name": "市交通局"}),
-        (Role.DEPT_HEALTH, "health", "卫健 health", {"display_name": "市卫健局"}),
-        (Role.STATION, "station", STATION_PLACE, {"place": STATION_PLACE, "display_name": f"{STATION_PLACE}接站"}),
+    specs: list[tuple[Role, str, dict[str, Any]]] = [
+        (Role.TASKFORCE, "taskforce", {"display_name": "用工保障专班"}),
+        (Role.TOWN, "town", {"town": town, "display_name": f"{town.name if town else ''}干部"}),
+        (Role.ENTERPRISE, "enterprise", {"enterprise": ent_first, "display_name": first.contact_name}),
+        (Role.ENTERPRISE, "enterprise2", {"enterprise": ent_second, "display_name": second.contact_name}),
+        (Role.DEPT_HR, "hr", {"display_name": "市人社局"}),
+        (Role.DEPT_TRANSPORT, "transport", {"display_name": "市交通局"}),
+        (Role.DEPT_HEALTH, "health", {"display_name": "市卫健局"}),
+        (Role.STATION, "station", {"place": STATION_PLACE, "display_name": f"{STATION_PLACE}接站"}),
         (
             Role.SERVICE_TEAM,
             "team52",
-            f"{province_name} ({SERVICE_TEAM_PROVINCE})",
             {"province_code": SERVICE_TEAM_PROVINCE, "display_name": f"{province_name}服务小分队"},
         ),
-        (
-            Role.WORKER,
-            "worker",
-            f"{worker.name} @ {ent_first.name}" if worker else "",
-            {"display_name": worker.name if worker else ""},
-        ),
+        (Role.WORKER, "worker", {"display_name": worker.name if worker else ""}),
     ]
-    logins: list[Login] = []
-    for role, short, scope, kwargs in specs:
-        username = USERNAME_PREFIX + short
-        user_create_with_role(actor=ACTOR, username=username, password=PASSWORD, role=role, **kwargs)
-        logins.append(Login(role.value, username, PASSWORD, scope))
-    return logins
+    for role, short, kwargs in specs:
+        user_create_with_role(
+            actor=ACTOR, username=USERNAME_PREFIX + short, password=PASSWORD, role=role, **kwargs
+        )
+    return demo_logins()
 
 
 ROLE_ORDER = [role.value for role in Role]
@@ -326,6 +315,8 @@ def demo_logins() -> list[Login]:
         elif p.province_code:
             province = regions.get(p.province_code.ljust(6, "0"))
             scope = f"{province.name if province else ''} ({p.province_code})"
+        elif p.role == Role.WORKER:
+            scope = f"{p.display_name} (务工人员 worker)"
         else:
             scope = p.place or p.display_name or p.get_role_display()
         logins.append(Login(p.role, p.user.username, PASSWORD, scope))

@@ -34,7 +34,9 @@ def user_create_with_role(
 ) -> User:
     role = Role(role)
     if role == Role.ENTERPRISE and enterprise is None:
-        raise DomainError("企业用户必须关联一个企业 (an enterprise user needs an enterprise)", "enterprise_required")
+        raise DomainError(
+            "企业用户必须关联一个企业 (an enterprise user needs an enterprise)", "enterprise_required"
+        )
     if role == Role.TOWN and town is None:
         raise DomainError("镇街用户必须关联一个镇街 (a town officer needs a town)", "town_required")
     if User.objects.filter(username=username).exists():

@@ -26,8 +26,15 @@ def _download(filename: str, content: bytes) -> HttpResponse:
 def enterprises_xlsx_response(qs: QuerySet[Enterprise]) -> HttpResponse:
     headers = ["企业名称", "统一社会信用代码", "镇街", "行业", "规模", "重点企业", "参保人数", "已返", "未返"]
     rows: Iterable[list[Any]] = (
-        [e.name, e.uscc, e.town.name, e.industry, e.get_size_display(), "是" if e.is_key else "否",
-         *(getattr(e, count) for count in ("roster_count", "returned_count", "away_count"))]
+        [
+            e.name,
+            e.uscc,
+            e.town.name,
+            e.industry,
+            e.get_size_display(),
+            "是" if e.is_key else "否",
+            *(getattr(e, count) for count in ("roster_count", "returned_count", "away_count")),
+        ]
         for e in qs.iterator(chunk_size=2000)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -91,6 +91,9 @@ class RosterMembership(models.Model):
         verbose_name_plural = _("参保关系 roster memberships")
         constraints = [models.UniqueConstraint(fields=["worker", "enterprise"], name="one_membership")]
 
+    def __str__(self) -> str:
+        return f"{self.worker_id}@{self.enterprise_id}"
+
 
 class PoliceArrival(models.Model):
     """A police registration of a person arriving in the city (公安 来慈登记)."""
@@ -107,6 +110,9 @@ class PoliceArrival(models.Model):
         ]
         indexes = [models.Index(fields=["id_number"])]
 
+    def __str__(self) -> str:
+        return f"{self.arrived_on} {self.place}"
+
 
 class CarrierAggregate(models.Model):
     """Mobile-carrier count of phones whose home is the city, seen in a county on a date."""
@@ -119,6 +125,9 @@ class CarrierAggregate(models.Model):
         verbose_name = _("运营商聚合 carrier aggregate")
         verbose_name_plural = _("运营商聚合 carrier aggregates")
         constraints = [models.UniqueConstraint(fields=["date", "county_code"], name="one_carrier_count")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.county_code}: {self.count}"
 
 
 class CountyRisk(models.Model):
@@ -136,6 +145,9 @@ class CountyRisk(models.Model):
     class Meta:
         verbose_name = _("区县风险等级 county risk")
         verbose_name_plural = _("区县风险等级 county risks")
+
+    def __str__(self) -> str:
+        return f"{self.county_code}: {self.level}"
 
 
 class ImportRun(models.Model):
@@ -172,3 +184,6 @@ class ImportRun(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("导入 import run")
         verbose_name_plural = _("导入 import runs")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.state}"

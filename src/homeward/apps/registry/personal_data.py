@@ -36,7 +36,9 @@ def worker_reveal(*, actor: Any, worker_id: int) -> WorkerContact:
         raise NotFound("找不到该务工人员 (worker not found)", "not_found")
     if profile is None or not profile.sees_personal_data:
         audit_record(actor=actor, action="denied.worker.reveal", object_type="worker", object_id=worker_id)
-        raise PermissionDenied("您的角色无权查看完整个人信息 (your role may not see personal data)", "forbidden")
+        raise PermissionDenied(
+            "您的角色无权查看完整个人信息 (your role may not see personal data)", "forbidden"
+        )
     audit_record(
         actor=actor,
         action="worker.reveal",

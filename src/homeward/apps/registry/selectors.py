@@ -90,7 +90,11 @@ def town_list() -> QuerySet[Town]:
 def registry_stats(*, actor: Any) -> dict[str, int]:
     """Headline counts within the actor's scope, in two queries."""
     by_status = dict(
-        workers_visible(actor=actor).order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        workers_visible(actor=actor)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
     )
     return {
         "enterprises": enterprises_visible(actor=actor).count(),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django_htmx.middleware import HtmxDetails
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from homeward.apps.registry import selectors
 from homeward.apps.registry.exports import enterprises_xlsx_response, workers_xlsx_response

@@ -13,7 +13,8 @@ _SEPARATED = re.compile(
 )
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 _INT = re.compile(r"[+]?\d{1,3}(?:,\d{3})+|[+]?\d+", re.ASCII)
-_STRIP = " \t\r\n\u3000\ufeff\u200b\xa0"
+# Blanks around a cell value: ASCII whitespace, the ideographic space, BOM, zero-width and no-break.
+STRIP = " \t\r\n\u3000\ufeff\u200b\xa0"
 
 
 def cell_text(value: object) -> str:
@@ -22,7 +23,7 @@ def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip(_STRIP)
+        return value.strip(STRIP)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
@@ -33,7 +34,7 @@ def cell_text(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip(_STRIP)
+    return str(value).strip(STRIP)
 
 
 def parse_date(value: object) -> date | None:

@@ -13,7 +13,7 @@ from datetime import date
 
 from homeward.core.errors import DomainError
 from homeward.core.identity import RicInspection, inspect_ric, normalize_mobile, validate_uscc
-from homeward.core.ingest.cells import cell_text, parse_count, parse_date
+from homeward.core.ingest.cells import STRIP, cell_text, parse_count, parse_date
 from homeward.core.ingest.reader import Row
 from homeward.core.ingest.records import CarrierRecord, PoliceRecord, RosterRecord, RowError
 from homeward.core.ingest.towns import TownMatcher
@@ -73,6 +73,12 @@ def _check_id(row_number: int, value: object, inspect: Inspect, today: date) -> 
     return result
 
 
+def _fast_mobile(text: str) -> bool:
+    """An already-normal mainland mobile (11 ASCII digits, 1[3-9]…): what normalize_mobile returns
+    unchanged, recognised without a regex."""
+    return len(text) == 11 and text.isascii() and text.isdigit() and text[0] == "1" and text[1] in "3456789"
+
+
 def validate_roster(
     rows: Iterable[Row],
     *,
@@ -84,68 +90,93 @@ def validate_roster(
 
     Fields are checked in column order; a valid ID seen before (even on a rejected row) makes every
     later row with it a ``duplicate_in_file``."""
-    uscc_cache: dict[str, str | RowError] = {}
-    names: dict[str, str] = {}
+    # Caches keyed by the raw cell value: these columns repeat down a roster.
+    usccs: dict[object, str | RowError] = {}
+    names: dict[object, str] = {}
+    town_ids: dict[object, int | None] = {}
     dates = _DateCache()
     seen: dict[str, int] = {}
+    strip = STRIP
     for row_number, row in rows:
         get = row.get
         error: RowError | None = None
 
-        uscc_text = cell_text(get("uscc"))
-        uscc: str | RowError
-        if not uscc_text:
-            uscc = RowError(row_number, "uscc", "required", _REQUIRED)
-        else:
-            cached = uscc_cache.get(uscc_text)
-            if cached is None:
+        raw = get("uscc")
+        try:
+            uscc = usccs[raw]
+        except (KeyError, TypeError):
+            text = cell_text(raw)
+            if not text:
+                uscc = RowError(0, "uscc", "required", _REQUIRED)
+            else:
                 try:
-                    cached = validate_uscc(uscc_text)
+                    uscc = validate_uscc(text)
                 except DomainError as exc:
-                    cached = RowError(0, "uscc", "uscc", exc.message)
-                uscc_cache[uscc_text] = cached
-            uscc = cached
-        if isinstance(uscc, RowError):
+                    uscc = RowError(0, "uscc", "uscc", exc.message)
+            if len(usccs) < 100_000:
+                usccs[raw] = uscc
+        if type(uscc) is RowError:
             error = RowError(row_number, "uscc", uscc.reason, uscc.message)
 
-        enterprise_text = cell_text(get("enterprise_name"))
-        enterprise_name = names.setdefault(enterprise_text, enterprise_text)
+        raw = get("enterprise_name")
+        try:
+            enterprise_name = names[raw]
+        except (KeyError, TypeError):
+            enterprise_name = cell_text(raw)
+            if len(names) < 100_000:
+                names[raw] = enterprise_name
         if error is None:
             if not enterprise_name:
                 error = RowError(row_number, "enterprise_name", "required", _REQUIRED)
             elif len(enterprise_name) > MAX_ENTERPRISE_NAME:
                 error = RowError(row_number, "enterprise_name", "too_long", _too_long(MAX_ENTERPRISE_NAME))
 
-        town_text = cell_text(get("town"))
-        town_id = towns.match(town_text) if town_text else None
+        raw = get("town")
+        try:
+            town_id = town_ids[raw]
+        except (KeyError, TypeError):
+            text = cell_text(raw)
+            town_id = towns.match(text) if text else None
+            if len(town_ids) < 100_000:
+                town_ids[raw] = town_id
         if error is None and town_id is None:
-            if not town_text:
+            text = cell_text(raw)
+            if not text:
                 error = RowError(row_number, "town", "required", _REQUIRED)
             else:
-                error = RowError(
-                    row_number, "town", "unknown_town", f"本市没有镇街 “{town_text}” (unknown town)"
-                )
+                error = RowError(row_number, "town", "unknown_town", f"本市没有镇街 “{text}” (unknown town)")
 
         first: int | None = None
-        checked = _check_id(row_number, get("id_number"), inspect, today)
-        if isinstance(checked, RowError):
-            error = error or checked
-            id_number = ""
+        raw = get("id_number")
+        text = raw.strip(strip) if type(raw) is str else cell_text(raw)
+        if not text:
+            checked: RicInspection | None = None
+            error = error or RowError(row_number, "id_number", "required", _REQUIRED)
         else:
+            checked = inspect(text, today=today)
+            if not checked.valid:
+                error = error or RowError(
+                    row_number, "id_number", checked.reason or "format", checked.message or ""
+                )
+                checked = None
+        id_number = ""
+        if checked is not None:
             id_number = checked.number or ""
             first = seen.get(id_number)
             if first is None:
                 seen[id_number] = row_number
 
-        name = cell_text(get("name"))
+        raw = get("name")
+        name = raw.strip(strip) if type(raw) is str else cell_text(raw)
         if error is None:
             if not name:
                 error = RowError(row_number, "name", "required", _REQUIRED)
             elif len(name) > MAX_NAME:
                 error = RowError(row_number, "name", "too_long", _too_long(MAX_NAME))
 
-        phone = cell_text(get("phone"))
-        if phone and error is None:
+        raw = get("phone")
+        phone = raw.strip(strip) if type(raw) is str else cell_text(raw)
+        if phone and error is None and not _fast_mobile(phone):
             try:
                 phone = normalize_mobile(phone)
             except DomainError as exc:
@@ -165,19 +196,19 @@ def validate_roster(
         if error is not None:
             yield error
             continue
-        assert not isinstance(checked, RowError) and checked.birth_date is not None
-        assert isinstance(uscc, str) and town_id is not None
+        assert checked is not None and checked.birth_date is not None
+        assert type(uscc) is str and town_id is not None
         yield RosterRecord(
-            row=row_number,
-            uscc=uscc,
-            enterprise_name=enterprise_name,
-            town_id=town_id,
-            id_number=id_number,
-            name=name,
-            phone=phone,
-            origin_code=checked.origin_code or checked.code_at_issue or id_number[:6],
-            birth_date=checked.birth_date,
-            insured_since=insured_since,
+            row_number,
+            uscc,
+            enterprise_name,
+            town_id,
+            id_number,
+            name,
+            phone,
+            checked.origin_code or checked.code_at_issue or id_number[:6],
+            checked.birth_date,
+            insured_since,
         )
 
 

@@ -124,7 +124,7 @@ def solve_cvrp(
     clients = [pyvrp.Client(location=i, delivery=[int(demands[i])]) for i in range(1, n)]
     vehicle_types = [pyvrp.VehicleType(num_available=n - 1, capacity=[capacity], fixed_cost=fixed_cost)]
     mat = np.ascontiguousarray(matrix, dtype=np.int64)
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, [mat], [mat])
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, [mat], [mat])  # type: ignore[list-item]
     criterion, runtime = _stop(stop)
     result = pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
     routes = [[act.idx + 1 for act in route if act.is_client()] for route in result.best.routes()]

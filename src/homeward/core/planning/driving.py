@@ -141,9 +141,7 @@ class Crew:
                 # reached the 8 h in 24 h for every driver? wait in 30 min steps until one may drive
                 if all(o.driven_since(self.t - DAY) >= r.daily_drive_min for o in self.drivers):
                     until = self.t
-                    while all(
-                        o.driven_since(until - DAY) >= r.daily_drive_min - 30 for o in self.drivers
-                    ):
+                    while all(o.driven_since(until - DAY) >= r.daily_drive_min - 30 for o in self.drivers):
                         until += 30
                     self._rest_all("daily_rest", until)
                 else:

@@ -172,7 +172,9 @@ class PlanRequest:
 
 @dataclass(frozen=True, slots=True)
 class Stop:
-    kind: str  # start, pickup, drop, station_depart, station_arrive, break, relay, night_rest, daily_rest, end
+    kind: (
+        str  # start, pickup, drop, station_depart, station_arrive, break, relay, night_rest, daily_rest, end
+    )
     place: str
     point: Point
     arrive: datetime

@@ -49,6 +49,49 @@ def _sqlite_rows(rows: Sequence[tuple[Any, ...]], date_positions: list[int]) -> 
         yield tuple(values)
 
 
+_PG_BINARY_TYPES = {
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "date": "date",
+    "boolean": "bool",
+    "text": "text",
+}
+
+
+def _pg_types(model: type[models.Model], fields: Sequence[str]) -> list[str] | None:
+    """psycopg type names for a binary COPY, or None (text COPY) if a column type is not mapped."""
+    names = []
+    for f in fields:
+        field = model._meta.get_field(f)
+        if field.is_relation:
+            field = field.target_field  # type: ignore[union-attr]
+        db_type = (field.db_type(connection) or "").lower()  # type: ignore[union-attr]
+        if db_type.startswith("varchar"):
+            names.append("text")  # same binary form as varchar
+        elif db_type in _PG_BINARY_TYPES:
+            names.append(_PG_BINARY_TYPES[db_type])
+        elif db_type.startswith("integer") and "check" in db_type:  # PositiveIntegerField
+            names.append("int4")
+        else:
+            return None
+    return names
+
+
+def _copy(
+    cursor: Any, table: str, column_list: str, types: list[str] | None, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """COPY rows in (binary when every column type is known: about twice as fast as text)."""
+    raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
+    binary = " (FORMAT BINARY)" if types else ""
+    with raw.copy(f"COPY {table} ({column_list}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(types)
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """``count`` fresh primary keys for ``model``. On SQLite the transaction holds the write lock
     (transaction_mode IMMEDIATE), so max(id)+1… is safe; on PostgreSQL the identity sequence hands
@@ -78,10 +121,7 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Sequence
     column_list = ", ".join(_q(c) for c in columns)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg cursor underneath Django's wrapper
-            with raw.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            _copy(cursor, table, column_list, _pg_types(model, fields), rows)
         return len(rows)
     if connection.vendor == "sqlite":
         sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join(['%s'] * len(columns))})"
@@ -107,9 +147,8 @@ def bulk_update(model: type[models.Model], fields: Sequence[str], rows: Sequence
         select = ", ".join(_q(c) for c in [pk, *columns])
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {temp} AS SELECT {select} FROM {table} WITH NO DATA")
-            with cursor.cursor.copy(f"COPY {temp} ({select}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            types = _pg_types(model, [model._meta.pk.name, *fields])  # type: ignore[union-attr]
+            _copy(cursor, temp, select, types, rows)
             assignments = ", ".join(f"{_q(c)} = t.{_q(c)}" for c in columns)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {temp} t WHERE {table}.{_q(pk)} = t.{_q(pk)}"

@@ -1,0 +1,56 @@
+"""Labour heat map fusion (用工热图): roster + police arrivals + carrier aggregates (+ return intentions)
+→ per-worker status, origin aggregates, carrier cross-check, hotspots, enterprise and town shortfall.
+
+Django-free. The pipeline is written once as Ibis expressions (``pipeline.py``) and runs on DuckDB
+(embedded, the default) or PySpark (a province or the country); ``baseline.py`` is the same result in
+plain pandas, the benchmark baseline. Rules are documented in ``pipeline.py``; schemas in ``schema.py``.
+
+Usage::
+
+    inputs = FusionInputs.of(roster=..., police=..., carrier=..., risk=..., intentions=...)
+    params = FusionParams(as_of=date(2020, 2, 20), window_start=date(2020, 1, 25))
+    result = run_fusion(inputs, params)                    # everything, on DuckDB
+    engine = open_engine(inputs, params)                   # or: query one level at a time
+    table = origins(engine, "prefecture", OriginFilters(town="330282001000"))
+    public = suppress_small_cells(table, params.min_cell)  # roles without personal-data rights
+"""
+
+from __future__ import annotations
+
+from .result import (
+    FusionEngine,
+    FusionResult,
+    hotspots,
+    normalized,
+    open_engine,
+    origins,
+    run_fusion,
+    suppress_small_cells,
+)
+from .schema import (
+    LEVELS,
+    UNKNOWN_CODE,
+    FusionInputs,
+    FusionParams,
+    Level,
+    OriginFilters,
+    regions_table,
+)
+
+__all__ = [
+    "LEVELS",
+    "UNKNOWN_CODE",
+    "FusionEngine",
+    "FusionInputs",
+    "FusionParams",
+    "FusionResult",
+    "Level",
+    "OriginFilters",
+    "hotspots",
+    "normalized",
+    "open_engine",
+    "origins",
+    "regions_table",
+    "run_fusion",
+    "suppress_small_cells",
+]

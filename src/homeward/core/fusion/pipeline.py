@@ -1,0 +1,396 @@
+"""The fusion pipeline, written once as Ibis expressions; runs on DuckDB (embedded) or PySpark.
+
+Rules (the pandas baseline in ``baseline.py`` implements the same ones; keep them in step):
+
+Status of a worker as of ``as_of`` (evidence counts only inside ``[window_start, as_of]``):
+1. a police arrival in the window → ``returned``, source ``police``, date = latest arrival;
+2. else the latest return intention in the window (ties on a date: returned > will_return > away,
+   then the larger county code) → ``returned`` if it says returned, ``away`` if away/will_return;
+   source ``intention``, date = the intention's date;
+3. else insured since before or on ``window_start`` (or no date known) → ``away``, source ``roster``
+   (on the roster, never seen arriving), date = ``insured_since``;
+4. else (insured only after the window opened: likely hired locally, never travelled) → ``unknown``,
+   source ``roster``, date = ``insured_since``.
+Origin = ``declared_code`` if present, else the county of the latest intention, else ``origin_code``;
+an origin that is not a current region counts under ``UNKNOWN_CODE`` at every level.
+
+Carrier estimate of a county = its count on the latest carrier date ``<= as_of`` (per county); of a
+prefecture or province = the sum over its counties. Risk of a county = its published level, ``low``
+when not listed; of a prefecture or province = the worst level of its counties. Travel is allowed from
+a unit unless its risk is ``high`` (i.e. unless one of its counties is high). A unit is a hotspot when
+it is not unknown, allows travel and has at least ``hotspot_min_away`` workers away.
+
+Cross-check per county: roster away vs carrier count; ``ratio`` = max/min (null when either is 0 or
+there is no carrier figure); flagged when ratio > ``disagreement_ratio``, or when exactly one of the
+two is 0. Counties without a carrier figure are not flagged (no evidence either way).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.expr import types as ir
+
+from .schema import (
+    RISK_RANK,
+    UNKNOWN_CODE,
+    UNKNOWN_NAME,
+    FusionInputs,
+    FusionParams,
+    Level,
+    OriginFilters,
+)
+
+_STATE_RANK = {"returned": 3, "will_return": 2, "away": 1}
+_LEVEL_KEY: dict[Level, str] = {
+    "county": "county_code",
+    "prefecture": "prefecture_code",
+    "province": "province_code",
+}
+
+
+def _rank_of(value: ir.StringValue, ranks: dict[str, int]) -> ir.IntegerValue:
+    branches = [(value == k, ibis.literal(v, "int64")) for k, v in ranks.items()]
+    out: ir.IntegerValue = ibis.cases(*branches, else_=ibis.literal(0, "int64"))  # type: ignore[assignment]
+    return out
+
+
+def _risk_name(rank: ir.IntegerValue) -> ir.StringValue:
+    out: ir.StringValue = ibis.cases(
+        (rank == 3, "high"), (rank == 2, "medium"), else_="low"
+    )  # type: ignore[assignment]
+    return out
+
+
+# ------------------------------------------------------------------------------------------ expressions
+
+
+def workers_expr(
+    roster: ir.Table, police: ir.Table, intentions: ir.Table, regions: ir.Table, params: FusionParams
+) -> ir.Table:
+    """Per-worker status, source, date and origin units (see the module docstring)."""
+    ws, asof = ibis.literal(params.window_start), ibis.literal(params.as_of)
+    arrivals = (
+        police.filter(police.arrived_on.between(ws, asof))
+        .group_by(p_id=police.id_number)
+        .agg(police_date=police.arrived_on.max())
+    )
+    it = intentions.filter(intentions.date.between(ws, asof)).mutate(
+        i_rank=_rank_of(intentions.state, _STATE_RANK), i_county_key=intentions.county_code.fill_null("")
+    )
+    order = [ibis.desc(it.date), ibis.desc(it.i_rank), ibis.desc(it.i_county_key)]
+    latest = (
+        it.mutate(i_row=ibis.row_number().over(group_by=it.id_number, order_by=order))
+        .filter(lambda t: t.i_row == 0)
+        .select(i_id="id_number", i_date="date", i_state="state", i_county="county_code")
+    )
+    w = roster.left_join(arrivals, roster.id_number == arrivals.p_id).left_join(
+        latest, roster.id_number == latest.i_id
+    )
+    insured_before = w.insured_since.isnull() | (w.insured_since <= ws)
+    has_police = w.police_date.notnull()
+    intent_back = w.i_state == "returned"
+    intent_away = w.i_state.isin(["away", "will_return"])
+    status = ibis.cases(
+        (has_police, "returned"),
+        (intent_back, "returned"),
+        (intent_away, "away"),
+        (insured_before, "away"),
+        else_="unknown",
+    )
+    source = ibis.cases((has_police, "police"), (w.i_state.notnull(), "intention"), else_="roster")
+    status_date = ibis.cases(
+        (has_police, w.police_date), (w.i_state.notnull(), w.i_date), else_=w.insured_since
+    )
+    w = w.select(
+        "worker_key",
+        "id_number",
+        origin_code=ibis.coalesce(w.declared_code, w.i_county, w.origin_code),
+        enterprise_id=w.enterprise_id,
+        town_code=w.town_code,
+        is_key=w.is_key,
+        status=status,
+        source=source,
+        status_date=status_date,
+    )
+    units = regions.select(r_code="code", r_pref="prefecture_code", r_prov="province_code")
+    j = w.left_join(units, w.origin_code == units.r_code)
+    unknown = ibis.literal(UNKNOWN_CODE)
+    return j.select(
+        "worker_key",
+        "id_number",
+        "origin_code",
+        county_code=ibis.ifelse(j.r_code.isnull(), unknown, j.origin_code),
+        prefecture_code=j.r_pref.fill_null(unknown),
+        province_code=j.r_prov.fill_null(unknown),
+        enterprise_id=j.enterprise_id,
+        town_code=j.town_code,
+        is_key=j.is_key,
+        status=j.status,
+        source=j.source,
+        status_date=j.status_date,
+    )
+
+
+def _counts(t: ir.Table) -> dict[str, ir.IntegerScalar]:
+    return {
+        "away": t.status.count(where=t.status == "away"),
+        "returned": t.status.count(where=t.status == "returned"),
+        "unknown": t.status.count(where=t.status == "unknown"),
+    }
+
+
+def carrier_latest_expr(carrier: ir.Table, regions: ir.Table, params: FusionParams) -> ir.Table:
+    """Per county unit: the count on its latest date <= as_of (``c_code``, ``c_count``, ``c_date``)."""
+    c = carrier.filter(carrier.date <= ibis.literal(params.as_of))
+    c = c.mutate(c_row=ibis.row_number().over(group_by=c.county_code, order_by=ibis.desc(c.date)))
+    c = c.filter(c.c_row == 0)
+    units = regions.select(r_code="code")
+    j = c.left_join(units, c.county_code == units.r_code)
+    j = j.mutate(c_code=ibis.ifelse(j.r_code.isnull(), ibis.literal(UNKNOWN_CODE), j.county_code))
+    return j.group_by("c_code").agg(c_count=j["count"].sum(), c_date=j.date.max())
+
+
+def _unit_map(regions: ir.Table, level: Level) -> ir.Table:
+    """county-level unit code → code of its unit at ``level`` (``m_from``, ``m_to``)."""
+    key = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}[level]
+    return regions.select(m_from="code", m_to=regions[key])
+
+
+def risk_expr(risk: ir.Table, regions: ir.Table, level: Level) -> ir.Table:
+    """Worst published risk rank per unit of ``level`` (``k_code``, ``k_rank``)."""
+    r = risk.mutate(k_rank=_rank_of(risk.level, RISK_RANK))
+    m = _unit_map(regions, level)
+    j = r.inner_join(m, r.county_code == m.m_from)
+    return j.group_by(k_code=j.m_to).agg(k_rank=j.k_rank.max())
+
+
+def origins_expr(
+    workers: ir.Table,
+    carrier_latest: ir.Table,
+    risk: ir.Table,
+    regions: ir.Table,
+    params: FusionParams,
+    level: Level,
+    filters: OriginFilters = OriginFilters(),
+) -> ir.Table:
+    """The origin table at one level (``ORIGINS_SCHEMA``), optionally filtered."""
+    w = workers
+    if filters.town is not None:
+        w = w.filter(w.town_code == filters.town)
+    if filters.enterprise is not None:
+        w = w.filter(w.enterprise_id == filters.enterprise)
+    key = _LEVEL_KEY[level]
+    agg = w.group_by(code=w[key]).agg(**_counts(w))
+    if not filters.by_workplace:
+        m = _unit_map(regions, level).union(
+            ibis.memtable({"m_from": [UNKNOWN_CODE], "m_to": [UNKNOWN_CODE]})
+        )
+        cj = carrier_latest.inner_join(m, carrier_latest.c_code == m.m_from)
+        car = cj.group_by(c_unit=cj.m_to).agg(carrier_estimate=cj.c_count.sum())
+        o = agg.outer_join(car, agg.code == car.c_unit)
+        o = o.select(
+            code=ibis.coalesce(o.code, o.c_unit),
+            away=o.away.fill_null(0),
+            returned=o.returned.fill_null(0),
+            unknown=o.unknown.fill_null(0),
+            carrier_estimate=o.carrier_estimate,
+        )
+    else:
+        o = agg.mutate(carrier_estimate=ibis.null("int64"))
+    if filters.province is not None:
+        prov = regions.select(pv_code="code", pv_prov="province_code")
+        pj = o.left_join(prov, o.code == prov.pv_code)
+        o = pj.filter(pj.pv_prov == filters.province).drop("pv_code", "pv_prov")
+    rk = risk_expr(risk, regions, level)
+    names = regions.select(n_code="code", n_name="name")
+    j = o.left_join(rk, o.code == rk.k_code).left_join(names, o.code == names.n_code)
+    risk_level = _risk_name(j.k_rank.fill_null(1))
+    out = j.select(
+        code=j.code,
+        name=j.n_name.fill_null(UNKNOWN_NAME),
+        level=ibis.literal(level),
+        away=j.away.cast("int64"),
+        returned=j.returned.cast("int64"),
+        unknown=j.unknown.cast("int64"),
+        carrier_estimate=j.carrier_estimate.cast("int64"),
+        risk=risk_level,
+        hotspot=(j.code != UNKNOWN_CODE) & (risk_level != "high") & (j.away >= params.hotspot_min_away),
+    )
+    if filters.risk:
+        out = out.filter(out.risk.isin(list(filters.risk)))
+    return out
+
+
+def cells_expr(workers: ir.Table, level: Level) -> ir.Table:
+    """Origin unit × town × enterprise counts (``CELLS_SCHEMA``)."""
+    w = workers
+    return w.group_by(code=w[_LEVEL_KEY[level]], town_code=w.town_code, enterprise_id=w.enterprise_id).agg(
+        **_counts(w)
+    )
+
+
+def cross_check_expr(
+    workers: ir.Table, carrier_latest: ir.Table, regions: ir.Table, params: FusionParams
+) -> ir.Table:
+    w = workers
+    away = w.filter(w.status == "away").group_by(a_code=w.county_code).agg(roster_away=w.count())
+    o = away.outer_join(carrier_latest, away.a_code == carrier_latest.c_code)
+    names = regions.select(n_code="code", n_name="name")
+    o = o.select(
+        code=ibis.coalesce(o.a_code, o.c_code),
+        roster_away=o.roster_away.fill_null(0).cast("int64"),
+        carrier_count=o.c_count.cast("int64"),
+        carrier_date=o.c_date,
+    )
+    j = o.left_join(names, o.code == names.n_code)
+    hi = ibis.greatest(j.roster_away, j.carrier_count)
+    lo = ibis.least(j.roster_away, j.carrier_count)
+    ratio = ibis.ifelse(lo > 0, hi.cast("float64") / lo.cast("float64"), ibis.null("float64"))
+    flagged = ibis.ifelse(
+        j.carrier_count.isnull(),
+        False,
+        ibis.ifelse(lo == 0, hi > 0, ratio > params.disagreement_ratio),
+    )
+    return j.select(
+        "code",
+        name=j.n_name.fill_null(UNKNOWN_NAME),
+        roster_away=j.roster_away,
+        carrier_count=j.carrier_count,
+        carrier_date=j.carrier_date,
+        ratio=ratio,
+        flagged=flagged,
+    )
+
+
+def enterprise_shortfall_expr(workers: ir.Table) -> ir.Table:
+    w = workers
+    g = w.group_by("enterprise_id", "town_code", "is_key").agg(
+        roster=w.count(), back=w.status.count(where=w.status == "returned"), **_unk_away(w)
+    )
+    return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
+
+
+def town_shortfall_expr(workers: ir.Table) -> ir.Table:
+    w = workers
+    g = w.group_by("town_code").agg(
+        enterprises=w.enterprise_id.nunique(),
+        key_enterprises=w.enterprise_id.nunique(where=w.is_key),
+        roster=w.count(),
+        back=w.status.count(where=w.status == "returned"),
+        **_unk_away(w),
+    )
+    return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
+
+
+def _unk_away(w: ir.Table) -> dict[str, ir.IntegerScalar]:
+    return {
+        "away": w.status.count(where=w.status == "away"),
+        "unknown": w.status.count(where=w.status == "unknown"),
+    }
+
+
+# --------------------------------------------------------------------------------------------- engines
+
+
+def _load_duckdb(backend: Any, name: str, table: pa.Table) -> ir.Table:
+    backend.con.register(name, table)  # zero-copy Arrow scan
+    t: ir.Table = backend.table(name)
+    return t
+
+
+def _load_pyspark(backend: Any, name: str, table: pa.Table) -> ir.Table:
+    session = backend._session
+    df = session.createDataFrame(table.to_pandas(types_mapper=None))
+    df.createOrReplaceTempView(name)
+    t: ir.Table = backend.table(name)
+    return t
+
+
+def duckdb_backend(threads: int | None = None) -> Any:
+    config = {"threads": threads} if threads else {}
+    return ibis.duckdb.connect(**config)
+
+
+_SPARK: dict[str, Any] = {}
+
+
+def spark_backend() -> Any:
+    """A local PySpark backend (one per process). Needs Java 17 and the pyspark package."""
+    if "backend" not in _SPARK:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        from pyspark.sql import SparkSession
+
+        warehouse = tempfile.mkdtemp(prefix="homeward-spark-")
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("homeward-fusion")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.warehouse.dir", warehouse)
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        _SPARK["backend"] = ibis.pyspark.connect(session)
+    return _SPARK["backend"]
+
+
+class IbisFusion:
+    """The fusion bound to one backend: inputs loaded once, per-worker status materialised once;
+    every query (origin table at a level with filters, cells, cross-check, shortfall) reads from it."""
+
+    def __init__(self, inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> None:
+        self.params = params
+        self.engine = engine
+        loader: Callable[[Any, str, pa.Table], ir.Table]
+        if engine == "duckdb":
+            self.backend = duckdb_backend()
+            loader = _load_duckdb
+        elif engine == "pyspark":
+            self.backend = spark_backend()
+            loader = _load_pyspark
+        else:
+            raise ValueError(f"unknown ibis engine {engine!r}")
+        tag = uuid.uuid4().hex[:8]
+        t = {
+            name: loader(self.backend, f"hw_{name}_{tag}", getattr(inputs, name))
+            for name in ("roster", "police", "carrier", "risk", "intentions", "regions")
+        }
+        self.regions = t["regions"]
+        self.risk = t["risk"]
+        self.workers = workers_expr(t["roster"], t["police"], t["intentions"], t["regions"], params).cache()
+        self.carrier_latest = carrier_latest_expr(t["carrier"], t["regions"], params).cache()
+
+    def _arrow(self, expr: ir.Table) -> pa.Table:
+        return self.backend.to_pyarrow(expr)
+
+    def workers_table(self) -> pa.Table:
+        return self._arrow(self.workers)
+
+    def origins(self, level: Level, filters: OriginFilters = OriginFilters()) -> pa.Table:
+        return self._arrow(
+            origins_expr(self.workers, self.carrier_latest, self.risk, self.regions, self.params, level, filters)
+        )
+
+    def cells(self, level: Level) -> pa.Table:
+        return self._arrow(cells_expr(self.workers, level))
+
+    def cross_check(self) -> pa.Table:
+        return self._arrow(cross_check_expr(self.workers, self.carrier_latest, self.regions, self.params))
+
+    def enterprise_shortfall(self) -> pa.Table:
+        return self._arrow(enterprise_shortfall_expr(self.workers))
+
+    def town_shortfall(self) -> pa.Table:
+        return self._arrow(town_shortfall_expr(self.workers))

@@ -1,0 +1,223 @@
+"""Running the fusion on an engine, the result bundle, hotspots and small-cell suppression."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from homeward.core import regions as _regions
+
+from .schema import (
+    CELLS_SCHEMA,
+    CROSS_CHECK_SCHEMA,
+    ENTERPRISE_SHORTFALL_SCHEMA,
+    HOTSPOTS_SCHEMA,
+    LEVELS,
+    ORIGINS_SCHEMA,
+    TOWN_SHORTFALL_SCHEMA,
+    UNKNOWN_CODE,
+    WORKERS_SCHEMA,
+    FusionInputs,
+    FusionParams,
+    Level,
+    OriginFilters,
+    conform,
+)
+
+#: Stable sort orders of every output (so that engines can be compared row for row).
+SORT_KEYS: dict[str, list[tuple[str, str]]] = {
+    "workers": [("worker_key", "ascending")],
+    "origins": [("code", "ascending")],
+    "cells": [("code", "ascending"), ("town_code", "ascending"), ("enterprise_id", "ascending")],
+    "cross_check": [("code", "ascending")],
+    # key enterprises first, then the biggest shortfall
+    "enterprise_shortfall": [("is_key", "descending"), ("away", "descending"), ("enterprise_id", "ascending")],
+    "town_shortfall": [("away", "descending"), ("town_code", "ascending")],
+}
+
+
+class FusionEngine(Protocol):
+    def workers_table(self) -> pa.Table: ...
+    def origins(self, level: Level, filters: OriginFilters = ...) -> pa.Table: ...
+    def cells(self, level: Level) -> pa.Table: ...
+    def cross_check(self) -> pa.Table: ...
+    def enterprise_shortfall(self) -> pa.Table: ...
+    def town_shortfall(self) -> pa.Table: ...
+
+
+def open_engine(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> FusionEngine:
+    """Load the inputs into an engine and materialise the per-worker status; then query it (the
+    shell asks for one origin level at a time, with filters)."""
+    if engine == "pandas":
+        from .baseline import PandasFusion
+
+        return PandasFusion(inputs, params)
+    from .pipeline import IbisFusion
+
+    return IbisFusion(inputs, params, "pyspark" if engine in ("spark", "pyspark") else engine)
+
+
+def normalized(table: pa.Table, schema: pa.Schema, sort: str) -> pa.Table:
+    return conform(table, schema).sort_by(SORT_KEYS[sort])
+
+
+def origins(engine: FusionEngine, level: Level, filters: OriginFilters = OriginFilters()) -> pa.Table:
+    """The origin table at ``level`` (``ORIGINS_SCHEMA``, sorted by code)."""
+    return normalized(engine.origins(level, filters), ORIGINS_SCHEMA, "origins")
+
+
+def hotspots(origin_table: pa.Table, params: FusionParams) -> pa.Table:
+    """Hotspot units ranked by volume away (ties by code), with the nearest railway station to the
+    unit's seat of government (great-circle)."""
+    rows = [r for r in origin_table.to_pylist() if r["hotspot"]]
+    rows.sort(key=lambda r: (-int(r["away"]), r["code"]))
+    out: dict[str, list[Any]] = {f.name: [] for f in HOTSPOTS_SCHEMA}
+    for rank, r in enumerate(rows, start=1):
+        region = _regions.get(r["code"])
+        province = _regions.province_of(r["code"])
+        station = _regions.nearest_station(region.lat, region.lon) if region else None
+        out["rank"].append(rank)
+        out["code"].append(r["code"])
+        out["name"].append(r["name"])
+        out["province_code"].append(province.code if province else None)
+        out["away"].append(r["away"])
+        out["risk"].append(r["risk"])
+        out["station"].append(station.name if station else None)
+        out["station_telecode"].append(station.telecode if station else None)
+        out["station_km"].append(
+            round(_regions.great_circle_km(region.lat, region.lon, station.lat, station.lon), 1)
+            if region and station
+            else None
+        )
+    return pa.table(out, schema=HOTSPOTS_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class FusionResult:
+    """Everything the heat map shows, as Arrow tables with the fixed output schemas."""
+
+    engine: str
+    params: FusionParams
+    workers: pa.Table
+    origins: Mapping[str, pa.Table]  # level -> ORIGINS_SCHEMA table
+    cells: pa.Table  # county level × town × enterprise
+    cross_check: pa.Table
+    hotspots: pa.Table
+    enterprise_shortfall: pa.Table
+    town_shortfall: pa.Table
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        """Grand totals (from the province level)."""
+        t = self.origins["province"]
+        return {col: int(pc.sum(t[col]).as_py() or 0) for col in ("away", "returned", "unknown", "carrier_estimate")}
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {f"origins_{k}": v for k, v in self.origins.items()}
+        out.update(
+            workers=self.workers,
+            cells=self.cells,
+            cross_check=self.cross_check,
+            hotspots=self.hotspots,
+            enterprise_shortfall=self.enterprise_shortfall,
+            town_shortfall=self.town_shortfall,
+        )
+        return out
+
+    def differences(self, other: FusionResult) -> list[str]:
+        """Names of the tables that differ from ``other``'s (empty when the results agree)."""
+        mine, theirs = self.tables(), other.tables()
+        return [name for name in mine if not mine[name].equals(theirs[name])]
+
+
+def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> FusionResult:
+    """The whole heat map on one engine ("duckdb", "pyspark" or "pandas"): per-worker status, the
+    origin table at every level, county × town × enterprise cells, the carrier cross-check, hotspots
+    and the enterprise and town shortfall."""
+    import time
+
+    t0 = time.perf_counter()
+    e = open_engine(inputs, params, engine)
+    t1 = time.perf_counter()
+    by_level = {level: origins(e, level) for level in LEVELS}
+    result = FusionResult(
+        engine=engine,
+        params=params,
+        workers=normalized(e.workers_table(), WORKERS_SCHEMA, "workers"),
+        origins=by_level,
+        cells=normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
+        cross_check=normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
+        hotspots=hotspots(by_level[params.hotspot_level], params),
+        enterprise_shortfall=normalized(
+            e.enterprise_shortfall(), ENTERPRISE_SHORTFALL_SCHEMA, "enterprise_shortfall"
+        ),
+        town_shortfall=normalized(e.town_shortfall(), TOWN_SHORTFALL_SCHEMA, "town_shortfall"),
+        timings={"load_and_status": t1 - t0, "total": time.perf_counter() - t0},
+    )
+    return result
+
+
+# ------------------------------------------------------------------------------ small-cell suppression
+
+#: Count columns blanked by :func:`suppress_small_cells`, and the ratios derived from them.
+COUNT_COLUMNS = (
+    "away",
+    "returned",
+    "unknown",
+    "carrier_estimate",
+    "roster",
+    "back",
+    "roster_away",
+    "carrier_count",
+)
+_DERIVED: dict[str, tuple[str, ...]] = {"share_back": ("back", "roster"), "ratio": ("roster_away", "carrier_count")}
+
+
+def suppress_small_cells(
+    table: pa.Table, min_cell: int = 5, *, columns: Iterable[str] = COUNT_COLUMNS, keep_zero: bool = True
+) -> pa.Table:
+    """For roles without personal-data rights: counts ``0 < n < min_cell`` become null (0 is kept:
+    "nobody" discloses no person; pass ``keep_zero=False`` to blank it too), and ratios derived from
+    a blanked count (``share_back``, ``ratio``) become null. Apply to aggregate outputs only.
+
+    Known limit: no complementary suppression, so a blanked cell can be recovered from a total and
+    its siblings; show totals only at levels where that is acceptable."""
+    wanted = set(columns)
+    blanked: dict[str, Any] = {}
+    for name in table.column_names:
+        if name not in wanted:
+            continue
+        col = table[name]
+        small = pc.less(col, min_cell)
+        if keep_zero:
+            small = pc.and_(small, pc.greater(col, 0))
+        small = pc.fill_null(small, False)
+        blanked[name] = small
+        table = table.set_column(table.column_names.index(name), name, pc.if_else(small, None, col))
+    for name, deps in _DERIVED.items():
+        if name in table.column_names:
+            masks = [blanked[d] for d in deps if d in blanked]
+            if masks:
+                mask = masks[0]
+                for m in masks[1:]:
+                    mask = pc.or_(mask, m)
+                idx = table.column_names.index(name)
+                table = table.set_column(idx, name, pc.if_else(mask, None, table[name]))
+    return table
+
+
+__all__ = [
+    "UNKNOWN_CODE",
+    "FusionEngine",
+    "FusionResult",
+    "hotspots",
+    "normalized",
+    "open_engine",
+    "origins",
+    "run_fusion",
+    "suppress_small_cells",
+]

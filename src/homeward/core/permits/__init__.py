@@ -1,0 +1,92 @@
+"""Permits: co-signed road passes 通行证 and epidemic-prevention permits 防控许可证, verifiable offline.
+
+Pure and Django-free. The flow (the Django side stores keys, permits and signatures and calls these):
+
+1. Build a ``RoadPass`` or ``PreventionPermit`` (frozen; its ``body()`` is the canonical bytes signed).
+2. ``SignedPermit(permit)``, then ``cosign(signed, department_key, at)`` once per required department
+   (``permit.signers``); ``signed.is_issued`` turns true when the last one lands; ``signed.token()``.
+3. ``render_permit_pdf(permit, token)`` for the printable A5 PDF with its QR code.
+4. Verifiers load a keys file (``load_keys_file``/``read_keys_file``: keyring + verified revocation
+   list) and call ``verify_token(token, keyring, revocations, now)`` → ``Verification``.
+
+Keys: ``generate_signing_key``, ``Keyring.rotate`` (old keys keep verifying what they signed inside
+their window), ``Keyring.revoke``. Revocations: ``RevocationList`` signed by the task force with
+``sign_revocation_list``. Reasons: see ``verify``.
+"""
+
+from __future__ import annotations
+
+from homeward.core.permits.keys import Keyring, PublicKey, SigningKey, generate_signing_key, key_id
+from homeward.core.permits.keysfile import (
+    KeysFile,
+    dump_keys_file,
+    load_keys_file,
+    read_keys_file,
+    write_keys_file,
+)
+from homeward.core.permits.model import (
+    REQUIRED_SIGNERS,
+    Department,
+    InvalidPermit,
+    KitItem,
+    Permit,
+    PermitFormatError,
+    PermitKind,
+    PreventionPermit,
+    RoadPass,
+    permit_from_body,
+)
+from homeward.core.permits.revocation import (
+    RevocationList,
+    SignedRevocationList,
+    decode_revocation_list,
+    sign_revocation_list,
+    verify_revocation_list,
+)
+from homeward.core.permits.token import Signature, SignedPermit, cosign, decode_token, encode_token
+from homeward.core.permits.verify import REASONS, Verification, verify_token
+
+
+def render_permit_pdf(permit: Permit, token: str) -> bytes:
+    """A5 PDF of the permit with its QR code (imports fpdf2 and segno only when called)."""
+    from homeward.core.permits.pdf import render_permit_pdf as render
+
+    return render(permit, token)
+
+
+__all__ = [
+    "REASONS",
+    "REQUIRED_SIGNERS",
+    "Department",
+    "InvalidPermit",
+    "Keyring",
+    "KeysFile",
+    "KitItem",
+    "Permit",
+    "PermitFormatError",
+    "PermitKind",
+    "PreventionPermit",
+    "PublicKey",
+    "RevocationList",
+    "RoadPass",
+    "Signature",
+    "SignedPermit",
+    "SignedRevocationList",
+    "SigningKey",
+    "Verification",
+    "cosign",
+    "decode_revocation_list",
+    "decode_token",
+    "dump_keys_file",
+    "encode_token",
+    "generate_signing_key",
+    "key_id",
+    "load_keys_file",
+    "permit_from_body",
+    "read_keys_file",
+    "render_permit_pdf",
+    "sign_revocation_list",
+    "verify_revocation_list",
+    "verify_token",
+    "write_keys_file",
+]

@@ -1,0 +1,214 @@
+"""Printable A5 permit: Chinese text in an embedded CJK font, the fields, who signed, and a QR code.
+
+The font is a subset of Noto Sans CJK SC shipped in ``fonts/`` (OFL, see fonts/NOTICE.md); fpdf2
+embeds the glyphs a document uses, so the PDF renders on a machine with no CJK font at all. The QR
+code is drawn as vector squares from segno's module matrix (ECC level M or better, 4-module quiet
+zone), so it stays sharp at any print resolution. Characters the font lacks print as ``〓``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
+
+import segno
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.enums import TableBordersLayout, TextMode, WrapMode, XPos, YPos
+from fpdf.fonts import FontFace
+
+from homeward.core.errors import DomainError
+from homeward.core.permits.model import Permit, PermitKind, PreventionPermit, RoadPass
+from homeward.core.permits.token import decode_token
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_PATH = FONT_DIR / "NotoSansCJKsc-Regular-permit.otf"
+FONT_FAMILY = "NotoSansSC"
+CHINA_TIME = timezone(timedelta(hours=8), "CST")  # Beijing time, no daylight saving since 1991
+MISSING_GLYPH = "〓"
+
+PAGE_W, PAGE_H, MARGIN = 148.0, 210.0, 10.0
+QR_SIZE = 52.0  # mm, quiet zone included
+
+TITLES = {
+    PermitKind.ROAD_PASS: ("农民工返岗包车通行证", "Chartered return trip — road pass"),
+    PermitKind.PREVENTION: ("返岗专车疫情防控许可证", "Return trip — epidemic-prevention permit"),
+}
+
+
+@cache
+def _font_coverage() -> frozenset[int]:
+    font = TTFont(str(FONT_PATH), lazy=True)
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def printable(text: str) -> str:
+    """``text`` with every character the shipped font cannot draw replaced by 〓."""
+    coverage = _font_coverage()
+    return "".join(ch if ord(ch) in coverage or ch in "\n" else MISSING_GLYPH for ch in text)
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def _rows(permit: Permit) -> list[tuple[str, str]]:
+    window = f"{_time(permit.valid_from)} 至 {_time(permit.valid_to)} (北京时间)"
+    if isinstance(permit, RoadPass):
+        return [
+            ("编号 No.", permit.permit_id),
+            ("车牌号 Plate", permit.plate),
+            ("承运单位 Carrier", permit.carrier),
+            ("起点 Origin", permit.origin),
+            ("终点 Destination", permit.destination),
+            ("行驶路线 Route", " → ".join(permit.route)),
+            ("途经省份 Provinces", "、".join(permit.provinces)),
+            ("入口收费站 Entry toll", permit.entry_station),
+            ("出口收费站 Exit toll", permit.exit_station),
+            ("乘客人数 Passengers", f"{permit.passengers} 人"),
+            ("有效时间 Valid", window),
+            ("行程 Trip", permit.trip_id),
+            ("组织单位 Organiser", permit.organiser),
+        ]
+    assert isinstance(permit, PreventionPermit)
+    rows = [
+        ("编号 No.", permit.permit_id),
+        ("行程 Trip", permit.trip_id),
+        ("车辆 Vehicles", "、".join(permit.vehicles)),
+        ("乘客人数 Passengers", f"{permit.passengers} 人"),
+        ("随车医护 Escort", "、".join(permit.medical_escort)),
+        ("防疫物资 Kit", "、".join(f"{k.name} ×{k.quantity}" for k in permit.kit) or "—"),
+        ("健康检查 Checks", "；".join(permit.health_checks)),
+        ("有效时间 Valid", window),
+        ("组织单位 Organiser", permit.organiser),
+    ]
+    if permit.notes:
+        rows.append(("备注 Notes", "；".join(permit.notes)))
+    return rows
+
+
+def _draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
+    qr = segno.make_qr(token, error="m", boost_error=True)
+    matrix = [list(row) for row in qr.matrix_iter(scale=1, border=4)]
+    module = size / len(matrix)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.rect(x, y, size, size, style="F")
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                # a hair of overlap so adjacent runs leave no white seams in rasterisers
+                pdf.rect(
+                    x + start * module, y + r * module, (c - start) * module + 0.01, module + 0.01, style="F"
+                )
+            else:
+                c += 1
+
+
+def render_permit_pdf(permit: Permit, token: str) -> bytes:
+    """An A5 portrait PDF of ``permit`` with the QR code of ``token`` (which must carry this permit)."""
+    signed = decode_token(token)
+    if signed.permit != permit:
+        raise DomainError("the token carries a different permit", "token_mismatch")
+    title, subtitle = TITLES[permit.kind]
+
+    pdf = FPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN)
+    pdf.set_title(f"{title} {permit.permit_id}")
+    pdf.set_author(permit.organiser)
+    pdf.set_creator("Homeward 返岗通")
+    pdf.set_producer("Homeward 返岗通")
+    issued = signed.issued_at or max((s.signed_at for s in signed.signatures), default=permit.valid_from)
+    pdf.set_creation_date(issued)
+    pdf.add_font(FONT_FAMILY, "", str(FONT_PATH))
+    pdf.add_page()
+
+    pdf.set_font(FONT_FAMILY, size=17)
+    pdf.text_mode = TextMode.FILL_STROKE  # a touch of stroke: a bold title from the regular face
+    pdf.set_line_width(0.25)
+    pdf.cell(0, 10, printable(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.text_mode = TextMode.FILL
+    pdf.set_line_width(0.2)
+    pdf.set_font(FONT_FAMILY, size=8)
+    pdf.set_text_color(80, 80, 80)
+    pdf.cell(0, 5, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+    plain = FontFace(emphasis="", fill_color=(235, 240, 248))
+    pdf.set_font(FONT_FAMILY, size=9)
+    with pdf.table(
+        col_widths=(36, 92),
+        first_row_as_headings=False,
+        wrapmode=WrapMode.CHAR,
+        text_align=("LEFT", "LEFT"),
+        line_height=5,
+        padding=(1, 1.5),
+        borders_layout=TableBordersLayout.ALL,
+    ) as table:
+        for label, value in _rows(permit):
+            row = table.row()
+            row.cell(printable(label), style=plain)
+            row.cell(printable(value))
+    pdf.ln(3)
+
+    pdf.set_font(FONT_FAMILY, size=8)
+    heading = FontFace(emphasis="", fill_color=(235, 240, 248))
+    with pdf.table(
+        col_widths=(52, 36, 40),
+        wrapmode=WrapMode.CHAR,
+        text_align="LEFT",
+        line_height=4.5,
+        padding=(0.8, 1.5),
+        headings_style=heading,
+    ) as table:
+        head = table.row()
+        for text in ("会签部门 Signed by", "密钥 Key id", "签署时间 Signed at"):
+            head.cell(text)
+        for sig in signed.signatures:
+            row = table.row()
+            row.cell(printable(sig.department.label))
+            row.cell(sig.kid)
+            row.cell(_time(sig.signed_at))
+        for dept in signed.missing:
+            row = table.row()
+            row.cell(printable(dept.label))
+            row.cell("—")
+            row.cell(printable("待签 pending"))
+
+    qr_top = PAGE_H - MARGIN - QR_SIZE
+    if pdf.get_y() + 2 > qr_top:
+        pdf.add_page()
+    qr_x = PAGE_W - MARGIN - QR_SIZE
+    _draw_qr(pdf, token, qr_x, qr_top, QR_SIZE)
+
+    pdf.set_font(FONT_FAMILY, size=8)
+    pdf.set_xy(MARGIN, qr_top + 6)
+    status = "已签发 Issued" if signed.is_issued else "未完成会签 NOT ISSUED — signatures missing"
+    lines = [
+        status,
+        "",
+        "扫描二维码离线核验：",
+        "Scan the QR code to verify offline",
+        "(homeward permit verify).",
+        "",
+        "本证一车一证，随车携带，",
+        "不得涂改、转借。",
+        "One vehicle, one permit; keep on board.",
+    ]
+    if permit.kind is PermitKind.PREVENTION:
+        lines[6:8] = ["本证一趟一证，随车携带，", "不得涂改、转借。"]
+        lines[8] = "One trip, one permit; keep on board."
+    for line in lines:
+        pdf.set_x(MARGIN)
+        pdf.cell(PAGE_W - 2 * MARGIN - QR_SIZE - 2, 4.2, printable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())

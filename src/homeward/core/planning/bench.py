@@ -1,0 +1,70 @@
+"""The planner benchmark (``homeward bench plan``): a synthetic campaign day, KPIs against the
+per-enterprise baseline and the bus lower bound. Pure: no Django, no database."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from homeward.core.planning.model import StopCriterion
+from homeward.core.planning.planner import plan_campaign
+from homeward.core.planning.synthetic import synthetic_campaign
+
+KPI_KEYS = (
+    "workers",
+    "assigned",
+    "unassigned",
+    "trains",
+    "buses",
+    "buses_lower_bound",
+    "baseline_buses",
+    "vehicle_km",
+    "baseline_vehicle_km",
+    "deadline_met_share",
+    "seconds",
+)
+
+
+def bench_plan(
+    *,
+    workers: int = 15_000,
+    applications: int = 1_000,
+    counties: int = 300,
+    train_slots: int = 16,
+    seed: int = 0,
+    stop: StopCriterion | None = None,
+) -> dict[str, Any]:
+    """Generate and plan a campaign day; return the KPIs plus the ratios the issue asks for."""
+    t0 = time.perf_counter()
+    request = synthetic_campaign(
+        workers=workers,
+        applications=applications,
+        counties=counties,
+        train_slots=train_slots,
+        seed=seed,
+        stop=stop,
+    )
+    t_gen = time.perf_counter() - t0
+    result = plan_campaign(request)
+    k = dict(result.kpis)
+    out: dict[str, Any] = {key: k[key] for key in KPI_KEYS}
+    out["generate_seconds"] = round(t_gen, 3)
+    out["buses_over_lower_bound"] = (
+        round(k["buses"] / k["buses_lower_bound"], 4) if k["buses_lower_bound"] else None
+    )
+    out["buses_vs_baseline"] = round(k["buses"] / k["baseline_buses"], 4) if k["baseline_buses"] else None
+    out["vehicle_km_vs_baseline"] = (
+        round(k["vehicle_km"] / k["baseline_vehicle_km"], 4) if k["baseline_vehicle_km"] else None
+    )
+    out["buses_vs_baseline_same_split"] = (
+        round(k["buses"] / k["baseline_buses_same_split"], 4) if k["baseline_buses_same_split"] else None
+    )
+    out["details"] = k
+    out["seed"] = result.seed
+    out["solver"] = result.solver
+    out["stop"] = {
+        "max_iterations": result.stop.max_iterations,
+        "no_improvement": result.stop.no_improvement,
+        "max_seconds": result.stop.max_seconds,
+    }
+    return out
