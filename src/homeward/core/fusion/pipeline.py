@@ -120,6 +120,7 @@ def workers_expr(
         source=source,
         status_date=status_date,
     )
+    w = w.view()  # end the join chain: the next join keys on a computed column
     units = regions.select(r_code="code", r_pref="prefecture_code", r_prov="province_code")
     j = w.left_join(units, w.origin_code == units.r_code)
     unknown = ibis.literal(UNKNOWN_CODE)
@@ -205,12 +206,14 @@ def origins_expr(
         )
     else:
         o = agg.mutate(carrier_estimate=ibis.null("int64"))
+    o = o.view()  # a join keyed on a column computed over a join needs a fresh relation
     if filters.province is not None:
         prov = regions.select(pv_code="code", pv_prov="province_code")
         pj = o.left_join(prov, o.code == prov.pv_code)
         o = pj.filter(pj.pv_prov == filters.province).drop("pv_code", "pv_prov")
     rk = risk_expr(risk, regions, level)
     names = regions.select(n_code="code", n_name="name")
+    o = o.view()
     j = o.left_join(rk, o.code == rk.k_code).left_join(names, o.code == names.n_code)
     risk_level = _risk_name(j.k_rank.fill_null(1))
     out = j.select(
@@ -250,6 +253,7 @@ def cross_check_expr(
         carrier_count=o.c_count.cast("int64"),
         carrier_date=o.c_date,
     )
+    o = o.view()
     j = o.left_join(names, o.code == names.n_code)
     hi = ibis.greatest(j.roster_away, j.carrier_count)
     lo = ibis.least(j.roster_away, j.carrier_count)

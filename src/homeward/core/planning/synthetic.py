@@ -135,10 +135,10 @@ def synthetic_campaign(
                     [
                         st.name
                         for st in stations
-                        if road_km(Point(c.lat, c.lon), Point(st.lat, st.lon), rules)
+                        if road_km(Point(cr.lat, cr.lon), Point(st.lat, st.lon), rules)
                         <= rules.train_catchment_km
                     ]
-                    if c
+                    if cr
                     else []
                 )
                 cache[w.pickup_county] = names
