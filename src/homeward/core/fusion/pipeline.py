@@ -191,11 +191,9 @@ def origins_expr(
     key = _LEVEL_KEY[level]
     agg = w.group_by(code=w[key]).agg(**_counts(w))
     if not filters.by_workplace:
-        m = _unit_map(regions, level).union(
-            ibis.memtable({"m_from": [UNKNOWN_CODE], "m_to": [UNKNOWN_CODE]})
-        )
-        cj = carrier_latest.inner_join(m, carrier_latest.c_code == m.m_from)
-        car = cj.group_by(c_unit=cj.m_to).agg(carrier_estimate=cj.c_count.sum())
+        m = _unit_map(regions, level)
+        cj = carrier_latest.left_join(m, carrier_latest.c_code == m.m_from)
+        car = cj.group_by(c_unit=cj.m_to.fill_null(UNKNOWN_CODE)).agg(carrier_estimate=cj.c_count.sum())
         o = agg.outer_join(car, agg.code == car.c_unit)
         o = o.select(
             code=ibis.coalesce(o.code, o.c_unit),
@@ -244,7 +242,8 @@ def cross_check_expr(
     workers: ir.Table, carrier_latest: ir.Table, regions: ir.Table, params: FusionParams
 ) -> ir.Table:
     w = workers
-    away = w.filter(w.status == "away").group_by(a_code=w.county_code).agg(roster_away=w.count())
+    a = w.filter(w.status == "away")
+    away = a.group_by(a_code=a.county_code).agg(roster_away=a.count())
     o = away.outer_join(carrier_latest, away.a_code == carrier_latest.c_code)
     names = regions.select(n_code="code", n_name="name")
     o = o.select(
@@ -255,9 +254,13 @@ def cross_check_expr(
     )
     o = o.view()
     j = o.left_join(names, o.code == names.n_code)
-    hi = ibis.greatest(j.roster_away, j.carrier_count)
-    lo = ibis.least(j.roster_away, j.carrier_count)
-    ratio = ibis.ifelse(lo > 0, hi.cast("float64") / lo.cast("float64"), ibis.null("float64"))
+    # greatest/least skip nulls on some engines: compare against 0 and null the ratio explicitly
+    cc = j.carrier_count.fill_null(0)
+    hi = ibis.greatest(j.roster_away, cc)
+    lo = ibis.least(j.roster_away, cc)
+    ratio = ibis.ifelse(
+        j.carrier_count.notnull() & (lo > 0), hi.cast("float64") / lo.cast("float64"), ibis.null("float64")
+    )
     flagged = ibis.ifelse(
         j.carrier_count.isnull(),
         False,

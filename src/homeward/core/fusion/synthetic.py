@@ -19,6 +19,8 @@ from homeward.core import regions as _regions
 from .schema import FusionInputs, FusionParams
 
 ORIGIN_PROVINCES = ("52", "34", "41", "51", "36", "43", "42", "53", "50", "45")
+ARTICLE_HUBS = ("520500", "511500", "411400")  # 贵州毕节, 四川宜宾, 河南商丘
+HUBS = 28
 AS_OF = date(2020, 2, 25)
 WINDOW_START = date(2020, 1, 24)  # 除夕 2020: the holiday began
 
@@ -62,11 +64,23 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     pool_codes = np.array([r.code for r in pool])
     units = np.array([(p.code if (p := _regions.prefecture_of(r.code)) else r.code) for r in pool])
 
-    # Heavy tail over prefecture-level units, then counties within them.
+    # Hubs: 28 prefecture-level units (the article's 毕节, 宜宾, 商丘 first) hold ~93% of the workers
+    # with a gentle slope, so that 20+ of them have over 10,000 away at city scale; the rest share 7%.
     uniq = np.unique(units)
-    order = rng.permutation(len(uniq))
-    unit_weight = dict(zip(uniq[order], 1.0 / (np.arange(1, len(uniq) + 1) ** 0.9), strict=True))
-    w = np.array([unit_weight[u] for u in units]) * rng.uniform(0.3, 1.0, len(pool))
+    named = [c for c in ARTICLE_HUBS if c in set(uniq.tolist())]
+    others = rng.permutation(np.setdiff1d(uniq, np.array(named)))
+    hubs = named + others[: HUBS - len(named)].tolist()
+    unit_weight = dict.fromkeys(uniq.tolist(), 0.07 / max(1, len(uniq) - len(hubs)))
+    hub_weight = np.linspace(2.5, 1.0, len(hubs))
+    for code, hw in zip(hubs, hub_weight * 0.93 / hub_weight.sum(), strict=True):
+        unit_weight[code] = float(hw)
+    county_share = rng.uniform(0.3, 1.0, len(pool))
+    unit_total: dict[str, float] = {}
+    for u_code, cs in zip(units.tolist(), county_share.tolist(), strict=True):
+        unit_total[u_code] = unit_total.get(u_code, 0.0) + cs
+    w = np.array(
+        [unit_weight[u] * cs / unit_total[u] for u, cs in zip(units.tolist(), county_share.tolist(), strict=True)]
+    )
     w /= w.sum()
 
     n = sc.roster
@@ -164,9 +178,9 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     car_count = np.round(np.tile(base, len(days)) * rng.lognormal(0.0, 0.1, size=len(car_codes))).astype(np.int64)
     carrier = pa.table({"date": _dates(car_days), "county_code": car_codes, "count": car_count})
 
-    # Risk: every pool county listed; ~2% high, ~10% medium.
+    # Risk: every pool county listed; ~0.5% high, ~10% medium.
     u = rng.random(len(pool_codes))
-    level = np.where(u < 0.02, "high", np.where(u < 0.12, "medium", "low"))
+    level = np.where(u < 0.005, "high", np.where(u < 0.10, "medium", "low"))
     risk = pa.table({"county_code": pool_codes, "level": level})
 
     return FusionInputs.of(roster=roster, police=police, carrier=carrier, risk=risk, intentions=intentions)

@@ -77,6 +77,8 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[object]]]:
     text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
     try:
         first = text.readline()
+        if not first.strip("\r\n\ufeff \t,"):
+            return
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
         reader = csv.reader(_chain_first(first, text), delimiter=delimiter)
         for row_number, values in enumerate(reader, start=1):
@@ -131,11 +133,14 @@ def read_rows(source: Source, kind: str) -> Iterator[Row]:
     checked = check_kind(kind)
     table = read_table(source)
     try:
-        header_number, header = next(table)
+        _, header = next(table)
     except StopIteration:
-        raise DomainError("文件是空的 (the file is empty)", "empty") from None
+        header = []
+    if not any(v not in (None, "") for v in header):
+        raise DomainError(
+            "文件是空的，或第 1 行不是表头 (the file is empty or row 1 is not a header)", "empty"
+        )
     mapping = list(map_headers(checked, header).items())
-    del header_number
     for row_number, values in table:
         n = len(values)
         yield row_number, {field: values[i] if i < n else None for i, field in mapping}

@@ -20,6 +20,9 @@ BODY_VERSION = 1
 PERMIT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,47}$")
 MAX_TEXT = 200
 MAX_ITEMS = 40
+# A token carries the body plus 77 bytes per signature; 700 bytes keeps a token with four signatures
+# within a version-30 QR code at error correction M (≤ 1,370 bytes): ~0.4 mm modules on a 52 mm code.
+MAX_BODY_BYTES = 700
 
 
 class Department(StrEnum):
@@ -164,6 +167,13 @@ class _PermitBase:
             raise InvalidPermit("signers must not repeat")
         object.__setattr__(self, "signers", tuple(sorted(signers, key=lambda d: d.code)))
 
+    def _check_size(self) -> None:
+        size = len(self.body())
+        if size > MAX_BODY_BYTES:
+            raise InvalidPermit(
+                f"the permit's fields take {size} bytes; at most {MAX_BODY_BYTES} fit a scannable QR code"
+            )
+
     def body(self) -> bytes:
         """The canonical bytes every department signs."""
         return canonical_json(self._wire())
@@ -224,6 +234,7 @@ class RoadPass(_PermitBase):
         _check_texts("route", self.route)
         _check_texts("provinces", self.provinces)
         _check_count("passengers", self.passengers, minimum=1)
+        self._check_size()
 
     def _wire(self) -> dict[str, Any]:
         out = self._wire_common()
@@ -273,6 +284,7 @@ class PreventionPermit(_PermitBase):
                 raise InvalidPermit("kit must be a tuple of KitItem")
             _check_text("kit item", item.name)
             _check_count("kit quantity", item.quantity)
+        self._check_size()
 
     def _wire(self) -> dict[str, Any]:
         out = self._wire_common()

@@ -133,11 +133,9 @@ def render_permit_pdf(permit: Permit, token: str) -> bytes:
     pdf.add_page()
 
     pdf.set_font(FONT_FAMILY, size=17)
-    pdf.text_mode = TextMode.FILL_STROKE  # a touch of stroke: a bold title from the regular face
-    pdf.set_line_width(0.25)
-    pdf.cell(0, 10, printable(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.text_mode = TextMode.FILL
-    pdf.set_line_width(0.2)
+    # a touch of stroke makes a bold title from the regular face; local_context restores it (q/Q)
+    with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.25):
+        pdf.cell(0, 10, printable(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT_FAMILY, size=8)
     pdf.set_text_color(80, 80, 80)
     pdf.cell(0, 5, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -50,7 +50,9 @@ def sample_road_pass(permit_id: str = "RP-20200212-0001", start: datetime = TRIP
     )
 
 
-def sample_prevention_permit(permit_id: str = "PP-20200212-0001", start: datetime = TRIP_START) -> PreventionPermit:
+def sample_prevention_permit(
+    permit_id: str = "PP-20200212-0001", start: datetime = TRIP_START
+) -> PreventionPermit:
     return PreventionPermit(
         permit_id=permit_id,
         valid_from=start,

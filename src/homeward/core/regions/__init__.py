@@ -6,6 +6,7 @@ CONTRACT (implemented from generated data files in ``data/``; see scripts/build_
   ``unknown_region``) for every current province, prefecture and county (6-digit codes).
 - ``area_code_spans(code) -> tuple[AreaCodeSpan, ...]``: every period a 6-digit county-level code
   was in use, with the county each period maps to today (codes were reused, so there may be several).
+  ``span_is_approximate(span)`` tells whether that mapping is a best guess (area split on abolition).
 - ``towns() -> tuple[Town, ...]``: Cixi's 20 towns (街道 and 镇) with MCA codes.
 - ``stations() -> tuple[Station, ...]``: the curated railway stations in use.
 - ``boundaries(level) -> dict``: simplified GeoJSON FeatureCollection for "province" or "prefecture".
@@ -187,11 +188,28 @@ def prefecture_of(code: str) -> Region | None:
 
 @cache
 def _spans() -> dict[str, tuple[AreaCodeSpan, ...]]:
+    return _load_spans()[0]
+
+
+@cache
+def _load_spans() -> tuple[dict[str, tuple[AreaCodeSpan, ...]], frozenset[AreaCodeSpan]]:
+    # rows: [code, name, first, last, current] plus an optional 1 when current is approximate
     rows: list[list[Any]] = _read_gz_json("spans.json.gz")
     out: dict[str, list[AreaCodeSpan]] = {}
-    for code, name, first, last, current in rows:
-        out.setdefault(code, []).append(AreaCodeSpan(code, name, int(first), last, current))
-    return {k: tuple(v) for k, v in out.items()}
+    approx: set[AreaCodeSpan] = set()
+    for code, name, first, last, current, *flags in rows:
+        span = AreaCodeSpan(code, name, int(first), last, current)
+        out.setdefault(code, []).append(span)
+        if flags and flags[0]:
+            approx.add(span)
+    return {k: tuple(v) for k, v in out.items()}, frozenset(approx)
+
+
+def span_is_approximate(span: AreaCodeSpan) -> bool:
+    """True when ``span.current_code`` is a best guess: the county was abolished and its area went to
+    several of today's units, and the records do not say which took the seat or the largest part
+    (the build then picks one deterministically; see scripts/build_regions.py)."""
+    return span in _load_spans()[1]
 
 
 def area_code_spans(code: str) -> tuple[AreaCodeSpan, ...]:

@@ -1,0 +1,25 @@
+"""The same Ibis pipeline on local PySpark gives exactly DuckDB's results (slow: starts a JVM)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from homeward.core.fusion import run_fusion
+from homeward.core.fusion.synthetic import default_params, generate
+
+pytest.importorskip("pyspark")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="PySpark needs a Java runtime"),
+]
+
+
+def test_it_gives_identical_results_on_pyspark_and_duckdb() -> None:
+    inputs = generate("tiny", seed=11)
+    params = default_params(hotspot_min_away=20)
+    duck = run_fusion(inputs, params, "duckdb")
+    spark = run_fusion(inputs, params, "pyspark")
+    assert spark.differences(duck) == []
+    assert duck.hotspots.num_rows > 0

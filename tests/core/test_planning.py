@@ -1,0 +1,348 @@
+"""homeward.core.planning: tiny named CVRP instances with brute-forced optima, CVRPLIB parsing, the
+driver-hour scheduler, and a small campaign checked against the plan's invariants (no Django)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from homeward.cli import plan_cmds
+from homeward.core.errors import DomainError
+from homeward.core.planning import (
+    Application,
+    Coach,
+    PlanRequest,
+    Point,
+    Rules,
+    StopCriterion,
+    TrainSlot,
+    WorkerDemand,
+    check_plan,
+    cvrplib,
+    plan_campaign,
+    synthetic_campaign,
+)
+from homeward.core.planning._pyvrp_adapter import check_routes, solve_cvrp, solver_version
+from homeward.core.planning.driving import Crew, check_drive_spans
+
+TINY = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=5)
+
+# Tiny named instances made for these tests (coordinates chosen here, not a published instance).
+INSTANCES: dict[str, tuple[int, list[tuple[int, int]], list[int]]] = {
+    # name: (capacity, coordinates depot first, demands depot first)
+    "hw-line-5": (10, [(0, 0), (10, 0), (20, 0), (30, 0), (-10, 0), (-20, 0)], [0, 4, 3, 3, 5, 5]),
+    "hw-star-6": (
+        15,
+        [(50, 50), (10, 10), (90, 10), (90, 90), (10, 90), (50, 95), (95, 50)],
+        [0, 7, 6, 5, 8, 4, 9],
+    ),
+    "hw-clusters-7": (
+        12,
+        [(0, 0), (40, 40), (42, 38), (39, 44), (-30, 35), (-33, 31), (5, -45), (8, -47)],
+        [0, 5, 4, 3, 6, 6, 7, 5],
+    ),
+    "hw-tight-8": (
+        10,
+        [(0, 0), (5, 9), (-7, 3), (12, -4), (-2, -11), (9, 9), (-10, -8), (14, 6), (-13, 12)],
+        [0, 3, 4, 5, 6, 2, 7, 3, 4],
+    ),
+}
+
+
+def _vrp_text(name: str, capacity: int, coords: list[tuple[int, int]], demands: list[int]) -> str:
+    lines = [
+        f"NAME : {name}",
+        "COMMENT : made for the Homeward tests",
+        "TYPE : CVRP",
+        f"DIMENSION : {len(coords)}",
+        "EDGE_WEIGHT_TYPE : EUC_2D",
+        f"CAPACITY : {capacity}",
+        "NODE_COORD_SECTION",
+        *[f"{i + 1} {x} {y}" for i, (x, y) in enumerate(coords)],
+        "DEMAND_SECTION",
+        *[f"{i + 1} {d}" for i, d in enumerate(demands)],
+        "DEPOT_SECTION",
+        "1",
+        "-1",
+        "EOF",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _brute_force(instance: cvrplib.CvrpInstance) -> int:
+    """Optimal CVRP cost by enumerating set partitions and, per route, every visiting order."""
+    m = instance.matrix
+    clients = list(range(1, len(instance.demands)))
+
+    def tsp(route: tuple[int, ...]) -> int:
+        best = math.inf
+        for perm in itertools.permutations(route):
+            nodes = (0, *perm, 0)
+            best = min(best, sum(int(m[a, b]) for a, b in itertools.pairwise(nodes)))
+        return int(best)
+
+    def partitions(items: list[int]) -> list[list[list[int]]]:
+        if not items:
+            return [[]]
+        first, rest = items[0], items[1:]
+        out: list[list[list[int]]] = []
+        for part in partitions(rest):
+            out.append([[first], *part])
+            for i in range(len(part)):
+                out.append([*part[:i], [first, *part[i]], *part[i + 1 :]])
+        return out
+
+    cache: dict[tuple[int, ...], int] = {}
+    best = math.inf
+    for part in partitions(clients):
+        if any(sum(instance.demands[c] for c in r) > instance.capacity for r in part):
+            continue
+        cost = 0
+        for r in part:
+            key = tuple(sorted(r))
+            if key not in cache:
+                cache[key] = tsp(key)
+            cost += cache[key]
+        best = min(best, cost)
+    return int(best)
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_it_finds_the_optimum_of_tiny_named_instances(name: str) -> None:
+    capacity, coords, demands = INSTANCES[name]
+    instance = cvrplib.parse(_vrp_text(name, capacity, coords, demands))
+    assert instance.name == name
+    optimum = _brute_force(instance)
+    answer = cvrplib.solve(instance, seconds=5, seed=1, max_iterations=500)
+    assert answer.feasible
+    assert not check_routes(answer.routes, instance.demands, instance.capacity)
+    assert answer.cost == optimum
+
+
+def test_it_reads_explicit_matrices() -> None:
+    text = """NAME : hw-explicit-3
+TYPE : CVRP
+DIMENSION : 4
+EDGE_WEIGHT_TYPE : EXPLICIT
+EDGE_WEIGHT_FORMAT : LOWER_ROW
+CAPACITY : 5
+EDGE_WEIGHT_SECTION
+3
+4 5
+6 7 2
+DEMAND_SECTION
+1 0
+2 3
+3 2
+4 4
+DEPOT_SECTION
+1
+-1
+EOF
+"""
+    inst = cvrplib.parse(text)
+    assert inst.matrix.tolist() == [[0, 3, 4, 6], [3, 0, 5, 7], [4, 5, 0, 2], [6, 7, 2, 0]]
+    assert _brute_force(inst) == cvrplib.solve(inst, seconds=2, seed=0, max_iterations=200).cost
+
+
+def test_it_rejects_bad_files() -> None:
+    with pytest.raises(DomainError) as exc:
+        cvrplib.parse("NAME : x\nTYPE : CVRP\n")
+    assert exc.value.code == "bad_cvrplib"
+
+
+def test_it_prints_cost_routes_seconds_on_the_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capacity, coords, demands = INSTANCES["hw-star-6"]
+    path = tmp_path / "hw-star-6.vrp"
+    path.write_text(_vrp_text("hw-star-6", capacity, coords, demands))
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    plan_cmds.register(sub)
+    args = parser.parse_args(["cvrp", str(path), "--seconds", "2", "--seed", "3", "--iterations", "300"])
+    assert args.func(args) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    data = json.loads(last)
+    assert set(data) == {"cost", "routes", "seconds"}
+    assert data["cost"] == _brute_force(cvrplib.parse(path.read_text()))
+    assert sorted(c for r in data["routes"] for c in r) == list(range(1, len(demands)))
+
+
+def test_it_falls_back_when_the_solver_answer_is_infeasible() -> None:
+    m = np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]], dtype=np.int64)
+    sol = solve_cvrp(m, [0, 3, 3], 3, seed=0, stop=TINY)
+    assert not check_routes(sol.routes, [0, 3, 3], 3)
+    assert len(sol.routes) == 2
+    with pytest.raises(ValueError):
+        solve_cvrp(m, [0, 4, 3], 3, seed=0, stop=TINY)
+
+
+def test_it_names_the_solver_version() -> None:
+    assert solver_version() == "pyvrp 0.14.1"
+
+
+# --- driver hours ------------------------------------------------------------------------------------
+
+
+def test_it_stops_for_the_night_curfew_and_breaks() -> None:
+    rules = Rules()
+    crew = Crew(rules=rules, clock0=22 * 60, t=0, size=1)  # 22:00
+    crew.drive(10 * 60)
+    kinds = [e.kind for e in crew.events]
+    assert "night_rest" in kinds and "break" in kinds
+    assert not check_drive_spans(crew.spans, 22 * 60, rules)
+    # nothing driven between 02:00 and 05:00 (minutes 240..420 after 22:00)
+    assert all(e <= 240 or s >= 420 for _, s, e in crew.spans)
+
+
+def test_it_relays_between_two_drivers() -> None:
+    rules = Rules()
+    crew = Crew(rules=rules, clock0=8 * 60, t=0, size=2)
+    crew.drive(14 * 60)
+    assert {d for d, _, _ in crew.spans} == {0, 1}
+    assert "relay" in [e.kind for e in crew.events]
+    assert not check_drive_spans(crew.spans, 8 * 60, rules)
+
+
+def test_the_checker_catches_violations() -> None:
+    rules = Rules()
+    assert check_drive_spans([(0, 0, 300)], 8 * 60, rules)  # 5 h without a break
+    assert check_drive_spans([(0, 0, 60)], 2 * 60 + 30, rules)  # drives at 02:30
+    assert check_drive_spans([(0, 0, 100)], 23 * 60, rules) == []
+    assert check_drive_spans([(0, 0, 130)], 22 * 60, rules)  # 2 h 10 at night
+
+
+# --- a small campaign --------------------------------------------------------------------------------
+
+NOW = datetime(2020, 2, 20, 8, 0)
+FACTORY = Point(30.20, 121.25)
+
+
+def _small_request(seed: int = 0) -> PlanRequest:
+    apps = (
+        Application(
+            "A1",
+            "E1",
+            "周巷企业",
+            FACTORY,
+            NOW + timedelta(hours=30),
+            tuple(WorkerDemand(f"W1{i:02d}", "341221") for i in range(30)),  # 临泉县 (Anhui)
+        ),
+        Application(
+            "A2",
+            "E2",
+            "观海卫企业",
+            Point(30.15, 121.40),
+            NOW + timedelta(hours=30),
+            (
+                *(WorkerDemand(f"W2{i:02d}", "341222") for i in range(12)),  # 太和县
+                WorkerDemand("W2-sick", "341222", health_ok=False),
+                WorkerDemand("W2-closed", "411421"),
+                WorkerDemand("W2-nowhere", "999999"),
+            ),
+        ),
+        Application(
+            "A3",
+            "E3",
+            "浒山企业",
+            Point(30.17, 121.27),
+            NOW + timedelta(hours=30),
+            tuple(
+                WorkerDemand(f"W3{i:02d}", "520502") for i in range(8)
+            ),  # 七星关区 (Guizhou): train or nothing
+        ),
+    )
+    slots = (
+        TrainSlot(
+            "T1", "慈溪号", "毕节", "余姚北", NOW + timedelta(hours=6), NOW + timedelta(hours=17), 20, 50
+        ),
+    )
+    coaches = tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(6))
+    return PlanRequest(
+        now=NOW,
+        applications=apps,
+        train_slots=slots,
+        coaches=coaches,
+        origin_risk=(("411421", "closed"), ("341222", "medium")),
+        seed=seed,
+        stop=TINY,
+    )
+
+
+def test_it_plans_a_small_campaign() -> None:
+    req = _small_request()
+    res = plan_campaign(req)
+    assert check_plan(req, res) == []
+    reasons = {u.worker_id: u.reason for u in res.unassigned}
+    assert reasons["W2-sick"] == "health"
+    assert reasons["W2-closed"] == "origin_risk"
+    assert reasons["W2-nowhere"] == "unknown_origin"
+    k = res.kpis
+    assert k["workers"] == 53
+    assert k["trains"] == 1 and k["train_passengers"] == 8
+    assert k["shuttles"] >= 1
+    # 30 low-risk workers (cap 47) and 12 medium-risk (cap 38): two buses, at the lower bound
+    assert k["buses"] == k["buses_lower_bound"] == 2
+    assert k["baseline_buses"] >= k["buses"]
+    assert res.solver == "pyvrp 0.14.1" and res.seed == 0 and res.stop == TINY
+    bus = next(v for v in res.vehicles if v.kind == "bus")
+    assert bus.escorts == 1 and bus.kit.masks > 0 and bus.drivers == 2  # > 600 km
+    assert bus.cost.total_fen == bus.cost.government_fen + bus.cost.enterprise_fen + bus.cost.worker_fen
+    assert sum(x for _, x in bus.cost.by_enterprise_fen) == bus.cost.enterprise_fen
+    kinds = [s.kind for s in bus.stops]
+    assert kinds[0] == "start" and "pickup" in kinds and kinds[-1] in ("drop", "end")
+
+
+def test_it_explains_when_coaches_run_out() -> None:
+    req = _small_request()
+    res = plan_campaign(replace(req, coaches=req.coaches[:1]))
+    assert check_plan(req, res) == []
+    assert any(u.reason == "no_capacity" for u in res.unassigned)
+
+
+def test_it_explains_when_no_legal_way_exists() -> None:
+    req = _small_request()
+    res = plan_campaign(replace(req, train_slots=()))
+    assert {u.reason for u in res.unassigned if u.worker_id.startswith("W3")} == {"no_legal_way_in_time"}
+
+
+def test_same_seed_same_plan() -> None:
+    req = synthetic_campaign(workers=400, applications=30, counties=12, train_slots=2, seed=5, stop=TINY)
+    a, b = plan_campaign(req), plan_campaign(req)
+    assert a.assignments == b.assignments
+    assert a.vehicles == b.vehicles
+    assert a.unassigned == b.unassigned
+    assert check_plan(req, a) == []
+
+
+def test_a_synthetic_day_pools_better_than_the_baseline() -> None:
+    req = synthetic_campaign(workers=1_500, applications=100, counties=40, train_slots=3, seed=2, stop=TINY)
+    res = plan_campaign(req)
+    assert check_plan(req, res) == []
+    k = res.kpis
+    assert k["workers"] == 1_500
+    assert k["buses"] < k["baseline_buses_same_split"]
+    assert k["bus_vehicle_km"] < k["baseline_vehicle_km_same_split"]
+    assert k["buses"] >= k["buses_lower_bound"]
+
+
+def test_the_invariant_checker_catches_a_broken_plan() -> None:
+    req = _small_request()
+    res = plan_campaign(req)
+    first = res.assignments[0]
+    doubled = replace(res, assignments=(*res.assignments, replace(first, seat="99Z")))
+    assert any("holds 2 seats" in p for p in check_plan(req, doubled))
+    bus = next(v for v in res.vehicles if v.kind == "bus")
+    squeezed = replace(res, vehicles=tuple(replace(v, seat_cap=1) if v is bus else v for v in res.vehicles))
+    assert any("cap 1" in p for p in check_plan(req, squeezed))
+    forgotten = replace(res, unassigned=res.unassigned[1:])
+    assert any("neither assigned nor explained" in p for p in check_plan(req, forgotten))

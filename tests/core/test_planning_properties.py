@@ -1,0 +1,121 @@
+"""Hypothesis properties of the planner on small generated campaigns (tiny solver limits):
+no worker in two seats, no vehicle above its cap, driver-hour rules and the 02:00–05:00 curfew
+kept, every worker assigned or given a reason, and the same seed gives the same plan."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from homeward.core.planning import (
+    Application,
+    Coach,
+    PlanRequest,
+    Point,
+    StopCriterion,
+    TrainSlot,
+    WorkerDemand,
+    check_plan,
+    plan_campaign,
+)
+from homeward.core.planning.driving import Crew, check_drive_spans
+from homeward.core.planning.model import Rules
+
+TINY = StopCriterion(max_iterations=100, no_improvement=50, max_seconds=5)
+# near Cixi, mid-distance (Anhui, Jiangxi, Henan), far (Guizhou, near the 毕节 station), and unknown
+COUNTIES = ("330281", "341221", "341222", "361121", "411421", "520502", "520521", "999999")
+FACTORIES = (Point(30.20, 121.25), Point(30.15, 121.40), Point(30.25, 121.10))
+RISKS = ("low", "medium", "high", "closed")
+
+settings.register_profile(
+    "planning", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> PlanRequest:
+    now = datetime(2020, 2, 20) + timedelta(minutes=draw(st.integers(0, 24 * 60 - 1)))
+    apps = []
+    wid = 0
+    for a in range(draw(st.integers(1, 4))):
+        workers = []
+        for _ in range(draw(st.integers(1, 30))):
+            wid += 1
+            workers.append(
+                WorkerDemand(
+                    f"W{wid:04d}", draw(st.sampled_from(COUNTIES)), draw(st.booleans()) or draw(st.booleans())
+                )
+            )
+        apps.append(
+            Application(
+                f"A{a}",
+                f"E{draw(st.integers(0, 2))}",
+                "企业",
+                draw(st.sampled_from(FACTORIES)),
+                now + timedelta(hours=draw(st.integers(6, 40))),
+                tuple(workers),
+            )
+        )
+    slots = []
+    if draw(st.booleans()):
+        dep = now + timedelta(hours=draw(st.integers(2, 12)))
+        slots.append(
+            TrainSlot(
+                "T1", "慈溪号", "毕节", "余姚北", dep, dep + timedelta(hours=11), draw(st.integers(4, 60)), 50
+            )
+        )
+    coaches = [
+        Coach(f"浙B{i:05d}", draw(st.sampled_from((35, 49, 55))), "慈溪客运", "cixi")
+        for i in range(draw(st.integers(0, 6)))
+    ]
+    if draw(st.booleans()):
+        coaches.append(Coach("贵F00001", 55, "毕节客运", "520500"))
+    risk = tuple((c, draw(st.sampled_from(RISKS))) for c in COUNTIES[:6] if draw(st.booleans()))
+    return PlanRequest(
+        now=now,
+        applications=tuple(apps),
+        train_slots=tuple(slots),
+        coaches=tuple(coaches),
+        origin_risk=risk,
+        seed=draw(st.integers(0, 3)),
+        stop=TINY,
+    )
+
+
+@settings(settings.get_profile("planning"))
+@given(requests())
+def test_every_plan_keeps_the_invariants(request: PlanRequest) -> None:
+    result = plan_campaign(request)
+    assert check_plan(request, result) == []
+    # KPI sums add up
+    k = result.kpis
+    assert k["assigned"] + k["unassigned"] == k["workers"]
+    assert k["buses"] >= k["buses_lower_bound"] or k["unassigned_no_capacity"] > 0
+
+
+@settings(settings.get_profile("planning"), max_examples=8)
+@given(requests())
+def test_the_same_seed_gives_the_same_plan(request: PlanRequest) -> None:
+    a, b = plan_campaign(request), plan_campaign(request)
+    assert (a.assignments, a.vehicles, a.unassigned) == (b.assignments, b.vehicles, b.unassigned)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 1439),
+    st.lists(st.integers(1, 900), min_size=1, max_size=6),
+    st.lists(st.integers(0, 90), min_size=6, max_size=6),
+    st.integers(1, 2),
+)
+def test_driving_keeps_the_driver_hour_rules(
+    clock0: int, legs: list[int], stops: list[int], crew_size: int
+) -> None:
+    rules = Rules()
+    crew = Crew(rules=rules, clock0=clock0, t=0, size=crew_size)
+    for leg, stop in zip(legs, stops, strict=False):
+        crew.drive(leg)
+        crew.stop(stop)
+    assert sum(e - s for _, s, e in crew.spans) == sum(legs)
+    assert check_drive_spans(crew.spans, clock0, rules) == []
