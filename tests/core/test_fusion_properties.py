@@ -49,7 +49,9 @@ def fusion_inputs(draw: st.DrawFn) -> FusionInputs:
         {
             "id_number": draw(st.lists(st.sampled_from(IDS), min_size=k, max_size=k)),
             "date": pa.array(draw(st.lists(days, min_size=k, max_size=k)), type=pa.date32()),
-            "state": draw(st.lists(st.sampled_from(["returned", "away", "will_return"]), min_size=k, max_size=k)),
+            "state": draw(
+                st.lists(st.sampled_from(["returned", "away", "will_return"]), min_size=k, max_size=k)
+            ),
             "county_code": pa.array(draw(st.lists(maybe_code, min_size=k, max_size=k)), type=pa.string()),
         }
     )
@@ -65,13 +67,15 @@ def fusion_inputs(draw: st.DrawFn) -> FusionInputs:
     risk = pa.table(
         {
             "county_code": pa.array(rc, type=pa.string()),
-            "level": draw(st.lists(st.sampled_from(["low", "medium", "high"]), min_size=len(rc), max_size=len(rc))),
+            "level": draw(
+                st.lists(st.sampled_from(["low", "medium", "high"]), min_size=len(rc), max_size=len(rc))
+            ),
         }
     )
     return FusionInputs.of(roster=roster, police=police, carrier=carrier, risk=risk, intentions=intentions)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     inputs=fusion_inputs(),
     as_of=st.integers(5, 40).map(lambda d: START + timedelta(days=d)),
@@ -80,7 +84,10 @@ def fusion_inputs(draw: st.DrawFn) -> FusionInputs:
 )
 def test_duckdb_and_pandas_agree(inputs: FusionInputs, as_of: date, ratio: float, min_away: int) -> None:
     params = FusionParams(
-        as_of=as_of, window_start=START + timedelta(days=4), disagreement_ratio=ratio, hotspot_min_away=min_away
+        as_of=as_of,
+        window_start=START + timedelta(days=4),
+        disagreement_ratio=ratio,
+        hotspot_min_away=min_away,
     )
     duck = run_fusion(inputs, params, "duckdb")
     pandas = run_fusion(inputs, params, "pandas")

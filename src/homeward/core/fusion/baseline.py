@@ -9,10 +9,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .schema import RISK_RANK, UNKNOWN_CODE, UNKNOWN_NAME, FusionInputs, FusionParams, Level, OriginFilters
+from .schema import (
+    NO_FILTERS,
+    RISK_RANK,
+    UNKNOWN_CODE,
+    UNKNOWN_NAME,
+    FusionInputs,
+    FusionParams,
+    Level,
+    OriginFilters,
+)
 
 _STATE_RANK = {"returned": 3, "will_return": 2, "away": 1}
-_LEVEL_KEY: dict[str, str] = {"county": "county_code", "prefecture": "prefecture_code", "province": "province_code"}
+_LEVEL_KEY: dict[str, str] = {
+    "county": "county_code",
+    "prefecture": "prefecture_code",
+    "province": "province_code",
+}
 _REGION_KEY: dict[str, str] = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}
 _RISK_NAME = {3: "high", 2: "medium", 1: "low"}
 
@@ -121,7 +134,7 @@ class PandasFusion:
     def workers_table(self) -> pa.Table:
         return pa.Table.from_pandas(self.workers, preserve_index=False)
 
-    def origins(self, level: Level, filters: OriginFilters = OriginFilters()) -> pa.Table:
+    def origins(self, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
         w = self.workers
         if filters.town is not None:
             w = w[w["town_code"] == filters.town]
@@ -161,7 +174,9 @@ class PandasFusion:
                 "carrier_estimate": o["carrier_estimate"].array,
                 "risk": risk.to_numpy(),
                 "hotspot": (
-                    (o["code"] != UNKNOWN_CODE) & (risk != "high") & (o["away"] >= self.params.hotspot_min_away)
+                    (o["code"] != UNKNOWN_CODE)
+                    & (risk != "high")
+                    & (o["away"] >= self.params.hotspot_min_away)
                 ).to_numpy(),
             }
         )
@@ -196,7 +211,7 @@ class PandasFusion:
                 "roster_away": o["roster_away"].to_numpy(),
                 "carrier_count": cc.array,
                 "carrier_date": o["c_date"].to_numpy(),
-                "ratio": pd.array(np.where(np.isnan(ratio), None, ratio), dtype="Float64"),
+                "ratio": pd.array(pa.array(ratio, mask=np.isnan(ratio)).to_pandas(), dtype="Float64"),
                 "flagged": flagged,
             }
         )

@@ -39,6 +39,7 @@ import pyarrow as pa
 from ibis.expr import types as ir
 
 from .schema import (
+    NO_FILTERS,
     RISK_RANK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
@@ -58,14 +59,12 @@ _LEVEL_KEY: dict[Level, str] = {
 
 def _rank_of(value: ir.StringValue, ranks: dict[str, int]) -> ir.IntegerValue:
     branches = [(value == k, ibis.literal(v, "int64")) for k, v in ranks.items()]
-    out: ir.IntegerValue = ibis.cases(*branches, else_=ibis.literal(0, "int64"))  # type: ignore[assignment]
+    out: ir.IntegerValue = ibis.cases(*branches, else_=ibis.literal(0, "int64"))
     return out
 
 
 def _risk_name(rank: ir.IntegerValue) -> ir.StringValue:
-    out: ir.StringValue = ibis.cases(
-        (rank == 3, "high"), (rank == 2, "medium"), else_="low"
-    )  # type: ignore[assignment]
+    out: ir.StringValue = ibis.cases((rank == 3, "high"), (rank == 2, "medium"), else_="low")
     return out
 
 
@@ -180,7 +179,7 @@ def origins_expr(
     regions: ir.Table,
     params: FusionParams,
     level: Level,
-    filters: OriginFilters = OriginFilters(),
+    filters: OriginFilters = NO_FILTERS,
 ) -> ir.Table:
     """The origin table at one level (``ORIGINS_SCHEMA``), optionally filtered."""
     w = workers
@@ -385,9 +384,11 @@ class IbisFusion:
     def workers_table(self) -> pa.Table:
         return self._arrow(self.workers)
 
-    def origins(self, level: Level, filters: OriginFilters = OriginFilters()) -> pa.Table:
+    def origins(self, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
         return self._arrow(
-            origins_expr(self.workers, self.carrier_latest, self.risk, self.regions, self.params, level, filters)
+            origins_expr(
+                self.workers, self.carrier_latest, self.risk, self.regions, self.params, level, filters
+            )
         )
 
     def cells(self, level: Level) -> pa.Table:

@@ -17,6 +17,7 @@ from .schema import (
     ENTERPRISE_SHORTFALL_SCHEMA,
     HOTSPOTS_SCHEMA,
     LEVELS,
+    NO_FILTERS,
     ORIGINS_SCHEMA,
     TOWN_SHORTFALL_SCHEMA,
     UNKNOWN_CODE,
@@ -35,7 +36,12 @@ SORT_KEYS: dict[str, list[tuple[str, str]]] = {
     "cells": [("code", "ascending"), ("town_code", "ascending"), ("enterprise_id", "ascending")],
     "cross_check": [("code", "ascending")],
     # key enterprises first, then the biggest shortfall
-    "enterprise_shortfall": [("is_key", "descending"), ("away", "descending"), ("enterprise_id", "ascending")],
+    "enterprise_shortfall": [
+        ("is_key", "descending"),
+        ("away", "descending"),
+        ("enterprise_id", "ascending"),
+        ("town_code", "ascending"),
+    ],
     "town_shortfall": [("away", "descending"), ("town_code", "ascending")],
 }
 
@@ -65,7 +71,7 @@ def normalized(table: pa.Table, schema: pa.Schema, sort: str) -> pa.Table:
     return conform(table, schema).sort_by(SORT_KEYS[sort])
 
 
-def origins(engine: FusionEngine, level: Level, filters: OriginFilters = OriginFilters()) -> pa.Table:
+def origins(engine: FusionEngine, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
     """The origin table at ``level`` (``ORIGINS_SCHEMA``, sorted by code)."""
     return normalized(engine.origins(level, filters), ORIGINS_SCHEMA, "origins")
 
@@ -114,7 +120,10 @@ class FusionResult:
     def totals(self) -> dict[str, int]:
         """Grand totals (from the province level)."""
         t = self.origins["province"]
-        return {col: int(pc.sum(t[col]).as_py() or 0) for col in ("away", "returned", "unknown", "carrier_estimate")}
+        return {
+            col: int(pc.sum(t[col]).as_py() or 0)
+            for col in ("away", "returned", "unknown", "carrier_estimate")
+        }
 
     def tables(self) -> dict[str, pa.Table]:
         out = {f"origins_{k}": v for k, v in self.origins.items()}
@@ -143,7 +152,7 @@ def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb
     t0 = time.perf_counter()
     e = open_engine(inputs, params, engine)
     t1 = time.perf_counter()
-    by_level = {level: origins(e, level) for level in LEVELS}
+    by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
     result = FusionResult(
         engine=engine,
         params=params,
@@ -174,7 +183,10 @@ COUNT_COLUMNS = (
     "roster_away",
     "carrier_count",
 )
-_DERIVED: dict[str, tuple[str, ...]] = {"share_back": ("back", "roster"), "ratio": ("roster_away", "carrier_count")}
+_DERIVED: dict[str, tuple[str, ...]] = {
+    "share_back": ("back", "roster"),
+    "ratio": ("roster_away", "carrier_count"),
+}
 
 
 def suppress_small_cells(

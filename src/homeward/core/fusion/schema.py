@@ -226,48 +226,6 @@ class OriginFilters:
         return self.town is not None or self.enterprise is not None
 
 
-@dataclass(frozen=True, slots=True)
-class FusionInputs:
-    """The input tables, cast to the fixed schemas on construction. ``regions`` defaults to
-    :func:`regions_table` (the shipped region data)."""
-
-    roster: pa.Table
-    police: pa.Table
-    carrier: pa.Table
-    risk: pa.Table = field(default_factory=lambda: empty(RISK_SCHEMA))
-    intentions: pa.Table = field(default_factory=lambda: empty(INTENTIONS_SCHEMA))
-    regions: pa.Table = field(default_factory=lambda: regions_table())
-
-    def __post_init__(self) -> None:
-        for name, schema in _INPUT_SCHEMAS.items():
-            object.__setattr__(self, name, conform(getattr(self, name), schema))
-
-    @classmethod
-    def of(
-        cls,
-        *,
-        roster: Any,
-        police: Any,
-        carrier: Any,
-        risk: Any = None,
-        intentions: Any = None,
-        regions: Any = None,
-    ) -> FusionInputs:
-        """Build from Arrow tables or pandas frames; None means empty (regions: the shipped data)."""
-        return cls(
-            roster=roster,
-            police=police,
-            carrier=carrier,
-            risk=empty(RISK_SCHEMA) if risk is None else risk,
-            intentions=empty(INTENTIONS_SCHEMA) if intentions is None else intentions,
-            regions=regions_table() if regions is None else regions,
-        )
-
-    @property
-    def row_counts(self) -> dict[str, int]:
-        return {name: int(getattr(self, name).num_rows) for name in _INPUT_SCHEMAS}
-
-
 _INPUT_SCHEMAS: dict[str, pa.Schema] = {
     "roster": ROSTER_SCHEMA,
     "police": POLICE_SCHEMA,
@@ -316,3 +274,49 @@ def regions_table() -> pa.Table:
         rows["province_code"].append(province.code if province else region.code)
         rows["prefecture_code"].append(prefecture.code if prefecture else region.code)
     return conform(pa.table(rows), REGIONS_SCHEMA)
+
+
+@dataclass(frozen=True, slots=True)
+class FusionInputs:
+    """The input tables, cast to the fixed schemas on construction. ``regions`` defaults to
+    :func:`regions_table` (the shipped region data)."""
+
+    roster: pa.Table
+    police: pa.Table
+    carrier: pa.Table
+    risk: pa.Table = field(default_factory=lambda: empty(RISK_SCHEMA))
+    intentions: pa.Table = field(default_factory=lambda: empty(INTENTIONS_SCHEMA))
+    regions: pa.Table = field(default_factory=lambda: regions_table())
+
+    def __post_init__(self) -> None:
+        for name, schema in _INPUT_SCHEMAS.items():
+            object.__setattr__(self, name, conform(getattr(self, name), schema))
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        roster: Any,
+        police: Any,
+        carrier: Any,
+        risk: Any = None,
+        intentions: Any = None,
+        regions: Any = None,
+    ) -> FusionInputs:
+        """Build from Arrow tables or pandas frames; None means empty (regions: the shipped data)."""
+        return cls(
+            roster=roster,
+            police=police,
+            carrier=carrier,
+            risk=empty(RISK_SCHEMA) if risk is None else risk,
+            intentions=empty(INTENTIONS_SCHEMA) if intentions is None else intentions,
+            regions=regions_table() if regions is None else regions,
+        )
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {name: int(getattr(self, name).num_rows) for name in _INPUT_SCHEMAS}
+
+
+#: No filters (a module-level default for function arguments).
+NO_FILTERS = OriginFilters()

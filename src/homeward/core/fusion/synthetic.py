@@ -9,7 +9,7 @@ county that roughly agree with the roster (a few deliberately off), risk levels 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -79,7 +79,10 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     for u_code, cs in zip(units.tolist(), county_share.tolist(), strict=True):
         unit_total[u_code] = unit_total.get(u_code, 0.0) + cs
     w = np.array(
-        [unit_weight[u] * cs / unit_total[u] for u, cs in zip(units.tolist(), county_share.tolist(), strict=True)]
+        [
+            unit_weight[u] * cs / unit_total[u]
+            for u, cs in zip(units.tolist(), county_share.tolist(), strict=True)
+        ]
     )
     w /= w.sum()
 
@@ -89,7 +92,8 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     origin[elsewhere] = rng.choice(all_codes, size=int(elsewhere.sum()))
     worker_key = np.arange(1, n + 1, dtype=np.int64)
     id_number = np.char.add(origin.astype("U6"), np.char.zfill(worker_key.astype("U12"), 12))
-    declared = np.where(rng.random(n) < 0.04, rng.choice(pool_codes, size=n), None)
+    declared = rng.choice(pool_codes, size=n).astype(object)
+    declared[rng.random(n) >= 0.04] = None
     if n > 10:
         declared[:2] = ["999999", "441900"]  # an unresolvable code and a prefecture without counties
 
@@ -131,7 +135,9 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     in_window = np.concatenate([back_idx, twice])
     n_rest = max(0, sc.police - len(in_window))
     before = rng.choice(n, size=n_rest // 3)
-    strangers = np.char.add("330", np.char.zfill(rng.integers(0, 10**14, size=n_rest - len(before)).astype("U15"), 15))
+    strangers = np.char.add(
+        "330", np.char.zfill(rng.integers(0, 10**14, size=n_rest - len(before)).astype("U15"), 15)
+    )
     police_ids = np.concatenate([id_number[in_window], id_number[before], strangers])
     police_days = np.concatenate(
         [
@@ -159,7 +165,7 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
             "date": _dates(rng.integers(ws, asof + 3, size=ni)),
             "state": states,
             "county_code": pa.array(
-                np.where(rng.random(ni) < 0.33, rng.choice(pool_codes, size=ni), None), type=pa.string()
+                rng.choice(pool_codes, size=ni), type=pa.string(), mask=rng.random(ni) >= 0.33
             ),
         }
     )
@@ -175,7 +181,9 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     days = np.arange(asof - sc.carrier_days + 1, asof + 1)
     car_codes = np.tile(all_codes, len(days))
     car_days = np.repeat(days, len(all_codes))
-    car_count = np.round(np.tile(base, len(days)) * rng.lognormal(0.0, 0.1, size=len(car_codes))).astype(np.int64)
+    car_count = np.round(np.tile(base, len(days)) * rng.lognormal(0.0, 0.1, size=len(car_codes))).astype(
+        np.int64
+    )
     carrier = pa.table({"date": _dates(car_days), "county_code": car_codes, "count": car_count})
 
     # Risk: every pool county listed; ~0.5% high, ~10% medium.

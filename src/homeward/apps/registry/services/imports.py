@@ -269,6 +269,9 @@ def _roster_apply(records: list[RosterRecord], report: ImportReport) -> None:
         ],
     )
     bulk.bulk_update(Enterprise, ["name", "town"], enterprise_updates)
+    # Keys in index order: appending to the id_number B-tree instead of inserting at random is
+    # several times faster on both SQLite and PostgreSQL.
+    new_workers.sort(key=lambda r: r.id_number)
     worker_ids_new = bulk.allocate_ids(Worker, len(new_workers))
     unknown = Worker.Status.UNKNOWN.value
     bulk.bulk_insert(
