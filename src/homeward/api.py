@@ -27,8 +27,10 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def _mount_routers() -> None:
     from homeward.apps.registry.api import router as registry_router
+    from homeward.apps.registry.api_imports import router as imports_router
 
     api.add_router("/", registry_router)
+    api.add_router("/", imports_router)
 
 
 _mount_routers()

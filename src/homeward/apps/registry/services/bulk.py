@@ -7,6 +7,7 @@ Other backends fall back to bulk_create/bulk_update (correct, slower).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -174,6 +175,24 @@ def bulk_update(model: type[models.Model], fields: Sequence[str], rows: Sequence
         objects, [model._meta.get_field(f).name for f in fields], batch_size=BATCH
     )
     return len(rows)
+
+
+@contextlib.contextmanager
+def write_cache(megabytes: int = 256) -> Iterator[None]:
+    """On SQLite, a bigger page cache while a large import writes (index pages stay in memory
+    instead of spilling); the connection's setting is restored afterwards. No-op elsewhere."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -160,7 +160,7 @@ def roster_import(
     report = ImportReport("roster")
     rows = _with_progress(rows_of(source, "roster"), progress)
     records: list[RosterRecord] = _split(validate_roster(rows, towns=towns, today=today), report)
-    with transaction.atomic():
+    with transaction.atomic(), bulk.write_cache():
         _roster_apply(records, report)
         _audit(actor, report, source=source_name or _source_name(source), run_id=run_id)
     return report

@@ -1,0 +1,106 @@
+"""Department signing keys and the revocation list, stored in the database.
+
+Choice: private seeds live in ``DepartmentKey.private_key_encrypted``, encrypted with Fernet under a
+key derived by HKDF-SHA256 from ``HOMEWARD_PERMIT_KEY_SECRET`` when that setting exists, else from
+``SECRET_KEY`` (info ``homeward-permit-keys/1``). The database alone therefore never reveals a seed;
+changing the secret makes the stored seeds unreadable (rotate the keys first: old public keys keep
+verifying what they signed). Public keys are stored plain and exported with ``export-keys``.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.utils import timezone
+
+from homeward.apps.applications.models import DepartmentKey, RevocationList
+from homeward.core.errors import DomainError
+from homeward.core.permits import (
+    Department,
+    Keyring,
+    PublicKey,
+    SignedRevocationList,
+    SigningKey,
+    decode_revocation_list,
+    generate_signing_key,
+)
+
+
+def _fernet() -> Fernet:
+    secret = getattr(settings, "HOMEWARD_PERMIT_KEY_SECRET", "") or settings.SECRET_KEY
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"homeward", info=b"homeward-permit-keys/1"
+    ).derive(secret.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _public(row: DepartmentKey) -> PublicKey:
+    return PublicKey(Department(row.department), bytes(row.public_key), row.valid_from, row.valid_to, row.revoked)
+
+
+def _store(key: SigningKey) -> DepartmentKey:
+    public = key.public
+    return DepartmentKey.objects.create(
+        department=str(key.department),
+        kid=public.kid,
+        public_key=public.public_key,
+        private_key_encrypted=_fernet().encrypt(key.private_key).decode("ascii"),
+        valid_from=key.valid_from,
+        valid_to=key.valid_to,
+    )
+
+
+def signing_key_of(row: DepartmentKey) -> SigningKey:
+    try:
+        seed = _fernet().decrypt(row.private_key_encrypted.encode("ascii"))
+    except InvalidToken as exc:
+        raise DomainError(
+            f"密钥 {row.kid} 无法解密 (the key secret changed; rotate the key)", "key_unreadable"
+        ) from exc
+    return SigningKey(Department(row.department), seed, row.valid_from, row.valid_to)
+
+
+def _covers(row: DepartmentKey, at: datetime) -> bool:
+    return not row.revoked and row.valid_from <= at and (row.valid_to is None or at < row.valid_to)
+
+
+def current_key(department: Department, at: datetime | None = None) -> SigningKey:
+    """The department's newest key that may sign at ``at``; one is generated on first use.
+    Call inside a transaction."""
+    at = (at or timezone.now()).replace(microsecond=0)
+    rows = [r for r in DepartmentKey.objects.filter(department=str(department)) if _covers(r, at)]
+    if rows:
+        return signing_key_of(max(rows, key=lambda r: r.valid_from))
+    key = generate_signing_key(department, at)
+    _store(key)
+    return key
+
+
+def install_key(key: SigningKey) -> DepartmentKey:
+    """Store a given key (the demo's deterministic keys); does nothing if its kid is known."""
+    found = DepartmentKey.objects.filter(kid=key.kid).first()
+    return found if found is not None else _store(key)
+
+
+def rotate_key(department: Department, at: datetime | None = None) -> SigningKey:
+    """Close the department's open windows at ``at`` and start a new key there."""
+    at = (at or timezone.now()).replace(microsecond=0)
+    DepartmentKey.objects.filter(department=str(department), valid_to__isnull=True).update(valid_to=at)
+    DepartmentKey.objects.filter(department=str(department), valid_to__gt=at).update(valid_to=at)
+    key = generate_signing_key(department, at)
+    _store(key)
+    return key
+
+
+def keyring() -> Keyring:
+    return Keyring(tuple(_public(r) for r in DepartmentKey.objects.order_by("pk")))
+
+
+def latest_revocations() -> SignedRevocationList | None:
+    row = RevocationList.objects.order_by("-sequence").first()
+    return decode_revocation_list(row.encoded) if row is not None else None

@@ -1,0 +1,286 @@
+"""Return applications 接返申请, their workers, the case with department tasks, permits and keys.
+
+State changes go through ``services``; every one is audited (``audit.AuditEvent``), which is also the
+application's event history. Workers changed after acceptance are new rows plus ``removed_at`` on the
+old ones, never overwritten.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Hours from acceptance to factory arrival (the 30-hour home plan); a project setting may override.
+DEFAULT_DEADLINE_HOURS = int(getattr(settings, "HOMEWARD_APPLICATION_DEADLINE_HOURS", 30))
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", _("草稿 draft")
+    SUBMITTED = "submitted", _("已提交 submitted")
+    ACCEPTED = "accepted", _("已受理 accepted")
+    PLANNED = "planned", _("已排班 planned")
+    IN_TRANSIT = "in_transit", _("接返途中 in transit")
+    COMPLETED = "completed", _("已到厂 completed")
+    CANCELLED = "cancelled", _("已取消 cancelled")
+
+
+# States in which the application still holds its workers (a worker may be in one of these at a time).
+LIVE_STATES = (
+    ApplicationState.DRAFT,
+    ApplicationState.SUBMITTED,
+    ApplicationState.ACCEPTED,
+    ApplicationState.PLANNED,
+    ApplicationState.IN_TRANSIT,
+)
+# States whose worker list changes are tracked (new rows + removed_at) rather than edited in place.
+TRACKED_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED, ApplicationState.PLANNED)
+
+
+class ReturnApplication(models.Model):
+    enterprise = models.ForeignKey(
+        "registry.Enterprise", on_delete=models.PROTECT, related_name="return_applications"
+    )
+    state = models.CharField(
+        _("状态 state"), max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间 created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间 submitted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间 accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deadline_hours = models.PositiveSmallIntegerField(_("时限(小时) deadline hours"), default=DEFAULT_DEADLINE_HOURS)
+    deadline_at = models.DateTimeField(_("到厂时限 deadline"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("结束时间 closed at"), null=True, blank=True)
+    # The key of the submit request (Idempotency-Key header); unique per enterprise when set.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    # Set by the planner when the deadline cannot be met.
+    at_risk = models.BooleanField(_("可能超时 at risk"), default=False)
+    at_risk_reason = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(_("备注 notes"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("接返申请 return application")
+        verbose_name_plural = _("接返申请 return applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="application_idempotency_key_once",
+            )
+        ]
+        indexes = [models.Index(fields=["enterprise", "state"]), models.Index(fields=["state"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.enterprise_id} {self.state}"
+
+
+class HealthCode(models.TextChoices):
+    GREEN = "green", _("绿码 green")
+    YELLOW = "yellow", _("黄码 yellow")
+    RED = "red", _("红码 red")
+
+
+class ApplicationWorker(models.Model):
+    application = models.ForeignKey(ReturnApplication, on_delete=models.CASCADE, related_name="workers")
+    worker = models.ForeignKey(
+        "registry.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
+    )
+    id_number = models.CharField(_("身份证号 ID number"), max_length=18)
+    name = models.CharField(_("姓名 name"), max_length=50)
+    phone = models.CharField(_("手机号 phone"), max_length=11)
+    origin_code = models.CharField(_("籍贯区县 origin county"), max_length=6, blank=True)
+    pickup_county_code = models.CharField(_("接送区县 pickup county"), max_length=6)
+    health_code = models.CharField(_("健康码 health code"), max_length=8, choices=HealthCode.choices)
+    active = models.BooleanField(default=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("申请人员 application worker")
+        verbose_name_plural = _("申请人员 application workers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "id_number"], condition=Q(active=True), name="one_active_row_per_id"
+            )
+        ]
+        indexes = [models.Index(fields=["id_number", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.name}"
+
+
+class Case(models.Model):
+    """One per accepted application: the departments' tasks, worked in parallel."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("办理中 open")
+        DONE = "done", _("已办结 done")
+        CLOSED = "closed", _("已关闭 closed")
+
+    application = models.OneToOneField(ReturnApplication, on_delete=models.CASCADE, related_name="case")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("一企一策 case")
+        verbose_name_plural = _("一企一策 cases")
+
+    def __str__(self) -> str:
+        return f"case {self.pk} of application {self.application_id}"
+
+
+class TaskDepartment(models.TextChoices):
+    TRANSPORT = "transport", _("交通 transport")
+    HEALTH = "health", _("卫健 health")
+    HR = "hr", _("人社 HR")
+    RECEPTION = "reception", _("镇街接站 reception")
+
+
+class TaskKind(models.TextChoices):
+    VEHICLE_ROUTE_PASS = "vehicle_route_pass", _("车辆、路线与通行证 vehicle, route, road pass")
+    ESCORT_KIT_CHECKS = "escort_kit_checks", _("医护跟车、防疫物资、健康检测 escort, kit, checks")
+    LIST_CHECK_SUBSIDY = "list_check_subsidy", _("名单核对与补贴分担 list check, subsidy")
+    LANDING_HANDOVER = "landing_handover", _("落地对接 landing handover")
+
+
+class DepartmentTask(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("待办 open")
+        DONE = "done", _("已办 done")
+        CANCELLED = "cancelled", _("已取消 cancelled")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    department = models.CharField(max_length=12, choices=TaskDepartment.choices)
+    kind = models.CharField(max_length=24, choices=TaskKind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "pk"]
+        verbose_name = _("部门任务 department task")
+        verbose_name_plural = _("部门任务 department tasks")
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_task_per_kind")]
+        indexes = [models.Index(fields=["department", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.state})"
+
+
+class PermitState(models.TextChoices):
+    DRAFTED = "drafted", _("待签 drafted")
+    ISSUED = "issued", _("已签发 issued")
+    REVOKED = "revoked", _("已撤销 revoked")
+
+
+class Permit(models.Model):
+    """A road pass (per vehicle) or a prevention permit (per trip); ``body`` is the canonical permit
+    (``core.permits``) that every department signs."""
+
+    class Kind(models.TextChoices):
+        ROAD_PASS = "road_pass", _("通行证 road pass")
+        PREVENTION = "prevention", _("防控许可证 prevention permit")
+
+    permit_id = models.CharField(max_length=48, unique=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    application = models.ForeignKey(ReturnApplication, on_delete=models.PROTECT, related_name="permits")
+    body = models.TextField()  # canonical JSON, exactly the signed bytes (UTF-8)
+    payload = models.JSONField(default=dict)  # readable form (Permit.to_dict()) for lists and templates
+    # core Department values joined by commas ("hr,transport"): filterable on every database
+    required_signers = models.CharField(max_length=64)
+    state = models.CharField(max_length=8, choices=PermitState.choices, default=PermitState.DRAFTED)
+    token = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["application_id", "kind", "permit_id"]
+        verbose_name = _("许可证 permit")
+        verbose_name_plural = _("许可证 permits")
+
+    def __str__(self) -> str:
+        return self.permit_id
+
+    @property
+    def signer_list(self) -> list[str]:
+        return [s for s in self.required_signers.split(",") if s]
+
+
+class PermitSignature(models.Model):
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="signatures")
+    department = models.CharField(max_length=12)  # core Department value
+    kid = models.CharField(max_length=16)
+    signed_at = models.DateTimeField()
+    signature = models.BinaryField()
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["permit_id", "department"]
+        constraints = [models.UniqueConstraint(fields=["permit", "department"], name="one_signature_per_dept")]
+
+    def __str__(self) -> str:
+        return f"{self.permit_id} {self.department} {self.kid}"
+
+
+class DepartmentKey(models.Model):
+    """A department's Ed25519 key. The private seed is stored encrypted (Fernet, key derived by HKDF
+    from SECRET_KEY or HOMEWARD_PERMIT_KEY_SECRET; see ``keystore``); the public key is plain."""
+
+    department = models.CharField(max_length=12)  # core Department value
+    kid = models.CharField(max_length=16, unique=True)
+    public_key = models.BinaryField()
+    private_key_encrypted = models.TextField()
+    valid_from = models.DateTimeField()
+    valid_to = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["department", "valid_from"]
+        verbose_name = _("部门签名密钥 department key")
+        verbose_name_plural = _("部门签名密钥 department keys")
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.kid}"
+
+
+class RevocationList(models.Model):
+    """Each revocation produces the next list (sequence + 1), signed by the task force."""
+
+    sequence = models.PositiveIntegerField(unique=True)
+    issued_at = models.DateTimeField()
+    permit_ids = models.JSONField(default=list)
+    encoded = models.TextField()  # "HWR1.…" as carried in keys files
+    kid = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["-sequence"]
+        verbose_name = _("撤销清单 revocation list")
+        verbose_name_plural = _("撤销清单 revocation lists")
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} ({len(self.permit_ids)})"

@@ -1,0 +1,130 @@
+"""Reads scoped to the actor. An enterprise sees its own applications, a town officer its town's, a
+department the cases it has tasks in (every accepted application has one task per department) but
+acts only on its own department's tasks and the permits it must sign; the task force sees all.
+Anything outside scope is simply absent (the caller turns that into a 404 and a denial audit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from homeward.apps.accounts.roles import Role
+from homeward.apps.applications.models import (
+    ApplicationState,
+    DepartmentTask,
+    Permit,
+    PermitSignature,
+    PermitState,
+    ReturnApplication,
+    TaskDepartment,
+)
+from homeward.core.permits import Department
+
+# Role → the task department it works and the permit department it signs as.
+ROLE_TASK_DEPARTMENT = {
+    Role.DEPT_TRANSPORT: TaskDepartment.TRANSPORT,
+    Role.DEPT_HEALTH: TaskDepartment.HEALTH,
+    Role.DEPT_HR: TaskDepartment.HR,
+    Role.TOWN: TaskDepartment.RECEPTION,
+}
+ROLE_SIGNER = {
+    Role.DEPT_TRANSPORT: Department.TRANSPORT,
+    Role.DEPT_HEALTH: Department.HEALTH,
+    Role.DEPT_HR: Department.HR,
+}
+DEPARTMENT_ROLES = frozenset(ROLE_SIGNER)
+
+
+def profile_of(actor: Any) -> Any:
+    return getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+
+
+def role_of(actor: Any) -> str | None:
+    profile = profile_of(actor)
+    return profile.role if profile is not None else None
+
+
+def applications_visible(*, actor: Any) -> QuerySet[ReturnApplication]:
+    profile = profile_of(actor)
+    qs = ReturnApplication.objects.select_related("enterprise", "enterprise__town")
+    if profile is None:
+        return qs.none()
+    if profile.role == Role.TASKFORCE:
+        return qs
+    if profile.role == Role.ENTERPRISE:
+        return qs.filter(enterprise_id=profile.enterprise_id)
+    if profile.role == Role.TOWN:
+        return qs.filter(enterprise__town_id=profile.town_id).exclude(state=ApplicationState.DRAFT)
+    if profile.role in DEPARTMENT_ROLES:
+        return qs.filter(case__isnull=False)
+    return qs.none()
+
+
+def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplication]:
+    qs = applications_visible(actor=actor)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
+
+
+def tasks_visible(*, actor: Any) -> QuerySet[DepartmentTask]:
+    """Tasks the actor may read: its department's (departments, town reception), or all of the
+    applications it may see (task force, enterprise, town officer for status pages)."""
+    profile = profile_of(actor)
+    qs = DepartmentTask.objects.select_related("case__application__enterprise", "assignee", "done_by")
+    if profile is None:
+        return qs.none()
+    if profile.role in DEPARTMENT_ROLES:
+        return qs.filter(department=ROLE_TASK_DEPARTMENT[profile.role])
+    return qs.filter(case__application__in=applications_visible(actor=actor))
+
+
+def task_queue(*, actor: Any, state: str = DepartmentTask.State.OPEN) -> QuerySet[DepartmentTask]:
+    """The tasks the actor works: its department's; a town officer the reception tasks of its town;
+    the task force every task."""
+    profile = profile_of(actor)
+    qs = tasks_visible(actor=actor)
+    if profile is None:
+        return qs.none()
+    if profile.role == Role.TOWN:
+        qs = qs.filter(department=TaskDepartment.RECEPTION)
+    elif profile.role == Role.ENTERPRISE:
+        return qs.none()
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("case__application__deadline_at", "pk")
+
+
+def task_actable(*, actor: Any) -> QuerySet[DepartmentTask]:
+    """Tasks the actor may complete (its own department's; task force: all)."""
+    profile = profile_of(actor)
+    if profile is None or profile.role == Role.ENTERPRISE:
+        return DepartmentTask.objects.none()
+    return task_queue(actor=actor, state="")
+
+
+def permits_visible(*, actor: Any) -> QuerySet[Permit]:
+    profile = profile_of(actor)
+    qs = Permit.objects.select_related("application__enterprise")
+    if profile is None:
+        return qs.none()
+    if profile.role in DEPARTMENT_ROLES:
+        return qs.filter(required_signers__contains=str(ROLE_SIGNER[profile.role]))
+    return qs.filter(application__in=applications_visible(actor=actor))
+
+
+def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
+    """Drafted permits that need the actor's department's signature and do not have it yet."""
+    profile = profile_of(actor)
+    if profile is None or profile.role not in DEPARTMENT_ROLES:
+        return Permit.objects.none()
+    dept = str(ROLE_SIGNER[profile.role])
+    signed = PermitSignature.objects.filter(permit=OuterRef("pk"), department=dept)
+    return (
+        permits_visible(actor=actor)
+        .filter(state=PermitState.DRAFTED)
+        .exclude(Exists(signed))
+        .exclude(application__state=ApplicationState.CANCELLED)
+        .order_by("created_at", "pk")
+    )

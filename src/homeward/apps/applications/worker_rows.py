@@ -1,0 +1,166 @@
+"""Checking an enterprise's worker list (.xlsx/.csv) row by row. No Django: the caller passes the
+risk lookup and the IDs already taken by other live applications.
+
+Columns (Chinese or English headers): 身份证号/id_number, 姓名/name, 手机号/phone,
+接送区县/pickup_county (6-digit code or full name), 健康码/health_code (绿/黄/红 or green/yellow/red).
+Each bad row yields ``RowError(row, field, reason, message)``; good rows yield ``WorkerRow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import IO, Any
+
+from homeward.core import regions
+from homeward.core.errors import DomainError
+from homeward.core.identity import inspect_ric, normalize_mobile
+from homeward.core.ingest import RowError, cell_text, read_table
+from homeward.core.ingest.headers import normalize_header
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "id_number": ("身份证号", "id_number", "身份证号码", "公民身份号码", "证件号码", "id_no"),
+    "name": ("姓名", "name"),
+    "phone": ("手机号", "phone", "手机号码", "手机", "mobile"),
+    "pickup_county": ("接送区县", "pickup_county", "接送区县代码", "pickup_county_code", "上车区县", "接送地"),
+    "health_code": ("健康码", "health_code", "健康码状态", "健康码颜色"),
+}
+REQUIRED = tuple(FIELDS)
+MAX_ROWS = 2000
+MAX_NAME = 50
+
+_LOOKUP = {normalize_header(alias): field for field, aliases in FIELDS.items() for alias in aliases}
+_HEALTH = {
+    "green": "green", "绿": "green", "绿码": "green", "绿色": "green",
+    "yellow": "yellow", "黄": "yellow", "黄码": "yellow", "黄色": "yellow",
+    "red": "red", "红": "red", "红码": "red", "红色": "red",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRow:
+    row: int
+    id_number: str
+    name: str
+    phone: str
+    origin_code: str
+    pickup_county_code: str
+    health_code: str
+
+
+def label(field: str) -> str:
+    return f"{FIELDS[field][0]}/{FIELDS[field][1]}"
+
+
+@cache
+def _counties_by_name() -> dict[str, str]:
+    by_name: dict[str, str] = {}
+    for region in regions.all_regions():
+        if region.level == "province" or regions.children(region.code):
+            continue
+        by_name[region.full_name] = region.code
+    return by_name
+
+
+def resolve_county(text: str) -> str | None:
+    """A current county-level code from a 6-digit code or a full name (贵州省毕节市七星关区)."""
+    text = "".join(text.split())
+    if text.isdigit() and len(text) == 6:
+        region = regions.get(text)
+        if region is None or region.level == "province" or regions.children(text):
+            return None
+        return region.code
+    return _counties_by_name().get(text)
+
+
+def read_worker_table(source: str | IO[bytes]) -> Iterator[tuple[int, dict[str, object]]]:
+    """Rows as ``(row_number, {field: value})``; DomainError ``empty``/``missing_column``/``unreadable``."""
+    table = read_table(source)
+    try:
+        _, header = next(table)
+    except StopIteration:
+        header = []
+    if not any(v not in (None, "") for v in header):
+        raise DomainError("文件是空的，或第 1 行不是表头 (the file is empty or row 1 is not a header)", "empty")
+    mapping: dict[int, str] = {}
+    for index, cell in enumerate(header):
+        field = _LOOKUP.get(normalize_header(cell))
+        if field is not None and field not in mapping.values():
+            mapping[index] = field
+    missing = [f for f in REQUIRED if f not in mapping.values()]
+    if missing:
+        names = "、".join(label(f) for f in missing)
+        raise DomainError(f"缺少列: {names} (missing columns)", "missing_column")
+    for count, (row_number, values) in enumerate(table, start=1):
+        if count > MAX_ROWS:
+            raise DomainError(f"一次最多 {MAX_ROWS} 行 (at most {MAX_ROWS} rows per list)", "too_many_rows")
+        n = len(values)
+        yield row_number, {field: values[i] if i < n else None for i, field in mapping.items()}
+
+
+def check_rows(
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+    *,
+    today: date,
+    high_risk: Callable[[str], bool],
+    taken: Mapping[str, Any] | None = None,
+) -> Iterator[WorkerRow | RowError]:
+    """Check each row: ID (checksum, date, area code), name, mobile, pickup county (current), health
+    code green, the pickup county not high-risk, not already in another live application, not twice."""
+    taken = taken or {}
+    seen: dict[str, int] = {}
+    for row, values in rows:
+        text = {f: cell_text(values.get(f)) for f in REQUIRED}
+        ric = inspect_ric(text["id_number"], today=today)
+        if not text["id_number"]:
+            yield RowError(row, "id_number", "required", "必填项为空 (required)")
+            continue
+        if not ric.valid:
+            yield RowError(row, "id_number", ric.reason or "format", ric.message or "身份证号无效 (invalid ID)")
+            continue
+        number = ric.number or ""
+        if number in seen:
+            yield RowError(row, "id_number", "duplicate_in_file", f"与第 {seen[number]} 行重复 (duplicate of row {seen[number]})")
+            continue
+        seen[number] = row
+        if number in taken:
+            yield RowError(
+                row, "id_number", "already_applied",
+                f"该人员已在接返申请 #{taken[number]} 中 (already in application #{taken[number]})",
+            )  # fmt: skip
+            continue
+        if not text["name"]:
+            yield RowError(row, "name", "required", "必填项为空 (required)")
+            continue
+        if len(text["name"]) > MAX_NAME:
+            yield RowError(row, "name", "too_long", f"超过 {MAX_NAME} 个字符 (longer than {MAX_NAME} characters)")
+            continue
+        try:
+            phone = normalize_mobile(text["phone"])
+        except DomainError as exc:
+            yield RowError(row, "phone", exc.code, exc.message)
+            continue
+        county = resolve_county(text["pickup_county"]) if text["pickup_county"] else None
+        if county is None:
+            reason = "required" if not text["pickup_county"] else "unknown_county"
+            yield RowError(
+                row, "pickup_county", reason,
+                f"接送区县 “{text['pickup_county']}” 不是现行区县代码或全称 (not a current county)",
+            )  # fmt: skip
+            continue
+        health = _HEALTH.get(text["health_code"].lower())
+        if health is None:
+            yield RowError(row, "health_code", "format", "健康码应为 绿/黄/红 (green, yellow or red)")
+            continue
+        if health != "green":
+            yield RowError(row, "health_code", "health_code", "健康码非绿码，不能出行 (health code is not green)")
+            continue
+        if high_risk(county):
+            yield RowError(
+                row, "pickup_county", "high_risk",
+                "接送区县为高风险地区，暂不能接返 (the pickup county is high-risk)",
+            )  # fmt: skip
+            continue
+        yield WorkerRow(row, number, text["name"], phone, ric.origin_code or "", county, health)
