@@ -357,3 +357,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("--no-reimport", action="store_true", help="skip timing a second, unchanged import")
     imp.add_argument("--keep", action="store_true", help="keep the temporary files and database")
     imp.set_defaults(func=_bench_import)
+
+    from homeward.cli import bench_heatmap, plan_cmds
+
+    heat = bench_sub.add_parser(
+        "heatmap", help="heat-map fusion on DuckDB (or PySpark) against a pandas baseline"
+    )
+    bench_heatmap.add_arguments(heat)
+    heat.set_defaults(func=bench_heatmap.run_bench_heatmap)
+    plan = bench_sub.add_parser(
+        "plan", help="plan a ~15,000-worker campaign day against the per-enterprise baseline"
+    )
+    plan_cmds.add_bench_plan_arguments(plan)
+    plan.set_defaults(func=plan_cmds.run_bench_plan)

@@ -11,8 +11,8 @@ class Profile(models.Model):
     """Who a user is in Homeward: one role, and the scope that role is bound to."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
-    role = models.CharField(_("角色 role"), max_length=32, choices=Role.choices)
-    display_name = models.CharField(_("显示名 display name"), max_length=100, blank=True)
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    display_name = models.CharField(_("显示名"), max_length=100, blank=True)
     town = models.ForeignKey(
         "registry.Town", null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
     )
@@ -20,13 +20,13 @@ class Profile(models.Model):
         "registry.Enterprise", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     # Service teams work one origin province (2-digit prefix of its code, e.g. "52" for 贵州).
-    province_code = models.CharField(_("省份代码 province code"), max_length=6, blank=True)
+    province_code = models.CharField(_("省份代码"), max_length=6, blank=True)
     # Station and gate staff scan at one place (a station telecode or an enterprise gate).
-    place = models.CharField(_("地点 place"), max_length=100, blank=True)
+    place = models.CharField(_("地点"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = _("用户档案 profile")
-        verbose_name_plural = _("用户档案 profiles")
+        verbose_name = _("用户档案")
+        verbose_name_plural = _("用户档案")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(role="enterprise") | models.Q(enterprise__isnull=False),

@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    TASKFORCE = "taskforce", _("专班 Task force")
-    TOWN = "town", _("镇街 Town officer")
-    ENTERPRISE = "enterprise", _("企业 Enterprise")
-    DEPT_HR = "dept_hr", _("人社 HR department")
-    DEPT_TRANSPORT = "dept_transport", _("交通 Transport department")
-    DEPT_HEALTH = "dept_health", _("卫健 Health department")
-    STATION = "station", _("站点 Station / gate staff")
-    SERVICE_TEAM = "service_team", _("服务小分队 Service team")
-    WORKER = "worker", _("务工人员 Worker")
+    TASKFORCE = "taskforce", _("专班")
+    TOWN = "town", _("镇街干部")
+    ENTERPRISE = "enterprise", _("企业用户")
+    DEPT_HR = "dept_hr", _("人社部门")
+    DEPT_TRANSPORT = "dept_transport", _("交通部门")
+    DEPT_HEALTH = "dept_health", _("卫健部门")
+    STATION = "station", _("站点人员")
+    SERVICE_TEAM = "service_team", _("服务小分队")
+    WORKER = "worker", _("务工人员")
 
 
 # Roles whose work needs full ID numbers and phones; every unmasked read is still audited.

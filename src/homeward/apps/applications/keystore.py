@@ -40,7 +40,9 @@ def _fernet() -> Fernet:
 
 
 def _public(row: DepartmentKey) -> PublicKey:
-    return PublicKey(Department(row.department), bytes(row.public_key), row.valid_from, row.valid_to, row.revoked)
+    return PublicKey(
+        Department(row.department), bytes(row.public_key), row.valid_from, row.valid_to, row.revoked
+    )
 
 
 def _store(key: SigningKey) -> DepartmentKey:
@@ -90,6 +92,10 @@ def install_key(key: SigningKey) -> DepartmentKey:
 def rotate_key(department: Department, at: datetime | None = None) -> SigningKey:
     """Close the department's open windows at ``at`` and start a new key there."""
     at = (at or timezone.now()).replace(microsecond=0)
+    if DepartmentKey.objects.filter(department=str(department), valid_from__gte=at).exists():
+        raise DomainError(
+            "不能在当前密钥生效之前轮换 (cannot rotate before the current key's window opens)", "bad_key"
+        )
     DepartmentKey.objects.filter(department=str(department), valid_to__isnull=True).update(valid_to=at)
     DepartmentKey.objects.filter(department=str(department), valid_to__gt=at).update(valid_to=at)
     key = generate_signing_key(department, at)

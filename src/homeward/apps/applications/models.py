@@ -54,7 +54,9 @@ class ReturnApplication(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    deadline_hours = models.PositiveSmallIntegerField(_("时限(小时) deadline hours"), default=DEFAULT_DEADLINE_HOURS)
+    deadline_hours = models.PositiveSmallIntegerField(
+        _("时限(小时) deadline hours"), default=DEFAULT_DEADLINE_HOURS
+    )
     deadline_at = models.DateTimeField(_("到厂时限 deadline"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("结束时间 closed at"), null=True, blank=True)
     # The key of the submit request (Idempotency-Key header); unique per enterprise when set.
@@ -240,7 +242,9 @@ class PermitSignature(models.Model):
 
     class Meta:
         ordering = ["permit_id", "department"]
-        constraints = [models.UniqueConstraint(fields=["permit", "department"], name="one_signature_per_dept")]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "department"], name="one_signature_per_dept")
+        ]
 
     def __str__(self) -> str:
         return f"{self.permit_id} {self.department} {self.kid}"

@@ -7,7 +7,7 @@ from django.urls import include, path
 from homeward.api import api
 from homeward.apps.applications.api import router
 
-if router.api is None:  # not yet mounted by homeward/api.py
+if not any(r is router for _, r in api._routers):  # not yet mounted by homeward/api.py
     api.add_router("/", router)
 
 from homeward.urls import urlpatterns as _project  # noqa: E402

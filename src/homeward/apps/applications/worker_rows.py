@@ -24,7 +24,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "id_number": ("身份证号", "id_number", "身份证号码", "公民身份号码", "证件号码", "id_no"),
     "name": ("姓名", "name"),
     "phone": ("手机号", "phone", "手机号码", "手机", "mobile"),
-    "pickup_county": ("接送区县", "pickup_county", "接送区县代码", "pickup_county_code", "上车区县", "接送地"),
+    "pickup_county": (
+        "接送区县",
+        "pickup_county",
+        "接送区县代码",
+        "pickup_county_code",
+        "上车区县",
+        "接送地",
+    ),
     "health_code": ("健康码", "health_code", "健康码状态", "健康码颜色"),
 }
 REQUIRED = tuple(FIELDS)
@@ -79,11 +86,20 @@ def read_worker_table(source: str | IO[bytes]) -> Iterator[tuple[int, dict[str, 
     """Rows as ``(row_number, {field: value})``; DomainError ``empty``/``missing_column``/``unreadable``."""
     table = read_table(source)
     try:
+        yield from _mapped(table)
+    finally:
+        table.close()  # also when the header is refused, so the reader lets go of the stream
+
+
+def _mapped(table: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, dict[str, object]]]:
+    try:
         _, header = next(table)
     except StopIteration:
         header = []
     if not any(v not in (None, "") for v in header):
-        raise DomainError("文件是空的，或第 1 行不是表头 (the file is empty or row 1 is not a header)", "empty")
+        raise DomainError(
+            "文件是空的，或第 1 行不是表头 (the file is empty or row 1 is not a header)", "empty"
+        )
     mapping: dict[int, str] = {}
     for index, cell in enumerate(header):
         field = _LOOKUP.get(normalize_header(cell))
@@ -118,11 +134,18 @@ def check_rows(
             yield RowError(row, "id_number", "required", "必填项为空 (required)")
             continue
         if not ric.valid:
-            yield RowError(row, "id_number", ric.reason or "format", ric.message or "身份证号无效 (invalid ID)")
+            yield RowError(
+                row, "id_number", ric.reason or "format", ric.message or "身份证号无效 (invalid ID)"
+            )
             continue
         number = ric.number or ""
         if number in seen:
-            yield RowError(row, "id_number", "duplicate_in_file", f"与第 {seen[number]} 行重复 (duplicate of row {seen[number]})")
+            yield RowError(
+                row,
+                "id_number",
+                "duplicate_in_file",
+                f"与第 {seen[number]} 行重复 (duplicate of row {seen[number]})",
+            )
             continue
         seen[number] = row
         if number in taken:
@@ -135,7 +158,9 @@ def check_rows(
             yield RowError(row, "name", "required", "必填项为空 (required)")
             continue
         if len(text["name"]) > MAX_NAME:
-            yield RowError(row, "name", "too_long", f"超过 {MAX_NAME} 个字符 (longer than {MAX_NAME} characters)")
+            yield RowError(
+                row, "name", "too_long", f"超过 {MAX_NAME} 个字符 (longer than {MAX_NAME} characters)"
+            )
             continue
         try:
             phone = normalize_mobile(text["phone"])
@@ -155,7 +180,9 @@ def check_rows(
             yield RowError(row, "health_code", "format", "健康码应为 绿/黄/红 (green, yellow or red)")
             continue
         if health != "green":
-            yield RowError(row, "health_code", "health_code", "健康码非绿码，不能出行 (health code is not green)")
+            yield RowError(
+                row, "health_code", "health_code", "健康码非绿码，不能出行 (health code is not green)"
+            )
             continue
         if high_risk(county):
             yield RowError(

@@ -8,20 +8,20 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """One thing that happened: a change, an unmasked read of personal data, or a denial."""
 
-    at = models.DateTimeField(_("时间 at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Kept even when the user is deleted, and for system actors such as "cli" or "demo".
-    actor_label = models.CharField(_("操作者 actor"), max_length=150)
-    action = models.CharField(_("动作 action"), max_length=64, db_index=True)
-    object_type = models.CharField(_("对象类型 object type"), max_length=64, blank=True)
-    object_id = models.CharField(_("对象 object id"), max_length=64, blank=True)
-    data = models.JSONField(_("数据 data"), default=dict, blank=True)
+    actor_label = models.CharField(_("操作者"), max_length=150)
+    action = models.CharField(_("动作"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象"), max_length=64, blank=True)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
 
     class Meta:
-        verbose_name = _("审计事件 audit event")
-        verbose_name_plural = _("审计事件 audit events")
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ the run and its report. The upload runs as a task; poll the GET until ``state`` 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import File, Header, Router, Schema, Status
@@ -57,9 +57,9 @@ def import_run_get(request: HttpRequest, run_id: int) -> ImportRun:
 def import_run_post(
     request: HttpRequest,
     kind: str,
-    file: UploadedFile = File(...),  # noqa: B008 - ninja's declaration style
-    idempotency_key: str = Header("", alias="Idempotency-Key"),  # noqa: B008
-) -> Status:
+    file: Annotated[UploadedFile, File()],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
+) -> Status[ImportRun]:
     """Returns the run at once (202); the same content while a run of it is queued or running, or
     a repeated Idempotency-Key, returns that run instead of starting another."""
     _require_taskforce(request, "import-post")

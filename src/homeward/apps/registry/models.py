@@ -13,14 +13,14 @@ from django.utils.translation import gettext_lazy as _
 class Town(models.Model):
     """A town (镇) or subdistrict (街道) of the city, by its MCA code."""
 
-    code = models.CharField(_("区划代码 code"), max_length=12, unique=True)
-    name = models.CharField(_("名称 name"), max_length=50, unique=True)
-    kind = models.CharField(_("类型 kind"), max_length=8)
+    code = models.CharField(_("区划代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    kind = models.CharField(_("类型"), max_length=8)
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("镇街 town")
-        verbose_name_plural = _("镇街 towns")
+        verbose_name = _("镇街")
+        verbose_name_plural = _("镇街")
 
     def __str__(self) -> str:
         return self.name
@@ -28,24 +28,24 @@ class Town(models.Model):
 
 class Enterprise(models.Model):
     class Size(models.TextChoices):
-        MICRO = "micro", _("微型 micro")
-        SMALL = "small", _("小型 small")
-        MEDIUM = "medium", _("中型 medium")
-        LARGE = "large", _("大型 large")
+        MICRO = "micro", _("微型")
+        SMALL = "small", _("小型")
+        MEDIUM = "medium", _("中型")
+        LARGE = "large", _("大型")
 
-    uscc = models.CharField(_("统一社会信用代码 USCC"), max_length=18, unique=True)
-    name = models.CharField(_("企业名称 name"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("企业名称"), max_length=200)
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="enterprises")
-    industry = models.CharField(_("行业 industry"), max_length=50, blank=True)
-    size = models.CharField(_("规模 size"), max_length=8, choices=Size.choices, blank=True)
-    contact_name = models.CharField(_("联系人 contact"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("联系电话 contact phone"), max_length=20, blank=True)
-    is_key = models.BooleanField(_("重点企业 key enterprise"), default=False)
+    industry = models.CharField(_("行业"), max_length=50, blank=True)
+    size = models.CharField(_("规模"), max_length=8, choices=Size.choices, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    is_key = models.BooleanField(_("重点企业"), default=False)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("企业 enterprise")
-        verbose_name_plural = _("企业 enterprises")
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
         indexes = [models.Index(fields=["town", "is_key"])]
 
     def __str__(self) -> str:
@@ -54,25 +54,25 @@ class Enterprise(models.Model):
 
 class Worker(models.Model):
     class Status(models.TextChoices):
-        UNKNOWN = "unknown", _("未知 unknown")
-        AWAY = "away", _("未返 away")
-        RETURNED = "returned", _("已返 returned")
+        UNKNOWN = "unknown", _("未知")
+        AWAY = "away", _("未返")
+        RETURNED = "returned", _("已返")
 
     # The 18-digit resident ID, kept for matching across sources; shown masked unless a role needs it.
-    id_number = models.CharField(_("身份证号 ID number"), max_length=18, unique=True)
-    name = models.CharField(_("姓名 name"), max_length=50)
-    phone = models.CharField(_("手机号 phone"), max_length=11, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=11, blank=True)
     # Today's county for the ID's area code at issue, resolved by birth year (see core.identity).
-    origin_code = models.CharField(_("籍贯区县 origin county"), max_length=6, db_index=True)
-    birth_date = models.DateField(_("出生日期 birth date"))
+    origin_code = models.CharField(_("籍贯区县"), max_length=6, db_index=True)
+    birth_date = models.DateField(_("出生日期"))
     employer = models.ForeignKey(
         Enterprise, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
     )
-    status = models.CharField(_("状态 status"), max_length=10, choices=Status.choices, default=Status.UNKNOWN)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UNKNOWN)
 
     class Meta:
-        verbose_name = _("务工人员 worker")
-        verbose_name_plural = _("务工人员 workers")
+        verbose_name = _("务工人员")
+        verbose_name_plural = _("务工人员")
         indexes = [models.Index(fields=["employer", "status"])]
 
     def __str__(self) -> str:
@@ -84,11 +84,11 @@ class RosterMembership(models.Model):
 
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="memberships")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
-    insured_since = models.DateField(_("参保日期 insured since"), null=True, blank=True)
+    insured_since = models.DateField(_("参保日期"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("参保关系 roster membership")
-        verbose_name_plural = _("参保关系 roster memberships")
+        verbose_name = _("参保关系")
+        verbose_name_plural = _("参保关系")
         constraints = [models.UniqueConstraint(fields=["worker", "enterprise"], name="one_membership")]
 
     def __str__(self) -> str:
@@ -98,13 +98,13 @@ class RosterMembership(models.Model):
 class PoliceArrival(models.Model):
     """A police registration of a person arriving in the city (公安 来慈登记)."""
 
-    id_number = models.CharField(_("身份证号 ID number"), max_length=18)
-    arrived_on = models.DateField(_("到达日期 arrived on"))
-    place = models.CharField(_("地点 place"), max_length=100, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    arrived_on = models.DateField(_("到达日期"))
+    place = models.CharField(_("地点"), max_length=100, blank=True)
 
     class Meta:
-        verbose_name = _("公安到达记录 police arrival")
-        verbose_name_plural = _("公安到达记录 police arrivals")
+        verbose_name = _("公安到达记录")
+        verbose_name_plural = _("公安到达记录")
         constraints = [
             models.UniqueConstraint(fields=["id_number", "arrived_on", "place"], name="one_arrival_record")
         ]
@@ -117,13 +117,13 @@ class PoliceArrival(models.Model):
 class CarrierAggregate(models.Model):
     """Mobile-carrier count of phones whose home is the city, seen in a county on a date."""
 
-    date = models.DateField(_("日期 date"))
-    county_code = models.CharField(_("所在区县代码 county code"), max_length=6)
-    count = models.PositiveIntegerField(_("人数 count"))
+    date = models.DateField(_("日期"))
+    county_code = models.CharField(_("所在区县代码"), max_length=6)
+    count = models.PositiveIntegerField(_("人数"))
 
     class Meta:
-        verbose_name = _("运营商聚合 carrier aggregate")
-        verbose_name_plural = _("运营商聚合 carrier aggregates")
+        verbose_name = _("运营商聚合")
+        verbose_name_plural = _("运营商聚合")
         constraints = [models.UniqueConstraint(fields=["date", "county_code"], name="one_carrier_count")]
 
     def __str__(self) -> str:
@@ -134,17 +134,17 @@ class CountyRisk(models.Model):
     """Epidemic risk level of an origin county, as published; decides whether travel is allowed."""
 
     class Level(models.TextChoices):
-        LOW = "low", _("低风险 low")
-        MEDIUM = "medium", _("中风险 medium")
-        HIGH = "high", _("高风险 high")
+        LOW = "low", _("低风险")
+        MEDIUM = "medium", _("中风险")
+        HIGH = "high", _("高风险")
 
-    county_code = models.CharField(_("区县代码 county code"), max_length=6, unique=True)
-    level = models.CharField(_("风险等级 level"), max_length=8, choices=Level.choices, default=Level.LOW)
-    updated_at = models.DateTimeField(_("更新时间 updated at"), auto_now=True)
+    county_code = models.CharField(_("区县代码"), max_length=6, unique=True)
+    level = models.CharField(_("风险等级"), max_length=8, choices=Level.choices, default=Level.LOW)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = _("区县风险等级 county risk")
-        verbose_name_plural = _("区县风险等级 county risks")
+        verbose_name = _("区县风险等级")
+        verbose_name_plural = _("区县风险等级")
 
     def __str__(self) -> str:
         return f"{self.county_code}: {self.level}"
@@ -154,24 +154,26 @@ class ImportRun(models.Model):
     """One import of a file (CLI or web upload), with its report. Web uploads run as a task."""
 
     class Kind(models.TextChoices):
-        ROSTER = "roster", _("参保名册 roster")
-        POLICE = "police", _("公安到达 police")
-        CARRIER = "carrier", _("运营商 carrier")
+        ROSTER = "roster", _("参保名册")
+        POLICE = "police", _("公安到达")
+        CARRIER = "carrier", _("运营商")
 
     class State(models.TextChoices):
-        QUEUED = "queued", _("排队中 queued")
-        RUNNING = "running", _("导入中 running")
-        DONE = "done", _("完成 done")
-        FAILED = "failed", _("失败 failed")
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
 
-    kind = models.CharField(_("类型 kind"), max_length=10, choices=Kind.choices)
-    state = models.CharField(_("状态 state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    file = models.FileField(_("文件 file"), upload_to="imports/%Y/%m/", blank=True)
-    original_name = models.CharField(_("原文件名 file name"), max_length=255, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/", blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A retried upload (API header Idempotency-Key) returns the run it already started.
+    idempotency_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
@@ -182,8 +184,15 @@ class ImportRun(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = _("导入 import run")
-        verbose_name_plural = _("导入 import runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_import_per_idempotency_key",
+            )
+        ]
+        verbose_name = _("导入")
+        verbose_name_plural = _("导入")
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.state}"

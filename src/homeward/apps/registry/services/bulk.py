@@ -20,7 +20,7 @@ BATCH = 5_000
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
     meta = model._meta
-    return [meta.get_field(f).column for f in fields]  # type: ignore[union-attr]
+    return [str(meta.get_field(f).column) for f in fields]  # type: ignore[union-attr]
 
 
 def _q(name: str) -> str:
@@ -29,11 +29,7 @@ def _q(name: str) -> str:
 
 def _date_positions(model: type[models.Model], fields: Sequence[str]) -> list[int]:
     meta = model._meta
-    return [
-        i
-        for i, f in enumerate(fields)
-        if meta.get_field(f).get_internal_type() == "DateField"  # type: ignore[union-attr]
-    ]
+    return [i for i, f in enumerate(fields) if meta.get_field(f).get_internal_type() == "DateField"]
 
 
 def _sqlite_rows(rows: Sequence[tuple[Any, ...]], date_positions: list[int]) -> Iterator[tuple[Any, ...]]:
@@ -67,7 +63,7 @@ def _pg_types(model: type[models.Model], fields: Sequence[str]) -> list[str] | N
         field = model._meta.get_field(f)
         if field.is_relation:
             field = field.target_field  # type: ignore[union-attr]
-        db_type = (field.db_type(connection) or "").lower()  # type: ignore[union-attr]
+        db_type = (field.db_type(connection) or "").lower()
         if db_type.startswith("varchar"):
             names.append("text")  # same binary form as varchar
         elif db_type in _PG_BINARY_TYPES:
@@ -94,20 +90,27 @@ def _copy(
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``. On SQLite the transaction holds the write lock
-    (transaction_mode IMMEDIATE), so max(id)+1… is safe; on PostgreSQL the identity sequence hands
-    them out."""
+    """``count`` fresh, consecutive primary keys for ``model``; call inside the import transaction.
+
+    SQLite: the transaction holds the write lock (transaction_mode IMMEDIATE), so max(id)+1… is safe.
+    PostgreSQL: the table is locked against writers (SHARE ROW EXCLUSIVE, reads go on) so no INSERT
+    can draw from the identity sequence meanwhile, then one ``setval`` reserves the whole block
+    (drawing 700,000 values with nextval one by one takes seconds)."""
     if count <= 0:
         return []
     table = model._meta.db_table
-    pk = model._meta.pk.column  # type: ignore[union-attr]
+    pk = str(model._meta.pk.column)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {_q(table)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            sequence = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk, count],
+                f"SELECT setval(%s, GREATEST(nextval(%s), (SELECT COALESCE(MAX({_q(pk)}), 0) + 1 FROM {_q(table)})) + %s - 1)",
+                [sequence, sequence, count],
             )
-            return [row[0] for row in cursor.fetchall()]
+            last = int(cursor.fetchone()[0])
+            return list(range(last - count + 1, last + 1))
         cursor.execute(f"SELECT COALESCE(MAX({_q(pk)}), 0) FROM {_q(table)}")
         start = int(cursor.fetchone()[0]) + 1
     return list(range(start, start + count))
@@ -141,14 +144,14 @@ def bulk_update(model: type[models.Model], fields: Sequence[str], rows: Sequence
     if not rows:
         return 0
     table = _q(model._meta.db_table)
-    pk = model._meta.pk.column  # type: ignore[union-attr]
+    pk = str(model._meta.pk.column)
     columns = _columns(model, fields)
     if connection.vendor == "postgresql":
         temp = _q(f"_hw_upd_{uuid.uuid4().hex[:12]}")
         select = ", ".join(_q(c) for c in [pk, *columns])
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {temp} AS SELECT {select} FROM {table} WITH NO DATA")
-            types = _pg_types(model, [model._meta.pk.name, *fields])  # type: ignore[union-attr]
+            types = _pg_types(model, [model._meta.pk.name, *fields])
             _copy(cursor, temp, select, types, rows)
             assignments = ", ".join(f"{_q(c)} = t.{_q(c)}" for c in columns)
             cursor.execute(
@@ -198,7 +201,8 @@ def write_cache(megabytes: int = 256) -> Iterator[None]:
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def fetch_in(sql_template: str, values: Sequence[Any], *, chunk: int = 900) -> Iterator[tuple[Any, ...]]:

@@ -457,7 +457,7 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
         if idempotency_key:
             earlier = (
                 ImportRun.objects.select_for_update()
-                .filter(created_by=user, kind=kind, report__idempotency_key=idempotency_key)
+                .filter(created_by=user, kind=kind, idempotency_key=idempotency_key)
                 .first()
             )
             if earlier is not None:
@@ -473,7 +473,7 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
             original_name=name,
             sha256=digest,
             created_by=user,
-            report={"idempotency_key": idempotency_key} if idempotency_key else {},
+            idempotency_key=idempotency_key,
         )
         suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".txt") else ""
         run.file.save(f"{kind}-{digest[:16]}{suffix}", File(uploaded_file), save=False)
@@ -502,11 +502,8 @@ def _finish(run_id: int, **fields: Any) -> None:
     ImportRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), **fields)
 
 
-def _stored_report(report: ImportReport, idempotency_key: str = "") -> dict[str, Any]:
-    data = report.as_dict(max_rejected=REPORT_MAX_REJECTED)
-    if idempotency_key:
-        data["idempotency_key"] = idempotency_key
-    return data
+def _stored_report(report: ImportReport) -> dict[str, Any]:
+    return report.as_dict(max_rejected=REPORT_MAX_REJECTED)
 
 
 def import_run_execute_now(run_id: int) -> str:
@@ -525,7 +522,6 @@ def import_run_execute_now(run_id: int) -> str:
         return "skipped"
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     actor = run.created_by or "task"
-    key = str(run.report.get("idempotency_key", "")) if isinstance(run.report, dict) else ""
     path = run.file.path
     try:
         ImportRun.objects.filter(pk=run_id).update(rows_total=count_data_rows(path))
@@ -546,7 +542,7 @@ def import_run_execute_now(run_id: int) -> str:
             run_id,
             state=ImportRun.State.FAILED,
             error=exc.message,
-            report={"reason": exc.code, "message": exc.message, **({"idempotency_key": key} if key else {})},
+            report={"reason": exc.code, "message": exc.message},
         )
         audit_record(
             actor=actor,
@@ -570,7 +566,7 @@ def import_run_execute_now(run_id: int) -> str:
     _finish(
         run_id,
         state=ImportRun.State.DONE,
-        report=_stored_report(report, key),
+        report=_stored_report(report),
         rows_done=report.rows,
         rows_total=report.rows,
     )

@@ -1,0 +1,485 @@
+"""Return applications, cases, department tasks and permits under /api/v1/.
+
+Every endpoint is scoped to the caller (see ``selectors``): what is outside scope is a 404, what is
+visible but not the caller's to do is a 403; both are audited. Errors are ``{status, reason, message}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import File, Header, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from homeward.apps.applications import selectors, services
+from homeward.apps.applications.clock import deadline_status
+from homeward.apps.applications.models import (
+    ApplicationState,
+    ApplicationWorker,
+    DepartmentTask,
+    Permit,
+    ReturnApplication,
+)
+from homeward.core.identity import mask_phone, mask_ric
+
+router = Router(tags=["applications 接返申请"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Schemas
+# ------------------------------------------------------------------------------------------------
+
+
+class ClockOut(Schema):
+    level: str
+    deadline_at: datetime | None
+    remaining_seconds: int | None
+    at_risk: bool
+
+
+def clock_of(app: ReturnApplication) -> dict[str, Any]:
+    status = deadline_status(
+        app.deadline_at,
+        timezone.now(),
+        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
+        at_risk=app.at_risk,
+    )
+    return {
+        "level": status.level,
+        "deadline_at": status.deadline_at,
+        "remaining_seconds": int(status.remaining.total_seconds()) if status.remaining is not None else None,
+        "at_risk": status.at_risk,
+    }
+
+
+class ApplicationOut(Schema):
+    id: int
+    enterprise_id: int
+    enterprise: str
+    state: str
+    created_at: datetime
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+    deadline_hours: int
+    deadline_at: datetime | None
+    at_risk: bool
+    at_risk_reason: str
+    notes: str
+    worker_count: int
+    clock: ClockOut
+
+    @staticmethod
+    def resolve_enterprise(obj: Any) -> str:
+        return str(obj.enterprise.name)
+
+    @staticmethod
+    def resolve_worker_count(obj: Any) -> int:
+        count = getattr(obj, "worker_count", None)
+        return int(count) if count is not None else obj.workers.filter(active=True).count()
+
+    @staticmethod
+    def resolve_clock(obj: Any) -> dict[str, Any]:
+        return clock_of(obj)
+
+
+class WorkerRowOut(Schema):
+    id: int
+    name: str
+    id_number: str
+    phone: str
+    origin_code: str
+    pickup_county_code: str
+    health_code: str
+    active: bool
+    added_at: datetime
+    removed_at: datetime | None
+    replaced_by_id: int | None
+    worker_id: int | None
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_ric(obj.id_number)
+
+    @staticmethod
+    def resolve_phone(obj: Any) -> str:
+        return mask_phone(obj.phone)
+
+
+class ApplicationDetailOut(ApplicationOut):
+    workers: list[WorkerRowOut]
+
+    @staticmethod
+    def resolve_workers(obj: Any) -> list[ApplicationWorker]:
+        return list(obj.workers.all())
+
+
+class ApplicationIn(Schema):
+    notes: str = ""
+    deadline_hours: int | None = None
+    enterprise_id: int | None = None  # task force only; an enterprise applies for itself
+
+
+class RowErrorOut(Schema):
+    row: int
+    field: str
+    reason: str
+    message: str
+
+
+class UploadOut(Schema):
+    accepted: int
+    rejected: list[RowErrorOut]
+    rejected_count: int
+
+
+class WorkerIn(Schema):
+    id_number: str
+    name: str
+    phone: str
+    pickup_county: str
+    health_code: str = "green"
+
+
+class RosterPickIn(Schema):
+    worker_ids: list[int]
+    health_code: str = "green"
+
+
+class RosterPickOut(Schema):
+    accepted: int
+    rejected: list[dict[str, Any]]
+    rejected_count: int
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+class TransitionIn(Schema):
+    to: str
+
+
+class TaskOut(Schema):
+    id: int
+    application_id: int
+    enterprise: str
+    department: str
+    kind: str
+    state: str
+    assignee: str | None
+    done_at: datetime | None
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_application_id(obj: Any) -> int:
+        return int(obj.case.application_id)
+
+    @staticmethod
+    def resolve_enterprise(obj: Any) -> str:
+        return str(obj.case.application.enterprise.name)
+
+    @staticmethod
+    def resolve_assignee(obj: Any) -> str | None:
+        user = obj.done_by or obj.assignee
+        return user.get_username() if user is not None else None
+
+
+class CaseOut(Schema):
+    application_id: int
+    state: str
+    opened_at: datetime
+    tasks: list[TaskOut]
+    done: int
+    pending: int
+
+
+class TaskCompleteIn(Schema):
+    data: dict[str, Any] = {}
+
+
+class SignatureOut(Schema):
+    department: str
+    kid: str
+    signed_at: datetime
+
+
+class PermitOut(Schema):
+    id: int
+    permit_id: str
+    kind: str
+    application_id: int
+    state: str
+    required_signers: list[str]
+    signatures: list[SignatureOut]
+    payload: dict[str, Any]
+    token: str
+    issued_at: datetime | None
+    revoked_at: datetime | None
+
+    @staticmethod
+    def resolve_required_signers(obj: Any) -> list[str]:
+        return list(obj.signer_list)
+
+    @staticmethod
+    def resolve_signatures(obj: Any) -> list[Any]:
+        return list(obj.signatures.all())
+
+
+class RevokeIn(Schema):
+    reason: str = ""
+
+
+class VerificationOut(Schema):
+    valid: bool
+    reason: str
+    detail: str
+    permit: dict[str, Any] | None
+    signatures: list[dict[str, Any]]
+    revocation_list: dict[str, Any] | None
+
+
+# ------------------------------------------------------------------------------------------------
+# Applications
+# ------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/applications", response=list[ApplicationOut], summary="Return applications visible to the caller"
+)
+def applications(request: HttpRequest, state: str = "") -> Any:
+    return selectors.application_list(actor=request.user, state=state)
+
+
+@router.post(
+    "/applications", response={201: ApplicationOut}, summary="Start a draft application (enterprise)"
+)
+def application_create(request: HttpRequest, payload: ApplicationIn) -> Status:
+    app = services.application_create_draft(
+        actor=request.user, enterprise_id=payload.enterprise_id, notes=payload.notes,
+        deadline_hours=payload.deadline_hours,
+    )  # fmt: skip
+    return Status(201, app)
+
+
+@router.get(
+    "/applications/{int:application_id}",
+    response=ApplicationDetailOut,
+    summary="One application with its workers (masked), including removed and replaced rows",
+)
+def application_detail(request: HttpRequest, application_id: int) -> Any:
+    return services.application_get(actor=request.user, application_id=application_id)
+
+
+@router.post(
+    "/applications/{int:application_id}/upload",
+    response=UploadOut,
+    summary="Upload the worker list (.xlsx/.csv); valid rows replace the draft's list, bad rows are reported",
+)
+def application_upload(
+    request: HttpRequest,
+    application_id: int,
+    file: UploadedFile = File(...),  # noqa: B008 - ninja's declaration style
+) -> Any:
+    """Columns: 身份证号/id_number, 姓名/name, 手机号/phone, 接送区县/pickup_county, 健康码/health_code."""
+    return services.application_workers_upload(
+        actor=request.user, application_id=application_id, source=file, file_name=file.name or ""
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/workers",
+    response={201: WorkerRowOut},
+    summary="Add one worker (tracked after submission)",
+)
+def application_worker_add(request: HttpRequest, application_id: int, payload: WorkerIn) -> Status:
+    row = services.application_worker_add(
+        actor=request.user, application_id=application_id, values=payload.dict()
+    )
+    return Status(201, row)
+
+
+@router.post(
+    "/applications/{int:application_id}/workers/from-roster",
+    response=RosterPickOut,
+    summary="Add workers picked from the enterprise's roster",
+)
+def application_workers_from_roster(request: HttpRequest, application_id: int, payload: RosterPickIn) -> Any:
+    return services.application_workers_add_from_roster(
+        actor=request.user, application_id=application_id, worker_ids=payload.worker_ids,
+        health_code=payload.health_code,
+    )  # fmt: skip
+
+
+@router.delete(
+    "/applications/{int:application_id}/workers/{int:row_id}",
+    response=WorkerRowOut,
+    summary="Remove a worker (deleted from a draft; kept and marked removed once submitted)",
+)
+def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> Any:
+    return services.application_worker_remove(
+        actor=request.user, application_id=application_id, row_id=row_id
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/workers/{int:row_id}/replace",
+    response={201: WorkerRowOut},
+    summary="Replace a worker by another (the old row is kept and points to the new one)",
+)
+def application_worker_replace(
+    request: HttpRequest, application_id: int, row_id: int, payload: WorkerIn
+) -> Status:
+    row = services.application_worker_replace(
+        actor=request.user, application_id=application_id, row_id=row_id, values=payload.dict()
+    )
+    return Status(201, row)
+
+
+@router.post(
+    "/applications/{int:application_id}/submit",
+    response=ApplicationOut,
+    summary="Submit (once). Send an Idempotency-Key: repeating the request returns the same result",
+)
+def application_submit(
+    request: HttpRequest,
+    application_id: int,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),  # noqa: B008
+) -> Any:
+    return services.application_submit(
+        actor=request.user, application_id=application_id, idempotency_key=idempotency_key
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/accept",
+    response=ApplicationOut,
+    summary="Accept (town officer of the enterprise's town, or task force): starts the clock, opens the case",
+)
+def application_accept(request: HttpRequest, application_id: int) -> Any:
+    return services.application_accept(actor=request.user, application_id=application_id)
+
+
+@router.post("/applications/{int:application_id}/cancel", response=ApplicationOut, summary="Cancel")
+def application_cancel(request: HttpRequest, application_id: int, payload: CancelIn) -> Any:
+    return services.application_cancel(
+        actor=request.user, application_id=application_id, reason=payload.reason
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/transition",
+    response=ApplicationOut,
+    summary="Move to planned, in_transit or completed (task force)",
+)
+def application_transition(request: HttpRequest, application_id: int, payload: TransitionIn) -> Any:
+    return services.application_transition(actor=request.user, application_id=application_id, to=payload.to)
+
+
+@router.get(
+    "/applications/{int:application_id}/case",
+    response=CaseOut,
+    summary="The case: each department's task, done or pending, and who holds it",
+)
+def application_case(request: HttpRequest, application_id: int) -> Any:
+    app = services.application_get(actor=request.user, application_id=application_id, action="case.read")
+    case = getattr(app, "case", None)
+    if case is None:
+        from homeward.core.errors import NotFound
+
+        raise NotFound("申请尚未受理，还没有案件 (not accepted yet: no case)", "no_case")
+    tasks = list(case.tasks.select_related("case__application__enterprise", "assignee", "done_by"))
+    done = sum(t.state == DepartmentTask.State.DONE for t in tasks)
+    return {
+        "application_id": app.pk,
+        "state": case.state,
+        "opened_at": case.opened_at,
+        "tasks": tasks,
+        "done": done,
+        "pending": sum(t.state == DepartmentTask.State.OPEN for t in tasks),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# Department tasks
+# ------------------------------------------------------------------------------------------------
+
+
+@router.get("/tasks", response=list[TaskOut], summary="The caller's task queue (its department's tasks)")
+def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> Any:
+    return selectors.task_queue(actor=request.user, state=state)
+
+
+@router.post(
+    "/tasks/{int:task_id}/complete",
+    response=TaskOut,
+    summary="Complete a task of the caller's department with its data",
+)
+def task_complete(request: HttpRequest, task_id: int, payload: TaskCompleteIn) -> Any:
+    """Data by kind — vehicle_route_pass: vehicles [{plate, carrier, passengers}] (or plate, carrier),
+    route, provinces, entry_station, exit_station, departure (ISO), window_hours; escort_kit_checks:
+    medical_escort, kit [{name, quantity}], health_checks; list_check_subsidy: government_share,
+    enterprise_share, worker_share (sum 100); landing_handover: reception_point, contact."""
+    return services.department_task_complete(actor=request.user, task_id=task_id, data=payload.data)
+
+
+# ------------------------------------------------------------------------------------------------
+# Permits
+# ------------------------------------------------------------------------------------------------
+
+
+@router.get("/permits", response=list[PermitOut], summary="Permits visible to the caller")
+def permits(request: HttpRequest, to_sign: bool = False, state: str = "") -> Any:
+    qs = (
+        selectors.permits_to_sign(actor=request.user)
+        if to_sign
+        else selectors.permits_visible(actor=request.user)
+    )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.prefetch_related("signatures")
+
+
+@router.get("/permits/verify", response=VerificationOut, auth=None, summary="Verify a permit token (public)")
+def permit_verify(request: HttpRequest, token: str) -> Any:
+    """The same check as ``homeward permit verify TOKEN --keys FILE`` against the current keys."""
+    return services.permit_verify(token).to_dict()
+
+
+@router.get("/permits/keys", auth=None, summary="Public keys and the signed revocation list (keys file)")
+def permit_keys(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(services.keys_file_text(), content_type="application/json; charset=utf-8")
+
+
+@router.get("/permits/{int:permit_id}", response=PermitOut, summary="One permit")
+def permit_detail(request: HttpRequest, permit_id: int) -> Permit:
+    permit: Permit = services._visible(
+        request.user, selectors.permits_visible(actor=request.user), permit_id, "permit.read", "permit"
+    )
+    return permit
+
+
+@router.post(
+    "/permits/{int:permit_id}/sign",
+    response=PermitOut,
+    summary="Sign as the caller's department; issued when the last required signature lands",
+)
+def permit_sign(request: HttpRequest, permit_id: int) -> Any:
+    return services.permit_sign(actor=request.user, permit_id=permit_id)
+
+
+@router.post(
+    "/permits/{int:permit_id}/revoke", response=PermitOut, summary="Revoke an issued permit (task force)"
+)
+def permit_revoke(request: HttpRequest, permit_id: int, payload: RevokeIn) -> Any:
+    return services.permit_revoke(actor=request.user, permit_id=permit_id, reason=payload.reason)
+
+
+@router.get("/permits/{int:permit_id}/pdf", summary="The printable A5 PDF with its QR code")
+def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
+    permit, content = services.permit_pdf(actor=request.user, permit_id=permit_id)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{permit.permit_id}.pdf"'
+    return response

@@ -1,0 +1,852 @@
+"""Writes for return applications, cases, department tasks and permits.
+
+Every service is ``<entity>_<action>(*, actor, ...)``. The scope check runs first, outside the
+transaction, so that a denial's audit event lands even though the service raises (404 when the
+object is outside the actor's scope, 403 when it is visible but the action is not the actor's).
+The change itself runs in ``transaction.atomic`` with its audit event; state transitions are
+conditional UPDATEs (``filter(state=from).update(state=to)``) so a repeated submit or accept applies
+once; unique constraints are the last guard (one active row per ID, one signature per department).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import IO, Any, NoReturn
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from homeward.apps.accounts.roles import Role
+from homeward.apps.applications import keystore, selectors
+from homeward.apps.applications.models import (
+    LIVE_STATES,
+    TRACKED_STATES,
+    ApplicationState,
+    ApplicationWorker,
+    Case,
+    DepartmentTask,
+    Permit,
+    PermitSignature,
+    PermitState,
+    ReturnApplication,
+    RevocationList,
+    TaskDepartment,
+    TaskKind,
+)
+from homeward.apps.applications.worker_rows import WorkerRow, check_rows, read_worker_table
+from homeward.apps.audit.services import audit_record
+from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
+from homeward.core import permits as core_permits
+from homeward.core import regions
+from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from homeward.core.ingest import RowError
+
+ORGANISER = "慈溪市企业复工复产返岗专班"
+CITY_NAME = "浙江省宁波市慈溪市"
+DEFAULT_PERMIT_HOURS = 48
+MAX_DEADLINE_HOURS = 240
+
+# Tasks opened with every case: (department, kind).
+CASE_TASKS = (
+    (TaskDepartment.TRANSPORT, TaskKind.VEHICLE_ROUTE_PASS),
+    (TaskDepartment.HEALTH, TaskKind.ESCORT_KIT_CHECKS),
+    (TaskDepartment.HR, TaskKind.LIST_CHECK_SUBSIDY),
+    (TaskDepartment.RECEPTION, TaskKind.LANDING_HANDOVER),
+)
+
+# Transitions the task force (and later the planner and journeys) make after acceptance.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ApplicationState.PLANNED: (ApplicationState.ACCEPTED,),
+    ApplicationState.IN_TRANSIT: (ApplicationState.ACCEPTED, ApplicationState.PLANNED),
+    ApplicationState.COMPLETED: (ApplicationState.IN_TRANSIT,),
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# Scope helpers
+# ------------------------------------------------------------------------------------------------
+
+
+def _denied(actor: Any, action: str, object_type: str, object_id: object, **data: Any) -> None:
+    audit_record(
+        actor=actor, action=f"denied.{action}", object_type=object_type, object_id=object_id, data=data
+    )
+
+
+def _visible(actor: Any, qs: QuerySet[Any], pk: int, action: str, object_type: str) -> Any:
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        _denied(actor, action, object_type, pk)
+        raise NotFound(f"找不到该对象 (no such {object_type} in your scope)", "not_found")
+    return obj
+
+
+def _forbid(actor: Any, action: str, object_type: str, object_id: object, message: str) -> NoReturn:
+    _denied(actor, action, object_type, object_id)
+    raise PermissionDenied(message, "forbidden")
+
+
+def _role(actor: Any) -> str | None:
+    return selectors.role_of(actor)
+
+
+def application_get(
+    *, actor: Any, application_id: int, action: str = "application.read"
+) -> ReturnApplication:
+    app: ReturnApplication = _visible(
+        actor, selectors.applications_visible(actor=actor), application_id, action, "application"
+    )
+    return app
+
+
+def _application_for_owner(actor: Any, application_id: int, action: str) -> ReturnApplication:
+    """The application, for its enterprise or the task force (else 404 or 403, audited)."""
+    app = application_get(actor=actor, application_id=application_id, action=action)
+    if _role(actor) not in (Role.ENTERPRISE, Role.TASKFORCE):
+        _forbid(
+            actor,
+            action,
+            "application",
+            app.pk,
+            "只有申请企业或专班可以操作 (the enterprise or task force only)",
+        )
+    return app
+
+
+def _audit(actor: Any, action: str, app: ReturnApplication, **data: Any) -> None:
+    audit_record(actor=actor, action=action, object_type="application", object_id=app.pk, data=data)
+
+
+def _transition(app: ReturnApplication, frm: Iterable[str], to: str, **fields: Any) -> bool:
+    """Conditional UPDATE; True when this call made the change."""
+    changed = ReturnApplication.objects.filter(pk=app.pk, state__in=list(frm)).update(state=to, **fields)
+    if changed:
+        app.refresh_from_db()
+    return bool(changed)
+
+
+def _state_error(app: ReturnApplication, doing: str) -> DomainError:
+    return Conflict(
+        f"申请 #{app.pk} 当前状态为 {app.get_state_display()}，不能{doing} (not allowed in state {app.state})",
+        "bad_state",
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Applications
+# ------------------------------------------------------------------------------------------------
+
+
+def application_create_draft(
+    *, actor: Any, enterprise_id: int | None = None, notes: str = "", deadline_hours: int | None = None
+) -> ReturnApplication:
+    role = _role(actor)
+    profile = selectors.profile_of(actor)
+    if role == Role.ENTERPRISE:
+        enterprise_id = profile.enterprise_id
+    elif role == Role.TASKFORCE:
+        if enterprise_id is None or not Enterprise.objects.filter(pk=enterprise_id).exists():
+            raise DomainError("请选择企业 (enterprise_id is required)", "enterprise_required")
+    else:
+        _forbid(
+            actor, "application.create", "application", "", "只有企业或专班可以发起申请 (enterprises only)"
+        )
+    fields: dict[str, Any] = {}
+    if deadline_hours is not None:
+        if not 1 <= deadline_hours <= MAX_DEADLINE_HOURS:
+            raise DomainError(
+                f"时限应为 1-{MAX_DEADLINE_HOURS} 小时 (deadline hours out of range)", "deadline_hours"
+            )
+        fields["deadline_hours"] = deadline_hours
+    with transaction.atomic():
+        app = ReturnApplication.objects.create(
+            enterprise_id=enterprise_id,
+            created_by=actor if getattr(actor, "pk", None) else None,
+            notes=notes[:2000],
+            **fields,
+        )
+        _audit(actor, "application.create", app, enterprise_id=enterprise_id)
+    return app
+
+
+def _taken_elsewhere(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[str, int]:
+    ids = list(id_numbers)
+    if not ids:
+        return {}
+    rows = (
+        ApplicationWorker.objects.filter(active=True, id_number__in=ids, application__state__in=LIVE_STATES)
+        .exclude(application=app)
+        .values_list("id_number", "application_id")
+    )
+    return dict(rows)
+
+
+def _high_risk() -> Any:
+    high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
+    return high.__contains__
+
+
+def _roster_ids(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[str, int]:
+    return dict(
+        Worker.objects.filter(employer_id=app.enterprise_id, id_number__in=list(id_numbers)).values_list(
+            "id_number", "pk"
+        )
+    )
+
+
+def _new_row(app: ReturnApplication, rec: WorkerRow, roster: Mapping[str, int]) -> ApplicationWorker:
+    return ApplicationWorker(
+        application=app,
+        worker_id=roster.get(rec.id_number),
+        id_number=rec.id_number,
+        name=rec.name,
+        phone=rec.phone,
+        origin_code=rec.origin_code,
+        pickup_county_code=rec.pickup_county_code,
+        health_code=rec.health_code,
+        source_row=rec.row or None,
+    )
+
+
+def application_workers_upload(
+    *, actor: Any, application_id: int, source: str | os.PathLike[str] | IO[bytes], file_name: str = ""
+) -> dict[str, Any]:
+    """Check an uploaded list row by row and make the valid rows the draft's worker list (a re-upload
+    replaces it). Returns ``{accepted, rejected: [{row, field, reason, message}], rejected_count}``.
+    A file-level problem (missing columns, unreadable) raises DomainError and changes nothing."""
+    app = _application_for_owner(actor, application_id, "application.upload")
+    if app.state != ApplicationState.DRAFT:
+        raise _state_error(app, "上传名单")
+    raw = list(read_worker_table(source))  # type: ignore[arg-type]
+    ids = [str(v.get("id_number") or "").strip().upper() for _, v in raw]
+    taken = _taken_elsewhere(app, ids)
+    results = list(check_rows(raw, today=timezone.localdate(), high_risk=_high_risk(), taken=taken))
+    good = [r for r in results if isinstance(r, WorkerRow)]
+    rejected = [r.as_dict() for r in results if isinstance(r, RowError)]
+    with transaction.atomic():
+        locked = ReturnApplication.objects.select_for_update().get(pk=app.pk)
+        if locked.state != ApplicationState.DRAFT:
+            raise _state_error(locked, "上传名单")
+        ApplicationWorker.objects.filter(application=app).delete()
+        roster = _roster_ids(app, (r.id_number for r in good))
+        ApplicationWorker.objects.bulk_create([_new_row(app, r, roster) for r in good])
+        _audit(
+            actor, "application.upload", app, file=file_name[:200], accepted=len(good), rejected=len(rejected)
+        )
+    return {"accepted": len(good), "rejected": rejected, "rejected_count": len(rejected)}
+
+
+def _check_one(app: ReturnApplication, values: Mapping[str, object]) -> WorkerRow:
+    number = str(values.get("id_number") or "").strip().upper()
+    taken = _taken_elsewhere(app, [number])
+    here = ApplicationWorker.objects.filter(application=app, active=True, id_number=number).exists()
+    if here:
+        raise Conflict("该人员已在本申请中 (already on this application)", "already_applied")
+    (result,) = list(
+        check_rows([(0, values)], today=timezone.localdate(), high_risk=_high_risk(), taken=taken)
+    )
+    if isinstance(result, RowError):
+        raise DomainError(f"{result.field}: {result.message}", result.reason)
+    return result
+
+
+def _editable(actor: Any, application_id: int, action: str) -> ReturnApplication:
+    app = _application_for_owner(actor, application_id, action)
+    if app.state not in (ApplicationState.DRAFT, *TRACKED_STATES):
+        raise _state_error(app, "修改名单")
+    return app
+
+
+def application_worker_add(
+    *, actor: Any, application_id: int, values: Mapping[str, object]
+) -> ApplicationWorker:
+    """Add one worker (same checks as an uploaded row). After submission the addition is tracked."""
+    app = _editable(actor, application_id, "application.worker_add")
+    rec = _check_one(app, values)
+    with transaction.atomic():
+        row = _new_row(app, rec, _roster_ids(app, [rec.id_number]))
+        row.source_row = None
+        row.save()
+        _audit(actor, "application.worker_add", app, row=row.pk, state=app.state)
+    return row
+
+
+def application_workers_add_from_roster(
+    *, actor: Any, application_id: int, worker_ids: Iterable[int], health_code: str = "green"
+) -> dict[str, Any]:
+    """Pick workers from the enterprise's roster: pickup county defaults to their origin county."""
+    app = _editable(actor, application_id, "application.worker_add")
+    workers = Worker.objects.filter(employer_id=app.enterprise_id, pk__in=list(worker_ids))
+    added, rejected = 0, []
+    for w in workers:
+        try:
+            application_worker_add(
+                actor=actor,
+                application_id=app.pk,
+                values={"id_number": w.id_number, "name": w.name, "phone": w.phone,
+                        "pickup_county": w.origin_code, "health_code": health_code},
+            )  # fmt: skip
+            added += 1
+        except DomainError as exc:
+            rejected.append({"worker_id": w.pk, "reason": exc.code, "message": exc.message})
+    return {"accepted": added, "rejected": rejected, "rejected_count": len(rejected)}
+
+
+def application_worker_remove(*, actor: Any, application_id: int, row_id: int) -> ApplicationWorker:
+    """Remove a worker: deleted from a draft, marked removed (kept) once submitted."""
+    app = _editable(actor, application_id, "application.worker_remove")
+    with transaction.atomic():
+        row = (
+            ApplicationWorker.objects.select_for_update()
+            .filter(application=app, pk=row_id, active=True)
+            .first()
+        )
+        if row is None:
+            raise NotFound("该人员不在本申请中 (no such active worker row)", "not_found")
+        if app.state == ApplicationState.DRAFT:
+            row.delete()
+            row.pk = row_id  # report what was removed
+        else:
+            row.active = False
+            row.removed_at = timezone.now()
+            row.save(update_fields=["active", "removed_at"])
+        _audit(actor, "application.worker_remove", app, row=row_id, state=app.state)
+    return row
+
+
+def application_worker_replace(
+    *, actor: Any, application_id: int, row_id: int, values: Mapping[str, object]
+) -> ApplicationWorker:
+    """Replace one worker by another: the old row is kept, removed, and points to the new one."""
+    app = _editable(actor, application_id, "application.worker_replace")
+    rec = _check_one(app, values)
+    with transaction.atomic():
+        old = (
+            ApplicationWorker.objects.select_for_update()
+            .filter(application=app, pk=row_id, active=True)
+            .first()
+        )
+        if old is None:
+            raise NotFound("该人员不在本申请中 (no such active worker row)", "not_found")
+        old.active = False
+        old.removed_at = timezone.now()
+        old.save(update_fields=["active", "removed_at"])
+        new = _new_row(app, rec, _roster_ids(app, [rec.id_number]))
+        new.source_row = None
+        new.save()
+        old.replaced_by = new
+        old.save(update_fields=["replaced_by"])
+        if app.state == ApplicationState.DRAFT:
+            old.delete()
+        _audit(actor, "application.worker_replace", app, old=row_id, new=new.pk, state=app.state)
+    return new
+
+
+def application_submit(*, actor: Any, application_id: int, idempotency_key: str = "") -> ReturnApplication:
+    """draft → submitted, once. Repeating with the same Idempotency-Key returns the same result."""
+    app = _application_for_owner(actor, application_id, "application.submit")
+    key = idempotency_key.strip()[:100]
+    if app.state != ApplicationState.DRAFT:
+        if key and app.idempotency_key == key:
+            return app
+        raise _state_error(app, "再次提交")
+    if not app.workers.filter(active=True).exists():
+        raise DomainError("名单为空，请先上传或添加人员 (no workers on the list)", "no_workers")
+    try:
+        with transaction.atomic():
+            if not _transition(
+                app, [ApplicationState.DRAFT], ApplicationState.SUBMITTED,
+                submitted_at=timezone.now(), idempotency_key=key,
+            ):  # fmt: skip
+                app.refresh_from_db()
+                if key and app.idempotency_key == key:
+                    return app
+                raise _state_error(app, "再次提交")
+            _audit(actor, "application.submit", app, workers=app.workers.filter(active=True).count())
+    except IntegrityError as exc:
+        raise Conflict(
+            "该 Idempotency-Key 已用于本企业的另一个申请 (key already used for another application)",
+            "idempotency_key_reused",
+        ) from exc
+    return app
+
+
+def _open_case(actor: Any, app: ReturnApplication) -> Case:
+    case = Case.objects.create(application=app)
+    DepartmentTask.objects.bulk_create(
+        [DepartmentTask(case=case, department=d, kind=k, data=_task_defaults(app, k)) for d, k in CASE_TASKS]
+    )
+    audit_record(
+        actor=actor, action="case.open", object_type="case", object_id=case.pk, data={"application": app.pk}
+    )
+    return case
+
+
+def _task_defaults(app: ReturnApplication, kind: str) -> dict[str, Any]:
+    """What the department starts from: what the enterprise already gave, so nobody asks twice."""
+    workers = list(app.workers.filter(active=True).values_list("pickup_county_code", flat=True))
+    counties = Counter(workers)
+    origin = regions.get(counties.most_common(1)[0][0]) if counties else None
+    base = {"passengers": len(workers), "destination": _destination(app)}
+    if kind == TaskKind.VEHICLE_ROUTE_PASS:
+        return {**base, "origin": origin.full_name if origin else ""}
+    if kind == TaskKind.LIST_CHECK_SUBSIDY:
+        return {**base, "pickup_counties": dict(counties)}
+    return base
+
+
+def _destination(app: ReturnApplication) -> str:
+    town = app.enterprise.town.name if app.enterprise.town_id else ""
+    return f"{CITY_NAME}{town} {app.enterprise.name}"[:200]
+
+
+def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
+    """submitted → accepted by the town officer of the enterprise's town or the task force; starts the
+    deadline clock and opens the case with one task per department."""
+    app = application_get(actor=actor, application_id=application_id, action="application.accept")
+    if _role(actor) not in (Role.TOWN, Role.TASKFORCE):
+        _forbid(
+            actor,
+            "application.accept",
+            "application",
+            app.pk,
+            "只有镇街或专班可以受理 (town officer or task force)",
+        )
+    if app.state != ApplicationState.SUBMITTED:
+        raise _state_error(app, "受理")
+    now = timezone.now()
+    with transaction.atomic():
+        if not _transition(
+            app, [ApplicationState.SUBMITTED], ApplicationState.ACCEPTED,
+            accepted_at=now, accepted_by=actor, deadline_at=now + timedelta(hours=app.deadline_hours),
+        ):  # fmt: skip
+            raise _state_error(app, "受理")
+        _open_case(actor, app)
+        _audit(
+            actor,
+            "application.accept",
+            app,
+            deadline_at=app.deadline_at.isoformat() if app.deadline_at else None,
+        )
+    return app
+
+
+def application_cancel(*, actor: Any, application_id: int, reason: str = "") -> ReturnApplication:
+    """Cancel before the trip: by the enterprise, its town officer or the task force."""
+    app = application_get(actor=actor, application_id=application_id, action="application.cancel")
+    if _role(actor) not in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE):
+        _forbid(actor, "application.cancel", "application", app.pk, "无权取消 (not allowed to cancel)")
+    allowed = (
+        ApplicationState.DRAFT,
+        ApplicationState.SUBMITTED,
+        ApplicationState.ACCEPTED,
+        ApplicationState.PLANNED,
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        if not _transition(app, allowed, ApplicationState.CANCELLED, closed_at=now):
+            raise _state_error(app, "取消")
+        Case.objects.filter(application=app).update(state=Case.State.CLOSED, closed_at=now)
+        DepartmentTask.objects.filter(case__application=app, state=DepartmentTask.State.OPEN).update(
+            state=DepartmentTask.State.CANCELLED
+        )
+        _audit(actor, "application.cancel", app, reason=reason[:200])
+    return app
+
+
+def application_transition(*, actor: Any, application_id: int, to: str) -> ReturnApplication:
+    """accepted → planned → in_transit → completed (task force; later the planner and journeys)."""
+    app = application_get(actor=actor, application_id=application_id, action="application.transition")
+    if _role(actor) != Role.TASKFORCE:
+        _forbid(
+            actor, "application.transition", "application", app.pk, "只有专班可以变更状态 (task force only)"
+        )
+    if to not in TRANSITIONS:
+        raise DomainError(f"不能转到状态 {to} (unknown target state)", "bad_state")
+    fields: dict[str, Any] = {"closed_at": timezone.now()} if to == ApplicationState.COMPLETED else {}
+    with transaction.atomic():
+        frm = app.state
+        if not _transition(app, TRANSITIONS[to], to, **fields):
+            raise _state_error(app, f"转为 {to}")
+        if to == ApplicationState.COMPLETED:
+            Case.objects.filter(application=app).update(state=Case.State.DONE, closed_at=timezone.now())
+        _audit(actor, f"application.{to}", app, **{"from": frm})
+    return app
+
+
+def application_flag_at_risk(
+    *, actor: Any, application_id: int, at_risk: bool, reason: str = ""
+) -> ReturnApplication:
+    """The planner (or task force) says whether the deadline can be met."""
+    if isinstance(actor, str):  # a system actor such as "planner"
+        app = ReturnApplication.objects.get(pk=application_id)
+    else:
+        app = application_get(actor=actor, application_id=application_id, action="application.flag")
+        if _role(actor) != Role.TASKFORCE:
+            _forbid(actor, "application.flag", "application", app.pk, "只有专班可以标记 (task force only)")
+    with transaction.atomic():
+        ReturnApplication.objects.filter(pk=app.pk).update(at_risk=at_risk, at_risk_reason=reason[:200])
+        _audit(actor, "application.at_risk", app, at_risk=at_risk, reason=reason[:200])
+    app.refresh_from_db()
+    return app
+
+
+# ------------------------------------------------------------------------------------------------
+# Department tasks
+# ------------------------------------------------------------------------------------------------
+
+
+def _texts(value: object, name: str, *, required: bool = True) -> list[str]:
+    if isinstance(value, str):
+        items = [
+            p.strip() for p in value.replace("、", "\n").replace("→", "\n").replace(";", "\n").splitlines()
+        ]
+    elif isinstance(value, list):
+        items = [str(v).strip() for v in value]
+    elif value is None:
+        items = []
+    else:
+        raise DomainError(f"{name} 应为文本列表 (must be a list of text)", "invalid_task_data")
+    items = [i for i in items if i]
+    if required and not items:
+        raise DomainError(f"{name} 必填 (required)", "invalid_task_data")
+    return items
+
+
+def _text(data: Mapping[str, Any], name: str, default: str = "") -> str:
+    value = str(data.get(name) or default).strip()
+    if not value:
+        raise DomainError(f"{name} 必填 (required)", "invalid_task_data")
+    return value[:200]
+
+
+def _time(value: object, name: str, default: datetime) -> datetime:
+    if value in (None, ""):
+        return default
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise DomainError(f"{name} 不是有效时间 (not a date-time)", "invalid_task_data")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _clean_task_data(task: DepartmentTask, data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    stored = dict(task.data or {})
+    if task.kind == TaskKind.VEHICLE_ROUTE_PASS:
+        passengers = int(stored.get("passengers") or 0)
+        raw_vehicles = data.get("vehicles")
+        if not raw_vehicles:
+            raw_vehicles = [
+                {"plate": data.get("plate"), "carrier": data.get("carrier"), "passengers": passengers}
+            ]
+        if not isinstance(raw_vehicles, list):
+            raise DomainError("vehicles 应为列表 (must be a list)", "invalid_task_data")
+        vehicles = []
+        for v in raw_vehicles:
+            if not isinstance(v, Mapping):
+                raise DomainError("vehicles 应为对象列表 (list of objects)", "invalid_task_data")
+            try:
+                count = int(v.get("passengers") or (passengers if len(raw_vehicles) == 1 else 0))
+            except (TypeError, ValueError) as exc:
+                raise DomainError("passengers 应为整数 (whole number)", "invalid_task_data") from exc
+            if count < 1:
+                raise DomainError("每辆车乘客人数至少 1 人 (at least one passenger)", "invalid_task_data")
+            vehicles.append({"plate": _text(v, "plate"), "carrier": _text(v, "carrier"), "passengers": count})
+        departure = _time(data.get("departure"), "departure", now)
+        hours = int(data.get("window_hours") or DEFAULT_PERMIT_HOURS)
+        if not 1 <= hours <= 240:
+            raise DomainError("有效时长应为 1-240 小时 (window_hours)", "invalid_task_data")
+        return {
+            **stored,
+            "vehicles": vehicles,
+            "origin": _text(data, "origin", stored.get("origin", "")),
+            "destination": _text(data, "destination", stored.get("destination", "")),
+            "route": _texts(data.get("route"), "route"),
+            "provinces": _texts(data.get("provinces"), "provinces"),
+            "entry_station": _text(data, "entry_station"),
+            "exit_station": _text(data, "exit_station"),
+            "departure": departure.isoformat(),
+            "window_hours": hours,
+        }
+    if task.kind == TaskKind.ESCORT_KIT_CHECKS:
+        kit_raw = data.get("kit") or []
+        kit: list[dict[str, Any]] = []
+        if isinstance(kit_raw, str):
+            for line in kit_raw.replace("、", "\n").splitlines():
+                if not line.strip():
+                    continue
+                name, _, qty = line.replace("×", "*").replace("x", "*").partition("*")
+                kit.append(
+                    {"name": name.strip(), "quantity": int(qty.strip() or 0) if qty.strip().isdigit() else 0}
+                )
+        elif isinstance(kit_raw, list):
+            for item in kit_raw:
+                if not isinstance(item, Mapping):
+                    raise DomainError("kit 应为 [{name, quantity}] (kit items)", "invalid_task_data")
+                kit.append({"name": _text(item, "name"), "quantity": int(item.get("quantity") or 0)})
+        if not kit:
+            raise DomainError("kit 必填 (prevention kit required)", "invalid_task_data")
+        return {
+            **stored,
+            "medical_escort": _texts(data.get("medical_escort"), "medical_escort"),
+            "kit": kit,
+            "health_checks": _texts(data.get("health_checks"), "health_checks"),
+        }
+    if task.kind == TaskKind.LIST_CHECK_SUBSIDY:
+        shares = {}
+        for part in ("government", "enterprise", "worker"):
+            try:
+                shares[part] = int(data.get(f"{part}_share", 0) or 0)
+            except (TypeError, ValueError) as exc:
+                raise DomainError(
+                    "补贴比例应为整数 (shares are whole percents)", "invalid_task_data"
+                ) from exc
+        if sum(shares.values()) != 100 or min(shares.values()) < 0:
+            raise DomainError("补贴分担比例之和应为 100 (shares must add up to 100)", "invalid_task_data")
+        return {
+            **stored,
+            "subsidy_shares": shares,
+            "list_checked": True,
+            "note": str(data.get("note") or "")[:200],
+        }
+    # landing handover
+    return {
+        **stored,
+        "reception_point": _text(data, "reception_point"),
+        "contact": _text(data, "contact"),
+        "note": str(data.get("note") or "")[:200],
+    }
+
+
+def department_task_complete(
+    *, actor: Any, task_id: int, data: Mapping[str, Any] | None = None
+) -> DepartmentTask:
+    """Complete one of the actor's department's tasks (task force: any) with its data. Completing the
+    transport task drafts the road passes; transport and health together draft the prevention permit."""
+    visible = selectors.tasks_visible(actor=actor)
+    task: DepartmentTask = _visible(actor, visible, task_id, "task.complete", "task")
+    if not selectors.task_actable(actor=actor).filter(pk=task.pk).exists():
+        _forbid(actor, "task.complete", "task", task.pk, "这不是您部门的任务 (not your department's task)")
+    if task.state != DepartmentTask.State.OPEN:
+        raise Conflict("该任务已办结或已取消 (task is not open)", "bad_state")
+    app = task.case.application
+    if app.state not in (ApplicationState.ACCEPTED, ApplicationState.PLANNED):
+        raise _state_error(app, "办理任务")
+    now = timezone.now()
+    clean = _clean_task_data(task, data or {}, now)
+    with transaction.atomic():
+        done = DepartmentTask.objects.filter(pk=task.pk, state=DepartmentTask.State.OPEN).update(
+            state=DepartmentTask.State.DONE, done_at=now, done_by=actor, assignee=actor, data=clean
+        )
+        if not done:
+            raise Conflict("该任务已办结 (task already done)", "bad_state")
+        task.refresh_from_db()
+        audit_record(
+            actor=actor, action="task.complete", object_type="task", object_id=task.pk,
+            data={"kind": task.kind, "application": app.pk},
+        )  # fmt: skip
+        if task.kind in (TaskKind.VEHICLE_ROUTE_PASS, TaskKind.ESCORT_KIT_CHECKS):
+            permit_draft(actor=actor, application=app)
+        case = task.case
+        if not case.tasks.exclude(state=DepartmentTask.State.DONE).exists():
+            audit_record(actor=actor, action="case.ready", object_type="case", object_id=case.pk)
+    return task
+
+
+# ------------------------------------------------------------------------------------------------
+# Permits
+# ------------------------------------------------------------------------------------------------
+
+
+def _task_data(app: ReturnApplication, kind: str) -> dict[str, Any] | None:
+    task = DepartmentTask.objects.filter(
+        case__application=app, kind=kind, state=DepartmentTask.State.DONE
+    ).first()
+    return dict(task.data) if task is not None else None
+
+
+def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
+    """Draft the permits the tasks' data allows and that do not exist yet: one road pass per vehicle
+    (transport done), one prevention permit per trip (transport and health done). Call inside a
+    transaction (``department_task_complete`` does)."""
+    app = application
+    transport = _task_data(app, TaskKind.VEHICLE_ROUTE_PASS)
+    health = _task_data(app, TaskKind.ESCORT_KIT_CHECKS)
+    if transport is None:
+        return []
+    start = _time(transport["departure"], "departure", timezone.now())
+    end = start + timedelta(hours=int(transport.get("window_hours") or DEFAULT_PERMIT_HOURS))
+    trip = f"A{app.pk}"
+    created: list[Permit] = []
+    existing = set(Permit.objects.filter(application=app).values_list("permit_id", flat=True))
+    for i, v in enumerate(transport["vehicles"], start=1):
+        pid = f"RP-{app.pk}-{i}"
+        if pid in existing:
+            continue
+        core = core_permits.RoadPass(
+            permit_id=pid, valid_from=start, valid_to=end, trip_id=trip, plate=v["plate"], carrier=v["carrier"],
+            origin=transport["origin"], destination=transport["destination"], route=tuple(transport["route"]),
+            provinces=tuple(transport["provinces"]), entry_station=transport["entry_station"],
+            exit_station=transport["exit_station"], passengers=int(v["passengers"]), organiser=ORGANISER,
+        )  # fmt: skip
+        created.append(_store_permit(actor, app, core))
+    pid = f"PP-{app.pk}"
+    if health is not None and pid not in existing:
+        core_pp = core_permits.PreventionPermit(
+            permit_id=pid, valid_from=start, valid_to=end, trip_id=trip,
+            vehicles=tuple(v["plate"] for v in transport["vehicles"]),
+            passengers=sum(int(v["passengers"]) for v in transport["vehicles"]),
+            medical_escort=tuple(health["medical_escort"]),
+            kit=tuple(core_permits.KitItem(k["name"], int(k["quantity"])) for k in health["kit"]),
+            health_checks=tuple(health["health_checks"]), organiser=ORGANISER,
+        )  # fmt: skip
+        created.append(_store_permit(actor, app, core_pp))
+    return created
+
+
+def _store_permit(actor: Any, app: ReturnApplication, core: core_permits.Permit) -> Permit:
+    permit = Permit.objects.create(
+        permit_id=core.permit_id,
+        kind=str(core.kind),
+        application=app,
+        body=core.body().decode("utf-8"),
+        payload=core.to_dict(),
+        required_signers=",".join(str(d) for d in core.signers),
+    )
+    audit_record(
+        actor=actor, action="permit.draft", object_type="permit", object_id=permit.pk,
+        data={"permit_id": permit.permit_id, "kind": permit.kind, "application": app.pk},
+    )  # fmt: skip
+    return permit
+
+
+def core_permit(permit: Permit) -> core_permits.Permit:
+    return core_permits.permit_from_body(permit.body.encode("utf-8"))
+
+
+def signed_permit(permit: Permit) -> core_permits.SignedPermit:
+    sigs = tuple(
+        core_permits.Signature(core_permits.Department(s.department), s.kid, s.signed_at, bytes(s.signature))
+        for s in sorted(permit.signatures.all(), key=lambda s: core_permits.Department(s.department).code)
+    )
+    return core_permits.SignedPermit(core_permit(permit), sigs)
+
+
+def permit_sign(*, actor: Any, permit_id: int) -> Permit:
+    """Sign as the actor's department with its current key; the permit is issued (token set) when
+    the last required signature lands."""
+    permit: Permit = _visible(
+        actor, selectors.permits_visible(actor=actor), permit_id, "permit.sign", "permit"
+    )
+    role = _role(actor)
+    if role not in selectors.ROLE_SIGNER:
+        _forbid(actor, "permit.sign", "permit", permit.pk, "只有审批部门可以签发 (department approvers only)")
+    dept = selectors.ROLE_SIGNER[role]
+    if permit.state != PermitState.DRAFTED:
+        raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
+    if permit.application.state == ApplicationState.CANCELLED:
+        raise _state_error(permit.application, "签发")
+    now = timezone.now().replace(microsecond=0)
+    try:
+        with transaction.atomic():
+            locked = Permit.objects.select_for_update().get(pk=permit.pk)
+            if locked.state != PermitState.DRAFTED:
+                raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
+            key = keystore.current_key(dept, now)
+            signed = core_permits.cosign(signed_permit(locked), key, now)
+            sig = next(s for s in signed.signatures if s.department == dept)
+            PermitSignature.objects.create(
+                permit=locked, department=str(dept), kid=sig.kid, signed_at=sig.signed_at,
+                signature=sig.signature, signed_by=actor,
+            )  # fmt: skip
+            audit_record(
+                actor=actor, action="permit.sign", object_type="permit", object_id=locked.pk,
+                data={"permit_id": locked.permit_id, "department": str(dept), "kid": sig.kid},
+            )  # fmt: skip
+            if signed.is_issued:
+                Permit.objects.filter(pk=locked.pk, state=PermitState.DRAFTED).update(
+                    state=PermitState.ISSUED, token=signed.token(), issued_at=signed.issued_at
+                )
+                audit_record(
+                    actor=actor, action="permit.issue", object_type="permit", object_id=locked.pk,
+                    data={"permit_id": locked.permit_id},
+                )  # fmt: skip
+    except IntegrityError as exc:
+        raise Conflict("本部门已签 (already signed by your department)", "already_signed") from exc
+    permit.refresh_from_db()
+    return permit
+
+
+def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
+    """Withdraw an issued permit (task force): publishes the next signed revocation list."""
+    permit: Permit = _visible(
+        actor, selectors.permits_visible(actor=actor), permit_id, "permit.revoke", "permit"
+    )
+    if _role(actor) != Role.TASKFORCE:
+        _forbid(actor, "permit.revoke", "permit", permit.pk, "只有专班可以撤销许可证 (task force only)")
+    now = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        if not Permit.objects.filter(pk=permit.pk, state=PermitState.ISSUED).update(
+            state=PermitState.REVOKED, revoked_at=now, revoked_reason=reason[:200]
+        ):
+            raise Conflict("只能撤销已签发的许可证 (only issued permits can be revoked)", "bad_state")
+        revocation_list_publish(actor=actor, at=now)
+        audit_record(
+            actor=actor, action="permit.revoke", object_type="permit", object_id=permit.pk,
+            data={"permit_id": permit.permit_id, "reason": reason[:200]},
+        )  # fmt: skip
+    permit.refresh_from_db()
+    return permit
+
+
+def revocation_list_publish(*, actor: Any, at: datetime | None = None) -> RevocationList:
+    """Sign and store the next revocation list: every revoked permit id, sequence + 1."""
+    at = (at or timezone.now()).replace(microsecond=0)
+    with transaction.atomic():
+        last = RevocationList.objects.select_for_update().order_by("-sequence").first()
+        sequence = (last.sequence + 1) if last else 1
+        ids = sorted(Permit.objects.filter(state=PermitState.REVOKED).values_list("permit_id", flat=True))
+        core_list = core_permits.RevocationList(sequence, at, frozenset(ids))
+        key = keystore.current_key(core_permits.Department.TASK_FORCE, at)
+        signed = core_permits.sign_revocation_list(core_list, key)
+        row = RevocationList.objects.create(
+            sequence=sequence, issued_at=at, permit_ids=ids, encoded=signed.encode(), kid=signed.kid
+        )
+        audit_record(
+            actor=actor, action="revocations.publish", object_type="revocation_list", object_id=sequence,
+            data={"count": len(ids)},
+        )  # fmt: skip
+    return row
+
+
+def permit_verify(token: str, now: datetime | None = None) -> core_permits.Verification:
+    """Verify a token against the stored public keys and the latest revocation list (what an offline
+    verifier does with an exported keys file)."""
+    ring = keystore.keyring()
+    signed_list = keystore.latest_revocations()
+    revocations = core_permits.verify_revocation_list(signed_list, ring) if signed_list else None
+    return core_permits.verify_token(token or "", ring, revocations, now or timezone.now())
+
+
+def permit_pdf(*, actor: Any, permit_id: int) -> tuple[Permit, bytes]:
+    permit: Permit = _visible(
+        actor, selectors.permits_visible(actor=actor), permit_id, "permit.pdf", "permit"
+    )
+    if permit.state != PermitState.ISSUED:
+        raise Conflict("许可证尚未签发 (permit not issued yet)", "not_issued")
+    content = core_permits.render_permit_pdf(core_permit(permit), permit.token)
+    audit_record(actor=actor, action="permit.pdf", object_type="permit", object_id=permit.pk)
+    return permit, content
+
+
+def keys_file_text(at: datetime | None = None) -> str:
+    """The public keys and the current revocation list, as ``export-keys`` writes them."""
+    return core_permits.dump_keys_file(
+        keystore.keyring(), keystore.latest_revocations(), at or timezone.now()
+    )

@@ -1,0 +1,274 @@
+"""Pages: the enterprise's applications (list, upload with row errors, submit, one status page with
+the case and the clock), the departments' queue (complete tasks, sign permits), the permit PDF and
+the public verification page. Views parse input, call one service, render."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from homeward.apps.accounts.roles import Role
+from homeward.apps.applications import selectors, services
+from homeward.apps.applications.clock import deadline_status
+from homeward.apps.applications.models import (
+    ApplicationState,
+    DepartmentTask,
+    PermitState,
+    ReturnApplication,
+    TaskKind,
+)
+from homeward.core import regions
+from homeward.core.errors import DomainError
+from homeward.core.identity import mask_phone, mask_ric
+
+SHOWN_REJECTED = 200
+
+
+def _fail(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    context = {"message": exc.message, "reason": exc.code}
+    if getattr(request, "htmx", False):
+        return render(request, "partials/error.html", context, status=exc.status)
+    return render(request, "applications/error.html", context, status=exc.status)
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def clock_for(app: ReturnApplication) -> Any:
+    return deadline_status(
+        app.deadline_at,
+        timezone.now(),
+        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
+        at_risk=app.at_risk,
+    )
+
+
+def _county(code: str) -> str:
+    region = regions.get(code)
+    return region.full_name if region else code
+
+
+@require_GET
+def application_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    apps = list(selectors.application_list(actor=request.user, state=state)[:200])
+    rows = [{"app": a, "clock": clock_for(a)} for a in apps]
+    role = selectors.role_of(request.user)
+    context = {
+        "rows": rows,
+        "states": ApplicationState.choices,
+        "state": state,
+        "can_create": role == Role.ENTERPRISE,
+    }
+    return render(request, "applications/list.html", context)
+
+
+@require_POST
+def application_new(request: HttpRequest) -> HttpResponse:
+    try:
+        app = services.application_create_draft(actor=request.user, notes=request.POST.get("notes", ""))
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=app.pk)
+
+
+def _detail_context(
+    request: HttpRequest, app: ReturnApplication, report: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    role = selectors.role_of(request.user)
+    owner = role in (Role.ENTERPRISE, Role.TASKFORCE)
+    workers = list(app.workers.all())
+    active = [w for w in workers if w.active]
+    removed = [w for w in workers if not w.active]
+    case = getattr(app, "case", None)
+    tasks = list(case.tasks.select_related("done_by", "assignee")) if case is not None else []
+    permits = list(app.permits.prefetch_related("signatures"))
+    to_sign = set(
+        selectors.permits_to_sign(actor=request.user).filter(application=app).values_list("pk", flat=True)
+    )
+    return {
+        "app": app,
+        "clock": clock_for(app),
+        "workers": [
+            {
+                "row": w,
+                "id_number": mask_ric(w.id_number),
+                "phone": mask_phone(w.phone),
+                "pickup": _county(w.pickup_county_code),
+            }
+            for w in active
+        ],  # fmt: skip
+        "removed": removed,
+        "case": case,
+        "tasks": tasks,
+        "tasks_done": sum(t.state == DepartmentTask.State.DONE for t in tasks),
+        "permits": [{"permit": p, "can_sign": p.pk in to_sign} for p in permits],
+        "report": report,
+        "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
+        "can_edit": owner and app.state == ApplicationState.DRAFT,
+        "can_submit": owner and app.state == ApplicationState.DRAFT and bool(active),
+        "can_accept": role in (Role.TOWN, Role.TASKFORCE) and app.state == ApplicationState.SUBMITTED,
+        "can_cancel": role in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE)
+        and app.state
+        in (
+            ApplicationState.DRAFT,
+            ApplicationState.SUBMITTED,
+            ApplicationState.ACCEPTED,
+            ApplicationState.PLANNED,
+        ),
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+@require_GET
+def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        app = services.application_get(actor=request.user, application_id=application_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return render(request, "applications/detail.html", _detail_context(request, app))
+
+
+@require_GET
+def application_clock(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        app = services.application_get(actor=request.user, application_id=application_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return render(request, "applications/_clock.html", {"app": app, "clock": clock_for(app)})
+
+
+@require_POST
+def application_upload(request: HttpRequest, application_id: int) -> HttpResponse:
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise DomainError("请选择文件 (choose a .xlsx or .csv file)", "required")
+        report = services.application_workers_upload(
+            actor=request.user, application_id=application_id, source=upload, file_name=upload.name or ""
+        )
+    except DomainError as exc:
+        report = {"error": {"message": exc.message, "reason": exc.code}, "accepted": 0, "rejected": []}
+        if exc.status in (403, 404):
+            return _fail(request, exc)
+    app = services.application_get(actor=request.user, application_id=application_id)
+    context = _detail_context(request, app, report)
+    template = "applications/_workers.html" if getattr(request, "htmx", False) else "applications/detail.html"
+    return render(request, template, context)
+
+
+@require_POST
+def application_submit(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        services.application_submit(
+            actor=request.user, application_id=application_id,
+            idempotency_key=request.POST.get("idempotency_key", ""),
+        )  # fmt: skip
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=application_id)
+
+
+@require_POST
+def application_accept(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        services.application_accept(actor=request.user, application_id=application_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=application_id)
+
+
+@require_POST
+def application_cancel(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        services.application_cancel(
+            actor=request.user, application_id=application_id, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=application_id)
+
+
+@require_POST
+def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
+    try:
+        services.application_worker_remove(actor=request.user, application_id=application_id, row_id=row_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=application_id)
+
+
+@require_GET
+def task_queue(request: HttpRequest) -> HttpResponse:
+    tasks = list(selectors.task_queue(actor=request.user)[:200])
+    done = list(
+        selectors.task_queue(actor=request.user, state=DepartmentTask.State.DONE).order_by("-done_at")[:50]
+    )
+    to_sign = list(selectors.permits_to_sign(actor=request.user).prefetch_related("signatures")[:200])
+    context = {
+        "tasks": [{"task": t, "clock": clock_for(t.case.application)} for t in tasks],
+        "done": done,
+        "to_sign": to_sign,
+        "kinds": TaskKind,
+        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }
+    return render(request, "applications/tasks.html", context)
+
+
+def _form_data(request: HttpRequest) -> dict[str, Any]:
+    skip = {"csrfmiddlewaretoken", "next"}
+    return {k: v for k, v in request.POST.items() if k not in skip}
+
+
+@require_POST
+def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        services.department_task_complete(actor=request.user, task_id=task_id, data=_form_data(request))
+    except DomainError as exc:
+        return _fail(request, exc)
+    return _back(request, reverse("applications:tasks"))
+
+
+@require_POST
+def permit_sign(request: HttpRequest, permit_id: int) -> HttpResponse:
+    try:
+        services.permit_sign(actor=request.user, permit_id=permit_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return _back(request, reverse("applications:tasks"))
+
+
+@require_GET
+def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
+    try:
+        permit, content = services.permit_pdf(actor=request.user, permit_id=permit_id)
+    except DomainError as exc:
+        return _fail(request, exc)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{permit.permit_id}.pdf"'
+    return response
+
+
+@login_not_required
+@require_GET
+def permit_verify(request: HttpRequest) -> HttpResponse:
+    """Public: what a checkpoint sees after scanning the QR code (the token is in ``t``)."""
+    token = request.GET.get("t", "").strip()
+    result = services.permit_verify(token).to_dict() if token else None
+    return render(
+        request,
+        "applications/verify.html",
+        {"token": token, "result": result, "issued": PermitState.ISSUED},
+    )

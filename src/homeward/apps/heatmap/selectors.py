@@ -1,0 +1,509 @@
+"""Reads of the heat map, always from the latest done snapshot and scoped by role.
+
+Scope (DESIGN §2): the task force and the departments see the whole city; a town officer only the
+workers of the town's enterprises; an enterprise user only its own enterprise's; a service team only
+workers from its province; station staff and workers have no business here (``forbidden``). An
+explicit filter outside the scope is refused (``forbidden``), never silently widened. Roles without
+personal-data rights (``PERSONAL_DATA_ROLES``) get counts under ``min_cell`` blanked.
+
+Every figure is computed from the snapshot's ``timeline`` (status at ``as_of`` from the fusion, first
+police arrival, insured-before flag) so filters and earlier days need no registry query. For a day
+before ``as_of`` a worker counts as returned if their first police arrival in the window is on or
+before that day, else by the roster rule (away if insured before the window, else unknown); return
+intentions are not replayed. At ``as_of`` itself the figures equal the fusion's own output (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from homeward.apps.accounts.roles import DEPARTMENT_ROLES, PERSONAL_DATA_ROLES, Role
+from homeward.apps.heatmap import store
+from homeward.apps.heatmap.models import HeatmapSnapshot
+from homeward.core import regions
+from homeward.core.errors import DomainError, NotFound, PermissionDenied
+from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table, suppress_small_cells
+from homeward.core.fusion.schema import UNKNOWN_CODE, UNKNOWN_NAME, Level
+
+RISK_LEVELS = ("low", "medium", "high")
+
+
+# ----------------------------------------------------------------------------------------------- scope
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What an actor may see: None means unrestricted on that axis."""
+
+    town: str | None = None
+    enterprise: int | None = None
+    province: str | None = None  # 6-digit province code of the workers' origin
+    personal_data: bool = False
+    role: str = ""
+
+    @property
+    def whole_city(self) -> bool:
+        return self.town is None and self.enterprise is None and self.province is None
+
+    @property
+    def by_workplace(self) -> bool:
+        return self.town is not None or self.enterprise is not None
+
+
+def _denied() -> PermissionDenied:
+    return PermissionDenied("无权查看该范围的用工热图 (not allowed to see this part of the heat map)", "forbidden")
+
+
+def scope_for(actor: Any) -> Scope:
+    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    if profile is None:
+        raise _denied()
+    personal = profile.role in PERSONAL_DATA_ROLES
+    role = str(profile.role)
+    if profile.role == Role.TASKFORCE or profile.role in DEPARTMENT_ROLES:
+        return Scope(personal_data=personal, role=role)
+    if profile.role == Role.TOWN and profile.town_id:
+        return Scope(town=profile.town.code, personal_data=personal, role=role)
+    if profile.role == Role.ENTERPRISE and profile.enterprise_id:
+        return Scope(enterprise=int(profile.enterprise_id), personal_data=personal, role=role)
+    if profile.role == Role.SERVICE_TEAM and profile.province_code:
+        return Scope(province=profile.province_code[:2].ljust(6, "0"), personal_data=personal, role=role)
+    raise _denied()
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Filters asked for (query string). ``origin``: a province, prefecture or county code whose
+    workers the shortfall tables are restricted to (a click on the map)."""
+
+    town: str | None = None
+    enterprise: int | None = None
+    province: str | None = None
+    origin: str | None = None
+    risk: tuple[str, ...] = ()
+    day: date | None = None
+
+    @property
+    def by_workplace(self) -> bool:
+        return self.town is not None or self.enterprise is not None
+
+
+def parse_filters(
+    *,
+    town: str | None = None,
+    enterprise: int | str | None = None,
+    province: str | None = None,
+    origin: str | None = None,
+    risk: str | list[str] | tuple[str, ...] | None = None,
+    day: str | date | None = None,
+) -> Filters:
+    """From query-string values (empty strings mean no filter); bad values raise DomainError."""
+    ent: int | None = None
+    if enterprise not in (None, ""):
+        try:
+            ent = int(enterprise)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise DomainError("企业参数无效 (bad enterprise id)", "heatmap_bad_filter") from None
+    prov = (province or "").strip() or None
+    if prov is not None:
+        if not prov.isdigit() or len(prov) not in (2, 6):
+            raise DomainError("省份代码无效 (bad province code)", "heatmap_bad_filter")
+        prov = prov[:2].ljust(6, "0")
+    orig = (origin or "").strip() or None
+    if orig is not None and (not orig.isdigit() or len(orig) != 6):
+        raise DomainError("区划代码无效 (bad origin code)", "heatmap_bad_filter")
+    risks: tuple[str, ...] = ()
+    if risk:
+        items = risk.split(",") if isinstance(risk, str) else list(risk)
+        risks = tuple(sorted({r.strip() for r in items if r.strip()}))
+        if any(r not in RISK_LEVELS for r in risks):
+            raise DomainError("风险等级无效 (risk must be low, medium or high)", "heatmap_bad_filter")
+    d: date | None = None
+    if isinstance(day, date):
+        d = day
+    elif day:
+        try:
+            d = date.fromisoformat(str(day))
+        except ValueError:
+            raise DomainError("日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "heatmap_bad_date") from None
+    return Filters(
+        town=(town or "").strip() or None, enterprise=ent, province=prov, origin=orig, risk=risks, day=d
+    )
+
+
+def effective(filters: Filters, scope: Scope) -> Filters:
+    """The filters narrowed to the scope; asking for something outside it is refused."""
+    out = filters
+    if scope.town is not None:
+        if filters.town not in (None, scope.town):
+            raise _denied()
+        out = replace(out, town=scope.town)
+        if filters.enterprise is not None:
+            from homeward.apps.registry.models import Enterprise
+
+            if not Enterprise.objects.filter(pk=filters.enterprise, town__code=scope.town).exists():
+                raise _denied()
+    if scope.enterprise is not None:
+        if filters.enterprise not in (None, scope.enterprise):
+            raise _denied()
+        out = replace(out, enterprise=scope.enterprise)
+    if scope.province is not None:
+        if filters.province not in (None, scope.province):
+            raise _denied()
+        if filters.origin is not None and filters.origin[:2] != scope.province[:2]:
+            raise _denied()
+        out = replace(out, province=scope.province)
+    return out
+
+
+# -------------------------------------------------------------------------------------------- snapshot
+
+
+def latest_snapshot() -> HeatmapSnapshot | None:
+    return HeatmapSnapshot.objects.filter(state=HeatmapSnapshot.State.DONE).order_by("-built_at", "-pk").first()
+
+
+def active_snapshot() -> HeatmapSnapshot | None:
+    return (
+        HeatmapSnapshot.objects.filter(state__in=[HeatmapSnapshot.State.QUEUED, HeatmapSnapshot.State.RUNNING])
+        .order_by("pk")
+        .first()
+    )
+
+
+def require_snapshot(snapshot: HeatmapSnapshot | None = None) -> HeatmapSnapshot:
+    snap = snapshot or latest_snapshot()
+    if snap is None:
+        raise NotFound("热图尚未生成，请专班先重建 (no heat map yet: the task force must rebuild it)", "heatmap_missing")
+    return snap
+
+
+def params_of(snapshot: HeatmapSnapshot) -> FusionParams:
+    return FusionParams(as_of=snapshot.as_of, window_start=snapshot.window_start, **snapshot.params)
+
+
+def day_of(snapshot: HeatmapSnapshot, filters: Filters) -> date:
+    """The day asked for, within ``[window_start, as_of]`` (later days are the snapshot's as_of)."""
+    day = filters.day or snapshot.as_of
+    if day < snapshot.window_start:
+        raise DomainError(
+            f"日期早于统计起始日 {snapshot.window_start} (date before the window start)", "heatmap_bad_date"
+        )
+    return min(day, snapshot.as_of)
+
+
+def _con(snapshot: HeatmapSnapshot, *names: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for name in names:
+        table = regions_table() if name == "regions" else store.read(snapshot.path, name)
+        con.register(name, table)
+    return con
+
+
+def _where(filters: Filters, *, origin: bool = True) -> tuple[str, dict[str, Any]]:
+    clauses, params = ["TRUE"], {}
+    if filters.town is not None:
+        clauses.append("town_code = $town")
+        params["town"] = filters.town
+    if filters.enterprise is not None:
+        clauses.append("enterprise_id = $enterprise")
+        params["enterprise"] = filters.enterprise
+    if filters.province is not None:
+        clauses.append("province_code = $province")
+        params["province"] = filters.province
+    if origin and filters.origin is not None:
+        clauses.append("(county_code = $origin OR prefecture_code = $origin OR province_code = $origin)")
+        params["origin"] = filters.origin
+    return " AND ".join(clauses), params
+
+
+_STATUS_AT = """
+    CASE WHEN $day >= $asof THEN status
+         WHEN first_return IS NOT NULL AND first_return <= $day THEN 'returned'
+         WHEN status = 'unknown' THEN 'unknown'
+         WHEN insured_before THEN 'away'
+         ELSE 'unknown' END
+"""
+
+
+def _suppress(table: pa.Table, scope: Scope, params: FusionParams) -> pa.Table:
+    return table if scope.personal_data else suppress_small_cells(table, params.min_cell)
+
+
+# --------------------------------------------------------------------------------------------- origins
+
+
+def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> pa.Table:
+    """The origin table (``ORIGINS_SCHEMA`` columns, sorted by code) for already-scoped filters,
+    unsuppressed. Same rules as ``core.fusion.pipeline.origins_expr``."""
+    if level not in LEVELS:
+        raise DomainError("level 应为 province, prefecture 或 county", "heatmap_bad_level")
+    params = params_of(snapshot)
+    day = day_of(snapshot, filters)
+    key = {"county": "county_code", "prefecture": "prefecture_code", "province": "province_code"}[level]
+    unit = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}[level]
+    where, args = _where(replace(filters, province=None), origin=False)
+    args.update(day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE)
+    if filters.by_workplace:
+        carrier_sql = "SELECT NULL::VARCHAR AS c_unit, NULL::BIGINT AS carrier_estimate WHERE FALSE"
+    else:
+        carrier_sql = f"""
+            SELECT coalesce(g.{unit}, $unknown) AS c_unit, sum(c.c_count)::BIGINT AS carrier_estimate
+            FROM (
+                SELECT CASE WHEN r.code IS NULL THEN $unknown ELSE l.county_code END AS c_code,
+                       sum(l."count") AS c_count
+                FROM (SELECT *, row_number() OVER (PARTITION BY county_code ORDER BY date DESC) AS rn
+                      FROM carrier WHERE date <= $day) l
+                LEFT JOIN regions r ON r.code = l.county_code
+                WHERE l.rn = 1 GROUP BY 1
+            ) c LEFT JOIN regions g ON g.code = c.c_code
+            GROUP BY 1
+        """
+    sql = f"""
+        WITH t AS (SELECT {key} AS code, n, {_STATUS_AT} AS st FROM timeline WHERE {where}),
+        agg AS (
+            SELECT code,
+                   coalesce(sum(n) FILTER (WHERE st = 'away'), 0)::BIGINT AS away,
+                   coalesce(sum(n) FILTER (WHERE st = 'returned'), 0)::BIGINT AS returned,
+                   coalesce(sum(n) FILTER (WHERE st = 'unknown'), 0)::BIGINT AS unknown
+            FROM t GROUP BY code
+        ),
+        car AS ({carrier_sql}),
+        o AS (
+            SELECT coalesce(agg.code, car.c_unit) AS code, coalesce(agg.away, 0) AS away,
+                   coalesce(agg.returned, 0) AS returned, coalesce(agg.unknown, 0) AS unknown,
+                   car.carrier_estimate
+            FROM agg FULL OUTER JOIN car ON agg.code = car.c_unit
+        ),
+        rk AS (
+            SELECT g.{unit} AS k_code,
+                   max(CASE k.level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS k_rank
+            FROM risk k JOIN regions g ON g.code = k.county_code GROUP BY 1
+        ),
+        j AS (
+            SELECT o.*, nm.name AS n_name, nm.province_code AS n_prov,
+                   CASE coalesce(rk.k_rank, 1) WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS risk
+            FROM o LEFT JOIN rk ON rk.k_code = o.code LEFT JOIN regions nm ON nm.code = o.code
+        )
+        SELECT code, coalesce(n_name, '{UNKNOWN_NAME}') AS name, $level AS level, away, returned, unknown,
+               carrier_estimate, risk,
+               (code <> $unknown AND risk <> 'high' AND away >= $min_away) AS hotspot
+        FROM j
+        WHERE {"n_prov = $province" if filters.province is not None else "TRUE"}
+          {"AND risk IN (SELECT unnest($risks))" if filters.risk else ""}
+        ORDER BY code
+    """
+    if filters.province is not None:
+        args["province"] = filters.province
+    if filters.risk:
+        args["risks"] = list(filters.risk)
+    con = _con(snapshot, "timeline", "carrier", "risk", "regions")
+    try:
+        return con.execute(sql, args).fetch_arrow_table()
+    finally:
+        con.close()
+
+
+ROW_FIELDS = ("code", "name", "away", "returned", "carrier_estimate", "risk", "hotspot")
+
+
+def origin_rows(
+    *, actor: Any, level: Level, filters: Filters, snapshot: HeatmapSnapshot | None = None
+) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
+    """Rows ``{code, name, away, returned, unknown, carrier_estimate, risk, hotspot}`` within the
+    actor's scope, largest away first."""
+    scope = scope_for(actor)
+    snap = require_snapshot(snapshot)
+    f = effective(filters, scope)
+    table = _suppress(origin_table(snap, level, f), scope, params_of(snap))
+    rows = table.select(["code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot"])
+    out = rows.to_pylist()
+    out.sort(key=lambda r: (-(r["away"] or 0), r["code"]))
+    return snap, out
+
+
+def hotspot_rows(
+    *, actor: Any, filters: Filters, snapshot: HeatmapSnapshot | None = None
+) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
+    """Hotspots (prefecture level by default) ranked by volume, with the nearest railway station."""
+    scope = scope_for(actor)
+    snap = require_snapshot(snapshot)
+    params = params_of(snap)
+    f = effective(filters, scope)
+    table = origin_table(snap, params.hotspot_level, f)
+    hot = hotspots(table, params)
+    if not scope.personal_data:
+        hot = suppress_small_cells(hot, params.min_cell)
+    return snap, hot.to_pylist()
+
+
+# ------------------------------------------------------------------------------------------- shortfall
+
+
+def _shortfall_sql(group: str) -> str:
+    if group == "enterprise":
+        cols, keys = "enterprise_id, town_code, bool_or(is_key) AS is_key", "enterprise_id, town_code"
+    else:
+        cols = (
+            "town_code, count(DISTINCT enterprise_id)::BIGINT AS enterprises, "
+            "count(DISTINCT enterprise_id) FILTER (WHERE is_key)::BIGINT AS key_enterprises"
+        )
+        keys = "town_code"
+    return f"""
+        WITH t AS (SELECT *, {_STATUS_AT} AS st FROM timeline WHERE {{where}})
+        SELECT {cols}, sum(n)::BIGINT AS roster,
+               coalesce(sum(n) FILTER (WHERE st = 'returned'), 0)::BIGINT AS back,
+               coalesce(sum(n) FILTER (WHERE st = 'away'), 0)::BIGINT AS away,
+               coalesce(sum(n) FILTER (WHERE st = 'unknown'), 0)::BIGINT AS unknown,
+               (coalesce(sum(n) FILTER (WHERE st = 'returned'), 0) / sum(n))::DOUBLE AS share_back
+        FROM t GROUP BY {keys}
+    """
+
+
+def shortfall_table(snapshot: HeatmapSnapshot, group: str, filters: Filters) -> pa.Table:
+    """Enterprise or town shortfall for already-scoped filters, unsuppressed, unsorted."""
+    where, args = _where(filters)
+    args.update(day=day_of(snapshot, filters), asof=snapshot.as_of)
+    con = _con(snapshot, "timeline")
+    try:
+        return con.execute(_shortfall_sql(group).format(where=where), args).fetch_arrow_table()
+    finally:
+        con.close()
+
+
+SHORTFALL_SORTS = ("away", "roster", "back", "share_back", "name")
+
+
+def _sorted(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
+    """Key enterprises first (for enterprise rows), then ``sort`` (prefix ``-`` for descending;
+    default: most away first)."""
+    desc = sort.startswith("-") if sort else True
+    field = (sort.lstrip("-") if sort else "away") or "away"
+    if field not in SHORTFALL_SORTS:
+        field = "away"
+
+    def value(r: dict[str, Any]) -> Any:
+        v = r.get(field)
+        if field == "name":
+            return v or ""
+        return v if v is not None else -1
+
+    rows.sort(key=lambda r: r.get("code") or r.get("enterprise_id") or 0)
+    rows.sort(key=value, reverse=desc)
+    rows.sort(key=lambda r: not r.get("is_key", False))
+    return rows
+
+
+def enterprise_shortfall_rows(
+    *, actor: Any, filters: Filters, sort: str = "", key_only: bool = False, snapshot: HeatmapSnapshot | None = None
+) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
+    from homeward.apps.registry.models import Enterprise, Town
+
+    scope = scope_for(actor)
+    snap = require_snapshot(snapshot)
+    f = effective(filters, scope)
+    table = _suppress(shortfall_table(snap, "enterprise", f), scope, params_of(snap))
+    rows = table.to_pylist()
+    if key_only:
+        rows = [r for r in rows if r["is_key"]]
+    names = dict(Enterprise.objects.filter(pk__in=[r["enterprise_id"] for r in rows]).values_list("pk", "name"))
+    towns = dict(Town.objects.values_list("code", "name"))
+    for r in rows:
+        r["name"] = names.get(r["enterprise_id"], str(r["enterprise_id"]))
+        r["town"] = towns.get(r["town_code"], r["town_code"])
+    return snap, _sorted(rows, sort)
+
+
+def town_shortfall_rows(
+    *, actor: Any, filters: Filters, sort: str = "", snapshot: HeatmapSnapshot | None = None
+) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
+    from homeward.apps.registry.models import Town
+
+    scope = scope_for(actor)
+    snap = require_snapshot(snapshot)
+    f = effective(filters, scope)
+    table = _suppress(shortfall_table(snap, "town", f), scope, params_of(snap))
+    towns = dict(Town.objects.values_list("code", "name"))
+    rows = table.to_pylist()
+    for r in rows:
+        r["name"] = towns.get(r["town_code"], r["town_code"])
+    return snap, _sorted(rows, sort)
+
+
+# ------------------------------------------------------------------------------------------ cross-check
+
+
+def crosscheck_rows(
+    *, actor: Any, flagged_only: bool = False, snapshot: HeatmapSnapshot | None = None
+) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
+    """Roster away vs carrier count per county (as of the snapshot). Carrier data is not per town or
+    enterprise: town officers and enterprise users are refused; a service team sees its province."""
+    scope = scope_for(actor)
+    if scope.by_workplace:
+        raise _denied()
+    snap = require_snapshot(snapshot)
+    table = store.read(snap.path, "cross_check")
+    if not scope.personal_data:
+        table = suppress_small_cells(table, params_of(snap).min_cell)
+    rows = table.to_pylist()
+    if scope.province is not None:
+        rows = [r for r in rows if r["code"][:2] == scope.province[:2]]
+    if flagged_only:
+        rows = [r for r in rows if r["flagged"]]
+    rows.sort(key=lambda r: (not r["flagged"], -(r["ratio"] or 0), r["code"]))
+    return snap, rows
+
+
+# -------------------------------------------------------------------------------------------- geojson
+
+
+def geojson(*, actor: Any, level: Level, filters: Filters, snapshot: HeatmapSnapshot | None = None) -> dict[str, Any]:
+    """The origin rows as GeoJSON: province/prefecture polygons (our boundary files) with the figures
+    as properties; counties (no boundary file) as points at their seat of government."""
+    snap, rows = origin_rows(actor=actor, level=level, filters=filters, snapshot=snapshot)
+    by_code = {r["code"]: r for r in rows}
+    meta = {"as_of": day_of(snap, filters).isoformat(), "snapshot": snap.pk, "level": level}
+    if level == "county":
+        features = []
+        for r in rows:
+            region = regions.get(r["code"])
+            if region is None:
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [region.lon, region.lat]},
+                    "properties": {**r, "level": "county"},
+                }
+            )
+        return {"type": "FeatureCollection", "properties": meta, "features": features}
+    data = regions.boundaries(level)
+    kept = []
+    for feature in data["features"]:
+        props = feature.get("properties") or {}
+        row = by_code.get(props.get("code") or "")
+        if row is None:
+            continue
+        feature["properties"] = {**props, **row}
+        kept.append(feature)
+    return {"type": "FeatureCollection", "properties": meta, "features": kept}
+
+
+def within(rows: list[dict[str, Any]], origin: str) -> list[dict[str, Any]]:
+    """The rows whose unit lies in ``origin`` (a province or prefecture code; itself included)."""
+    out = []
+    for r in rows:
+        code = r["code"]
+        if code == origin:
+            out.append(r)
+            continue
+        pref = regions.prefecture_of(code)
+        prov = regions.province_of(code)
+        if (pref is not None and pref.code == origin) or (prov is not None and prov.code == origin):
+            out.append(r)
+    return out

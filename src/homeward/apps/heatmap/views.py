@@ -1,0 +1,273 @@
+"""Heat-map pages: the map with filters and tables (HTMX partials), the big screen, exports, rebuilds.
+
+The map itself is drawn in the browser (``static/heatmap/heatmap.js``, ECharts) from the JSON API
+(``/api/v1/heatmap``) and our own boundary files (``/heatmap/boundaries/<level>.json``, gzipped).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from homeward.apps.heatmap import selectors
+from homeward.apps.heatmap.services import heatmap_rebuild_request
+from homeward.core import regions
+from homeward.core.errors import DomainError
+from homeward.core.ingest.export import xlsx_bytes
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ENTERPRISE_ROWS_SHOWN = 100
+RISK_NAMES = {"low": "低风险", "medium": "中风险", "high": "高风险"}
+
+
+def _error(request: HttpRequest, exc: DomainError, template: str = "partials/error.html") -> HttpResponse:
+    return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    keys = ("level", "town", "enterprise", "province", "risk", "date", "origin", "key")
+    return {k: request.GET.get(k, "").strip() for k in keys}
+
+
+def _filters(q: dict[str, str], *, origin: bool = True) -> selectors.Filters:
+    return selectors.parse_filters(
+        town=q["town"],
+        enterprise=q["enterprise"],
+        province=q["province"],
+        risk=q["risk"],
+        day=q["date"],
+        origin=q["origin"] if origin else "",
+    )
+
+
+def _status_context(request: HttpRequest) -> dict[str, Any]:
+    from homeward.apps.heatmap.models import HeatmapSnapshot
+
+    snap = selectors.active_snapshot() or HeatmapSnapshot.objects.order_by("-pk").first()
+    profile = getattr(request.user, "profile", None)
+    return {
+        "run": snap,
+        "active": bool(snap and snap.active),
+        "can_rebuild": bool(profile and profile.role == "taskforce"),
+    }
+
+
+@require_GET
+def heatmap_page(request: HttpRequest) -> HttpResponse:
+    try:
+        scope = selectors.scope_for(request.user)
+    except DomainError as exc:
+        return _error(request, exc, "heatmap/denied.html")
+    from homeward.apps.registry.models import Enterprise, Town
+
+    q = _query(request)
+    snap = selectors.latest_snapshot()
+    towns = Town.objects.order_by("code")
+    enterprises = Enterprise.objects.filter(is_key=True).order_by("name")
+    if scope.town is not None:
+        towns = towns.filter(code=scope.town)
+        enterprises = Enterprise.objects.filter(town__code=scope.town, is_key=True).order_by("name")
+    if scope.enterprise is not None:
+        enterprises = Enterprise.objects.filter(pk=scope.enterprise)
+    provinces = [r for r in regions.all_regions("province")]
+    if scope.province is not None:
+        provinces = [r for r in provinces if r.code == scope.province]
+    days = []
+    if snap is not None:
+        n = (snap.as_of - snap.window_start).days
+        days = [(snap.window_start + timedelta(days=i)).isoformat() for i in range(n + 1)]
+    city = regions.get(regions.CITY_CODE)
+    context = {
+        "snapshot": snap,
+        "scope": scope,
+        "q": q,
+        "towns": towns,
+        "enterprises": enterprises,
+        "provinces": provinces,
+        "days": days,
+        "day_index": days.index(q["date"]) if q["date"] in days else len(days) - 1,
+        "city": city,
+        **_status_context(request),
+    }
+    return render(request, "heatmap/page.html", context)
+
+
+def _table_context(request: HttpRequest) -> dict[str, Any]:
+    q = _query(request)
+    f = _filters(q)
+    actor = request.user
+    origin = f.origin
+    origin_region = regions.get(origin) if origin else None
+    if origin_region is not None:
+        level = "county"
+        snap, origin_rows = selectors.origin_rows(actor=actor, level="county", filters=f)
+        origin_rows = selectors.within(origin_rows, origin)
+    else:
+        level = "province" if q["level"] == "province" else "prefecture"
+        snap, origin_rows = selectors.origin_rows(actor=actor, level=level, filters=f)
+    origin_rows = [r for r in origin_rows if _has_workers(r)]
+    _snap, hot = selectors.hotspot_rows(actor=actor, filters=_no_origin(f), snapshot=snap)
+    if origin:
+        hot = [h for h in hot if h["code"] == origin or (h["province_code"] == origin)]
+    _s, ents = selectors.enterprise_shortfall_rows(
+        actor=actor, filters=f, sort=request.GET.get("esort", ""), key_only=q["key"] == "1", snapshot=snap
+    )
+    _s, towns = selectors.town_shortfall_rows(actor=actor, filters=f, sort=request.GET.get("tsort", ""), snapshot=snap)
+    totals = {
+        k: sum((r[k] or 0) for r in origin_rows) for k in ("away", "returned", "unknown")
+    }
+    return {
+        "snapshot": snap,
+        "day": selectors.day_of(snap, f),
+        "q": q,
+        "level": level,
+        "origin_region": origin_region,
+        "origin_rows": origin_rows,
+        "totals": totals,
+        "hotspots": hot,
+        "enterprises": ents[:ENTERPRISE_ROWS_SHOWN],
+        "enterprise_count": len(ents),
+        "towns": towns,
+        "risk_names": RISK_NAMES,
+        "crosscheck": _crosscheck_or_none(request),
+    }
+
+
+def _has_workers(r: dict[str, Any]) -> bool:
+    counts = (r["away"], r["returned"], r["unknown"])
+    return any(c is None or c > 0 for c in counts)
+
+
+def _no_origin(f: selectors.Filters) -> selectors.Filters:
+    from dataclasses import replace
+
+    return replace(f, origin=None)
+
+
+def _crosscheck_or_none(request: HttpRequest) -> list[dict[str, Any]] | None:
+    try:
+        _snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=True)
+    except DomainError:
+        return None
+    return rows[:50]
+
+
+@require_GET
+def heatmap_tables(request: HttpRequest) -> HttpResponse:
+    try:
+        context = _table_context(request)
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "heatmap/_tables.html", context)
+
+
+@require_GET
+def heatmap_status(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.scope_for(request.user)
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "heatmap/_status.html", _status_context(request))
+
+
+@require_POST
+def heatmap_rebuild(request: HttpRequest) -> HttpResponse:
+    try:
+        heatmap_rebuild_request(actor=request.user, reason="page")
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "heatmap/_status.html", _status_context(request))
+
+
+@require_GET
+def heatmap_boundaries(request: HttpRequest, level: str) -> HttpResponse:
+    if level not in ("province", "prefecture"):
+        return HttpResponse(status=404)
+    response = HttpResponse(regions.boundaries_bytes(level, gzipped=True), content_type="application/geo+json")
+    response["Content-Encoding"] = "gzip"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+EXPORTS = {
+    "origins": (
+        ["区划代码", "名称", "未返", "已返", "未知", "运营商估计", "风险等级", "重点地区"],
+        ["code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot"],
+    ),
+    "hotspots": (
+        ["排名", "区划代码", "名称", "未返", "风险等级", "最近车站", "车站电报码", "距离(公里)"],
+        ["rank", "code", "name", "away", "risk", "station", "station_telecode", "station_km"],
+    ),
+    "enterprises": (
+        ["企业", "镇街", "重点企业", "参保人数", "已返", "未返", "未知", "返岗率"],
+        ["name", "town", "is_key", "roster", "back", "away", "unknown", "share_back"],
+    ),
+    "towns": (
+        ["镇街", "企业数", "重点企业数", "参保人数", "已返", "未返", "未知", "返岗率"],
+        ["name", "enterprises", "key_enterprises", "roster", "back", "away", "unknown", "share_back"],
+    ),
+}
+
+
+def _cell(key: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key == "risk":
+        return RISK_NAMES.get(value, value)
+    if key == "share_back" and value is not None:
+        return round(value, 4)
+    return value
+
+
+@require_GET
+def heatmap_export(request: HttpRequest) -> HttpResponse:
+    """One table as .xlsx (formulas neutralised by ``xlsx_bytes``), within the caller's scope."""
+    table = request.GET.get("table", "origins")
+    if table not in EXPORTS:
+        return HttpResponse(status=404)
+    q = _query(request)
+    try:
+        f = _filters(q)
+        actor = request.user
+        if table == "origins":
+            level = q["level"] if q["level"] in ("province", "prefecture", "county") else "prefecture"
+            snap, rows = selectors.origin_rows(actor=actor, level=level, filters=f)  # type: ignore[arg-type]
+            if f.origin:
+                rows = selectors.within(rows, f.origin)
+        elif table == "hotspots":
+            snap, rows = selectors.hotspot_rows(actor=actor, filters=_no_origin(f))
+        elif table == "enterprises":
+            snap, rows = selectors.enterprise_shortfall_rows(actor=actor, filters=f, key_only=q["key"] == "1")
+        else:
+            snap, rows = selectors.town_shortfall_rows(actor=actor, filters=f)
+    except DomainError as exc:
+        return _error(request, exc)
+    headers, keys = EXPORTS[table]
+    body = xlsx_bytes(headers, ([_cell(k, r.get(k)) for k in keys] for r in rows), sheet=table)
+    day = selectors.day_of(snap, f).isoformat()
+    response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename=heatmap-{table}-{day}.xlsx"
+    return response
+
+
+@require_GET
+def heatmap_screen(request: HttpRequest) -> HttpResponse:
+    try:
+        scope = selectors.scope_for(request.user)
+    except DomainError as exc:
+        return _error(request, exc, "heatmap/denied.html")
+    return render(
+        request,
+        "heatmap/screen.html",
+        {
+            "snapshot": selectors.latest_snapshot(),
+            "scope": scope,
+            "city": regions.get(regions.CITY_CODE),
+            "now": timezone.localtime(),
+        },
+    )
