@@ -32,5 +32,9 @@ def _mount_routers() -> None:
     api.add_router("/", registry_router)
     api.add_router("/", imports_router)
 
+    from homeward.apps.applications.api import router as applications_router
+
+    api.add_router("/", applications_router)
+
 
 _mount_routers()

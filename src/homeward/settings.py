@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "homeward.apps.accounts",
     "homeward.apps.audit",
     "homeward.apps.registry",
+    "homeward.apps.applications",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +125,12 @@ TASKS = {
         "BACKEND": env_str("HOMEWARD_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Hours from acceptance to factory arrival (the "30-hour home plan").
+HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)
+# Encrypts departments' permit signing keys at rest (default: derived from the secret key; rotate the
+# permit keys before changing either).
+HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HOMEWARD_SECURE_COOKIES", False)

@@ -12,5 +12,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("homeward.apps.accounts.urls")),
     path("", include("homeward.apps.registry.urls")),
+    path("", include("homeward.apps.applications.urls")),
     prefix_default_language=False,
 )

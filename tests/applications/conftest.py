@@ -1,7 +1,4 @@
-"""Fixtures for applications: department personas, worker-list files, an application in each state.
-
-Run with ``--ds homeward.apps.applications.test_settings`` until the app is in INSTALLED_APPS.
-"""
+"""Fixtures for applications: department personas, worker-list files, an application in each state."""
 
 from __future__ import annotations
 

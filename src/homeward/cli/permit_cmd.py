@@ -73,3 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     verify.add_argument("--indent", action="store_true", help="pretty-print")
     verify.set_defaults(func=_verify)
+
+    from homeward.cli.permit_admin_cmd import add_db_commands
+
+    add_db_commands(permit_sub)

@@ -230,6 +230,9 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
     lap("carrier")
 
     result.logins = _create_users(city)
+    from homeward.demo.applications import demo_applications_load
+
+    demo_applications_load(seed=city.seed)
     lap("users")
     result.counts = {
         "towns": Town.objects.count(),

@@ -111,6 +111,8 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         level = "province" if q["level"] == "province" else "prefecture"
         snap, origin_rows = selectors.origin_rows(actor=actor, level=level, filters=f)
     origin_rows = [r for r in origin_rows if _has_workers(r)]
+    for r in origin_rows:
+        r["risk_name"] = RISK_NAMES.get(r["risk"], r["risk"])
     _snap, hot = selectors.hotspot_rows(actor=actor, filters=_no_origin(f), snapshot=snap)
     if origin:
         hot = [h for h in hot if h["code"] == origin or (h["province_code"] == origin)]

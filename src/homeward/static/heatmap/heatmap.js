@@ -1,0 +1,375 @@
+/* Homeward 用工热图: the ECharts choropleth of origins with flow lines to the city, its filters,
+ * the tables beside it (HTMX partials), the day slider and the big screen. No build step.
+ * The boundaries are our own GeoJSON (WGS84), registered with echarts.registerMap. */
+(function () {
+  "use strict";
+
+  var RISK = { low: "低风险", medium: "中风险", high: "高风险" };
+  var UNKNOWN = "000000";
+
+  function fmt(v) {
+    return v === null || v === undefined ? "<5" : Number(v).toLocaleString("zh-CN");
+  }
+
+  var mapPromises = {};
+  function loadMap(template, level) {
+    if (!mapPromises[level]) {
+      mapPromises[level] = fetch(template.replace("LEVEL", level), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (geo) {
+          // keep region polygons; the maritime boundary lines carry no region code
+          geo.features = geo.features.filter(function (f) { return f.properties && f.properties.code; });
+          echarts.registerMap("hw-" + level, geo);
+          return geo;
+        });
+    }
+    return mapPromises[level];
+  }
+
+  function codeOf(p) {
+    if (p.data && p.data.row) return p.data.row.code;
+    if (p.data && p.data.code) return p.data.code;
+    if (p.componentType === "geo" || p.seriesType === "map") return p.name || null;
+    return null;
+  }
+
+  function tooltip(p) {
+    var r = p.data && p.data.row;
+    if (!r) {
+      if (p.seriesType === "lines" && p.data) return p.data.label + " → " + p.data.to + "<br>未返 " + fmt(p.data.value);
+      return p.name ? String(p.name) : "";
+    }
+    var lines = [
+      "<b>" + r.name + "</b> <small>" + r.code + "</small>",
+      "未返 " + fmt(r.away) + " · 已返 " + fmt(r.returned),
+      "运营商估计 " + (r.carrier_estimate === null || r.carrier_estimate === undefined ? "—" : fmt(r.carrier_estimate)),
+      (RISK[r.risk] || r.risk) + (r.hotspot ? " · 重点地区" : ""),
+    ];
+    return lines.join("<br>");
+  }
+
+  /* One chart: geo (our boundaries) + a map series (colour = away) + flow lines to the city. */
+  function HeatmapChart(el, opts) {
+    this.el = el;
+    this.opts = opts;
+    this.city = { name: opts.cityName, coord: [opts.cityLon, opts.cityLat] };
+    this.chart = echarts.init(el, opts.dark ? "dark" : null, { renderer: "canvas" });
+    this.level = null;
+    this.rows = [];
+    var self = this;
+    this.chart.on("click", function (p) {
+      var code = codeOf(p);
+      if (code && self.opts.onSelect) self.opts.onSelect(code, "chart");
+    });
+    window.addEventListener("resize", function () { self.chart.resize(); });
+  }
+
+  HeatmapChart.prototype.render = function (level, rows, selected) {
+    this.level = level;
+    this.rows = rows;
+    var data = [];
+    var max = 1;
+    rows.forEach(function (r) {
+      if (r.code === UNKNOWN) return;
+      var v = r.away === null || r.away === undefined ? 0 : r.away;
+      if (v > max) max = v;
+      data.push({ name: r.code, value: v, row: r, selected: r.code === selected });
+    });
+    var city = this.city;
+    var flowRows = rows
+      .filter(function (r) { return r.lat !== null && r.lat !== undefined && r.code !== UNKNOWN && (r.away || 0) > 0; })
+      .sort(function (a, b) { return (b.away || 0) - (a.away || 0); })
+      .slice(0, this.opts.flows || 60);
+    var flowMax = flowRows.length ? flowRows[0].away : 1;
+    var flows = flowRows.map(function (r) {
+      return {
+        code: r.code, label: r.name, to: city.name, value: r.away,
+        coords: [[r.lon, r.lat], city.coord],
+        lineStyle: { width: 0.6 + 7 * r.away / flowMax, opacity: 0.25 + 0.5 * r.away / flowMax },
+      };
+    });
+    var dark = !!this.opts.dark;
+    this.chart.setOption({
+      backgroundColor: dark ? "#0b1526" : "#ffffff",
+      tooltip: { trigger: "item", formatter: tooltip },
+      visualMap: {
+        type: "continuous", min: 0, max: max, calculable: true, seriesIndex: 0,
+        left: 10, bottom: 10, text: ["未返多", "少"],
+        textStyle: { color: dark ? "#e4e7ec" : "#344054" },
+        inRange: { color: dark ? ["#14304f", "#2f6f9f", "#f5b041", "#ff5a36"] : ["#fff5eb", "#fdbe85", "#fd8d3c", "#d94701", "#8c2d04"] },
+      },
+      geo: {
+        map: "hw-" + level, nameProperty: "code", roam: true, zoom: 1.15, center: [108, 34],
+        selectedMode: "single",
+        label: { show: false },
+        itemStyle: { areaColor: dark ? "#102238" : "#f2f4f7", borderColor: dark ? "#3d5a80" : "#98a2b3", borderWidth: 0.4 },
+        emphasis: { label: { show: false }, itemStyle: { areaColor: dark ? "#3d5a80" : "#ffe0b2" } },
+        select: { label: { show: false }, itemStyle: { areaColor: "#c8102e", borderColor: "#7a0019", borderWidth: 1 } },
+      },
+      series: [
+        { type: "map", geoIndex: 0, data: data },
+        {
+          type: "lines", coordinateSystem: "geo", data: flows, silent: false,
+          lineStyle: { color: dark ? "#ffd166" : "#c8102e", curveness: 0.25 },
+          effect: { show: true, period: 5, trailLength: 0.15, symbolSize: 3, color: dark ? "#fff" : "#c8102e" },
+        },
+        {
+          type: "effectScatter", coordinateSystem: "geo", symbolSize: 12, rippleEffect: { scale: 4 },
+          itemStyle: { color: dark ? "#ffd166" : "#c8102e" },
+          label: { show: true, formatter: city.name, position: "right", color: dark ? "#fff" : "#7a0019", fontWeight: "bold" },
+          data: [{ name: city.name, value: city.coord }],
+        },
+      ],
+    }, { notMerge: true });
+  };
+
+  /* The pixel position of a region (by the seat of government coordinates in its row). */
+  HeatmapChart.prototype.pixelOf = function (code) {
+    var row = this.rows.find(function (r) { return r.code === code; });
+    if (!row || row.lat === null || row.lat === undefined) return null;
+    return this.chart.convertToPixel({ geoIndex: 0 }, [row.lon, row.lat]);
+  };
+
+  /* Non-transparent pixels sampled on the chart's canvas (a drawn map has many). */
+  HeatmapChart.prototype.paintedPixels = function () {
+    var canvas = this.el.querySelector("canvas");
+    if (!canvas) return 0;
+    var ctx = canvas.getContext("2d");
+    var img = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    var n = 0;
+    for (var i = 3; i < img.length; i += 4 * 16) if (img[i] > 0) n++;
+    return n;
+  };
+
+  window.HeatmapChart = HeatmapChart;
+
+  // ------------------------------------------------------------------------------------------ page
+
+  var Page = {};
+
+  function formParams(form, extra) {
+    var params = new URLSearchParams(new FormData(form));
+    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
+    Array.from(params.keys()).forEach(function (k) { if (params.get(k) === "") params.delete(k); });
+    return params;
+  }
+
+  function fire(form) {
+    form.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function sortTable(th) {
+    var table = th.closest("table");
+    var idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var numeric = th.dataset.sort === "num";
+    var asc = th.dataset.dir !== "asc";
+    th.parentNode.querySelectorAll("th").forEach(function (h) { delete h.dataset.dir; });
+    th.dataset.dir = asc ? "asc" : "desc";
+    var body = table.tBodies[0];
+    var rows = Array.from(body.rows).filter(function (r) { return r.cells.length > idx; });
+    rows.sort(function (a, b) {
+      var x = a.cells[idx], y = b.cells[idx];
+      var c = numeric
+        ? parseFloat(x.dataset.value || x.textContent.replace(/,/g, "")) - parseFloat(y.dataset.value || y.textContent.replace(/,/g, ""))
+        : x.textContent.trim().localeCompare(y.textContent.trim(), "zh-CN");
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  }
+
+  Page.start = function (cfg) {
+    var form = document.getElementById("heatmap-filters");
+    var el = document.getElementById("heatmap-chart");
+    if (!form || !el) return;
+    var api = el.dataset.api;
+    var boundaries = el.dataset.boundaries;
+    var slider = document.getElementById("heatmap-day");
+    var label = document.getElementById("heatmap-day-label");
+    var days = slider ? slider.dataset.days.split(",") : [];
+    var dateInput = form.querySelector("input[name=date]");
+    var originInput = form.querySelector("input[name=origin]");
+    var levelSelect = form.querySelector("select[name=level]");
+    var lastQuery = null;
+    var seq = 0;
+
+    Page.chart = new HeatmapChart(el, {
+      cityName: el.dataset.cityName, cityLon: parseFloat(el.dataset.cityLon), cityLat: parseFloat(el.dataset.cityLat),
+      onSelect: function (code) { Page.select(code); },
+    });
+
+    Page.refreshMap = function () {
+      var params = formParams(form);
+      var origin = params.get("origin") || "";
+      params.delete("origin");
+      var level = params.get("level") || "prefecture";
+      var query = params.toString();
+      if (query === lastQuery) {
+        Page.chart.render(level, Page.chart.rows, origin);
+        return Promise.resolve();
+      }
+      lastQuery = query;
+      var mine = ++seq;
+      el.dataset.loading = "1";
+      return Promise.all([
+        fetch(api + "?" + query, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+        loadMap(boundaries, level),
+      ]).then(function (res) {
+        if (mine !== seq) return;
+        var payload = res[0];
+        Page.data = payload;
+        Page.chart.render(level, payload.rows || [], origin);
+        el.dataset.loading = "";
+        el.dataset.rows = String((payload.rows || []).length);
+      });
+    };
+
+    /* A click on a region (the chart's handler, the tables' links and the tests all come here). */
+    Page.select = function (code) {
+      if (!code || code === UNKNOWN) return;
+      var level = levelSelect ? levelSelect.value : "prefecture";
+      if (level === "prefecture" && code.slice(2) === "0000") {
+        // a province-level unit drawn as one polygon (直辖市): fine, list its counties
+      }
+      originInput.value = code;
+      fire(form);
+    };
+    Page.clear = function () { originInput.value = ""; fire(form); };
+
+    form.addEventListener("change", function (ev) {
+      if (ev.target === levelSelect) originInput.value = "";
+      Page.refreshMap();
+    });
+    if (slider) {
+      slider.addEventListener("input", function () { label.textContent = days[+slider.value]; });
+      slider.addEventListener("change", function () {
+        var idx = +slider.value;
+        dateInput.value = idx >= days.length - 1 ? "" : days[idx];
+        label.textContent = days[idx];
+        fire(form);
+      });
+      label.textContent = days[+slider.value];
+    }
+    var play = document.getElementById("heatmap-play");
+    if (play && slider) {
+      play.addEventListener("click", function () {
+        var idx = 0;
+        var step = Math.max(1, Math.round(days.length / 25));
+        var timer = setInterval(function () {
+          slider.value = String(Math.min(idx, days.length - 1));
+          slider.dispatchEvent(new Event("change"));
+          if (idx >= days.length - 1) clearInterval(timer);
+          idx += step;
+        }, 900);
+      });
+    }
+    var clear = document.getElementById("heatmap-clear");
+    if (clear) clear.addEventListener("click", Page.clear);
+
+    var tables = document.getElementById("heatmap-tables");
+    tables.addEventListener("click", function (ev) {
+      var a = ev.target.closest("a.hm-select");
+      if (a) { ev.preventDefault(); Page.select(a.dataset.code); return; }
+      var e = ev.target.closest("a.hm-enterprise");
+      if (e) {
+        ev.preventDefault();
+        var sel = form.querySelector("select[name=enterprise]");
+        if (!Array.from(sel.options).some(function (o) { return o.value === e.dataset.enterprise; })) {
+          sel.add(new Option(e.textContent, e.dataset.enterprise));
+        }
+        sel.value = e.dataset.enterprise;
+        fire(form);
+        return;
+      }
+      var th = ev.target.closest("table.hm-sortable th");
+      if (th) sortTable(th);
+    });
+    tables.addEventListener("input", function (ev) {
+      var input = ev.target.closest("input.hm-filter");
+      if (!input) return;
+      var term = input.value.trim().toLowerCase();
+      var table = document.getElementById(input.dataset.table);
+      Array.from(table.tBodies[0].rows).forEach(function (r) {
+        r.hidden = term !== "" && r.textContent.toLowerCase().indexOf(term) < 0;
+      });
+    });
+
+    document.querySelectorAll("[data-export]").forEach(function (a) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var kind = a.dataset.export;
+        var params = formParams(form);
+        if (kind === "geojson") {
+          params.delete("origin");
+          var level = params.get("level") || "prefecture";
+          params.delete("level");
+          params.set("download", "true");
+          window.location.href = cfg.geojsonUrl.replace("LEVEL", level) + "?" + params.toString();
+        } else {
+          params.set("table", kind);
+          window.location.href = cfg.exportUrl + "?" + params.toString();
+        }
+      });
+    });
+
+    // a finished rebuild shows the new snapshot
+    document.body.addEventListener("htmx:afterSwap", function (ev) {
+      var t = ev.detail && ev.detail.target;
+      if (t && t.id === "heatmap-status" || (ev.target && ev.target.id === "heatmap-status")) {
+        var box = document.getElementById("heatmap-status");
+        if (box && box.dataset.state === "done" && Page.wasActive) window.location.reload();
+        Page.wasActive = box && (box.dataset.state === "queued" || box.dataset.state === "running");
+      }
+    });
+    var status = document.getElementById("heatmap-status");
+    Page.wasActive = status && (status.dataset.state === "queued" || status.dataset.state === "running");
+
+    Page.ready = Page.refreshMap();
+  };
+
+  window.HeatmapPage = Page;
+
+  // ------------------------------------------------------------------------------------ big screen
+
+  var Screen = {};
+  Screen.start = function (cfg) {
+    var el = document.getElementById("screen-map");
+    var chart = new HeatmapChart(el, {
+      dark: true, flows: 40,
+      cityName: el.dataset.cityName, cityLon: parseFloat(el.dataset.cityLon), cityLat: parseFloat(el.dataset.cityLat),
+    });
+    Screen.chart = chart;
+    function set(id, v) { var n = document.getElementById(id); if (n) n.textContent = v; }
+    function refresh() {
+      return Promise.all([
+        fetch(cfg.api + "?level=prefecture", { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+        fetch(cfg.hotspots, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+        loadMap(cfg.boundaries, "prefecture"),
+      ]).then(function (res) {
+        var rows = res[0].rows || [];
+        var away = 0, back = 0;
+        rows.forEach(function (r) { away += r.away || 0; back += r.returned || 0; });
+        set("screen-away", fmt(away));
+        set("screen-returned", fmt(back));
+        set("screen-share", away + back ? Math.round(100 * back / (away + back)) + "%" : "—");
+        set("screen-hotspots", String((res[1].rows || []).length));
+        set("screen-asof", res[0].date);
+        set("screen-clock", new Date().toLocaleTimeString("zh-CN"));
+        var list = document.getElementById("screen-hotlist");
+        list.innerHTML = "";
+        (res[1].rows || []).slice(0, 10).forEach(function (h) {
+          var li = document.createElement("li");
+          li.innerHTML = "<span class='n'></span><span class='v'></span><small></small>";
+          li.children[0].textContent = h.rank + ". " + h.name;
+          li.children[1].textContent = fmt(h.away);
+          li.children[2].textContent = h.station ? "最近车站 " + h.station + (h.station_km !== null ? " · " + h.station_km + " 公里" : "") : "";
+          list.appendChild(li);
+        });
+        chart.render("prefecture", rows, null);
+        el.dataset.rows = String(rows.length);
+      });
+    }
+    Screen.ready = refresh();
+    setInterval(refresh, (cfg.refreshSeconds || 60) * 1000);
+  };
+  window.HeatmapScreen = Screen;
+})();
