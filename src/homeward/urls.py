@@ -1,4 +1,3 @@
-from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -8,10 +7,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-urlpatterns += i18n_patterns(
+# Language comes from the switcher's cookie, then the browser's Accept-Language, then zh-Hans; URLs
+# carry no language prefix so that links printed on permits and letters stay valid in every language.
+urlpatterns += [
     path("admin/", admin.site.urls),
     path("", include("homeward.apps.accounts.urls")),
     path("", include("homeward.apps.registry.urls")),
     path("", include("homeward.apps.applications.urls")),
-    prefix_default_language=False,
-)
+]

@@ -17,13 +17,13 @@ DEFAULT_DEADLINE_HOURS = int(getattr(settings, "HOMEWARD_APPLICATION_DEADLINE_HO
 
 
 class ApplicationState(models.TextChoices):
-    DRAFT = "draft", _("草稿 draft")
-    SUBMITTED = "submitted", _("已提交 submitted")
-    ACCEPTED = "accepted", _("已受理 accepted")
-    PLANNED = "planned", _("已排班 planned")
-    IN_TRANSIT = "in_transit", _("接返途中 in transit")
-    COMPLETED = "completed", _("已到厂 completed")
-    CANCELLED = "cancelled", _("已取消 cancelled")
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    ACCEPTED = "accepted", _("已受理")
+    PLANNED = "planned", _("已排班")
+    IN_TRANSIT = "in_transit", _("接返途中")
+    COMPLETED = "completed", _("已到厂")
+    CANCELLED = "cancelled", _("已取消")
 
 
 # States in which the application still holds its workers (a worker may be in one of these at a time).
@@ -43,33 +43,33 @@ class ReturnApplication(models.Model):
         "registry.Enterprise", on_delete=models.PROTECT, related_name="return_applications"
     )
     state = models.CharField(
-        _("状态 state"), max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
+        _("状态"), max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(_("创建时间 created at"), auto_now_add=True)
-    submitted_at = models.DateTimeField(_("提交时间 submitted at"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("受理时间 accepted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deadline_hours = models.PositiveSmallIntegerField(
-        _("时限(小时) deadline hours"), default=DEFAULT_DEADLINE_HOURS
+        _("时限(小时)"), default=DEFAULT_DEADLINE_HOURS
     )
-    deadline_at = models.DateTimeField(_("到厂时限 deadline"), null=True, blank=True, db_index=True)
-    closed_at = models.DateTimeField(_("结束时间 closed at"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("到厂时限"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     # The key of the submit request (Idempotency-Key header); unique per enterprise when set.
     idempotency_key = models.CharField(max_length=100, blank=True)
     # Set by the planner when the deadline cannot be met.
-    at_risk = models.BooleanField(_("可能超时 at risk"), default=False)
+    at_risk = models.BooleanField(_("可能超时"), default=False)
     at_risk_reason = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(_("备注 notes"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("接返申请 return application")
-        verbose_name_plural = _("接返申请 return applications")
+        verbose_name = _("接返申请")
+        verbose_name_plural = _("接返申请")
         constraints = [
             models.UniqueConstraint(
                 fields=["enterprise", "idempotency_key"],
@@ -84,9 +84,9 @@ class ReturnApplication(models.Model):
 
 
 class HealthCode(models.TextChoices):
-    GREEN = "green", _("绿码 green")
-    YELLOW = "yellow", _("黄码 yellow")
-    RED = "red", _("红码 red")
+    GREEN = "green", _("绿码")
+    YELLOW = "yellow", _("黄码")
+    RED = "red", _("红码")
 
 
 class ApplicationWorker(models.Model):
@@ -94,12 +94,12 @@ class ApplicationWorker(models.Model):
     worker = models.ForeignKey(
         "registry.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
     )
-    id_number = models.CharField(_("身份证号 ID number"), max_length=18)
-    name = models.CharField(_("姓名 name"), max_length=50)
-    phone = models.CharField(_("手机号 phone"), max_length=11)
-    origin_code = models.CharField(_("籍贯区县 origin county"), max_length=6, blank=True)
-    pickup_county_code = models.CharField(_("接送区县 pickup county"), max_length=6)
-    health_code = models.CharField(_("健康码 health code"), max_length=8, choices=HealthCode.choices)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=11)
+    origin_code = models.CharField(_("籍贯区县"), max_length=6, blank=True)
+    pickup_county_code = models.CharField(_("接送区县"), max_length=6)
+    health_code = models.CharField(_("健康码"), max_length=8, choices=HealthCode.choices)
     active = models.BooleanField(default=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
@@ -110,8 +110,8 @@ class ApplicationWorker(models.Model):
 
     class Meta:
         ordering = ["pk"]
-        verbose_name = _("申请人员 application worker")
-        verbose_name_plural = _("申请人员 application workers")
+        verbose_name = _("申请人员")
+        verbose_name_plural = _("申请人员")
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "id_number"], condition=Q(active=True), name="one_active_row_per_id"
@@ -127,9 +127,9 @@ class Case(models.Model):
     """One per accepted application: the departments' tasks, worked in parallel."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("办理中 open")
-        DONE = "done", _("已办结 done")
-        CLOSED = "closed", _("已关闭 closed")
+        OPEN = "open", _("办理中")
+        DONE = "done", _("已办结")
+        CLOSED = "closed", _("已关闭")
 
     application = models.OneToOneField(ReturnApplication, on_delete=models.CASCADE, related_name="case")
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
@@ -137,32 +137,32 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("一企一策 case")
-        verbose_name_plural = _("一企一策 cases")
+        verbose_name = _("一企一策")
+        verbose_name_plural = _("一企一策")
 
     def __str__(self) -> str:
         return f"case {self.pk} of application {self.application_id}"
 
 
 class TaskDepartment(models.TextChoices):
-    TRANSPORT = "transport", _("交通 transport")
-    HEALTH = "health", _("卫健 health")
-    HR = "hr", _("人社 HR")
-    RECEPTION = "reception", _("镇街接站 reception")
+    TRANSPORT = "transport", _("交通")
+    HEALTH = "health", _("卫健")
+    HR = "hr", _("人社")
+    RECEPTION = "reception", _("镇街接站")
 
 
 class TaskKind(models.TextChoices):
-    VEHICLE_ROUTE_PASS = "vehicle_route_pass", _("车辆、路线与通行证 vehicle, route, road pass")
-    ESCORT_KIT_CHECKS = "escort_kit_checks", _("医护跟车、防疫物资、健康检测 escort, kit, checks")
-    LIST_CHECK_SUBSIDY = "list_check_subsidy", _("名单核对与补贴分担 list check, subsidy")
-    LANDING_HANDOVER = "landing_handover", _("落地对接 landing handover")
+    VEHICLE_ROUTE_PASS = "vehicle_route_pass", _("车辆、路线与通行证")
+    ESCORT_KIT_CHECKS = "escort_kit_checks", _("医护跟车、防疫物资、健康检测")
+    LIST_CHECK_SUBSIDY = "list_check_subsidy", _("名单核对与补贴分担")
+    LANDING_HANDOVER = "landing_handover", _("落地对接")
 
 
 class DepartmentTask(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", _("待办 open")
-        DONE = "done", _("已办 done")
-        CANCELLED = "cancelled", _("已取消 cancelled")
+        OPEN = "open", _("待办")
+        DONE = "done", _("已办")
+        CANCELLED = "cancelled", _("已取消")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
     department = models.CharField(max_length=12, choices=TaskDepartment.choices)
@@ -180,8 +180,8 @@ class DepartmentTask(models.Model):
 
     class Meta:
         ordering = ["case_id", "pk"]
-        verbose_name = _("部门任务 department task")
-        verbose_name_plural = _("部门任务 department tasks")
+        verbose_name = _("部门任务")
+        verbose_name_plural = _("部门任务")
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_task_per_kind")]
         indexes = [models.Index(fields=["department", "state"])]
 
@@ -190,9 +190,9 @@ class DepartmentTask(models.Model):
 
 
 class PermitState(models.TextChoices):
-    DRAFTED = "drafted", _("待签 drafted")
-    ISSUED = "issued", _("已签发 issued")
-    REVOKED = "revoked", _("已撤销 revoked")
+    DRAFTED = "drafted", _("待签")
+    ISSUED = "issued", _("已签发")
+    REVOKED = "revoked", _("已撤销")
 
 
 class Permit(models.Model):
@@ -200,8 +200,8 @@ class Permit(models.Model):
     (``core.permits``) that every department signs."""
 
     class Kind(models.TextChoices):
-        ROAD_PASS = "road_pass", _("通行证 road pass")
-        PREVENTION = "prevention", _("防控许可证 prevention permit")
+        ROAD_PASS = "road_pass", _("通行证")
+        PREVENTION = "prevention", _("防控许可证")
 
     permit_id = models.CharField(max_length=48, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -219,8 +219,8 @@ class Permit(models.Model):
 
     class Meta:
         ordering = ["application_id", "kind", "permit_id"]
-        verbose_name = _("许可证 permit")
-        verbose_name_plural = _("许可证 permits")
+        verbose_name = _("许可证")
+        verbose_name_plural = _("许可证")
 
     def __str__(self) -> str:
         return self.permit_id
@@ -265,8 +265,8 @@ class DepartmentKey(models.Model):
 
     class Meta:
         ordering = ["department", "valid_from"]
-        verbose_name = _("部门签名密钥 department key")
-        verbose_name_plural = _("部门签名密钥 department keys")
+        verbose_name = _("部门签名密钥")
+        verbose_name_plural = _("部门签名密钥")
 
     def __str__(self) -> str:
         return f"{self.department} {self.kid}"
@@ -283,8 +283,8 @@ class RevocationList(models.Model):
 
     class Meta:
         ordering = ["-sequence"]
-        verbose_name = _("撤销清单 revocation list")
-        verbose_name_plural = _("撤销清单 revocation lists")
+        verbose_name = _("撤销清单")
+        verbose_name_plural = _("撤销清单")
 
     def __str__(self) -> str:
         return f"#{self.sequence} ({len(self.permit_ids)})"

@@ -20,7 +20,9 @@
           // keep region polygons; the maritime boundary lines carry no region code
           geo.features = geo.features.filter(function (f) { return f.properties && f.properties.code; });
           echarts.registerMap("hw-" + level, geo);
-          return geo;
+          var names = {};
+          geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
+          return names;
         });
     }
     return mapPromises[level];
@@ -64,16 +66,45 @@
     window.addEventListener("resize", function () { self.chart.resize(); });
   }
 
-  HeatmapChart.prototype.render = function (level, rows, selected) {
+  /* Rows whose unit has no polygon of its own (districts of 北京/天津/上海/重庆 in the prefecture file)
+   * are summed into the polygon that holds them; polygons without a row get an explicit zero. */
+  function byFeature(rows, features) {
+    var out = {};
+    var sums = ["away", "returned", "unknown", "carrier_estimate"];
+    rows.forEach(function (r) {
+      if (r.code === UNKNOWN) return;
+      var code = r.code;
+      if (features && !features[code]) {
+        var prov = code.slice(0, 2) + "0000", pref = code.slice(0, 4) + "00";
+        code = features[prov] ? prov : features[pref] ? pref : code;
+      }
+      if (code === r.code) { out[code] = Object.assign({}, r); return; }
+      var agg = out[code];
+      if (!agg) {
+        agg = out[code] = { code: code, name: features[code], risk: "low", hotspot: false, lat: r.lat, lon: r.lon };
+        sums.forEach(function (k) { agg[k] = 0; });
+      }
+      sums.forEach(function (k) { agg[k] = (agg[k] || 0) + (r[k] || 0); });
+      var rank = { low: 1, medium: 2, high: 3 };
+      if ((rank[r.risk] || 1) > (rank[agg.risk] || 1)) agg.risk = r.risk;
+    });
+    if (features) Object.keys(features).forEach(function (code) {
+      if (!out[code]) out[code] = { code: code, name: features[code], away: 0, returned: 0, unknown: 0, carrier_estimate: null, risk: "low", hotspot: false, lat: null, lon: null, empty: true };
+    });
+    return out;
+  }
+
+  HeatmapChart.prototype.render = function (level, rows, selected, features) {
     this.level = level;
     this.rows = rows;
     var data = [];
     var max = 1;
-    rows.forEach(function (r) {
-      if (r.code === UNKNOWN) return;
+    var units = byFeature(rows, features);
+    Object.keys(units).forEach(function (code) {
+      var r = units[code];
       var v = r.away === null || r.away === undefined ? 0 : r.away;
       if (v > max) max = v;
-      data.push({ name: r.code, value: v, row: r, selected: r.code === selected });
+      data.push({ name: code, value: v, row: r, selected: code === selected });
     });
     var city = this.city;
     var flowRows = rows
@@ -109,7 +140,7 @@
       series: [
         { type: "map", geoIndex: 0, data: data },
         {
-          type: "lines", coordinateSystem: "geo", data: flows, silent: false,
+          type: "lines", coordinateSystem: "geo", data: flows, silent: true,
           lineStyle: { color: dark ? "#ffd166" : "#c8102e", curveness: 0.25 },
           effect: { show: true, period: 5, trailLength: 0.15, symbolSize: 3, color: dark ? "#fff" : "#c8102e" },
         },
@@ -204,7 +235,7 @@
       var level = params.get("level") || "prefecture";
       var query = params.toString();
       if (query === lastQuery) {
-        Page.chart.render(level, Page.chart.rows, origin);
+        Page.chart.render(level, Page.chart.rows, origin, Page.features);
         return Promise.resolve();
       }
       lastQuery = query;
@@ -217,7 +248,8 @@
         if (mine !== seq) return;
         var payload = res[0];
         Page.data = payload;
-        Page.chart.render(level, payload.rows || [], origin);
+        Page.features = res[1];
+        Page.chart.render(level, payload.rows || [], origin, res[1]);
         el.dataset.loading = "";
         el.dataset.rows = String((payload.rows || []).length);
       });
@@ -364,7 +396,7 @@
           li.children[2].textContent = h.station ? "最近车站 " + h.station + (h.station_km !== null ? " · " + h.station_km + " 公里" : "") : "";
           list.appendChild(li);
         });
-        chart.render("prefecture", rows, null);
+        chart.render("prefecture", rows, null, res[2]);
         el.dataset.rows = String(rows.length);
       });
     }
