@@ -16,6 +16,15 @@ PASSWORD = "persona-pass-1"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request):
+    """PBKDF2's deliberate slowness costs ~0.3 s per persona; tests don't need it."""
+    if request.config.pluginmanager.hasplugin("django"):  # tests/core also runs with -p no:django
+        request.getfixturevalue("settings").PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]
+
+
 @pytest.fixture
 def town_a(db):
     from tests.factories import TownFactory

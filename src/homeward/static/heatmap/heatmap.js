@@ -116,7 +116,7 @@
       return {
         code: r.code, label: r.name, to: city.name, value: r.away,
         coords: [[r.lon, r.lat], city.coord],
-        lineStyle: { width: 0.6 + 7 * r.away / flowMax, opacity: 0.25 + 0.5 * r.away / flowMax },
+        lineStyle: { width: 0.5 + 4 * r.away / flowMax, opacity: 0.15 + 0.45 * r.away / flowMax },
       };
     });
     var dark = !!this.opts.dark;
@@ -130,7 +130,7 @@
         inRange: { color: dark ? ["#14304f", "#2f6f9f", "#f5b041", "#ff5a36"] : ["#fff5eb", "#fdbe85", "#fd8d3c", "#d94701", "#8c2d04"] },
       },
       geo: {
-        map: "hw-" + level, nameProperty: "code", roam: true, zoom: 1.15, center: [108, 34],
+        map: "hw-" + level, nameProperty: "code", roam: true, zoom: 1.35, center: [110, 32],
         selectedMode: "single",
         label: { show: false },
         itemStyle: { areaColor: dark ? "#102238" : "#f2f4f7", borderColor: dark ? "#3d5a80" : "#98a2b3", borderWidth: 0.4 },
