@@ -11,13 +11,22 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test install serve lint typecheck migrations-check test-sqlite test-postgres regions clean
 
+VENDOR := $(DATA_DIR)/vendor/echarts/echarts.min.js
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries from the npm registry (package-lock.json pins them), copied where Django's
+# static files find them (HOMEWARD_VENDOR_STATIC), with their licence notices.
+$(VENDOR): package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	mkdir -p $(DATA_DIR)/vendor/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE node_modules/echarts/NOTICE $(DATA_DIR)/vendor/echarts/
+
+install: $(STAMP) $(VENDOR)
 
 # Build the synthetic city once (a stamp remembers it), then serve it on 127.0.0.1:8000.
 demo: install

@@ -36,5 +36,9 @@ def _mount_routers() -> None:
 
     api.add_router("/", applications_router)
 
+    from homeward.apps.heatmap.api import router as heatmap_router
+
+    api.add_router("/", heatmap_router)
+
 
 _mount_routers()

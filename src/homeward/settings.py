@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "homeward.apps.audit",
     "homeward.apps.registry",
     "homeward.apps.applications",
+    "homeward.apps.heatmap",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +105,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+# ECharts comes from the npm registry (package.json pins it); `make install` copies its built file here.
+VENDOR_STATIC_DIR = env_path("HOMEWARD_VENDOR_STATIC", DATA_DIR / "vendor")
+VENDOR_STATIC_DIR.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [PACKAGE_DIR / "static", ("vendor", VENDOR_STATIC_DIR)]
 MEDIA_ROOT = env_path("HOMEWARD_MEDIA_ROOT", DATA_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
@@ -131,6 +135,14 @@ HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOU
 # Encrypts departments' permit signing keys at rest (default: derived from the secret key; rotate the
 # permit keys before changing either).
 HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", "")
+
+# The heat map: when the return window opened, the hotspot threshold (workers away per prefecture),
+# the smallest cell shown to roles without personal-data rights, and the roster/carrier disagreement
+# ratio that flags a county.
+HEATMAP_WINDOW_START = env_str("HOMEWARD_HEATMAP_WINDOW_START", "2020-01-24")
+HEATMAP_HOTSPOT_MIN_AWAY = env_int("HOMEWARD_HEATMAP_HOTSPOT_MIN_AWAY", 10_000)
+HEATMAP_MIN_CELL = env_int("HOMEWARD_HEATMAP_MIN_CELL", 5)
+HEATMAP_DISAGREEMENT_RATIO = env_str("HOMEWARD_HEATMAP_DISAGREEMENT_RATIO", "1.5")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HOMEWARD_SECURE_COOKIES", False)

@@ -14,4 +14,5 @@ urlpatterns += [
     path("", include("homeward.apps.accounts.urls")),
     path("", include("homeward.apps.registry.urls")),
     path("", include("homeward.apps.applications.urls")),
+    path("", include("homeward.apps.heatmap.urls")),
 ]

@@ -10,7 +10,6 @@ import pytest
 
 from tests.conftest import PASSWORD, _persona
 from tests.factories import make_ric
-from tests.web.conftest import browser, login, page  # noqa: F401 - re-exported for the journey test
 
 HEADER = ["身份证号", "姓名", "手机号", "接送区县", "健康码"]
 GOOD_COUNTY = "520502"  # 贵州省毕节市七星关区

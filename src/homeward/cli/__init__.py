@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bench_cmd",
     "plan_cmds",
     "permit_cmd",
+    "heatmap_cmd",
 )
 
 

@@ -63,9 +63,13 @@ def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mappi
     yield from enumerate(rows, start=2)
 
 
+# The demo owns all city data: the registry and what is built on it (applications, heat maps).
+DEMO_DATA_APPS = ("heatmap", "applications", "registry")
+
+
 def _registry_models_child_first() -> list[type[models.Model]]:
-    """Registry models ordered so that a model referring to another comes before it."""
-    remaining = list(apps.get_app_config("registry").get_models())
+    """The demo data apps' models, ordered so that a model referring to another comes before it."""
+    remaining = [m for label in DEMO_DATA_APPS for m in apps.get_app_config(label).get_models()]
     ordered: list[type[models.Model]] = []
     while remaining:
         for model in remaining:
@@ -230,10 +234,18 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
     lap("carrier")
 
     result.logins = _create_users(city)
+    lap("users")
     from homeward.demo.applications import demo_applications_load
 
     demo_applications_load(seed=city.seed)
-    lap("users")
+    lap("applications")
+    # The map should show the city at once, not after the worker picks up a queued rebuild.
+    from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
+
+    snapshot = heatmap_rebuild_request(actor=ACTOR, force_new=True)
+    heatmap_rebuild_execute_now(snapshot.pk)
+    say("heat map built")
+    lap("heatmap")
     result.counts = {
         "towns": Town.objects.count(),
         "enterprises": Enterprise.objects.count(),

@@ -47,5 +47,9 @@ class Profile(models.Model):
         return self.role in TASK_QUEUE_ROLES
 
     @property
+    def sees_heatmap(self) -> bool:
+        return self.role not in (Role.STATION, Role.WORKER)
+
+    @property
     def sees_personal_data(self) -> bool:
         return self.role in PERSONAL_DATA_ROLES

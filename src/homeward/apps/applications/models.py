@@ -54,9 +54,7 @@ class ReturnApplication(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    deadline_hours = models.PositiveSmallIntegerField(
-        _("时限(小时)"), default=DEFAULT_DEADLINE_HOURS
-    )
+    deadline_hours = models.PositiveSmallIntegerField(_("时限(小时)"), default=DEFAULT_DEADLINE_HOURS)
     deadline_at = models.DateTimeField(_("到厂时限"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     # The key of the submit request (Idempotency-Key header); unique per enterprise when set.

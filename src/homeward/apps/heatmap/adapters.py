@@ -80,7 +80,15 @@ def roster_table() -> pa.Table:
         f"FROM {w} w JOIN {e} e ON e.id = w.employer_id JOIN {t} t ON t.id = e.town_id "
         f"LEFT JOIN {m} m ON m.worker_id = w.id AND m.enterprise_id = w.employer_id"
     )
-    names = ["worker_key", "id_number", "origin_code", "enterprise_id", "town_code", "is_key", "insured_since"]
+    names = [
+        "worker_key",
+        "id_number",
+        "origin_code",
+        "enterprise_id",
+        "town_code",
+        "is_key",
+        "insured_since",
+    ]
     c = _read(sql, [], names)
     n = len(c["worker_key"])
     return pa.table(

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
@@ -210,7 +210,9 @@ def enterprise_shortfall(
     limit: int = 500,
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
-    snap, rows = selectors.enterprise_shortfall_rows(actor=request.user, filters=f, sort=sort, key_only=key_only)
+    snap, rows = selectors.enterprise_shortfall_rows(
+        actor=request.user, filters=f, sort=sort, key_only=key_only
+    )
     return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows[: max(0, limit)]}
 
 
@@ -266,10 +268,10 @@ def heatmap_geojson(
 def status(request: HttpRequest) -> Any:
     selectors.scope_for(request.user)
     snap = selectors.active_snapshot() or HeatmapSnapshot.objects.order_by("-pk").first()
-    return snap if snap is not None else (204, None)
+    return snap if snap is not None else Status(204, None)
 
 
 @router.post("/heatmap/rebuild", response={202: SnapshotOut}, summary="Queue a rebuild (task force)")
 def rebuild(request: HttpRequest, payload: RebuildIn | None = None) -> Any:
     as_of = payload.as_of if payload is not None else None
-    return 202, heatmap_rebuild_request(actor=request.user, as_of=as_of)
+    return Status(202, heatmap_rebuild_request(actor=request.user, as_of=as_of))

@@ -43,6 +43,7 @@ class Scope:
     town: str | None = None
     enterprise: int | None = None
     province: str | None = None  # 6-digit province code of the workers' origin
+    enterprise_town: str | None = None  # the town of ``enterprise``
     personal_data: bool = False
     role: str = ""
 
@@ -56,7 +57,9 @@ class Scope:
 
 
 def _denied() -> PermissionDenied:
-    return PermissionDenied("无权查看该范围的用工热图 (not allowed to see this part of the heat map)", "forbidden")
+    return PermissionDenied(
+        "无权查看该范围的用工热图 (not allowed to see this part of the heat map)", "forbidden"
+    )
 
 
 def scope_for(actor: Any) -> Scope:
@@ -70,7 +73,12 @@ def scope_for(actor: Any) -> Scope:
     if profile.role == Role.TOWN and profile.town_id:
         return Scope(town=profile.town.code, personal_data=personal, role=role)
     if profile.role == Role.ENTERPRISE and profile.enterprise_id:
-        return Scope(enterprise=int(profile.enterprise_id), personal_data=personal, role=role)
+        return Scope(
+            enterprise=int(profile.enterprise_id),
+            enterprise_town=profile.enterprise.town.code,
+            personal_data=personal,
+            role=role,
+        )
     if profile.role == Role.SERVICE_TEAM and profile.province_code:
         return Scope(province=profile.province_code[:2].ljust(6, "0"), personal_data=personal, role=role)
     raise _denied()
@@ -106,7 +114,7 @@ def parse_filters(
     ent: int | None = None
     if enterprise not in (None, ""):
         try:
-            ent = int(enterprise)  # type: ignore[arg-type]
+            ent = int(enterprise)
         except (TypeError, ValueError):
             raise DomainError("企业参数无效 (bad enterprise id)", "heatmap_bad_filter") from None
     prov = (province or "").strip() or None
@@ -130,7 +138,9 @@ def parse_filters(
         try:
             d = date.fromisoformat(str(day))
         except ValueError:
-            raise DomainError("日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "heatmap_bad_date") from None
+            raise DomainError(
+                "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "heatmap_bad_date"
+            ) from None
     return Filters(
         town=(town or "").strip() or None, enterprise=ent, province=prov, origin=orig, risk=risks, day=d
     )
@@ -149,7 +159,10 @@ def effective(filters: Filters, scope: Scope) -> Filters:
             if not Enterprise.objects.filter(pk=filters.enterprise, town__code=scope.town).exists():
                 raise _denied()
     if scope.enterprise is not None:
-        if filters.enterprise not in (None, scope.enterprise):
+        if filters.enterprise not in (None, scope.enterprise) or filters.town not in (
+            None,
+            scope.enterprise_town,
+        ):
             raise _denied()
         out = replace(out, enterprise=scope.enterprise)
     if scope.province is not None:
@@ -165,12 +178,16 @@ def effective(filters: Filters, scope: Scope) -> Filters:
 
 
 def latest_snapshot() -> HeatmapSnapshot | None:
-    return HeatmapSnapshot.objects.filter(state=HeatmapSnapshot.State.DONE).order_by("-built_at", "-pk").first()
+    return (
+        HeatmapSnapshot.objects.filter(state=HeatmapSnapshot.State.DONE).order_by("-built_at", "-pk").first()
+    )
 
 
 def active_snapshot() -> HeatmapSnapshot | None:
     return (
-        HeatmapSnapshot.objects.filter(state__in=[HeatmapSnapshot.State.QUEUED, HeatmapSnapshot.State.RUNNING])
+        HeatmapSnapshot.objects.filter(
+            state__in=[HeatmapSnapshot.State.QUEUED, HeatmapSnapshot.State.RUNNING]
+        )
         .order_by("pk")
         .first()
     )
@@ -179,7 +196,9 @@ def active_snapshot() -> HeatmapSnapshot | None:
 def require_snapshot(snapshot: HeatmapSnapshot | None = None) -> HeatmapSnapshot:
     snap = snapshot or latest_snapshot()
     if snap is None:
-        raise NotFound("热图尚未生成，请专班先重建 (no heat map yet: the task force must rebuild it)", "heatmap_missing")
+        raise NotFound(
+            "热图尚未生成，请专班先重建 (no heat map yet: the task force must rebuild it)", "heatmap_missing"
+        )
     return snap
 
 
@@ -206,7 +225,8 @@ def _con(snapshot: HeatmapSnapshot, *names: str) -> duckdb.DuckDBPyConnection:
 
 
 def _where(filters: Filters, *, origin: bool = True) -> tuple[str, dict[str, Any]]:
-    clauses, params = ["TRUE"], {}
+    clauses: list[str] = ["TRUE"]
+    params: dict[str, Any] = {}
     if filters.town is not None:
         clauses.append("town_code = $town")
         params["town"] = filters.town
@@ -248,7 +268,9 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
     key = {"county": "county_code", "prefecture": "prefecture_code", "province": "province_code"}[level]
     unit = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}[level]
     where, args = _where(replace(filters, province=None), origin=False)
-    args.update(day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE)
+    args.update(
+        day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE
+    )
     if filters.by_workplace:
         carrier_sql = "SELECT NULL::VARCHAR AS c_unit, NULL::BIGINT AS carrier_estimate WHERE FALSE"
     else:
@@ -321,7 +343,9 @@ def origin_rows(
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
     table = _suppress(origin_table(snap, level, f), scope, params_of(snap))
-    rows = table.select(["code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot"])
+    rows = table.select(
+        ["code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot"]
+    )
     out = rows.to_pylist()
     out.sort(key=lambda r: (-(r["away"] or 0), r["code"]))
     return snap, out
@@ -400,7 +424,12 @@ def _sorted(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
 
 
 def enterprise_shortfall_rows(
-    *, actor: Any, filters: Filters, sort: str = "", key_only: bool = False, snapshot: HeatmapSnapshot | None = None
+    *,
+    actor: Any,
+    filters: Filters,
+    sort: str = "",
+    key_only: bool = False,
+    snapshot: HeatmapSnapshot | None = None,
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
     from homeward.apps.registry.models import Enterprise, Town
 
@@ -411,7 +440,9 @@ def enterprise_shortfall_rows(
     rows = table.to_pylist()
     if key_only:
         rows = [r for r in rows if r["is_key"]]
-    names = dict(Enterprise.objects.filter(pk__in=[r["enterprise_id"] for r in rows]).values_list("pk", "name"))
+    names = dict(
+        Enterprise.objects.filter(pk__in=[r["enterprise_id"] for r in rows]).values_list("pk", "name")
+    )
     towns = dict(Town.objects.values_list("code", "name"))
     for r in rows:
         r["name"] = names.get(r["enterprise_id"], str(r["enterprise_id"]))
@@ -462,7 +493,9 @@ def crosscheck_rows(
 # -------------------------------------------------------------------------------------------- geojson
 
 
-def geojson(*, actor: Any, level: Level, filters: Filters, snapshot: HeatmapSnapshot | None = None) -> dict[str, Any]:
+def geojson(
+    *, actor: Any, level: Level, filters: Filters, snapshot: HeatmapSnapshot | None = None
+) -> dict[str, Any]:
     """The origin rows as GeoJSON: province/prefecture polygons (our boundary files) with the figures
     as properties; counties (no boundary file) as points at their seat of government."""
     snap, rows = origin_rows(actor=actor, level=level, filters=filters, snapshot=snapshot)

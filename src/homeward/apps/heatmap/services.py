@@ -22,7 +22,15 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.heatmap import adapters, store
 from homeward.apps.heatmap.models import HeatmapSnapshot, WorkerStatus
 from homeward.core.errors import DomainError
-from homeward.core.fusion import LEVELS, FusionInputs, FusionParams, hotspots, normalized, open_engine, origins
+from homeward.core.fusion import (
+    LEVELS,
+    FusionInputs,
+    FusionParams,
+    hotspots,
+    normalized,
+    open_engine,
+    origins,
+)
 from homeward.core.fusion.schema import (
     CROSS_CHECK_SCHEMA,
     ENTERPRISE_SHORTFALL_SCHEMA,
@@ -104,7 +112,9 @@ def heatmap_rebuild_request(
 def _forbidden() -> DomainError:
     from homeward.core.errors import PermissionDenied
 
-    return PermissionDenied("只有专班可以重建热图 (only the task force may rebuild the heat map)", "forbidden")
+    return PermissionDenied(
+        "只有专班可以重建热图 (only the task force may rebuild the heat map)", "forbidden"
+    )
 
 
 def _enqueue(snapshot_id: int) -> None:
@@ -150,7 +160,10 @@ def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
             built_at=timezone.now(),
         )
         audit_record(
-            actor="task", action="heatmap.rebuild.failed", object_type="heatmap_snapshot", object_id=snapshot_id
+            actor="task",
+            action="heatmap.rebuild.failed",
+            object_type="heatmap_snapshot",
+            object_id=snapshot_id,
         )
         return HeatmapSnapshot.State.FAILED.value
     keep = set(
@@ -297,7 +310,9 @@ def write_back_status(workers: pa.Table, *, snapshot_id: int | None = None) -> i
                 strict=True,
             )
         )
-        bulk.bulk_insert(WorkerStatus, ["worker", "status", "source", "date", "origin_code", "snapshot"], rows)
+        bulk.bulk_insert(
+            WorkerStatus, ["worker", "status", "source", "date", "origin_code", "snapshot"], rows
+        )
     return len(changed)
 
 

@@ -76,12 +76,20 @@ _cache: OrderedDict[tuple[str, str], pa.Table] = OrderedDict()
 
 
 def read(snapshot_path: str, name: str) -> pa.Table:
-    key = (snapshot_path, name)
+    file = Path(settings.MEDIA_ROOT) / snapshot_path / f"{name}.parquet"
+    try:
+        key = (str(file), str(file.stat().st_mtime_ns))
+    except FileNotFoundError:
+        from homeward.core.errors import NotFound
+
+        raise NotFound(
+            "热图快照文件缺失，请重建 (snapshot files missing: rebuild)", "heatmap_missing"
+        ) from None
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    table = pq.read_table(Path(settings.MEDIA_ROOT) / snapshot_path / f"{name}.parquet")
+    table = pq.read_table(file)
     with _lock:
         _cache[key] = table
         while len(_cache) > _CACHE_SIZE * len(TABLES):
@@ -91,7 +99,7 @@ def read(snapshot_path: str, name: str) -> pa.Table:
 
 def prune(keep_ids: set[int]) -> list[str]:
     """Delete snapshot directories whose id is not in ``keep_ids``; return the names deleted."""
-    removed = []
+    removed: list[str] = []
     base = root()
     if not base.is_dir():
         return removed

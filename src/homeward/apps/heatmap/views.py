@@ -18,6 +18,7 @@ from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.services import heatmap_rebuild_request
 from homeward.core import regions
 from homeward.core.errors import DomainError
+from homeward.core.fusion import Level
 from homeward.core.ingest.export import xlsx_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -103,7 +104,8 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
     actor = request.user
     origin = f.origin
     origin_region = regions.get(origin) if origin else None
-    if origin_region is not None:
+    level: Level
+    if origin and origin_region is not None:
         level = "county"
         snap, origin_rows = selectors.origin_rows(actor=actor, level="county", filters=f)
         origin_rows = selectors.within(origin_rows, origin)
@@ -119,10 +121,10 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
     _s, ents = selectors.enterprise_shortfall_rows(
         actor=actor, filters=f, sort=request.GET.get("esort", ""), key_only=q["key"] == "1", snapshot=snap
     )
-    _s, towns = selectors.town_shortfall_rows(actor=actor, filters=f, sort=request.GET.get("tsort", ""), snapshot=snap)
-    totals = {
-        k: sum((r[k] or 0) for r in origin_rows) for k in ("away", "returned", "unknown")
-    }
+    _s, towns = selectors.town_shortfall_rows(
+        actor=actor, filters=f, sort=request.GET.get("tsort", ""), snapshot=snap
+    )
+    totals = {k: sum((r[k] or 0) for r in origin_rows) for k in ("away", "returned", "unknown")}
     return {
         "snapshot": snap,
         "day": selectors.day_of(snap, f),
@@ -190,7 +192,8 @@ def heatmap_rebuild(request: HttpRequest) -> HttpResponse:
 def heatmap_boundaries(request: HttpRequest, level: str) -> HttpResponse:
     if level not in ("province", "prefecture"):
         return HttpResponse(status=404)
-    response = HttpResponse(regions.boundaries_bytes(level, gzipped=True), content_type="application/geo+json")
+    data = regions.boundaries_bytes("province" if level == "province" else "prefecture", gzipped=True)
+    response = HttpResponse(data, content_type="application/geo+json")
     response["Content-Encoding"] = "gzip"
     response["Cache-Control"] = "private, max-age=86400"
     return response

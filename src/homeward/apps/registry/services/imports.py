@@ -29,6 +29,7 @@ from homeward.apps.registry.models import (
     Worker,
 )
 from homeward.apps.registry.services import bulk
+from homeward.apps.registry.signals import import_completed
 from homeward.core.ingest import (
     CarrierRecord,
     PoliceRecord,
@@ -570,6 +571,7 @@ def import_run_execute_now(run_id: int) -> str:
         rows_done=report.rows,
         rows_total=report.rows,
     )
+    import_completed.send(sender=ImportRun, kind=run.kind)
     return ImportRun.State.DONE.value
 
 
@@ -605,5 +607,6 @@ def import_run_from_path(*, actor: Any, kind: str, path: str | os.PathLike[str])
         rows_done=report.rows,
         rows_total=report.rows,
     )
+    import_completed.send(sender=ImportRun, kind=kind)
     run.refresh_from_db()
     return run, report
