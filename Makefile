@@ -52,10 +52,10 @@ migrations-check: install
 test-sqlite: install
 	$(BIN)/python -m pytest -q
 
-# The same suite against PostgreSQL (browser tests already ran on SQLite).
+# The same suite against PostgreSQL (browser and database-free slow tests already ran on SQLite).
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not browser"; \
+		DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -q -m "not browser and not slow"; \
 	elif [ -n "$$HOMEWARD_REQUIRE_POSTGRES" ]; then echo "PostgreSQL at $(TEST_DATABASE_URL) is required but not reachable"; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable at $(TEST_DATABASE_URL); the suite ran on SQLite only"; fi
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import pytest
 
 from homeward.core.fusion import run_fusion
 from homeward.core.fusion.synthetic import default_params, generate
+
+# py4j logs at INFO from a finaliser after pytest has closed its streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 pytest.importorskip("pyspark")
 pytestmark = [

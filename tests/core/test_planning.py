@@ -30,7 +30,7 @@ from homeward.core.planning import (
     plan_campaign,
     synthetic_campaign,
 )
-from homeward.core.planning._pyvrp_adapter import check_routes, solve_cvrp, solver_version
+from homeward.core.planning._pyvrp_adapter import check_routes, route_distance, solve_cvrp, solver_version
 from homeward.core.planning.driving import Crew, check_drive_spans
 
 TINY = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=5)
@@ -346,3 +346,35 @@ def test_the_invariant_checker_catches_a_broken_plan() -> None:
     assert any("cap 1" in p for p in check_plan(req, squeezed))
     forgotten = replace(res, unassigned=res.unassigned[1:])
     assert any("neither assigned nor explained" in p for p in check_plan(req, forgotten))
+
+
+# --- the public X-n101-k25 instance ------------------------------------------------------------------
+
+X_N101_K25 = Path(__file__).resolve().parents[2] / "benchmarks" / "cvrplib" / "X-n101-k25.vrp"
+# A route set costing the published best-known 27,591 (found by ``homeward cvrp ... --seconds 60
+# --seed 1``); client numbering as in CVRPLIB ``.sol`` files (1..100, depot excluded).
+X_N101_K25_ROUTES = (
+    (3, 77, 63), (7, 2, 45, 43, 29, 36, 72, 57), (17, 8), (18, 10, 39), (19, 97, 27),
+    (20, 41, 22, 15), (23, 61, 100), (24, 95, 73, 53, 33, 32), (28, 42, 78, 65, 25), (31, 46, 35),
+    (34, 64, 96, 48, 26, 47, 38), (44, 88, 67, 40), (50, 91, 52), (54, 70, 1), (58, 12, 5),
+    (59, 60, 82), (68, 90, 84, 66), (69, 16, 55, 76), (74, 13, 4), (79, 11, 85, 30), (80, 94, 56, 21),
+    (83, 51, 81), (87, 37, 6, 49, 14), (89, 98, 99, 62, 71), (92, 9, 86), (93, 75),
+)  # fmt: skip
+
+
+def test_it_reads_x_n101_k25_with_cvrplib_rounding() -> None:
+    inst = cvrplib.read(X_N101_K25)
+    assert inst.name == "X-n101-k25" and inst.capacity == 206 and len(inst.demands) == 101
+    assert inst.demands[0] == 0 and sum(inst.demands) > 24 * 206
+    assert cvrplib.lower_bound_vehicles(inst) == 25
+    # EUC_2D, rounded to the nearest integer: depot (365, 689) → node 2 (146, 180) is 554.1 → 554
+    assert inst.coords[0] == (365.0, 689.0) and inst.coords[1] == (146.0, 180.0)
+    assert int(inst.matrix[0, 1]) == 554
+    assert (inst.matrix == inst.matrix.T).all() and int(inst.matrix.trace()) == 0
+    # the known route set: every client once, within capacity, costing the best-known 27,591
+    assert not check_routes(X_N101_K25_ROUTES, inst.demands, inst.capacity)
+    assert sum(route_distance(inst.matrix, r) for r in X_N101_K25_ROUTES) == 27_591
+    # truncating instead of rounding would give a different (wrong) cost
+    xy = np.array(inst.coords)
+    trunc = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))).astype(np.int64)
+    assert sum(route_distance(trunc, r) for r in X_N101_K25_ROUTES) < 27_591

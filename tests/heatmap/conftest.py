@@ -1,21 +1,25 @@
 """Heat-map fixtures: the small demo city (6,700 workers, 120 enterprises, 20 towns) loaded once per
 session through the real import services, and a snapshot built from it.
 
-The city is committed to the test database outside any test transaction, so every ``db`` test sees
-it (and rolls its own changes back). Transactional tests (the browser ones, run last by pytest-django)
-flush the database afterwards; ``small_city_live`` reloads the city when it is gone.
+The city is committed to the test database outside any test transaction, so every ``db`` test of this
+package sees it (and rolls its own changes back); when the package is done the database is flushed so
+that no other test sees it. Transactional tests (the browser ones, run last by pytest-django) flush
+the database afterwards; ``small_city_live`` reloads the city when it is gone.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
+
+from homeward.apps.accounts.services import roles_ensure_groups
 
 SEED = 1
 PASSWORD = "homeward-demo"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def heatmap_settings(tmp_path_factory):
     media = tmp_path_factory.mktemp("heatmap-media")
     with override_settings(
@@ -47,10 +51,14 @@ def ensure_small_city():
     return city, snap
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def small_city_session(django_db_setup, django_db_blocker, heatmap_settings):
     with django_db_blocker.unblock():
-        return ensure_small_city()
+        city = ensure_small_city()
+    yield city
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+        roles_ensure_groups()  # flushing also removed what the data migration made
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ visible but not the caller's to do is a 403; both are audited. Errors are ``{sta
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -256,7 +256,7 @@ def applications(request: HttpRequest, state: str = "") -> Any:
 @router.post(
     "/applications", response={201: ApplicationOut}, summary="Start a draft application (enterprise)"
 )
-def application_create(request: HttpRequest, payload: ApplicationIn) -> Status:
+def application_create(request: HttpRequest, payload: ApplicationIn) -> Status[Any]:
     app = services.application_create_draft(
         actor=request.user, enterprise_id=payload.enterprise_id, notes=payload.notes,
         deadline_hours=payload.deadline_hours,
@@ -281,7 +281,7 @@ def application_detail(request: HttpRequest, application_id: int) -> Any:
 def application_upload(
     request: HttpRequest,
     application_id: int,
-    file: UploadedFile = File(...),  # noqa: B008 - ninja's declaration style
+    file: Annotated[UploadedFile, File()],
 ) -> Any:
     """Columns: 身份证号/id_number, 姓名/name, 手机号/phone, 接送区县/pickup_county, 健康码/health_code."""
     return services.application_workers_upload(
@@ -294,7 +294,7 @@ def application_upload(
     response={201: WorkerRowOut},
     summary="Add one worker (tracked after submission)",
 )
-def application_worker_add(request: HttpRequest, application_id: int, payload: WorkerIn) -> Status:
+def application_worker_add(request: HttpRequest, application_id: int, payload: WorkerIn) -> Status[Any]:
     row = services.application_worker_add(
         actor=request.user, application_id=application_id, values=payload.dict()
     )
@@ -331,7 +331,7 @@ def application_worker_remove(request: HttpRequest, application_id: int, row_id:
 )
 def application_worker_replace(
     request: HttpRequest, application_id: int, row_id: int, payload: WorkerIn
-) -> Status:
+) -> Status[Any]:
     row = services.application_worker_replace(
         actor=request.user, application_id=application_id, row_id=row_id, values=payload.dict()
     )
@@ -346,7 +346,7 @@ def application_worker_replace(
 def application_submit(
     request: HttpRequest,
     application_id: int,
-    idempotency_key: str = Header("", alias="Idempotency-Key"),  # noqa: B008
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> Any:
     return services.application_submit(
         actor=request.user, application_id=application_id, idempotency_key=idempotency_key

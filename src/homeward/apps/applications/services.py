@@ -747,7 +747,7 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     role = _role(actor)
     if role not in selectors.ROLE_SIGNER:
         _forbid(actor, "permit.sign", "permit", permit.pk, "只有审批部门可以签发 (department approvers only)")
-    dept = selectors.ROLE_SIGNER[role]
+    dept = selectors.ROLE_SIGNER[Role(role)]
     if permit.state != PermitState.DRAFTED:
         raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
     if permit.application.state == ApplicationState.CANCELLED:

@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,7 +113,7 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[object]]]:
         workbook.close()
 
 
-def read_table(source: Source) -> Iterator[tuple[int, list[object]]]:
+def read_table(source: Source) -> Generator[tuple[int, list[object]], None, None]:
     """Every non-blank row of the file including the header (row 1), as raw cell values."""
     stream = _open_binary(source)
     try:

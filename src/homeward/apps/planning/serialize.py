@@ -1,0 +1,130 @@
+"""``PlanResult`` ⇄ JSON (gzipped under ``MEDIA_ROOT/plans/``), so that a later run can re-plan around
+the dispatched vehicles of an earlier one. Datetimes are ISO strings with their offset."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from homeward.core.planning import (
+    Assignment,
+    CostLedger,
+    DriveSpan,
+    Kit,
+    PlanResult,
+    Point,
+    Stop,
+    StopCriterion,
+    Unassigned,
+    Vehicle,
+)
+
+FORMAT = 1
+
+
+def _dt(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _stop(s: Stop) -> dict[str, Any]:
+    return {
+        "kind": s.kind, "place": s.place, "lat": s.point.lat, "lon": s.point.lon,
+        "arrive": _dt(s.arrive), "depart": _dt(s.depart), "board": list(s.board), "alight": list(s.alight),
+    }  # fmt: skip
+
+
+def vehicle_dict(v: Vehicle) -> dict[str, Any]:
+    return {
+        "id": v.id, "kind": v.kind, "name": v.name, "base": v.base, "seats": v.seats, "seat_cap": v.seat_cap,
+        "origin_area": v.origin_area, "stops": [_stop(s) for s in v.stops],
+        "drive": [[d.driver, _dt(d.start), _dt(d.end)] for d in v.drive],
+        "drivers": v.drivers, "escorts": v.escorts,
+        "kit": {"masks": v.kit.masks, "thermometers": v.kit.thermometers, "disinfectant_ml": v.kit.disinfectant_ml},
+        "km": v.km, "manifest": list(v.manifest),
+        "cost": {
+            "total_fen": v.cost.total_fen, "government_fen": v.cost.government_fen,
+            "enterprise_fen": v.cost.enterprise_fen, "worker_fen": v.cost.worker_fen,
+            "by_enterprise_fen": [list(p) for p in v.cost.by_enterprise_fen],
+        },
+        "deadline_met": v.deadline_met, "feeds": v.feeds,
+    }  # fmt: skip
+
+
+def result_dict(result: PlanResult) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "seed": result.seed,
+        "solver": result.solver,
+        "stop": {
+            "max_iterations": result.stop.max_iterations,
+            "no_improvement": result.stop.no_improvement,
+            "max_seconds": result.stop.max_seconds,
+        },
+        "kpis": result.kpis,
+        "vehicles": [vehicle_dict(v) for v in result.vehicles],
+        "assignments": [[a.worker_id, a.vehicle_id, a.seat, a.leg] for a in result.assignments],
+        "unassigned": [[u.worker_id, u.application_id, u.reason, u.detail] for u in result.unassigned],
+    }
+
+
+def _vehicle(d: dict[str, Any]) -> Vehicle:
+    cost = d["cost"]
+    return Vehicle(
+        id=d["id"],
+        kind=d["kind"],
+        name=d["name"],
+        base=d["base"],
+        seats=d["seats"],
+        seat_cap=d["seat_cap"],
+        origin_area=d["origin_area"],
+        stops=tuple(
+            Stop(
+                s["kind"], s["place"], Point(s["lat"], s["lon"]),
+                datetime.fromisoformat(s["arrive"]), datetime.fromisoformat(s["depart"]),
+                tuple(s["board"]), tuple(s["alight"]),
+            )  # fmt: skip
+            for s in d["stops"]
+        ),
+        drive=tuple(
+            DriveSpan(x[0], datetime.fromisoformat(x[1]), datetime.fromisoformat(x[2])) for x in d["drive"]
+        ),
+        drivers=d["drivers"],
+        escorts=d["escorts"],
+        kit=Kit(**d["kit"]),
+        km=d["km"],
+        manifest=tuple(d["manifest"]),
+        cost=CostLedger(
+            cost["total_fen"], cost["government_fen"], cost["enterprise_fen"], cost["worker_fen"],
+            tuple((str(e), int(n)) for e, n in cost["by_enterprise_fen"]),
+        ),  # fmt: skip
+        deadline_met=d["deadline_met"],
+        feeds=d.get("feeds", ""),
+    )
+
+
+def result_from_dict(d: dict[str, Any]) -> PlanResult:
+    return PlanResult(
+        assignments=tuple(Assignment(w, v, s, leg) for w, v, s, leg in d["assignments"]),
+        vehicles=tuple(_vehicle(v) for v in d["vehicles"]),
+        unassigned=tuple(Unassigned(*u) for u in d["unassigned"]),
+        kpis=dict(d["kpis"]),
+        seed=d["seed"],
+        stop=StopCriterion(**d["stop"]),
+        solver=d["solver"],
+    )
+
+
+def write_result(path: Path, result: PlanResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=5) as fh:
+        json.dump(result_dict(result), fh, ensure_ascii=False, separators=(",", ":"))
+    tmp.replace(path)
+
+
+def read_result(path: Path) -> PlanResult:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return result_from_dict(json.load(fh))

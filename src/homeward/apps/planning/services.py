@@ -1,0 +1,639 @@
+"""Plan runs: request (task force, idempotent, enqueued on commit), execute (claimed once), dispatch.
+
+A run maps the accepted (and already planned) return applications, the resources and the rules to a
+``core.planning.PlanRequest``, calls ``plan_campaign`` (or ``replan`` around the vehicles an earlier
+run has dispatched), stores the vehicles and seats as rows and the whole ``PlanResult`` as gzipped
+JSON, marks the applications with a seat ``planned`` and flags the ones whose workers have no legal
+way to arrive in time (``applications.services.application_flag_at_risk``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
+from homeward.apps.audit.services import audit_record
+from homeward.apps.planning import serialize
+from homeward.apps.planning.models import (
+    Coach,
+    Dispatch,
+    Driver,
+    MedicalEscort,
+    PlanRun,
+    PlanSeat,
+    PlanVehicle,
+    TrainSlot,
+)
+from homeward.core import planning as core
+from homeward.core import regions
+from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from homeward.core.planning.model import REASON_NO_LEGAL_WAY
+
+log = logging.getLogger(__name__)
+
+PLANNER_ACTOR = "planner"
+PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED)
+_ACTIVE = (PlanRun.State.QUEUED, PlanRun.State.RUNNING)
+DEFAULT_STOP = core.StopCriterion()
+REASON_LABELS = {
+    "health": "健康码非绿码 / 发热，不能出行",
+    "origin_risk": "出发地风险等级不允许出行",
+    "no_legal_way_in_time": "无法在时限内合法到达",
+    "no_capacity": "车辆或座位不足",
+    "unknown_origin": "接送区县不是现行区县代码",
+}
+KIND_LABELS = {"train": "专列", "bus": "包车", "shuttle": "接驳车"}
+_HOUR = timedelta(hours=1)
+
+
+def _is_taskforce(actor: Any) -> bool:
+    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    return profile is not None and profile.role == "taskforce"
+
+
+def require_taskforce(actor: Any, action: str, object_id: object = "") -> None:
+    """System actors (strings such as "cli") pass; users must be the task force (denials audited)."""
+    if isinstance(actor, str):
+        return
+    if not _is_taskforce(actor):
+        audit_record(actor=actor, action=f"denied.{action}", object_type="plan_run", object_id=object_id)
+        raise PermissionDenied("只有专班可以排班 (task force only)", "forbidden")
+
+
+def stop_dict(stop: core.StopCriterion) -> dict[str, Any]:
+    return {
+        "max_iterations": stop.max_iterations,
+        "no_improvement": stop.no_improvement,
+        "max_seconds": stop.max_seconds,
+    }
+
+
+# ------------------------------------------------------------------------------------------ request
+
+
+def plan_run_request(
+    *,
+    actor: Any,
+    seed: int = 0,
+    stop: core.StopCriterion | None = None,
+    now: datetime | None = None,
+    reason: str = "manual",
+    enqueue: bool = True,
+) -> PlanRun:
+    """Queue a plan run (task force only). Idempotent: while a run is queued or running, that run is
+    returned. The task is enqueued once the transaction commits (``enqueue=False``: the caller runs
+    ``plan_run_execute_now`` itself, as the CLI does)."""
+    require_taskforce(actor, "plan.request")
+    if not -(2**31) <= seed < 2**31:
+        raise DomainError("种子超出范围 (seed out of range)", "plan_bad_seed")
+    stop = stop or DEFAULT_STOP
+    with transaction.atomic():
+        active = PlanRun.objects.select_for_update().filter(state__in=_ACTIVE).order_by("pk").first()
+        if active is not None:
+            return active
+        run = PlanRun.objects.create(
+            seed=seed,
+            stop=stop_dict(stop),
+            plan_time=now,
+            reason=reason[:50],
+            created_by=actor if getattr(actor, "pk", None) is not None else None,
+        )
+        audit_record(
+            actor=actor, action="plan.request", object_type="plan_run", object_id=run.pk,
+            data={"seed": seed, "stop": run.stop, "reason": reason[:50]},
+        )  # fmt: skip
+        if enqueue:
+            run_id = run.pk
+            transaction.on_commit(lambda: _enqueue(run_id))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from homeward.apps.planning.tasks import plan_run_execute
+
+    plan_run_execute.enqueue(run_id)
+
+
+# ---------------------------------------------------------------------------------------- the input
+
+
+def enterprise_point(enterprise_id: int, uscc: str, town_name: str) -> core.Point:
+    """The factory gate: the enterprise's town seat, spread by a stable hash of its credit code (the
+    registry has no addresses yet)."""
+    town = regions.town_by_name(town_name) if town_name else None
+    if town is None:
+        city = regions.require(regions.CITY_CODE)
+        lat, lon = city.lat, city.lon
+    else:
+        lat, lon = town.lat, town.lon
+    h = hashlib.sha256(f"{enterprise_id}:{uscc}".encode()).digest()
+    dlat = (int.from_bytes(h[:4], "big") / 2**32 - 0.5) * 0.05
+    dlon = (int.from_bytes(h[4:8], "big") / 2**32 - 0.5) * 0.05
+    return core.Point(round(lat + dlat, 5), round(lon + dlon, 5))
+
+
+@dataclass
+class PlanInput:
+    request: core.PlanRequest
+    worker_app: dict[str, tuple[int, int]]  # worker row id → (application id, enterprise id)
+    applications: int
+    workers: int
+
+
+def build_request(
+    *, now: datetime, seed: int, stop: core.StopCriterion, rules: core.Rules | None = None
+) -> PlanInput:
+    """Accepted and planned applications with their active workers, granted train slots, active
+    coaches, county risk levels → ``PlanRequest``."""
+    from homeward.apps.registry.models import CountyRisk
+
+    apps = list(
+        ReturnApplication.objects.filter(state__in=PLAN_STATES)
+        .select_related("enterprise", "enterprise__town")
+        .order_by("pk")
+    )
+    rows: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for pk, app_id, county, health in (
+        ApplicationWorker.objects.filter(application__state__in=PLAN_STATES, active=True)
+        .order_by("pk")
+        .values_list("pk", "application_id", "pickup_county_code", "health_code")
+    ):
+        rows[app_id].append((pk, county, health))
+    applications: list[core.Application] = []
+    worker_app: dict[str, tuple[int, int]] = {}
+    for app in apps:
+        ws = rows.get(app.pk)
+        if not ws:
+            continue
+        ent = app.enterprise
+        deadline = app.deadline_at or (now + (app.deadline_hours or 30) * _HOUR)
+        for pk, _, _ in ws:
+            worker_app[str(pk)] = (app.pk, ent.pk)
+        applications.append(
+            core.Application(
+                id=str(app.pk),
+                enterprise_id=str(ent.pk),
+                enterprise_name=ent.name,
+                destination=enterprise_point(ent.pk, ent.uscc, ent.town.name if ent.town_id else ""),
+                deadline=deadline,
+                workers=tuple(core.WorkerDemand(str(pk), county, health == "green") for pk, county, health in ws),
+            )
+        )
+    slots = tuple(
+        core.TrainSlot(
+            id=str(s.pk), name=s.name, origin_station=s.origin_station,
+            destination_station=s.destination_station, departs=s.departs, arrives=s.arrives,
+            seats=s.seats, load_cap_pct=s.load_cap_pct, state=s.state,  # type: ignore[arg-type]
+        )  # fmt: skip
+        for s in TrainSlot.objects.filter(state=TrainSlot.State.GRANTED).order_by("departs", "pk")
+    )
+    coaches = tuple(
+        core.Coach(c.plate, c.seats, c.carrier, c.base, c.cost_per_km_fen, c.cost_per_day_fen)
+        for c in Coach.objects.filter(active=True).order_by("pk")
+    )
+    risk = tuple(
+        sorted(
+            (code, level)
+            for code, level in CountyRisk.objects.exclude(level="low").values_list("county_code", "level")
+        )
+    )
+    request = core.PlanRequest(
+        now=now,
+        applications=tuple(applications),
+        train_slots=slots,
+        coaches=coaches,
+        origin_risk=risk,
+        rules=rules or core.Rules(),
+        seed=seed,
+        stop=stop,
+    )
+    return PlanInput(request, worker_app, len(applications), len(worker_app))
+
+
+# ---------------------------------------------------------------------------------------- execution
+
+
+def _set(run_id: int, **fields: Any) -> None:
+    PlanRun.objects.filter(pk=run_id).update(**fields)
+
+
+def _progress_callback(run_id: int, lo: int, hi: int) -> Callable[..., None]:
+    """A tolerant progress callback for the core: any str argument is the stage, a number in [0, 1]
+    (or [0, 100]) the fraction done; written at most twice a second."""
+    last = [0.0]
+
+    def progress(*args: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.5:
+            return
+        last[0] = now
+        stage = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
+        nums = [a for a in [*args, *kwargs.values()] if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        fields: dict[str, Any] = {}
+        if stage:
+            fields["stage"] = f"solve: {stage}"[:50]
+        if nums:
+            frac = float(nums[-1])
+            frac = frac / 100 if frac > 1 else frac
+            fields["progress"] = int(lo + (hi - lo) * max(0.0, min(1.0, frac)))
+        if fields:
+            _set(run_id, **fields)
+
+    return progress
+
+
+def _accepts_progress(fn: Callable[..., Any]) -> bool:
+    try:
+        return "progress" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def plans_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "plans"
+
+
+def previous_with_dispatch() -> PlanRun | None:
+    """The latest done run, when some of its vehicles are dispatched."""
+    last = PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+    if last is None or not Dispatch.objects.filter(vehicle__run=last).exists():
+        return None
+    return last
+
+
+def plan_run_execute_now(run_id: int) -> str:
+    """queued → running (claimed once by a conditional UPDATE) → done/failed. Returns the final state,
+    or ``"skipped"`` when the run was not queued."""
+    claimed = PlanRun.objects.filter(pk=run_id, state=PlanRun.State.QUEUED).update(
+        state=PlanRun.State.RUNNING, progress=1, stage="input", started_at=timezone.now()
+    )
+    if not claimed:
+        return "skipped"
+    run = PlanRun.objects.get(pk=run_id)
+    try:
+        summary = _execute(run)
+    except Exception as exc:
+        log.exception("plan run %s failed", run_id)
+        _set(
+            run_id,
+            state=PlanRun.State.FAILED,
+            error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:2000],
+            finished_at=timezone.now(),
+        )
+        audit_record(actor=PLANNER_ACTOR, action="plan.failed", object_type="plan_run", object_id=run_id)
+        return PlanRun.State.FAILED.value
+    audit_record(
+        actor=PLANNER_ACTOR, action="plan.done", object_type="plan_run", object_id=run_id, data=summary
+    )
+    return PlanRun.State.DONE.value
+
+
+def _execute(run: PlanRun) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    now = run.plan_time or timezone.now()
+    stop = core.StopCriterion(**run.stop) if run.stop else DEFAULT_STOP
+    data = build_request(now=now, seed=run.seed, stop=stop)
+    request = data.request
+    t_input = time.perf_counter() - t0
+    _set(run.pk, stage="solve", progress=10, plan_time=now)
+    previous = previous_with_dispatch()
+    dispatched: set[str] = set()
+    if previous is not None:
+        dispatched = set(
+            Dispatch.objects.filter(vehicle__run=previous).values_list("vehicle__key", flat=True)
+        )
+    if dispatched and previous is not None:
+        result = _replan(run, previous, request, dispatched)
+    else:
+        kwargs: dict[str, Any] = {}
+        if _accepts_progress(core.plan_campaign):
+            kwargs["progress"] = _progress_callback(run.pk, 10, 85)
+        result = core.plan_campaign(request, **kwargs)
+    t_solve = time.perf_counter() - t0 - t_input
+    problems = core.check_plan(request, result)
+    if problems:
+        raise DomainError(f"计划未通过检查 (plan failed its checks): {problems[:3]}", "plan_unsound")
+    _set(run.pk, stage="store", progress=88)
+    path = plans_dir() / f"run-{run.pk}.json.gz"
+    serialize.write_result(path, result)
+    with transaction.atomic():
+        _store(run, data, result, previous, dispatched)
+        planned, flagged, cleared = _mark_applications(run, data, result)
+        kpis = dict(result.kpis)
+        kpis["seconds_total"] = round(time.perf_counter() - t0, 3)
+        kpis["seconds_input"] = round(t_input, 3)
+        kpis["seconds_solve"] = round(t_solve, 3)
+        kpis["applications"] = data.applications
+        PlanRun.objects.filter(pk=run.pk).update(
+            state=PlanRun.State.DONE,
+            progress=100,
+            stage="done",
+            kpis=kpis,
+            baseline=_baseline(kpis),
+            solver=result.solver[:40],
+            result_path=str(path.relative_to(settings.MEDIA_ROOT)),
+            previous=previous,
+            finished_at=timezone.now(),
+        )
+    return {
+        "workers": int(kpis.get("workers", 0)),
+        "assigned": int(kpis.get("assigned", 0)),
+        "buses": int(kpis.get("buses", 0)),
+        "trains": int(kpis.get("trains", 0)),
+        "planned_applications": planned,
+        "at_risk": flagged,
+        "at_risk_cleared": cleared,
+        "replanned_around": len(dispatched),
+    }
+
+
+def _baseline(kpis: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "buses": kpis.get("baseline_buses"),
+        "vehicle_km": kpis.get("baseline_vehicle_km"),
+        "buses_same_split": kpis.get("baseline_buses_same_split"),
+        "vehicle_km_same_split": kpis.get("baseline_vehicle_km_same_split"),
+    }
+
+
+# ----------------------------------------------------------------------------------------- re-plan
+
+
+def _replan(
+    run: PlanRun, previous: PlanRun, request: core.PlanRequest, dispatched: set[str]
+) -> core.PlanResult:
+    """Plan around the dispatched vehicles of ``previous``: the core's ``replan`` when it has one,
+    else: the workers on dispatched vehicles leave the request, the rest is planned afresh and the
+    dispatched vehicles (and the shuttles meeting dispatched trains) are carried over unchanged."""
+    prev = serialize.read_result(Path(settings.MEDIA_ROOT) / previous.result_path)
+    replan = getattr(core, "replan", None)
+    if replan is None:
+        from homeward.core.planning import planner as _planner
+
+        replan = getattr(_planner, "replan", None)
+    if replan is not None:
+        return replan(prev, request, frozenset(dispatched))  # type: ignore[no-any-return]
+    keep = [v for v in prev.vehicles if v.id in dispatched]
+    kept_trains = {v.id for v in keep if v.kind == "train"}
+    keep += [v for v in prev.vehicles if v.kind == "shuttle" and v.feeds in kept_trains and v.id not in dispatched]
+    kept_ids = {v.id for v in keep}
+    carried = {a.worker_id for a in prev.assignments if a.vehicle_id in kept_ids and a.leg == 0}
+    current = {w.worker_id for a in request.applications for w in a.workers}
+    carried &= current  # a worker removed since then stays on the dispatched list but is not counted
+    apps = []
+    for a in request.applications:
+        ws = tuple(w for w in a.workers if w.worker_id not in carried)
+        if ws:
+            apps.append(replace(a, workers=ws))
+    used_plates = {v.name for v in keep if v.kind != "train"}
+    used_slots = {v.id.removeprefix("T-") for v in keep if v.kind == "train"}
+    sub = replace(
+        request,
+        applications=tuple(apps),
+        coaches=tuple(c for c in request.coaches if c.plate not in used_plates),
+        train_slots=tuple(s for s in request.train_slots if s.id not in used_slots),
+    )
+    fresh = core.plan_campaign(sub)
+    rename = {v.id: f"{v.id}~{run.pk}" for v in fresh.vehicles if v.id in kept_ids}
+    vehicles = list(keep) + [
+        replace(v, id=rename.get(v.id, v.id), feeds=rename.get(v.feeds, v.feeds)) for v in fresh.vehicles
+    ]
+    assignments = [a for a in prev.assignments if a.vehicle_id in kept_ids and a.worker_id in carried] + [
+        replace(a, vehicle_id=rename.get(a.vehicle_id, a.vehicle_id)) for a in fresh.assignments
+    ]
+    kpis = dict(fresh.kpis)
+    kept_kind = Counter(v.kind for v in keep)
+    kpis["workers"] = kpis.get("workers", 0) + len(carried)
+    kpis["assigned"] = kpis.get("assigned", 0) + len(carried)
+    for kind, key in (("train", "trains"), ("bus", "buses"), ("shuttle", "shuttles")):
+        kpis[key] = kpis.get(key, 0) + kept_kind.get(kind, 0)
+    kpis["vehicle_km"] = round(
+        kpis.get("vehicle_km", 0) + sum(v.km for v in keep if v.kind != "train"), 1
+    )
+    kpis["carried_vehicles"] = len(keep)
+    kpis["carried_workers"] = len(carried)
+    return core.PlanResult(
+        assignments=tuple(sorted(assignments, key=lambda a: (a.worker_id, a.leg))),
+        vehicles=tuple(vehicles),
+        unassigned=fresh.unassigned,
+        kpis=kpis,
+        seed=fresh.seed,
+        stop=fresh.stop,
+        solver=fresh.solver,
+    )
+
+
+# -------------------------------------------------------------------------------------------- store
+
+
+def _place_name(code: str) -> str:
+    r = regions.get(code) if code and code.isdigit() else None
+    return r.name if r is not None else code
+
+
+def _stops_json(v: core.Vehicle) -> list[dict[str, Any]]:
+    return [
+        {
+            "k": s.kind, "place": s.place, "lat": round(s.point.lat, 4), "lon": round(s.point.lon, 4),
+            "a": s.arrive.isoformat(), "d": s.depart.isoformat(), "on": len(s.board), "off": len(s.alight),
+        }  # fmt: skip
+        for s in v.stops
+    ]
+
+
+def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
+    """Named drivers and escorts from the pools, by base then from Cixi's, first come first served;
+    a vehicle the pools cannot staff shows "待派" (to be assigned)."""
+    drivers: dict[str, list[str]] = defaultdict(list)
+    for name, base in Driver.objects.filter(active=True).order_by("pk").values_list("name", "base"):
+        drivers[base].append(name)
+    escorts: dict[str, list[str]] = defaultdict(list)
+    for name, base in MedicalEscort.objects.filter(active=True).order_by("pk").values_list("name", "base"):
+        escorts[base].append(name)
+
+    def take(pool: dict[str, list[str]], base: str, n: int) -> list[str]:
+        out: list[str] = []
+        for key in (base, "cixi"):
+            while len(out) < n and pool.get(key):
+                out.append(pool[key].pop())
+        return out + ["待派"] * (n - len(out))
+
+    crew: dict[str, dict[str, list[str]]] = {}
+    for v in runs:
+        base = "cixi" if v.kind in ("shuttle", "train") else v.base
+        crew[v.id] = {"drivers": take(drivers, base, v.drivers), "escorts": take(escorts, base, v.escorts)}
+    return crew
+
+
+def _store(
+    run: PlanRun,
+    data: PlanInput,
+    result: core.PlanResult,
+    previous: PlanRun | None,
+    dispatched: set[str],
+) -> None:
+    crew = _crew(list(result.vehicles))
+    rows = []
+    for v in result.vehicles:
+        first = v.stops[0] if v.stops else None
+        last = v.stops[-1] if v.stops else None
+        origin = (
+            v.stops[0].place if v.kind == "train" and v.stops else _place_name(v.origin_area) or "慈溪"
+        )
+        rows.append(
+            PlanVehicle(
+                run=run,
+                key=v.id,
+                kind=v.kind,
+                name=v.name[:40],
+                base=v.base[:8],
+                origin_area=v.origin_area[:6] if v.origin_area.isdigit() else "",
+                origin_name=origin[:60],
+                destination_name=(last.place if last else "")[:60],
+                seats=v.seats,
+                seat_cap=v.seat_cap,
+                passengers=len(v.manifest),
+                km=v.km,
+                departs=first.depart if first else data.request.now,
+                arrives=last.arrive if last else data.request.now,
+                drivers=v.drivers,
+                escorts=v.escorts,
+                deadline_met=v.deadline_met,
+                feeds=v.feeds[:40],
+                cost_fen=v.cost.total_fen,
+                detail={
+                    "stops": _stops_json(v),
+                    "drive": [[d.driver, d.start.isoformat(), d.end.isoformat()] for d in v.drive],
+                    "kit": {
+                        "masks": v.kit.masks,
+                        "thermometers": v.kit.thermometers,
+                        "disinfectant_ml": v.kit.disinfectant_ml,
+                    },
+                    "cost": {
+                        "total_fen": v.cost.total_fen,
+                        "government_fen": v.cost.government_fen,
+                        "enterprise_fen": v.cost.enterprise_fen,
+                        "worker_fen": v.cost.worker_fen,
+                    },
+                    "crew": crew.get(v.id, {}),
+                },
+            )
+        )
+    PlanVehicle.objects.bulk_create(rows, batch_size=500)
+    by_key = dict(PlanVehicle.objects.filter(run=run).values_list("key", "pk"))
+    seats = []
+    for a in result.assignments:
+        app_id, ent_id = data.worker_app.get(a.worker_id, (0, 0))
+        if not app_id:  # a worker carried on a dispatched vehicle who left the application since
+            continue
+        seats.append(
+            PlanSeat(
+                run=run, vehicle_id=by_key[a.vehicle_id], leg=a.leg, seat=a.seat[:16],
+                worker_id=int(a.worker_id), application_id=app_id, enterprise_id=ent_id,
+            )  # fmt: skip
+        )
+    for u in result.unassigned:
+        app_id, ent_id = data.worker_app[u.worker_id]
+        seats.append(
+            PlanSeat(
+                run=run, vehicle=None, leg=0, worker_id=int(u.worker_id), application_id=app_id,
+                enterprise_id=ent_id, reason=u.reason[:24], detail=u.detail[:200],
+            )  # fmt: skip
+        )
+    PlanSeat.objects.bulk_create(seats, batch_size=2000)
+    if previous is not None and dispatched:
+        old = {d.vehicle.key: d for d in Dispatch.objects.filter(vehicle__run=previous).select_related("vehicle")}
+        Dispatch.objects.bulk_create(
+            [
+                Dispatch(vehicle_id=by_key[k], dispatched_at=d.dispatched_at, dispatched_by=d.dispatched_by,
+                         note=d.note)  # fmt: skip
+                for k, d in old.items()
+                if k in by_key
+            ]
+        )
+
+
+def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -> tuple[int, int, int]:
+    """accepted → planned for every application with a seat (conditional UPDATE, one audit event
+    each); at-risk flags set for applications with workers who cannot make it in time, cleared for
+    the others that had one."""
+    from homeward.apps.applications.services import application_flag_at_risk
+
+    seated = {data.worker_app[a.worker_id][0] for a in result.assignments if a.leg == 0 and a.worker_id in data.worker_app}
+    to_plan = list(
+        ReturnApplication.objects.filter(pk__in=seated, state=ApplicationState.ACCEPTED).values_list("pk", flat=True)
+    )
+    planned = 0
+    for chunk in range(0, len(to_plan), 500):
+        ids = to_plan[chunk : chunk + 500]
+        planned += ReturnApplication.objects.filter(pk__in=ids, state=ApplicationState.ACCEPTED).update(
+            state=ApplicationState.PLANNED
+        )
+    for pk in to_plan:
+        audit_record(
+            actor=PLANNER_ACTOR, action="application.planned", object_type="application", object_id=pk,
+            data={"from": "accepted", "plan_run": run.pk},
+        )  # fmt: skip
+    late: dict[int, int] = Counter()
+    for u in result.unassigned:
+        if u.reason == REASON_NO_LEGAL_WAY:
+            late[data.worker_app[u.worker_id][0]] += 1
+    flagged = 0
+    for app_id, n in sorted(late.items()):
+        application_flag_at_risk(
+            actor=PLANNER_ACTOR, application_id=app_id, at_risk=True,
+            reason=f"计划 #{run.pk}: {n} 人无法在时限内合法到达 (no legal way in time)",
+        )  # fmt: skip
+        flagged += 1
+    in_plan = {app_id for app_id, _ in data.worker_app.values()}
+    cleared = 0
+    for app_id in ReturnApplication.objects.filter(pk__in=in_plan, at_risk=True).exclude(pk__in=list(late)).values_list(
+        "pk", flat=True
+    ):
+        application_flag_at_risk(actor=PLANNER_ACTOR, application_id=app_id, at_risk=False, reason="")
+        cleared += 1
+    return planned, flagged, cleared
+
+
+# ----------------------------------------------------------------------------------------- dispatch
+
+
+def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch:
+    """Mark a vehicle of the latest done run as sent (task force); re-plans keep it. Once only."""
+    require_taskforce(actor, "plan.dispatch", vehicle_id)
+    vehicle = PlanVehicle.objects.select_related("run").filter(pk=vehicle_id).first()
+    if vehicle is None:
+        raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
+    if vehicle.run.state != PlanRun.State.DONE:
+        raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
+    latest = PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+    if latest is None or latest.pk != vehicle.run_id:
+        raise Conflict("只能登记最新计划的车辆 (only vehicles of the latest plan)", "stale_plan")
+    with transaction.atomic():
+        dispatch, created = Dispatch.objects.get_or_create(
+            vehicle=vehicle,
+            defaults={
+                "dispatched_at": timezone.now(),
+                "dispatched_by": actor if getattr(actor, "pk", None) is not None else None,
+                "note": note[:200],
+            },
+        )
+        if created:
+            audit_record(
+                actor=actor, action="plan.dispatch", object_type="plan_vehicle", object_id=vehicle.pk,
+                data={"run": vehicle.run_id, "key": vehicle.key, "name": vehicle.name},
+            )  # fmt: skip
+    return dispatch
