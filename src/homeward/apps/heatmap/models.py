@@ -12,34 +12,34 @@ class HeatmapSnapshot(models.Model):
     ``MEDIA_ROOT/heatmap/snapshot-<id>/`` (see ``store.py``); ``summary`` keeps the headline totals."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", _("排队中 queued")
-        RUNNING = "running", _("计算中 running")
-        DONE = "done", _("完成 done")
-        FAILED = "failed", _("失败 failed")
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
 
-    as_of = models.DateField(_("截至日期 as of"))
-    window_start = models.DateField(_("统计起始日 window start"))
-    state = models.CharField(_("状态 state"), max_length=10, choices=State.choices, default=State.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("进度 progress %"), default=0)
-    stage = models.CharField(_("阶段 stage"), max_length=50, blank=True)
+    as_of = models.DateField(_("截至日期"))
+    window_start = models.DateField(_("统计起始日"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    stage = models.CharField(_("阶段"), max_length=50, blank=True)
     # FusionParams beyond the dates (hotspot threshold, disagreement ratio, min cell)
     params = models.JSONField(default=dict, blank=True)
     # {workers, away, returned, unknown, carrier_estimate, hotspots, seconds: {...}, inputs: {...}}
     summary = models.JSONField(default=dict, blank=True)
-    path = models.CharField(_("结果目录 result directory"), max_length=255, blank=True)
-    reason = models.CharField(_("触发 reason"), max_length=50, blank=True)
+    path = models.CharField(_("结果目录"), max_length=255, blank=True)
+    reason = models.CharField(_("触发"), max_length=50, blank=True)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    built_at = models.DateTimeField(_("完成时间 built at"), null=True, blank=True)
+    built_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         get_latest_by = "built_at"
-        verbose_name = _("热图快照 heat-map snapshot")
-        verbose_name_plural = _("热图快照 heat-map snapshots")
+        verbose_name = _("热图快照")
+        verbose_name_plural = _("热图快照")
         indexes = [models.Index(fields=["state", "built_at"])]
 
     def __str__(self) -> str:
@@ -55,22 +55,22 @@ class WorkerStatus(models.Model):
     status itself, written back in bulk by each rebuild)."""
 
     class Source(models.TextChoices):
-        POLICE = "police", _("公安到达 police")
-        INTENTION = "intention", _("返岗意向 intention")
-        ROSTER = "roster", _("参保名册 roster")
+        POLICE = "police", _("公安到达")
+        INTENTION = "intention", _("返岗意向")
+        ROSTER = "roster", _("参保名册")
 
     worker = models.OneToOneField(
         "registry.Worker", primary_key=True, on_delete=models.CASCADE, related_name="fused_status"
     )
-    status = models.CharField(_("状态 status"), max_length=10)
-    source = models.CharField(_("依据 source"), max_length=10, choices=Source.choices)
-    date = models.DateField(_("依据日期 date"), null=True, blank=True)
-    origin_code = models.CharField(_("所在区县 origin county"), max_length=6)
+    status = models.CharField(_("状态"), max_length=10)
+    source = models.CharField(_("依据"), max_length=10, choices=Source.choices)
+    date = models.DateField(_("依据日期"), null=True, blank=True)
+    origin_code = models.CharField(_("所在区县"), max_length=6)
     snapshot = models.ForeignKey(HeatmapSnapshot, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        verbose_name = _("务工人员状态 worker status")
-        verbose_name_plural = _("务工人员状态 worker statuses")
+        verbose_name = _("务工人员状态")
+        verbose_name_plural = _("务工人员状态")
 
     def __str__(self) -> str:
         return f"{self.worker_id}: {self.status} ({self.source} {self.date})"
