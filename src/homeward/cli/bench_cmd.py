@@ -24,43 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-# Fallback when the region data is not installed: Cixi's 20 towns (DESIGN §4) and common origins.
-_TOWNS = [
-    *(("街道", n) for n in ("浒山", "宗汉", "坎墩", "白沙路", "古塘", "陆中湾")),
-    *(
-        ("镇", n)
-        for n in (
-            "龙山",
-            "掌起",
-            "观海卫",
-            "附海",
-            "桥头",
-            "匡堰",
-            "逍林",
-            "新浦",
-            "胜山",
-            "横河",
-            "崇寿",
-            "庵东",
-            "长河",
-            "周巷",
-        )
-    ),
-]
 _ORIGIN_PROVINCES = ("52", "34", "41", "51", "36", "43", "42", "53", "50", "45")
-_FALLBACK_COUNTIES = (
-    "522421",
-    "520502",
-    "341221",
-    "411421",
-    "511521",
-    "362427",
-    "431121",
-    "421127",
-    "532128",
-    "500228",
-    "452128",
-)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰飞鹏辉建国志红梅林婷雪"
 
@@ -72,20 +36,14 @@ def _rss_mb() -> float:
 def _origin_codes(rng: random.Random) -> list[str]:
     """County codes that make valid IDs for birth years 1965–2004, weighted towards DESIGN §4's
     origin provinces."""
+    from homeward.core import regions
     from homeward.core.identity import inspect_ric, ric_check_char
 
-    candidates: list[str] = []
-    try:
-        from homeward.core import regions
-
-        leaves = [
-            r.code
-            for r in regions.all_regions()
-            if r.code[:2] in _ORIGIN_PROVINCES and r.level != "province" and not regions.children(r.code)
-        ]
-        candidates = leaves
-    except Exception:  # noqa: BLE001 - region data not installed: fall back to a fixed list
-        candidates = list(_FALLBACK_COUNTIES)
+    candidates = [
+        r.code
+        for r in regions.all_regions()
+        if r.code[:2] in _ORIGIN_PROVINCES and r.level != "province" and not regions.children(r.code)
+    ]
     good = []
     for code in candidates:
         ok = True
@@ -96,8 +54,6 @@ def _origin_codes(rng: random.Random) -> list[str]:
                 break
         if ok:
             good.append(code)
-    if not good:
-        good = list(_FALLBACK_COUNTIES)
     rng.shuffle(good)
     return good[:300]
 
@@ -140,26 +96,15 @@ class RosterGenerator:
 
     @staticmethod
     def _town_names() -> list[str]:
-        try:
-            from homeward.core import regions
+        from homeward.core import regions
 
-            towns = [t.name for t in regions.towns()]
-            if towns:
-                return towns
-        except Exception:  # noqa: BLE001
-            pass
-        return [name + kind for kind, name in _TOWNS]
+        return [t.name for t in regions.towns()]
 
-    def town_rows(self) -> list[tuple[str, str, str]]:
-        try:
-            from homeward.core import regions
+    @staticmethod
+    def town_rows() -> list[tuple[str, str, str]]:
+        from homeward.core import regions
 
-            towns = regions.towns()
-            if towns:
-                return [(t.code, t.name, t.kind) for t in towns]
-        except Exception:  # noqa: BLE001
-            pass
-        return [(f"330282{i:03d}", name + kind, kind) for i, (kind, name) in enumerate(_TOWNS, start=1)]
+        return [(t.code, t.name, t.kind) for t in regions.towns()]
 
     def rows(self, count: int) -> Iterator[list[str]]:
         rng = self.rng

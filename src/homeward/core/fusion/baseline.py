@@ -10,7 +10,10 @@ import pandas as pd
 import pyarrow as pa
 
 from .schema import (
+    INTENTION_RANK,
+    LEVEL_KEY,
     NO_FILTERS,
+    RISK_NAME,
     RISK_RANK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
@@ -20,14 +23,7 @@ from .schema import (
     OriginFilters,
 )
 
-_STATE_RANK = {"returned": 3, "will_return": 2, "away": 1}
-_LEVEL_KEY: dict[str, str] = {
-    "county": "county_code",
-    "prefecture": "prefecture_code",
-    "province": "province_code",
-}
 _REGION_KEY: dict[str, str] = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}
-_RISK_NAME = {3: "high", 2: "medium", 1: "low"}
 
 
 def _df(table: pa.Table) -> pd.DataFrame:
@@ -67,7 +63,7 @@ class PandasFusion:
         arrivals = p.groupby("id_number", sort=False)["arrived_on"].max().rename("police_date")
 
         it = intentions[(intentions["date"] >= ws) & (intentions["date"] <= asof)].copy()
-        it["i_rank"] = it["state"].map(_STATE_RANK).fillna(0).astype("int64")
+        it["i_rank"] = it["state"].map(INTENTION_RANK).fillna(0).astype("int64")
         it["i_county_key"] = it["county_code"].fillna("")
         it = it.sort_values(["id_number", "date", "i_rank", "i_county_key"], ascending=False)
         latest = it.drop_duplicates("id_number").set_index("id_number")[["date", "state", "county_code"]]
@@ -140,7 +136,7 @@ class PandasFusion:
             w = w[w["town_code"] == filters.town]
         if filters.enterprise is not None:
             w = w[w["enterprise_id"] == filters.enterprise]
-        key = _LEVEL_KEY[level]
+        key = LEVEL_KEY[level]
         agg = _counts(w, [key]).rename(columns={key: "code"}).set_index("code")
         if not filters.by_workplace:
             m = self._unit_map(level)
@@ -161,7 +157,7 @@ class PandasFusion:
             prov = self.regions.set_index("code")["province_code"]
             o = o[o["code"].map(prov) == filters.province]
         rank = o["code"].map(self._risk(level)).fillna(1).astype("int64")
-        risk = rank.map(_RISK_NAME)
+        risk = rank.map(RISK_NAME)
         names = self.regions.set_index("code")["name"]
         out = pd.DataFrame(
             {
@@ -186,7 +182,7 @@ class PandasFusion:
 
     def cells(self, level: Level) -> pa.Table:
         w = self.workers
-        key = _LEVEL_KEY[level]
+        key = LEVEL_KEY[level]
         out = _counts(w, [key, "town_code", "enterprise_id"]).rename(columns={key: "code"})
         return pa.Table.from_pandas(out, preserve_index=False)
 

@@ -39,6 +39,8 @@ import pyarrow as pa
 from ibis.expr import types as ir
 
 from .schema import (
+    INTENTION_RANK,
+    LEVEL_KEY,
     NO_FILTERS,
     RISK_RANK,
     UNKNOWN_CODE,
@@ -48,13 +50,6 @@ from .schema import (
     Level,
     OriginFilters,
 )
-
-_STATE_RANK = {"returned": 3, "will_return": 2, "away": 1}
-_LEVEL_KEY: dict[Level, str] = {
-    "county": "county_code",
-    "prefecture": "prefecture_code",
-    "province": "province_code",
-}
 
 
 def _rank_of(value: ir.StringValue, ranks: dict[str, int]) -> ir.IntegerValue:
@@ -82,7 +77,7 @@ def workers_expr(
         .agg(police_date=police.arrived_on.max())
     )
     it = intentions.filter(intentions.date.between(ws, asof)).mutate(
-        i_rank=_rank_of(intentions.state, _STATE_RANK), i_county_key=intentions.county_code.fill_null("")
+        i_rank=_rank_of(intentions.state, INTENTION_RANK), i_county_key=intentions.county_code.fill_null("")
     )
     order = [ibis.desc(it.date), ibis.desc(it.i_rank), ibis.desc(it.i_county_key)]
     latest = (
@@ -187,7 +182,7 @@ def origins_expr(
         w = w.filter(w.town_code == filters.town)
     if filters.enterprise is not None:
         w = w.filter(w.enterprise_id == filters.enterprise)
-    key = _LEVEL_KEY[level]
+    key = LEVEL_KEY[level]
     agg = w.group_by(code=w[key]).agg(**_counts(w))
     if not filters.by_workplace:
         m = _unit_map(regions, level)
@@ -232,7 +227,7 @@ def origins_expr(
 def cells_expr(workers: ir.Table, level: Level) -> ir.Table:
     """Origin unit × town × enterprise counts (``CELLS_SCHEMA``)."""
     w = workers
-    return w.group_by(code=w[_LEVEL_KEY[level]], town_code=w.town_code, enterprise_id=w.enterprise_id).agg(
+    return w.group_by(code=w[LEVEL_KEY[level]], town_code=w.town_code, enterprise_id=w.enterprise_id).agg(
         **_counts(w)
     )
 
