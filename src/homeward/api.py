@@ -40,5 +40,9 @@ def _mount_routers() -> None:
 
     api.add_router("/", heatmap_router)
 
+    from homeward.apps.planning.api import router as planning_router
+
+    api.add_router("/", planning_router)
+
 
 _mount_routers()

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "homeward.apps.registry",
     "homeward.apps.applications",
     "homeward.apps.heatmap",
+    "homeward.apps.planning",
 ]
 
 MIDDLEWARE = [

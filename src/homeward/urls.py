@@ -15,4 +15,5 @@ urlpatterns += [
     path("", include("homeward.apps.registry.urls")),
     path("", include("homeward.apps.applications.urls")),
     path("", include("homeward.apps.heatmap.urls")),
+    path("", include("homeward.apps.planning.urls")),
 ]

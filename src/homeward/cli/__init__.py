@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "plan_cmds",
     "permit_cmd",
     "heatmap_cmd",
+    "plan_cmd",
 )
 
 

@@ -82,9 +82,13 @@ def _vehicle(d: dict[str, Any]) -> Vehicle:
         origin_area=d["origin_area"],
         stops=tuple(
             Stop(
-                s["kind"], s["place"], Point(s["lat"], s["lon"]),
-                datetime.fromisoformat(s["arrive"]), datetime.fromisoformat(s["depart"]),
-                tuple(s["board"]), tuple(s["alight"]),
+                s["kind"],
+                s["place"],
+                Point(s["lat"], s["lon"]),
+                datetime.fromisoformat(s["arrive"]),
+                datetime.fromisoformat(s["depart"]),
+                tuple(s["board"]),
+                tuple(s["alight"]),
             )  # fmt: skip
             for s in d["stops"]
         ),
@@ -97,7 +101,10 @@ def _vehicle(d: dict[str, Any]) -> Vehicle:
         km=d["km"],
         manifest=tuple(d["manifest"]),
         cost=CostLedger(
-            cost["total_fen"], cost["government_fen"], cost["enterprise_fen"], cost["worker_fen"],
+            cost["total_fen"],
+            cost["government_fen"],
+            cost["enterprise_fen"],
+            cost["worker_fen"],
             tuple((str(e), int(n)) for e, n in cost["by_enterprise_fen"]),
         ),  # fmt: skip
         deadline_met=d["deadline_met"],

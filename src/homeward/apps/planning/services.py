@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +41,9 @@ from homeward.core import planning as core
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from homeward.core.planning.model import REASON_NO_LEGAL_WAY
+
+if TYPE_CHECKING:
+    from homeward.core.planning.model import TrainSlotState
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +192,22 @@ def build_request(
                 enterprise_name=ent.name,
                 destination=enterprise_point(ent.pk, ent.uscc, ent.town.name if ent.town_id else ""),
                 deadline=deadline,
-                workers=tuple(core.WorkerDemand(str(pk), county, health == "green") for pk, county, health in ws),
+                workers=tuple(
+                    core.WorkerDemand(str(pk), county, health == "green") for pk, county, health in ws
+                ),
             )
         )
     slots = tuple(
         core.TrainSlot(
-            id=str(s.pk), name=s.name, origin_station=s.origin_station,
-            destination_station=s.destination_station, departs=s.departs, arrives=s.arrives,
-            seats=s.seats, load_cap_pct=s.load_cap_pct, state=s.state,  # type: ignore[arg-type]
+            id=str(s.pk),
+            name=s.name,
+            origin_station=s.origin_station,
+            destination_station=s.destination_station,
+            departs=s.departs,
+            arrives=s.arrives,
+            seats=s.seats,
+            load_cap_pct=s.load_cap_pct,
+            state=cast("TrainSlotState", s.state),
         )  # fmt: skip
         for s in TrainSlot.objects.filter(state=TrainSlot.State.GRANTED).order_by("departs", "pk")
     )
@@ -241,7 +252,9 @@ def _progress_callback(run_id: int, lo: int, hi: int) -> Callable[..., None]:
             return
         last[0] = now
         stage = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
-        nums = [a for a in [*args, *kwargs.values()] if isinstance(a, (int, float)) and not isinstance(a, bool)]
+        nums = [
+            a for a in [*args, *kwargs.values()] if isinstance(a, (int, float)) and not isinstance(a, bool)
+        ]
         fields: dict[str, Any] = {}
         if stage:
             fields["stage"] = f"solve: {stage}"[:50]
@@ -303,7 +316,9 @@ def plan_run_execute_now(run_id: int) -> str:
 
 def _execute(run: PlanRun) -> dict[str, Any]:
     t0 = time.perf_counter()
-    now = run.plan_time or timezone.now()
+    # whole minutes: the planner counts in minutes after ``now``, and a re-plan's carried vehicles
+    # must land on the same minute grid as the run that planned them
+    now = (run.plan_time or timezone.now()).replace(second=0, microsecond=0)
     stop = core.StopCriterion(**run.stop) if run.stop else DEFAULT_STOP
     data = build_request(now=now, seed=run.seed, stop=stop)
     request = data.request
@@ -388,7 +403,9 @@ def _replan(
         return replan(prev, request, frozenset(dispatched))  # type: ignore[no-any-return]
     keep = [v for v in prev.vehicles if v.id in dispatched]
     kept_trains = {v.id for v in keep if v.kind == "train"}
-    keep += [v for v in prev.vehicles if v.kind == "shuttle" and v.feeds in kept_trains and v.id not in dispatched]
+    keep += [
+        v for v in prev.vehicles if v.kind == "shuttle" and v.feeds in kept_trains and v.id not in dispatched
+    ]
     kept_ids = {v.id for v in keep}
     carried = {a.worker_id for a in prev.assignments if a.vehicle_id in kept_ids and a.leg == 0}
     current = {w.worker_id for a in request.applications for w in a.workers}
@@ -415,14 +432,12 @@ def _replan(
         replace(a, vehicle_id=rename.get(a.vehicle_id, a.vehicle_id)) for a in fresh.assignments
     ]
     kpis = dict(fresh.kpis)
-    kept_kind = Counter(v.kind for v in keep)
+    kept_kind: Counter[str] = Counter(str(v.kind) for v in keep)
     kpis["workers"] = kpis.get("workers", 0) + len(carried)
     kpis["assigned"] = kpis.get("assigned", 0) + len(carried)
     for kind, key in (("train", "trains"), ("bus", "buses"), ("shuttle", "shuttles")):
         kpis[key] = kpis.get(key, 0) + kept_kind.get(kind, 0)
-    kpis["vehicle_km"] = round(
-        kpis.get("vehicle_km", 0) + sum(v.km for v in keep if v.kind != "train"), 1
-    )
+    kpis["vehicle_km"] = round(kpis.get("vehicle_km", 0) + sum(v.km for v in keep if v.kind != "train"), 1)
     kpis["carried_vehicles"] = len(keep)
     kpis["carried_workers"] = len(carried)
     return core.PlanResult(
@@ -447,8 +462,14 @@ def _place_name(code: str) -> str:
 def _stops_json(v: core.Vehicle) -> list[dict[str, Any]]:
     return [
         {
-            "k": s.kind, "place": s.place, "lat": round(s.point.lat, 4), "lon": round(s.point.lon, 4),
-            "a": s.arrive.isoformat(), "d": s.depart.isoformat(), "on": len(s.board), "off": len(s.alight),
+            "k": s.kind,
+            "place": s.place,
+            "lat": round(s.point.lat, 4),
+            "lon": round(s.point.lon, 4),
+            "a": s.arrive.isoformat(),
+            "d": s.depart.isoformat(),
+            "on": len(s.board),
+            "off": len(s.alight),
         }  # fmt: skip
         for s in v.stops
     ]
@@ -490,9 +511,7 @@ def _store(
     for v in result.vehicles:
         first = v.stops[0] if v.stops else None
         last = v.stops[-1] if v.stops else None
-        origin = (
-            v.stops[0].place if v.kind == "train" and v.stops else _place_name(v.origin_area) or "慈溪"
-        )
+        origin = v.stops[0].place if v.kind == "train" and v.stops else _place_name(v.origin_area) or "慈溪"
         rows.append(
             PlanVehicle(
                 run=run,
@@ -541,25 +560,42 @@ def _store(
             continue
         seats.append(
             PlanSeat(
-                run=run, vehicle_id=by_key[a.vehicle_id], leg=a.leg, seat=a.seat[:16],
-                worker_id=int(a.worker_id), application_id=app_id, enterprise_id=ent_id,
+                run=run,
+                vehicle_id=by_key[a.vehicle_id],
+                leg=a.leg,
+                seat=a.seat[:16],
+                worker_id=int(a.worker_id),
+                application_id=app_id,
+                enterprise_id=ent_id,
             )  # fmt: skip
         )
     for u in result.unassigned:
         app_id, ent_id = data.worker_app[u.worker_id]
         seats.append(
             PlanSeat(
-                run=run, vehicle=None, leg=0, worker_id=int(u.worker_id), application_id=app_id,
-                enterprise_id=ent_id, reason=u.reason[:24], detail=u.detail[:200],
+                run=run,
+                vehicle=None,
+                leg=0,
+                worker_id=int(u.worker_id),
+                application_id=app_id,
+                enterprise_id=ent_id,
+                reason=u.reason[:24],
+                detail=u.detail[:200],
             )  # fmt: skip
         )
     PlanSeat.objects.bulk_create(seats, batch_size=2000)
     if previous is not None and dispatched:
-        old = {d.vehicle.key: d for d in Dispatch.objects.filter(vehicle__run=previous).select_related("vehicle")}
+        old = {
+            d.vehicle.key: d for d in Dispatch.objects.filter(vehicle__run=previous).select_related("vehicle")
+        }
         Dispatch.objects.bulk_create(
             [
-                Dispatch(vehicle_id=by_key[k], dispatched_at=d.dispatched_at, dispatched_by=d.dispatched_by,
-                         note=d.note)  # fmt: skip
+                Dispatch(
+                    vehicle_id=by_key[k],
+                    dispatched_at=d.dispatched_at,
+                    dispatched_by=d.dispatched_by,
+                    note=d.note,
+                )  # fmt: skip
                 for k, d in old.items()
                 if k in by_key
             ]
@@ -572,9 +608,15 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
     the others that had one."""
     from homeward.apps.applications.services import application_flag_at_risk
 
-    seated = {data.worker_app[a.worker_id][0] for a in result.assignments if a.leg == 0 and a.worker_id in data.worker_app}
+    seated = {
+        data.worker_app[a.worker_id][0]
+        for a in result.assignments
+        if a.leg == 0 and a.worker_id in data.worker_app
+    }
     to_plan = list(
-        ReturnApplication.objects.filter(pk__in=seated, state=ApplicationState.ACCEPTED).values_list("pk", flat=True)
+        ReturnApplication.objects.filter(pk__in=seated, state=ApplicationState.ACCEPTED).values_list(
+            "pk", flat=True
+        )
     )
     planned = 0
     for chunk in range(0, len(to_plan), 500):
@@ -600,8 +642,10 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
         flagged += 1
     in_plan = {app_id for app_id, _ in data.worker_app.values()}
     cleared = 0
-    for app_id in ReturnApplication.objects.filter(pk__in=in_plan, at_risk=True).exclude(pk__in=list(late)).values_list(
-        "pk", flat=True
+    for app_id in (
+        ReturnApplication.objects.filter(pk__in=in_plan, at_risk=True)
+        .exclude(pk__in=list(late))
+        .values_list("pk", flat=True)
     ):
         application_flag_at_risk(actor=PLANNER_ACTOR, application_id=app_id, at_risk=False, reason="")
         cleared += 1

@@ -1,0 +1,51 @@
+"""``/api/v1/plans``: the latest plan's KPIs and a run request (task force only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from homeward.apps.planning import selectors
+from homeward.apps.planning.services import plan_run_request
+
+router = Router(tags=["planning"])
+
+
+class PlanRunOut(Schema):
+    id: int
+    state: str
+    progress: int
+    stage: str
+    seed: int
+    solver: str
+    stop: dict[str, Any]
+    kpis: dict[str, Any]
+    baseline: dict[str, Any]
+
+
+class PlanRunIn(Schema):
+    seed: int = 0
+
+
+def _out(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.pk, "state": run.state, "progress": run.progress, "stage": run.stage, "seed": run.seed,
+        "solver": run.solver, "stop": run.stop, "kpis": run.kpis, "baseline": run.baseline,
+    }  # fmt: skip
+
+
+@router.get("/plans/latest", response={200: PlanRunOut, 404: dict}, url_name="plan_latest")
+def plan_latest(request: HttpRequest) -> Any:
+    selectors.require_board(request.user)
+    run = selectors.status_run()
+    if run is None:
+        return 404, {"status": 404, "reason": "not_found", "message": "no plan yet"}
+    return 200, _out(run)
+
+
+@router.post("/plans", response={202: PlanRunOut}, url_name="plan_request")
+def plan_request(request: HttpRequest, body: PlanRunIn) -> Any:
+    run = plan_run_request(actor=request.user, seed=body.seed, reason="api")
+    return 202, _out(run)

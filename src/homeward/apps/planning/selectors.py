@@ -1,0 +1,284 @@
+"""Reads for the plan board, the manifests and an enterprise's own seats, scoped to the actor.
+
+- The board, the map and the unassigned list: the task force.
+- Manifests (乘客信息登记表): the task force and the health department in full (each read audited),
+  the transport department masked.
+- An enterprise sees the seats of its own workers only (masked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from homeward.apps.audit.services import audit_record
+from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
+from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, enterprise_point
+from homeward.core import regions
+from homeward.core.errors import NotFound, PermissionDenied
+from homeward.core.identity import mask_phone, mask_ric
+
+MANIFEST_ROLES = frozenset({"taskforce", "dept_health", "dept_transport"})
+UNMASKED_ROLES = frozenset({"taskforce", "dept_health"})
+
+
+def role_of(actor: Any) -> str | None:
+    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    return profile.role if profile is not None else None
+
+
+def require_board(actor: Any) -> None:
+    if role_of(actor) != "taskforce":
+        audit_record(actor=actor, action="denied.plan.board", object_type="plan_run")
+        raise PermissionDenied("只有专班可以查看排班计划 (task force only)", "forbidden")
+
+
+def latest_run() -> PlanRun | None:
+    return PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+
+
+def status_run() -> PlanRun | None:
+    active = (
+        PlanRun.objects.filter(state__in=(PlanRun.State.QUEUED, PlanRun.State.RUNNING)).order_by("pk").first()
+    )
+    return active or PlanRun.objects.order_by("-pk").first()
+
+
+def run_or_latest(run_id: int | None) -> PlanRun | None:
+    if run_id:
+        return PlanRun.objects.filter(pk=run_id, state=PlanRun.State.DONE).first()
+    return latest_run()
+
+
+# ------------------------------------------------------------------------------------------ KPIs
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    label: str
+    plan: Any
+    baseline: Any = None
+    bound: Any = None
+    note: str = ""
+
+
+def kpi_rows(run: PlanRun) -> list[KpiRow]:
+    k = run.kpis or {}
+
+    def pct(v: Any) -> str:
+        return f"{float(v) * 100:.1f}%" if v is not None else "—"
+
+    yuan = (k.get("cost_fen") or 0) / 100
+    reasons = [
+        KpiRow(f"  未安排：{REASON_LABELS.get(r, r)}", k.get(f"unassigned_{r}", 0))
+        for r in REASON_LABELS
+        if k.get(f"unassigned_{r}")
+    ]
+    return [
+        KpiRow("务工人员 workers", k.get("workers")),
+        KpiRow("已安排 assigned", k.get("assigned")),
+        KpiRow("未安排 unassigned", k.get("unassigned")),
+        *reasons,
+        KpiRow("专列 trains", k.get("trains"), note=f"{k.get('train_passengers', 0)} 人"),
+        KpiRow(
+            "包车 buses",
+            k.get("buses"),
+            k.get("baseline_buses"),
+            k.get("buses_lower_bound"),
+            f"基线同口径 {k.get('baseline_buses_same_split', '—')}",
+        ),  # fmt: skip
+        KpiRow("接驳车 shuttles", k.get("shuttles"), None, k.get("shuttles_lower_bound")),
+        KpiRow(
+            "车公里 vehicle-km",
+            k.get("vehicle_km"),
+            k.get("baseline_vehicle_km"),
+            None,
+            f"基线同口径 {k.get('baseline_vehicle_km_same_split', '—')}",
+        ),  # fmt: skip
+        KpiRow("包车上座率 seats filled", pct(k.get("seats_filled_share"))),
+        KpiRow("费用 cost (元)", f"{yuan:,.0f}"),
+        KpiRow("按时到厂 deadline met", pct(k.get("deadline_met_share"))),
+        KpiRow("计算用时 seconds", k.get("seconds_total", k.get("seconds"))),
+    ]
+
+
+# -------------------------------------------------------------------------------------- vehicles
+
+
+def vehicles(run: PlanRun, kind: str = "") -> QuerySet[PlanVehicle]:
+    qs = PlanVehicle.objects.filter(run=run).select_related("dispatch")
+    if kind in KIND_LABELS:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("kind", "departs", "key")
+
+
+def window(run: PlanRun) -> tuple[datetime, datetime] | None:
+    from django.db.models import Max, Min
+
+    agg = PlanVehicle.objects.filter(run=run).aggregate(lo=Min("departs"), hi=Max("arrives"))
+    if agg["lo"] is None:
+        return None
+    return agg["lo"], agg["hi"]
+
+
+def timeline_bar(v: PlanVehicle, span: tuple[datetime, datetime] | None) -> dict[str, float]:
+    """Left and width (percent of the plan's time window) of a vehicle's bar."""
+    if span is None:
+        return {"left": 0.0, "width": 100.0}
+    lo, hi = span
+    total = max(1.0, (hi - lo).total_seconds())
+    left = (v.departs - lo).total_seconds() / total * 100
+    width = max(0.5, (v.arrives - v.departs).total_seconds() / total * 100)
+    return {"left": round(left, 2), "width": round(min(width, 100 - left), 2)}
+
+
+def vehicle_for(actor: Any, vehicle_id: int, action: str) -> PlanVehicle:
+    role = role_of(actor)
+    vehicle = PlanVehicle.objects.select_related("run").filter(pk=vehicle_id).first()
+    if role not in MANIFEST_ROLES:
+        audit_record(actor=actor, action=f"denied.{action}", object_type="plan_vehicle", object_id=vehicle_id)
+        raise PermissionDenied("无权查看乘客名单 (not allowed to see manifests)", "forbidden")
+    if vehicle is None:
+        raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
+    return vehicle
+
+
+# ------------------------------------------------------------------------------------- manifests
+
+MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地点", "目的企业", "健康码"]
+
+
+def manifest(actor: Any, vehicle: PlanVehicle) -> tuple[list[list[str]], bool]:
+    """Rows of the vehicle's 乘客信息登记表 and whether they are masked. Unmasked reads are audited."""
+    unmasked = role_of(actor) in UNMASKED_ROLES
+    seats = (
+        PlanSeat.objects.filter(vehicle=vehicle)
+        .select_related("worker", "application__enterprise")
+        .order_by("seat", "pk")
+    )
+    rows = []
+    for s in seats:
+        w = s.worker
+        county = regions.get(w.pickup_county_code)
+        pickup = (
+            vehicle.origin_name
+            if vehicle.kind == "shuttle"
+            else (county.full_name if county else w.pickup_county_code)
+        )
+        rows.append(
+            [
+                s.seat,
+                w.name,
+                w.id_number if unmasked else mask_ric(w.id_number),
+                w.phone if unmasked else mask_phone(w.phone),
+                pickup,
+                s.application.enterprise.name,
+                w.get_health_code_display(),
+            ]
+        )
+    audit_record(
+        actor=actor,
+        action="plan.manifest.unmasked" if unmasked else "plan.manifest.read",
+        object_type="plan_vehicle",
+        object_id=vehicle.pk,
+        data={"run": vehicle.run_id, "rows": len(rows)},
+    )
+    return rows, not unmasked
+
+
+# ------------------------------------------------------------------------------------ unassigned
+
+
+def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    qs = (
+        PlanSeat.objects.filter(run=run, vehicle__isnull=True)
+        .select_related("worker", "application__enterprise")
+        .order_by("reason", "application_id", "pk")
+    )
+    total = qs.count()
+    rows = []
+    for s in qs[:limit]:
+        county = regions.get(s.worker.pickup_county_code)
+        rows.append(
+            {
+                "name": s.worker.name,
+                "application": s.application_id,
+                "enterprise": s.application.enterprise.name,
+                "county": county.full_name if county else s.worker.pickup_county_code,
+                "reason": s.reason,
+                "reason_label": REASON_LABELS.get(s.reason, s.reason),
+                "detail": s.detail,
+            }
+        )
+    return rows, total
+
+
+# ----------------------------------------------------------------------------------- enterprise
+
+
+def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
+    """An enterprise user's own workers in the latest plan (masked)."""
+    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    if profile is None or profile.role != "enterprise" or not profile.enterprise_id:
+        audit_record(actor=actor, action="denied.plan.my_seats", object_type="plan_run")
+        raise PermissionDenied("仅企业用户 (enterprise users only)", "forbidden")
+    run = latest_run()
+    if run is None:
+        return None, []
+    seats = (
+        PlanSeat.objects.filter(run=run, enterprise_id=profile.enterprise_id)
+        .select_related("worker", "vehicle")
+        .order_by("worker__name", "leg")
+    )
+    rows = []
+    for s in seats:
+        v = s.vehicle
+        rows.append(
+            {
+                "name": s.worker.name,
+                "id_number": mask_ric(s.worker.id_number),
+                "leg": "接驳" if s.leg else "干线",
+                "vehicle": f"{KIND_LABELS.get(v.kind, v.kind)} {v.name}" if v else "",
+                "seat": s.seat,
+                "departs": v.departs if v else None,
+                "arrives": v.arrives if v else None,
+                "reason": REASON_LABELS.get(s.reason, s.reason) if s.reason else "",
+            }
+        )
+    return run, rows
+
+
+# ------------------------------------------------------------------------------------------ map
+
+
+def map_data(run: PlanRun) -> dict[str, Any]:
+    """Route lines by kind, ``[lon, lat]`` per stop, for the ECharts map."""
+    lines: dict[str, list[dict[str, Any]]] = {"train": [], "bus": [], "shuttle": []}
+    for v in (
+        PlanVehicle.objects.filter(run=run)
+        .order_by("kind", "key")
+        .only("key", "kind", "name", "passengers", "origin_name", "destination_name", "detail")
+    ):
+        stops = v.detail.get("stops", [])
+        coords = [[s["lon"], s["lat"]] for s in stops]
+        if len(coords) < 2:
+            continue
+        lines.setdefault(v.kind, []).append(
+            {
+                "id": v.pk,
+                "name": f"{KIND_LABELS.get(v.kind, v.kind)} {v.name}",
+                "from": v.origin_name,
+                "to": v.destination_name,
+                "value": v.passengers,
+                "coords": coords,
+            }
+        )
+    city = regions.require(regions.CITY_CODE)
+    stations = [{"name": s.name, "value": [s.lon, s.lat]} for s in regions.stations()]
+    return {"city": {"name": city.name, "coord": [city.lon, city.lat]}, "lines": lines, "stations": stations}
+
+
+__all__ = ["enterprise_point"]

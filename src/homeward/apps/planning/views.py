@@ -1,0 +1,260 @@
+"""Plan board (task force): KPIs against the baseline and the lower bound, the routes on a map, a
+timeline per vehicle, manifests (PDF, .xlsx), the unassigned list, a run button with progress
+polling; resource imports; an enterprise's own seats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from homeward.apps.planning import selectors
+from homeward.apps.planning.imports import RESOURCE_KINDS, resource_import
+from homeward.apps.planning.manifest_pdf import render_manifest_pdf
+from homeward.apps.planning.models import PlanRun
+from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
+from homeward.core.errors import DomainError
+from homeward.core.ingest.export import xlsx_bytes
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VEHICLES_PER_PAGE = 50
+
+
+def _error(request: HttpRequest, exc: DomainError, template: str = "partials/error.html") -> HttpResponse:
+    return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
+
+
+def _status_context(request: HttpRequest) -> dict[str, Any]:
+    run = selectors.status_run()
+    return {
+        "run": run,
+        "active": bool(run and run.active),
+        "can_run": selectors.role_of(request.user) == "taskforce",
+    }
+
+
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
+    run = selectors.latest_run()
+    context: dict[str, Any] = {"plan": run, "kinds": KIND_LABELS, **_status_context(request)}
+    if run is not None:
+        context["kpis"] = selectors.kpi_rows(run)
+        counts = dict(run.vehicles.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+        context["legend"] = [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()]
+    return render(request, "planning/board.html", context)
+
+
+@require_GET
+def status(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc)
+    response = render(request, "planning/_status.html", _status_context(request))
+    run = selectors.status_run()
+    if run is not None and run.state == PlanRun.State.DONE and request.GET.get("was") == "active":
+        response["HX-Refresh"] = "true"  # the run just finished: reload the board with its results
+    return response
+
+
+@require_POST
+def run_plan(request: HttpRequest) -> HttpResponse:
+    try:
+        seed = int(request.POST.get("seed") or 0)
+        plan_run_request(actor=request.user, seed=seed, reason="board")
+    except ValueError:
+        return _error(request, DomainError("种子应为整数 (seed must be a whole number)", "plan_bad_seed"))
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "planning/_status.html", _status_context(request))
+
+
+@require_GET
+def vehicle_rows(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc)
+    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    if run is None:
+        return HttpResponse("")
+    kind = request.GET.get("kind", "")
+    page = Paginator(selectors.vehicles(run, kind), VEHICLES_PER_PAGE).get_page(request.GET.get("page"))
+    span = selectors.window(run)
+    rows = [(v, selectors.timeline_bar(v, span)) for v in page.object_list]
+    return render(
+        request,
+        "planning/_vehicles.html",
+        {"plan": run, "page": page, "rows": rows, "kind": kind, "kinds": KIND_LABELS, "span": span},
+    )
+
+
+@require_GET
+def unassigned_rows(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc)
+    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    if run is None:
+        return HttpResponse("")
+    rows, total = selectors.unassigned(run)
+    return render(request, "planning/_unassigned.html", {"plan": run, "rows": rows, "total": total})
+
+
+@require_GET
+def unassigned_export(request: HttpRequest) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc)
+    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    if run is None:
+        return HttpResponse(status=404)
+    rows, _ = selectors.unassigned(run, limit=1_000_000)
+    body = xlsx_bytes(
+        ["姓名", "申请", "企业", "接送区县", "原因代码", "原因", "说明"],
+        (
+            [
+                r["name"],
+                r["application"],
+                r["enterprise"],
+                r["county"],
+                r["reason"],
+                r["reason_label"],
+                r["detail"],
+            ]
+            for r in rows
+        ),  # fmt: skip
+        sheet="未安排",
+    )
+    response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename=plan-{run.pk}-unassigned.xlsx"
+    return response
+
+
+@require_GET
+def map_json(request: HttpRequest, run_id: int) -> HttpResponse:
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return JsonResponse(
+            {"status": exc.status, "reason": exc.code, "message": exc.message}, status=exc.status
+        )
+    run = selectors.run_or_latest(run_id)
+    if run is None:
+        return JsonResponse({"status": 404, "reason": "not_found", "message": "no such plan"}, status=404)
+    return JsonResponse(selectors.map_data(run), json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    try:
+        vehicle = selectors.vehicle_for(request.user, vehicle_id, "plan.vehicle")
+        rows, masked = selectors.manifest(request.user, vehicle)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
+    return render(
+        request,
+        "planning/vehicle.html",
+        {
+            "v": vehicle,
+            "stops": vehicle.detail.get("stops", []),
+            "crew": vehicle.detail.get("crew", {}),
+            "kit": vehicle.detail.get("kit", {}),
+            "cost": {k: (v or 0) / 100 for k, v in vehicle.detail.get("cost", {}).items()},
+            "headers": selectors.MANIFEST_HEADERS,
+            "rows": rows,
+            "masked": masked,
+            "can_dispatch": selectors.role_of(request.user) == "taskforce",
+            "dispatch": getattr(vehicle, "dispatch", None),
+        },
+    )
+
+
+@require_GET
+def manifest_file(request: HttpRequest, vehicle_id: int, fmt: str) -> HttpResponse:
+    try:
+        vehicle = selectors.vehicle_for(request.user, vehicle_id, "plan.manifest")
+        rows, masked = selectors.manifest(request.user, vehicle)
+    except DomainError as exc:
+        return _error(request, exc)
+    name = f"manifest-{vehicle.run_id}-{vehicle.key}"
+    if fmt == "xlsx":
+        body = xlsx_bytes(selectors.MANIFEST_HEADERS, rows, sheet="乘客信息登记表")
+        response = HttpResponse(body, content_type=XLSX)
+        response["Content-Disposition"] = f"attachment; filename={name}.xlsx"
+        return response
+    pdf = render_manifest_pdf(vehicle, selectors.MANIFEST_HEADERS, rows, masked=masked)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename={name}.pdf"
+    return response
+
+
+@require_POST
+def dispatch(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    try:
+        d = vehicle_dispatch(actor=request.user, vehicle_id=vehicle_id, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "planning/_dispatch.html", {"dispatch": d, "can_dispatch": True, "v": d.vehicle})
+
+
+@require_GET
+def my_seats(request: HttpRequest) -> HttpResponse:
+    try:
+        run, rows = selectors.enterprise_seats(request.user)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
+    return render(request, "planning/my_seats.html", {"plan": run, "rows": rows})
+
+
+def resources(request: HttpRequest) -> HttpResponse:
+    """Upload train slots, coaches, drivers, escorts or kits (.xlsx/.csv); task force only."""
+    try:
+        selectors.require_board(request.user)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
+    from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
+
+    report = None
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", "")
+        try:
+            if upload is None:
+                raise DomainError("请选择文件 (choose a file)", "no_file")
+            report = resource_import(
+                actor=request.user, kind=kind, source=upload, file_name=upload.name or ""
+            )
+        except DomainError as exc:
+            error = exc
+    counts = {
+        "train_slots": TrainSlot.objects.count(),
+        "coaches": Coach.objects.count(),
+        "drivers": Driver.objects.count(),
+        "escorts": MedicalEscort.objects.count(),
+        "kits": PreventionKit.objects.count(),
+    }
+    return render(
+        request,
+        "planning/resources.html",
+        {"kinds": RESOURCE_KINDS, "report": report, "error": error, "counts": counts},
+        status=error.status if error else 200,
+    )
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

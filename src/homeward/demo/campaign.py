@@ -1,0 +1,375 @@
+"""A campaign day for the demo city: accepted return applications, train slots and a coach fleet.
+
+``campaign_ensure(scale=..., seed=...)`` is idempotent: applications are made once (they carry the
+note ``CAMPAIGN_NOTE``), resources once (when there are no train slots, no coaches). Deterministic by
+seed in whom it picks and where the trains go; times run from ``now``.
+
+- Small scale: accepted applications for ~2% of the away workers; city scale: ~15,000 workers in
+  ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers).
+- ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
+  train catchment; 3 of them town-level (周巷号, 观海卫号, 逍林号), the rest 慈溪号.
+- Coaches: a Cixi fleet and origin-side operators at each origin prefecture, two drivers per coach,
+  one medical escort per coach plus a train team, three kinds of prevention kit.
+
+Applications are written in bulk (this is demo data, made as the services would leave it: accepted,
+a case with one open task per department, one audit event per application).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from homeward.core import regions
+from homeward.core.planning import Point, Rules
+from homeward.core.planning.geo import road_km
+
+CAMPAIGN_NOTE = "演示接返日 campaign day"
+ACTOR = "demo"
+SCALES = ("small", "city")
+CITY_WORKERS = 15_000
+SMALL_SHARE = 0.02
+_DEST_STATIONS = ("余姚北", "宁波")
+TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
+
+Report = Callable[[str], None]
+
+
+def campaign_reset() -> dict[str, int]:
+    """Delete the campaign's applications, the resources and every plan run (demo and tests)."""
+    from homeward.apps.applications.models import ReturnApplication
+    from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PlanRun, PreventionKit, TrainSlot
+
+    out: dict[str, int] = {}
+    with transaction.atomic():
+        for model in (PlanRun, TrainSlot, Coach, Driver, MedicalEscort, PreventionKit):
+            out[model.__name__] = model.objects.all().delete()[0]
+        out["applications"] = ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE).delete()[0]
+    return out
+
+
+def campaign_exists() -> bool:
+    from homeward.apps.applications.models import ReturnApplication
+
+    return ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE).exists()
+
+
+def campaign_time() -> datetime | None:
+    """The campaign day's planning time: the latest acceptance among the campaign's applications."""
+    from django.db.models import Max
+
+    from homeward.apps.applications.models import ReturnApplication
+
+    value: datetime | None = ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE).aggregate(
+        t=Max("accepted_at")
+    )["t"]
+    return value
+
+
+def campaign_ensure(
+    *, scale: str = "small", seed: int = 1, now: datetime | None = None, report: Report | None = None
+) -> dict[str, int]:
+    """Make the campaign day's applications and resources unless they are there. Returns counts of
+    what was created (zeros when everything existed)."""
+    from homeward.apps.planning.models import Coach, TrainSlot
+    from homeward.apps.registry.models import Enterprise
+
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}")
+    say = report or (lambda _m: None)
+    if not Enterprise.objects.exists():
+        from homeward.core.errors import DomainError
+
+        raise DomainError(
+            "数据库中没有演示城市，请先运行 homeward demo (no demo city: run `homeward demo` first)",
+            "no_demo_city",
+        )
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    rng = random.Random(seed)
+    counts: dict[str, int] = {}
+    if not campaign_exists():
+        counts.update(_applications(scale, rng, now))
+        say(f"campaign: {counts.get('applications', 0):,} applications, {counts.get('workers', 0):,} workers")
+    start = campaign_time() or now
+    if not TrainSlot.objects.exists() and not Coach.objects.exists():
+        counts.update(_resources(scale, rng, start))
+        say(
+            f"campaign: {counts.get('train_slots', 0)} train slots, {counts.get('coaches', 0):,} coaches, "
+            f"{counts.get('drivers', 0):,} drivers, {counts.get('escorts', 0):,} escorts"
+        )
+    return counts
+
+
+def _sizes(rng: random.Random, total: int) -> list[int]:
+    sizes: list[int] = []
+    while sum(sizes) < total:
+        sizes.append(max(1, min(200, int(rng.paretovariate(1.6) * 6))))
+    sizes[-1] -= sum(sizes) - total
+    return [s for s in sizes if s > 0]
+
+
+def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
+    from homeward.apps.applications.models import (
+        LIVE_STATES,
+        ApplicationState,
+        ApplicationWorker,
+        Case,
+        DepartmentTask,
+        ReturnApplication,
+    )
+    from homeward.apps.applications.services import CASE_TASKS
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.registry.models import CountyRisk, Worker
+
+    high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
+    taken = set(
+        ApplicationWorker.objects.filter(active=True, application__state__in=LIVE_STATES).values_list(
+            "id_number", flat=True
+        )
+    )
+    by_employer: dict[int, list[tuple[int, str, str, str, str]]] = defaultdict(list)
+    away = 0
+    for pk, idn, name, phone, origin, employer_id in (
+        Worker.objects.filter(status=Worker.Status.AWAY, employer__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "id_number", "name", "phone", "origin_code", "employer_id")
+        .iterator(chunk_size=20_000)
+    ):
+        away += 1
+        if idn in taken or origin in high or regions.get(origin) is None or not phone:
+            continue
+        by_employer[employer_id].append((pk, idn, name, phone, origin))
+    target = CITY_WORKERS if scale == "city" else max(10, round(away * SMALL_SHARE))
+    employers = sorted(by_employer)
+    rng.shuffle(employers)
+    # biggest applications first, each from an enterprise (in shuffled order) with that many away
+    sizes = sorted(_sizes(rng, target), reverse=True)
+    plan: list[tuple[int, list[tuple[int, str, str, str, str]]]] = []
+    used: set[int] = set()
+    for size in sizes:
+        emp: int | None = next((e for e in employers if e not in used and len(by_employer[e]) >= size), None)
+        if emp is None:
+            emp = max(
+                (e for e in employers if e not in used), key=lambda e: len(by_employer[e]), default=None
+            )
+        if emp is None:
+            break
+        used.add(emp)
+        pool = by_employer[emp]
+        # workers of one enterprise come from a few home counties: take the biggest ones first
+        by_county = Counter(w[4] for w in pool)
+        top = {c for c, _ in by_county.most_common(3)}
+        near = [w for w in pool if w[4] in top]
+        rest = [w for w in pool if w[4] not in top]
+        picked = (rng.sample(near, min(size, len(near))) + rest)[:size]
+        plan.append((emp, picked))
+    plan.sort(key=lambda p: p[0])
+    workers = 0
+    with transaction.atomic():
+        apps = []
+        for i, (emp, _picked) in enumerate(plan):
+            accepted = now - timedelta(minutes=rng.randrange(0, 240))
+            apps.append(
+                ReturnApplication(
+                    enterprise_id=emp,
+                    state=ApplicationState.ACCEPTED,
+                    notes=CAMPAIGN_NOTE,
+                    submitted_at=accepted - timedelta(minutes=30 + rng.randrange(0, 120)),
+                    accepted_at=accepted,
+                    deadline_at=accepted + timedelta(hours=30),
+                    idempotency_key=f"campaign-{i}",
+                )  # fmt: skip
+            )
+        ReturnApplication.objects.bulk_create(apps, batch_size=500)
+        created = list(ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE).order_by("pk"))
+        key_to_app = {a.idempotency_key: a for a in created}
+        rows = []
+        for i, (_emp, picked) in enumerate(plan):
+            app = key_to_app[f"campaign-{i}"]
+            for j, (wpk, idn, name, phone, origin) in enumerate(picked, start=2):
+                health = "yellow" if rng.random() < 0.01 else "green"
+                rows.append(
+                    ApplicationWorker(
+                        application=app,
+                        worker_id=wpk,
+                        id_number=idn,
+                        name=name,
+                        phone=phone,
+                        origin_code=origin,
+                        pickup_county_code=origin,
+                        health_code=health,
+                        source_row=j,
+                    )  # fmt: skip
+                )
+            workers += len(picked)
+        ApplicationWorker.objects.bulk_create(rows, batch_size=2000)
+        Case.objects.bulk_create([Case(application=a) for a in created], batch_size=500)
+        cases = dict(Case.objects.filter(application__in=created).values_list("application_id", "pk"))
+        sizes_by_app = Counter(r.application_id for r in rows)
+        DepartmentTask.objects.bulk_create(
+            [
+                DepartmentTask(
+                    case_id=cases[a.pk], department=d, kind=k, data={"passengers": sizes_by_app[a.pk]}
+                )  # fmt: skip
+                for a in created
+                for d, k in CASE_TASKS
+            ],
+            batch_size=2000,
+        )
+        AuditEvent.objects.bulk_create(
+            [
+                AuditEvent(
+                    actor=None,
+                    actor_label=ACTOR,
+                    action="application.accept",
+                    object_type="application",
+                    object_id=str(a.pk),
+                    data={"campaign": True, "workers": sizes_by_app[a.pk]},
+                )  # fmt: skip
+                for a in created
+            ],
+            batch_size=2000,
+        )
+    return {"applications": len(plan), "workers": workers, "away": away}
+
+
+def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
+    from homeward.apps.applications.models import ApplicationWorker
+    from homeward.apps.planning.models import (
+        Coach,
+        Driver,
+        MedicalEscort,
+        PreventionKit,
+        TrainSlot,
+    )
+
+    rules = Rules()
+    demand_by_county = Counter(
+        ApplicationWorker.objects.filter(
+            active=True, application__state__in=("accepted", "planned")
+        ).values_list("pickup_county_code", flat=True)
+    )
+    workers = sum(demand_by_county.values())
+    stations = [s for s in regions.stations() if s.name not in _DEST_STATIONS]
+    demand: Counter[str] = Counter()
+    for code, n in demand_by_county.items():
+        c = regions.get(code)
+        if c is None:
+            continue
+        p = Point(c.lat, c.lon)
+        best = min(stations, key=lambda s: road_km(p, Point(s.lat, s.lon), rules))
+        if road_km(p, Point(best.lat, best.lon), rules) <= rules.train_catchment_km:
+            demand[best.name] += n
+    n_slots = 16 if scale == "city" else 2
+    slots: list[Any] = []
+    left = Counter(demand)
+    chosen = []
+    for _ in range(n_slots):
+        if not left:
+            break
+        name = max(sorted(left), key=lambda k: left[k])
+        chosen.append(name)
+        left[name] -= 530
+    town_names = iter(TOWN_TRAINS)
+    for i, station_name in enumerate(chosen):
+        st = regions.station_by_name(station_name)
+        dest = regions.station_by_name(_DEST_STATIONS[1 if i % 5 == 4 else 0])
+        assert st is not None and dest is not None
+        rail_km = (
+            road_km(Point(st.lat, st.lon), Point(dest.lat, dest.lon), rules) / rules.detour_factor * 1.15
+        )
+        departs = now + timedelta(hours=6 + (i % 6) * 1.5, minutes=20 * (i // 6))
+        arrives = departs + timedelta(minutes=int(rail_km / 180 * 60) + 30)
+        town = i in (3, 7, 11)
+        slots.append(
+            TrainSlot(
+                name=next(town_names, "慈溪号") if town else "慈溪号",
+                level=TrainSlot.Level.TOWN if town else TrainSlot.Level.CITY,
+                origin_station=st.name,
+                origin_telecode=st.telecode,
+                destination_station=dest.name,
+                destination_telecode=dest.telecode,
+                departs=departs,
+                arrives=arrives,
+                seats=1060,
+                load_cap_pct=50,
+                state=TrainSlot.State.GRANTED,
+                notes="演示 demo",
+            )  # fmt: skip
+        )
+    TrainSlot.objects.bulk_create(slots)
+    cixi_n = 450 if scale == "city" else max(10, math.ceil(workers / 20) + 5)
+    coaches = [
+        Coach(plate=f"浙B{10000 + i}", seats=55 if i % 5 else 49, carrier="慈溪客运", base="cixi")
+        for i in range(cixi_n)
+    ]
+    per_pref: Counter[str] = Counter()
+    for code, n in demand_by_county.items():
+        pref = regions.prefecture_of(code)
+        per_pref[pref.code if pref else code] += n
+    for code in sorted(per_pref):
+        for j in range(math.ceil(per_pref[code] / 20) + 2):
+            coaches.append(
+                Coach(
+                    plate=f"{code}-{j + 1:03d}",
+                    seats=55,
+                    carrier=f"{_name(code)}客运",
+                    base=code,
+                    cost_per_km_fen=700,
+                    cost_per_day_fen=90_000,
+                )  # fmt: skip
+            )
+    Coach.objects.bulk_create(coaches, batch_size=1000)
+    drivers = []
+    for k, coach in enumerate(coaches):
+        for d in range(2):
+            n = k * 2 + d
+            drivers.append(
+                Driver(
+                    name=f"驾驶员{n + 1:04d}",
+                    licence_no=f"DEMO{n + 1:08d}",
+                    phone=f"139{n:08d}",
+                    carrier=coach.carrier,
+                    base=coach.base,
+                )  # fmt: skip
+            )
+    Driver.objects.bulk_create(drivers, batch_size=2000)
+    escorts = [
+        MedicalEscort(
+            name=f"医护{i + 1:04d}", phone=f"138{i:08d}", organisation="慈溪市人民医院", base="cixi"
+        )
+        for i in range(len(coaches) // 2 + 20 * len(slots))
+    ]
+    MedicalEscort.objects.bulk_create(escorts, batch_size=2000)
+    PreventionKit.objects.bulk_create(
+        [
+            PreventionKit(
+                name="包车防疫包", masks=120, thermometers=2, disinfectant_ml=2000, stock=len(coaches)
+            ),
+            PreventionKit(
+                name="专列防疫包", masks=1500, thermometers=20, disinfectant_ml=20000, stock=len(slots)
+            ),
+            PreventionKit(
+                name="接驳车防疫包", masks=60, thermometers=1, disinfectant_ml=500, stock=len(coaches)
+            ),
+        ]
+    )
+    del rng
+    return {
+        "train_slots": len(slots),
+        "coaches": len(coaches),
+        "drivers": len(drivers),
+        "escorts": len(escorts),
+    }
+
+
+def _name(code: str) -> str:
+    r = regions.get(code)
+    return r.name if r else code

@@ -1,0 +1,90 @@
+"""Planning fixtures: a tiny hand-made campaign (two enterprises, three origin counties, one train
+slot, a few coaches) on the personas' enterprises, and settings that keep files in a temporary
+directory and tasks in the dummy backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+if "homeward.apps.planning" not in settings.INSTALLED_APPS:  # pragma: no cover - until wired
+    collect_ignore_glob = ["test_*.py"]
+
+
+@pytest.fixture(autouse=True)
+def planning_settings(tmp_path):
+    with override_settings(
+        MEDIA_ROOT=str(tmp_path / "media"),
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}},
+    ):
+        yield tmp_path / "media"
+
+
+_SEQ = [0]
+
+
+def make_application(enterprise, counties, *, hours=30, accepted_ago_min=30, health="green"):
+    """An accepted application of ``enterprise`` with one worker per entry of ``counties``."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from homeward.apps.applications.models import ApplicationWorker, ReturnApplication
+    from tests.factories import make_ric
+
+    now = timezone.now()
+    accepted = now - timedelta(minutes=accepted_ago_min)
+    app = ReturnApplication.objects.create(
+        enterprise=enterprise, state="accepted", submitted_at=accepted, accepted_at=accepted,
+        deadline_hours=hours, deadline_at=accepted + timedelta(hours=hours),
+    )  # fmt: skip
+    for county in counties:
+        _SEQ[0] += 1
+        n = _SEQ[0]
+        ApplicationWorker.objects.create(
+            application=app, id_number=make_ric(county, dt.date(1990, 1, 1) + timedelta(days=n), n),
+            name=f"工人{n:03d}", phone=f"139{n:08d}", origin_code=county, pickup_county_code=county,
+            health_code=health,
+        )  # fmt: skip
+    return app
+
+
+@pytest.fixture
+def resources(db):
+    """Six Cixi coaches, origin-side coaches in Fuyang (341200) and Shangqiu (411400), and a train
+    slot 阜阳 → 余姚北 leaving in 6 hours."""
+    from django.utils import timezone
+
+    from homeward.apps.planning.models import Coach, Driver, MedicalEscort, TrainSlot
+
+    now = timezone.now()
+    TrainSlot.objects.create(
+        name="慈溪号", origin_station="阜阳", origin_telecode="FYH", destination_station="余姚北",
+        destination_telecode="CTH", departs=now + timedelta(hours=6), arrives=now + timedelta(hours=12),
+        seats=60, load_cap_pct=50, state="granted",
+    )  # fmt: skip
+
+    for i in range(6):
+        Coach.objects.create(plate=f"浙B{9000 + i}", seats=55, carrier="慈溪客运", base="cixi")
+    for base in ("411400", "341200"):
+        for i in range(3):
+            Coach.objects.create(plate=f"{base}-{i}", seats=55, carrier=f"{base}客运", base=base)
+    for i in range(4):
+        Driver.objects.create(name=f"司机{i}", licence_no=f"L{i:06d}", base="cixi")
+    MedicalEscort.objects.create(name="医生甲", phone="13800000001", base="cixi")
+    return Coach.objects.count()
+
+
+@pytest.fixture
+def campaign(enterprise_a, enterprise_b, resources):
+    """Three applications: A from 临泉 (18, near the 阜阳 train), B from 梁园 (9) and 颍泉 (3), and a
+    late one of B from 临泉 (deadline 3 h away: nothing from Anhui can make it). (The core groups
+    workers by county and factory with the earliest deadline of the group, so the late one is kept
+    apart from A's 临泉 group on purpose.)"""
+    a = make_application(enterprise_a, ["341221"] * 18)
+    b = make_application(enterprise_b, ["411402"] * 9 + ["341204"] * 3)
+    late = make_application(enterprise_b, ["341221"] * 2, hours=3, accepted_ago_min=0)
+    return {"a": a, "b": b, "late": late}

@@ -1,0 +1,50 @@
+"""``homeward plan --scale small --seed 1 --json`` on the small demo city: the campaign day is
+generated once (idempotent), planned, and the KPIs are the last line of the output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+KEYS = {
+    "workers", "assigned", "unassigned", "trains", "buses", "buses_lower_bound", "baseline_buses",
+    "vehicle_km", "baseline_vehicle_km", "deadline_met_share", "seconds",
+}  # fmt: skip
+
+
+def test_homeward_plan_plans_the_small_demo_city(capsys):
+    from homeward.apps.applications.models import ReturnApplication
+    from homeward.apps.planning.models import Coach, PlanRun, TrainSlot
+    from homeward.cli.plan_cmd import main
+    from homeward.demo.campaign import CAMPAIGN_NOTE, campaign_ensure
+    from homeward.demo.generate import generate_city
+    from homeward.demo.load import load_city
+
+    load_city(generate_city("small", 1))
+    assert main(["plan", "--scale", "small", "--seed", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out) >= KEYS
+    apps = ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE)
+    workers = sum(a.workers.count() for a in apps)
+    assert out["workers"] >= workers > 40  # ~2% of the away workers (plus the demo's accepted ones)
+    assert out["assigned"] + out["unassigned"] == out["workers"]
+    assert out["buses"] >= out["buses_lower_bound"] and out["baseline_buses"] >= out["buses"]
+    assert out["vehicle_km"] <= out["baseline_vehicle_km"]
+    assert TrainSlot.objects.filter(state="granted").count() == 2 and Coach.objects.exists()
+    assert PlanRun.objects.get().state == "done"
+    # idempotent: nothing is generated twice, and a second plan is a new run of the same day
+    assert campaign_ensure(scale="small", seed=1) == {}
+    assert main(["plan", "--scale", "small", "--seed", "1", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert again["workers"] == out["workers"] and again["buses"] == out["buses"]
+    assert PlanRun.objects.count() == 2
+
+
+def test_homeward_plan_needs_the_demo_city(capsys):
+    from homeward.cli.plan_cmd import main
+
+    assert main(["plan", "--scale", "small", "--json"]) == 1
+    assert "homeward demo" in capsys.readouterr().err

@@ -1,0 +1,143 @@
+"""The plan board and its partials (task force only), manifests as PDF and .xlsx (masked unless the
+role has personal-data rights, every read audited), an enterprise's own seats, resource uploads."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def planned(campaign):
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+
+    run = plan_run_request(actor="test", enqueue=False)
+    assert plan_run_execute_now(run.pk) == "done"
+    run.refresh_from_db()
+    return run
+
+
+def _client(client, user):
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_the_board_shows_the_kpis_against_the_baseline(client, taskforce, planned):
+    c = _client(client, taskforce)
+    html = c.get("/planning/").content.decode()
+    assert 'data-testid="plan-kpis"' in html and "逐企包车基线" in html
+    assert f"计划 #{planned.pk}" in html and 'data-testid="plan-map"' in html
+    assert f">{planned.kpis['baseline_buses']}<" in html
+    rows = c.get(f"/planning/vehicles/?run={planned.pk}").content.decode()
+    assert (
+        rows.count("pl-bar pl-") == planned.kpis["trains"] + planned.kpis["buses"] + planned.kpis["shuttles"]
+    )
+    trains = c.get(f"/planning/vehicles/?run={planned.pk}&kind=train").content.decode()
+    assert "慈溪号" in trains and "pl-bus" not in trains
+    unassigned = c.get(f"/planning/unassigned/?run={planned.pk}").content.decode()
+    assert 'data-reason="no_legal_way_in_time"' in unassigned
+    data = c.get(f"/planning/runs/{planned.pk}/map.json").json()
+    assert {k: len(v) for k, v in data["lines"].items()} == {"train": 1, "bus": 1, "shuttle": 1}
+    assert c.get(f"/planning/unassigned.xlsx?run={planned.pk}").content[:2] == b"PK"
+
+
+def test_the_board_runs_a_plan_and_polls_its_status(
+    client, taskforce, campaign, django_capture_on_commit_callbacks
+):
+    from homeward.apps.planning.models import PlanRun
+    from homeward.apps.planning.services import plan_run_execute_now
+
+    c = _client(client, taskforce)
+    assert "还没有计划" in c.get("/planning/").content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        html = c.post("/planning/run/", {"seed": "4"}).content.decode()
+    run = PlanRun.objects.get()
+    assert run.seed == 4 and 'hx-trigger="every 1s"' in html
+    plan_run_execute_now(run.pk)
+    done = c.get("/planning/status/?was=active")
+    assert done["HX-Refresh"] == "true" and "every 1s" not in done.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["enterprise_user", "town_officer", "health_officer"])
+def test_only_the_task_force_sees_the_board(client, request, persona, planned):
+    c = _client(client, request.getfixturevalue(persona))
+    assert c.get("/planning/").status_code == 403
+    assert c.get(f"/planning/runs/{planned.pk}/map.json").status_code == 403
+    assert c.get(f"/planning/vehicles/?run={planned.pk}").status_code == 403
+    assert c.post("/planning/run/").status_code == 403
+
+
+def _bus(run):
+    return run.vehicles.get(kind="bus")
+
+
+def test_manifests_are_full_for_the_task_force_and_audited(client, taskforce, planned):
+    from openpyxl import load_workbook
+
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.planning.models import PlanSeat
+
+    bus = _bus(planned)
+    worker = PlanSeat.objects.filter(vehicle=bus).first().worker
+    c = _client(client, taskforce)
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert worker.id_number in page and worker.phone in page and "乘客信息登记表" in page
+    pdf = c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    xlsx = c.get(f"/planning/vehicles/{bus.pk}/manifest.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("座位", "姓名", "身份证号", "手机号") and len(rows) == bus.passengers + 1
+    assert worker.id_number in {r[2] for r in rows}
+    assert AuditEvent.objects.filter(action="plan.manifest.unmasked", object_id=str(bus.pk)).count() == 3
+
+
+def test_manifests_are_masked_for_the_transport_department(client, db, planned):
+    from pypdf import PdfReader
+
+    from homeward.apps.accounts.services import user_create_with_role
+    from homeward.apps.planning.models import PlanSeat
+    from homeward.core.identity import mask_ric
+
+    transport = user_create_with_role(
+        actor="test", username="transport", password=PASSWORD, role="dept_transport"
+    )
+    bus = _bus(planned)
+    worker = PlanSeat.objects.filter(vehicle=bus).first().worker
+    c = _client(client, transport)
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert worker.id_number not in page and mask_ric(worker.id_number) in page and worker.phone not in page
+    pdf = PdfReader(io.BytesIO(c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf").content))
+    text = "".join(p.extract_text() for p in pdf.pages).replace("\x00", "")
+    assert "乘客信息登记表" in text and worker.id_number not in text and mask_ric(worker.id_number) in text
+
+
+def test_an_enterprise_sees_its_own_seats_only(client, enterprise_user, enterprise_a, planned):
+    from homeward.apps.applications.models import ApplicationWorker
+
+    c = _client(client, enterprise_user)
+    html = c.get("/planning/my-seats/").content.decode()
+    own = ApplicationWorker.objects.filter(application__enterprise=enterprise_a)
+    other = ApplicationWorker.objects.exclude(application__enterprise=enterprise_a)
+    assert all(w.name in html for w in own) and not any(w.name in html for w in other)
+    assert all(w.id_number not in html for w in own)  # masked
+    assert c.get(f"/planning/vehicles/{_bus(planned).pk}/manifest.xlsx").status_code == 403
+
+
+def test_the_task_force_uploads_resources(client, taskforce):
+    from homeward.apps.planning.models import Driver
+
+    c = _client(client, taskforce)
+    body = (
+        "姓名,驾驶证号,手机号,驻地\n张师傅,330282000001,13912345678,慈溪\n李师傅,,13912345679,慈溪\n".encode()
+    )
+    upload = io.BytesIO(body)
+    upload.name = "drivers.csv"
+    html = c.post("/planning/resources/", {"kind": "drivers", "file": upload}).content.decode()
+    assert 'data-testid="import-report"' in html and "新增 1" in html and "licence_no" in html
+    assert Driver.objects.get().name == "张师傅"

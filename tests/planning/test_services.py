@@ -1,0 +1,191 @@
+"""Plan runs: the request (task force only, idempotent, enqueued on commit), the run (claimed once,
+stored as rows and a file, applications planned, at-risk flags), re-planning around dispatched
+vehicles, and resource imports."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(actor="test", **kw):
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+
+    run = plan_run_request(actor=actor, enqueue=False, **kw)
+    assert plan_run_execute_now(run.pk) == "done", run.__class__.objects.get(pk=run.pk).error
+    run.refresh_from_db()
+    return run
+
+
+def test_it_requests_once_while_queued_and_enqueues_on_commit(taskforce, django_capture_on_commit_callbacks):
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = plan_run_request(actor=taskforce, seed=7)
+        again = plan_run_request(actor=taskforce, seed=8)
+    assert again.pk == first.pk and first.state == "queued" and len(callbacks) == 1
+    assert first.seed == 7 and first.stop["max_iterations"] > 0
+    assert AuditEvent.objects.filter(action="plan.request", object_id=str(first.pk)).count() == 1
+    first.__class__.objects.filter(pk=first.pk).update(state="running")
+    assert plan_run_execute_now(first.pk) == "skipped"  # claimed once only
+
+
+@pytest.mark.parametrize("persona", ["enterprise_user", "town_officer", "health_officer", "station_staff"])
+def test_only_the_task_force_runs_plans(request, persona):
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.planning.models import PlanRun
+    from homeward.apps.planning.services import plan_run_request
+    from homeward.core.errors import PermissionDenied
+
+    actor = request.getfixturevalue(persona)
+    with pytest.raises(PermissionDenied):
+        plan_run_request(actor=actor)
+    assert not PlanRun.objects.exists()
+    assert AuditEvent.objects.filter(action="denied.plan.request", actor=actor).exists()
+
+
+def test_a_run_seats_every_worker_or_says_why(campaign, planning_settings):
+    from homeward.apps.applications.models import ApplicationWorker, ReturnApplication
+    from homeward.apps.planning.models import PlanSeat, PlanVehicle
+
+    run = _run(seed=3)
+    k = run.kpis
+    assert k["workers"] == 32 and k["assigned"] + k["unassigned"] == 32
+    assert run.solver.startswith("pyvrp") and run.stop["max_iterations"] > 0 and run.seed == 3
+    assert run.baseline["buses"] == k["baseline_buses"]
+    assert (Path(planning_settings) / run.result_path).exists()
+    workers = set(ApplicationWorker.objects.values_list("pk", flat=True))
+    main = PlanSeat.objects.filter(run=run, leg=0)
+    assert set(main.values_list("worker_id", flat=True)) == workers  # seated or explained, each once
+    assert main.filter(vehicle__isnull=True).exclude(reason="").count() == k["unassigned"]
+    for v in PlanVehicle.objects.filter(run=run):
+        assert v.seat_rows.count() == v.passengers <= v.seat_cap
+    # the late application: no legal way in time, flagged at risk; the others planned
+    late = ReturnApplication.objects.get(pk=campaign["late"].pk)
+    assert late.at_risk and "no legal way" in late.at_risk_reason
+    assert set(PlanSeat.objects.filter(application=late).values_list("reason", flat=True)) == {
+        "no_legal_way_in_time"
+    }
+    assert ReturnApplication.objects.get(pk=campaign["a"].pk).state == "planned"
+    assert ReturnApplication.objects.get(pk=campaign["b"].pk).state == "planned"
+    assert late.state == "accepted"  # nobody seated
+
+
+def test_the_same_seed_gives_the_same_plan(campaign):
+    from homeward.apps.planning.models import PlanSeat
+
+    def seats(run):
+        return sorted(
+            PlanSeat.objects.filter(run=run).values_list("worker_id", "leg", "vehicle__key", "seat", "reason")
+        )
+
+    assert seats(_run(seed=5)) == seats(_run(seed=5))
+
+
+def test_the_task_runs_the_run(campaign):
+    from homeward.apps.planning.models import PlanRun
+    from homeward.apps.planning.services import plan_run_request
+    from homeward.apps.planning.tasks import plan_run_execute
+
+    run = plan_run_request(actor="test", enqueue=False)
+    assert plan_run_execute.call(run.pk) == "done"
+    assert PlanRun.objects.get(pk=run.pk).state == "done"
+    assert plan_run_execute.call(run.pk) == "skipped"
+
+
+def test_a_failed_run_says_why(campaign, monkeypatch):
+    from homeward.apps.planning import services
+
+    def boom(request, **kw):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(services.core, "plan_campaign", boom)
+    run = services.plan_run_request(actor="test", enqueue=False)
+    assert services.plan_run_execute_now(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.state == "failed" and "solver exploded" in run.error
+
+
+def test_a_replan_keeps_dispatched_vehicles_and_seats_newcomers(campaign, taskforce, enterprise_b):
+    from homeward.apps.planning.models import PlanSeat, PlanVehicle
+    from homeward.apps.planning.services import vehicle_dispatch
+    from tests.planning.conftest import make_application
+
+    first = _run()
+    bus = PlanVehicle.objects.filter(run=first, kind="bus").order_by("key").first()
+    assert bus is not None
+    on_bus = set(PlanSeat.objects.filter(vehicle=bus).values_list("worker_id", "seat"))
+    vehicle_dispatch(actor=taskforce, vehicle_id=bus.pk)
+    newcomer = make_application(enterprise_b, ["411402"] * 4)
+    second = _run()
+    assert second.previous_id == first.pk
+    kept = PlanVehicle.objects.get(run=second, key=bus.key)
+    assert set(PlanSeat.objects.filter(vehicle=kept).values_list("worker_id", "seat")) == on_bus
+    assert hasattr(kept, "dispatch")
+    new_seats = PlanSeat.objects.filter(run=second, application=newcomer, leg=0, vehicle__isnull=False)
+    assert new_seats.count() == 4
+    assert not new_seats.filter(vehicle=kept).exists() or kept.passengers <= kept.seat_cap
+
+
+def test_dispatch_is_task_force_only_and_once(campaign, taskforce, enterprise_user):
+    from homeward.apps.planning.models import Dispatch, PlanVehicle
+    from homeward.apps.planning.services import vehicle_dispatch
+    from homeward.core.errors import PermissionDenied
+
+    run = _run()
+    v = PlanVehicle.objects.filter(run=run).first()
+    with pytest.raises(PermissionDenied):
+        vehicle_dispatch(actor=enterprise_user, vehicle_id=v.pk)
+    d1 = vehicle_dispatch(actor=taskforce, vehicle_id=v.pk)
+    d2 = vehicle_dispatch(actor=taskforce, vehicle_id=v.pk)
+    assert d1.pk == d2.pk and Dispatch.objects.count() == 1
+
+
+COACHES_CSV = (
+    "车牌号,核定座位,承运单位,驻地,每公里费用\n"
+    "浙B12345,55,慈溪客运,慈溪,8\n"
+    "贵F00001,49,毕节客运,520500,7.5\n"
+    ",55,无牌客运,慈溪,8\n"
+    "浙B12346,abc,慈溪客运,慈溪,8\n"
+    "浙B12347,55,慈溪客运,火星,8\n"
+)
+SLOTS_CSV = (
+    "name,level,origin_station,destination_station,departs,arrives,seats,state\n"
+    "慈溪号,city,贵阳北,余姚北,2020-02-20 14:00,2020-02-21 04:00,1060,granted\n"
+    "周巷号,镇级,毕节,余姚北,2020-02-20 16:00,2020-02-20 15:00,1060,已批准\n"
+    "观海卫号,town,火星站,余姚北,2020-02-20 16:00,2020-02-21 06:00,1060,granted\n"
+)
+
+
+def test_resource_imports_report_bad_rows_and_are_idempotent(taskforce):
+    from homeward.apps.planning.imports import resource_import
+    from homeward.apps.planning.models import Coach, TrainSlot
+
+    r1 = resource_import(actor=taskforce, kind="coaches", source=io.BytesIO(COACHES_CSV.encode()))
+    assert (r1["created"], r1["rejected_count"]) == (2, 3)
+    assert {(e["row"], e["field"], e["reason"]) for e in r1["rejected"]} == {
+        (4, "plate", "required"), (5, "seats", "number"), (6, "base", "unknown_county"),
+    }  # fmt: skip
+    assert Coach.objects.get(plate="贵F00001").cost_per_km_fen == 750
+    r2 = resource_import(actor=taskforce, kind="coaches", source=io.BytesIO(COACHES_CSV.encode()))
+    assert (r2["created"], r2["updated"], r2["unchanged"]) == (0, 0, 2)
+    s = resource_import(actor=taskforce, kind="train_slots", source=io.BytesIO(SLOTS_CSV.encode()))
+    assert s["created"] == 1 and {e["reason"] for e in s["rejected"]} == {"date", "unknown_station"}
+    slot = TrainSlot.objects.get()
+    assert (slot.state, slot.origin_telecode, slot.destination_telecode) == ("granted", "KQW", "CTH")
+
+
+def test_resource_imports_are_task_force_only_and_check_columns(enterprise_user, taskforce):
+    from homeward.apps.planning.imports import resource_import
+    from homeward.core.errors import DomainError, PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        resource_import(actor=enterprise_user, kind="coaches", source=io.BytesIO(COACHES_CSV.encode()))
+    with pytest.raises(DomainError) as exc:
+        resource_import(actor=taskforce, kind="drivers", source=io.BytesIO("姓名\n张三\n".encode()))
+    assert exc.value.code == "missing_column"
