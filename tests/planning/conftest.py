@@ -7,11 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import override_settings
-
-if "homeward.apps.planning" not in settings.INSTALLED_APPS:  # pragma: no cover - until wired
-    collect_ignore_glob = ["test_*.py"]
 
 
 @pytest.fixture(autouse=True)
