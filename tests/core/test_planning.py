@@ -30,7 +30,14 @@ from homeward.core.planning import (
     plan_campaign,
     synthetic_campaign,
 )
-from homeward.core.planning._pyvrp_adapter import check_routes, route_distance, solve_cvrp, solver_version
+from homeward.core.planning._pyvrp_adapter import (
+    check_budgets,
+    check_latest,
+    check_routes,
+    route_distance,
+    solve_cvrp,
+    solver_version,
+)
 from homeward.core.planning.driving import Crew, check_drive_spans
 
 TINY = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=5)
@@ -378,3 +385,58 @@ def test_it_reads_x_n101_k25_with_cvrplib_rounding() -> None:
     xy = np.array(inst.coords)
     trunc = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))).astype(np.int64)
     assert sum(route_distance(trunc, r) for r in X_N101_K25_ROUTES) < 27_591
+
+
+# --- progress and permits ----------------------------------------------------------------------------
+
+
+def test_it_reports_progress_from_0_to_100() -> None:
+    seen: list[tuple[int, str]] = []
+    plan_campaign(_small_request(), progress=lambda pct, stage: seen.append((pct, stage)))
+    pcts = [p for p, _ in seen]
+    assert pcts[0] == 0 and pcts[-1] == 100 and pcts == sorted(pcts)
+    assert {"demand", "trains", "buses", "done"} <= {s for _, s in seen}
+
+
+def test_every_bus_carries_a_draft_permit() -> None:
+    req = _small_request()
+    res = plan_campaign(req)
+    buses = [v for v in res.vehicles if v.kind == "bus"]
+    assert buses and all(v.permit is not None for v in buses)
+    assert all(v.permit is None for v in res.vehicles if v.kind != "bus")
+    for v in buses:
+        p = v.permit
+        assert p is not None
+        assert p.plate == v.name and p.carrier == "慈溪客运" and p.passengers == len(v.manifest)
+        assert p.provinces_crossed[0] == "340000" and p.provinces_crossed[-1] == "330000"  # Anhui → Zhejiang
+        assert p.route[0] == p.origin and p.route[-1] == p.destination
+        assert p.window_start < p.window_end and p.seal == ""
+
+
+# --- deadline-aware pooling in the adapter --------------------------------------------------------------
+
+
+def test_route_budgets_keep_tight_clients_off_long_routes() -> None:
+    # three clients at the same spot; sharing costs 50 minutes per step. Client 3 tolerates only 60.
+    m = np.array([[0, 10, 10, 10], [10, 0, 1, 1], [10, 1, 0, 1], [10, 1, 1, 0]], dtype=np.int64)
+    dur = np.array([[0, 0, 0, 0], [0, 0, 50, 50], [0, 50, 0, 50], [0, 50, 50, 0]], dtype=np.int64)
+    free = solve_cvrp(m, [0, 1, 1, 1], 10, seed=0, stop=TINY)
+    assert len(free.routes) == 1  # without budgets, one route
+    sol = solve_cvrp(m, [0, 1, 1, 1], 10, seed=0, stop=TINY, durations=dur, budgets=[0, 200, 200, 60])
+    assert sol.solver_feasible and not sol.fallback
+    assert not check_budgets(sol.routes, dur, [0, 200, 200, 60])
+    assert len(sol.routes) == 2 and all(len(r) < 3 for r in sol.routes)
+    with pytest.raises(ValueError):
+        solve_cvrp(m, [0, 1, 1, 1], 10, seed=0, stop=TINY, durations=dur)
+
+
+def test_time_windows_put_urgent_drops_first() -> None:
+    # drops on a line 10, 20, 30 minutes from the station, 5 minutes each; the farthest is due by
+    # minute 30, so the one shuttle must go there first and come back (same length either way)
+    xs = [0, 10, 20, 30]
+    m = np.array([[abs(a - b) for b in xs] for a in xs], dtype=np.int64)
+    latest = [0, 200, 200, 30]
+    assert check_latest([(1, 2, 3)], m, latest, 5)  # the other direction is late
+    sol = solve_cvrp(m, [0, 1, 1, 1], 10, seed=0, stop=TINY, durations=m, latest=latest, service=5)
+    assert sol.solver_feasible and sol.routes == ((3, 2, 1),)
+    assert not check_latest(sol.routes, m, latest, 5)

@@ -74,19 +74,81 @@ def check_routes(routes: Sequence[Sequence[int]], demands: Sequence[int], capaci
     return problems
 
 
-def _fallback(matrix: NDArray[np.int64], demands: Sequence[int], capacity: int) -> list[list[int]]:
-    """Nearest-neighbour fill: always feasible (each demand ≤ capacity)."""
+def route_duration(durations: NDArray[np.int64], route: Sequence[int]) -> int:
+    """A route's duration in the duration matrix, depot to depot (0 for an empty route)."""
+    return route_distance(durations, route)
+
+
+def check_budgets(
+    routes: Sequence[Sequence[int]], durations: NDArray[np.int64], budgets: Sequence[int]
+) -> list[str]:
+    """Problems with duration budgets: a route's duration must not exceed the budget of any of its
+    clients (``budgets[c]``, the most that client tolerates on a shared route)."""
+    problems: list[str] = []
+    for r, route in enumerate(routes):
+        if not route:
+            continue
+        dur = route_duration(durations, route)
+        tightest = min(int(budgets[c]) for c in route)
+        if dur > tightest:
+            problems.append(f"route {r} lasts {dur} > budget {tightest}")
+    return problems
+
+
+def check_latest(
+    routes: Sequence[Sequence[int]], durations: NDArray[np.int64], latest: Sequence[int], service: int
+) -> list[str]:
+    """Problems with time windows: client ``c`` reached after ``latest[c]`` (routes leave at 0)."""
+    problems: list[str] = []
+    for r, route in enumerate(routes):
+        t, here = 0, 0
+        for c in route:
+            t += int(durations[here, c])
+            if t > int(latest[c]):
+                problems.append(f"route {r} reaches {c} at {t} > {int(latest[c])}")
+            t += service
+            here = c
+    return problems
+
+
+def _fallback(
+    matrix: NDArray[np.int64],
+    demands: Sequence[int],
+    capacity: int,
+    durations: NDArray[np.int64] | None = None,
+    budgets: Sequence[int] | None = None,
+    latest: Sequence[int] | None = None,
+    service: int = 0,
+) -> list[list[int]]:
+    """Nearest-neighbour fill: always feasible (each demand ≤ capacity, and a route of one client
+    keeps its budget when budgets are given — the caller guarantees that)."""
     left = set(range(1, len(demands)))
     routes: list[list[int]] = []
     while left:
         route: list[int] = []
         load = 0
         here = 0
+        spent = 0  # duration from the depot to ``here``
+        tightest = 2**62
         while True:
             options = [c for c in left if load + demands[c] <= capacity]
+            if durations is not None and budgets is not None and route:
+                options = [
+                    c
+                    for c in options
+                    if spent + int(durations[here, c]) + int(durations[c, 0])
+                    <= min(tightest, int(budgets[c]))
+                ]
+            if durations is not None and latest is not None and route:
+                clock = spent + service * len(route)
+                options = [c for c in options if clock + int(durations[here, c]) <= int(latest[c])]
             if not options:
                 break
             nxt = min(options, key=lambda c: (int(matrix[here, c]), c))
+            if durations is not None:
+                spent += int(durations[here, nxt])
+            if budgets is not None:
+                tightest = min(tightest, int(budgets[nxt]))
             route.append(nxt)
             load += demands[nxt]
             left.discard(nxt)
@@ -104,9 +166,24 @@ def solve_cvrp(
     stop: StopCriterion,
     fixed_cost: int = 0,
     coords: Sequence[tuple[float, float]] | None = None,
+    durations: NDArray[np.int64] | None = None,
+    budgets: Sequence[int] | None = None,
+    latest: Sequence[int] | None = None,
+    service: int = 0,
 ) -> CvrpSolution:
     """Capacitated VRP: node 0 is the depot, ``demands[0]`` is ignored, ``matrix`` is integer and
-    square. Each demand must be ≤ capacity. Vehicles are unlimited (as many as clients)."""
+    square. Each demand must be ≤ capacity. Vehicles are unlimited (as many as clients).
+
+    With ``durations`` (a square integer matrix, e.g. minutes) and ``budgets`` (per node, ``[0]``
+    ignored), every route's duration, depot to depot, must stay within the smallest budget of its
+    clients. PyVRP has no per-client route-duration limit, so it is encoded with release times: with
+    ``H = max(budgets)``, client ``c`` is released at ``H - budgets[c]`` and every vehicle must be
+    back by ``H``; a route cannot leave before its latest release, so it lasts at most
+    ``min(budgets)`` over its clients. A one-client route must fit its own budget.
+
+    With ``durations`` and ``latest`` (per node, ``[0]`` ignored) instead, each client is a time
+    window: a route leaves the depot at 0, and reaches client ``c`` by ``latest[c]`` (after
+    ``service`` at each client before it). Every client must be reachable directly in time."""
     t0 = time.perf_counter()
     n = len(demands)
     if matrix.shape != (n, n):
@@ -115,26 +192,78 @@ def solve_cvrp(
         raise ValueError("a demand exceeds the vehicle capacity; split it first")
     if n <= 1:
         return CvrpSolution((), 0, 0, True, False, 0.0, False)
+    if budgets is not None and latest is not None:
+        raise ValueError("budgets or latest, not both")
+    if (durations is None) != (budgets is None and latest is None):
+        raise ValueError("durations go with budgets or latest")
+    mat = np.ascontiguousarray(matrix, dtype=np.int64)
+    dur = mat if durations is None else np.ascontiguousarray(durations, dtype=np.int64)
+    if dur.shape != (n, n):
+        raise ValueError(f"duration matrix shape {dur.shape} does not match {n} nodes")
+    if budgets is not None:
+        if len(budgets) != n:
+            raise ValueError("one budget per node")
+        lonely = [c for c in range(1, n) if route_duration(dur, [c]) > int(budgets[c])]
+        if lonely:
+            raise ValueError(f"clients {lonely[:5]} do not fit their budget even alone")
+    if latest is not None:
+        if len(latest) != n:
+            raise ValueError("one latest time per node")
+        lonely = [c for c in range(1, n) if int(dur[0, c]) > int(latest[c])]
+        if lonely:
+            raise ValueError(f"clients {lonely[:5]} cannot be reached in time even alone")
     if n == 2:
-        d = route_distance(matrix, [1])
+        d = route_distance(mat, [1])
         return CvrpSolution(((1,),), d + fixed_cost, d, True, False, time.perf_counter() - t0, False)
     xy = coords if coords is not None else [(0.0, 0.0)] * n
     locations = [pyvrp.Location(float(x), float(y)) for x, y in xy]
     depots = [pyvrp.Depot(location=0)]
-    clients = [pyvrp.Client(location=i, delivery=[int(demands[i])]) for i in range(1, n)]
-    vehicle_types = [pyvrp.VehicleType(num_available=n - 1, capacity=[capacity], fixed_cost=fixed_cost)]
-    mat = np.ascontiguousarray(matrix, dtype=np.int64)
-    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, [mat], [mat])  # type: ignore[list-item]
+    if latest is not None:
+        clients = [
+            pyvrp.Client(
+                location=i, delivery=[int(demands[i])], service_duration=service, tw_late=int(latest[i])
+            )
+            for i in range(1, n)
+        ]
+        vehicle_types = [
+            pyvrp.VehicleType(num_available=n - 1, capacity=[capacity], fixed_cost=fixed_cost, start_late=0)
+        ]
+    elif budgets is None:
+        clients = [pyvrp.Client(location=i, delivery=[int(demands[i])]) for i in range(1, n)]
+        vehicle_types = [pyvrp.VehicleType(num_available=n - 1, capacity=[capacity], fixed_cost=fixed_cost)]
+    else:
+        horizon = max(int(b) for b in budgets[1:])
+        clients = [
+            pyvrp.Client(location=i, delivery=[int(demands[i])], release_time=horizon - int(budgets[i]))
+            for i in range(1, n)
+        ]
+        vehicle_types = [
+            pyvrp.VehicleType(
+                num_available=n - 1, capacity=[capacity], fixed_cost=fixed_cost, tw_late=horizon
+            )
+        ]
+    data = pyvrp.ProblemData(locations, clients, depots, vehicle_types, [mat], [dur])  # type: ignore[list-item]
     criterion, runtime = _stop(stop)
     result = pyvrp.solve(data, criterion, seed=seed, collect_stats=False, display=False)
     routes = [[act.idx + 1 for act in route if act.is_client()] for route in result.best.routes()]
     routes = [r for r in routes if r]
-    solver_feasible = bool(result.is_feasible()) and not check_routes(routes, demands, capacity)
+
+    def problems_of(rs: list[list[int]]) -> list[str]:
+        out = check_routes(rs, demands, capacity)
+        if budgets is not None:
+            out += check_budgets(rs, dur, budgets)
+        if latest is not None:
+            out += check_latest(rs, dur, latest, service)
+        return out
+
+    solver_feasible = bool(result.is_feasible()) and not problems_of(routes)
     fallback = False
     if not solver_feasible:
-        routes = _fallback(mat, demands, capacity)
+        routes = _fallback(
+            mat, demands, capacity, dur if durations is not None else None, budgets, latest, service
+        )
         fallback = True
-    problems = check_routes(routes, demands, capacity)
+    problems = problems_of(routes)
     if problems:  # pragma: no cover - the fallback is feasible by construction
         raise RuntimeError("; ".join(problems))
     routes.sort(key=lambda r: r[0])

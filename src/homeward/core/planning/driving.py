@@ -33,7 +33,12 @@ class _Driver:
     last_end: int = -(10**9)
 
     def driven_since(self, t0: int) -> int:
-        return sum(max(0, e - max(s, t0)) for s, e in self.spans if e > t0)
+        total = 0
+        for s, e in reversed(self.spans):  # chronological and disjoint: stop at the first old one
+            if e <= t0:
+                break
+            total += e - max(s, t0)
+        return total
 
 
 def _tod(t: int, clock0: int) -> int:

@@ -206,6 +206,31 @@ class CostLedger:
     by_enterprise_fen: tuple[tuple[str, int], ...]  # the enterprise share split by passengers
 
 
+PLATE_PLACEHOLDER = "待定 (to be assigned)"
+
+
+@dataclass(frozen=True, slots=True)
+class PermitDraft:
+    """The road pass (农民工返岗包车通行证, DESIGN §5) drafted for signature, one per bus.
+
+    ``provinces_crossed`` holds the province codes (core.regions) of the pickup counties in route
+    order, then the destination province; provinces passed between them are not known without a
+    road network and are left to the carrier. Toll stations and the organiser's seal are filled in
+    when the permit is signed."""
+
+    plate: str  # the coach's plate, or PLATE_PLACEHOLDER
+    carrier: str
+    origin: str  # the first pickup
+    destination: str  # the last drop
+    route: tuple[str, ...]  # pickup and drop places in order
+    provinces_crossed: tuple[str, ...]  # 6-digit province codes, e.g. ("340000", "330000")
+    window_start: datetime
+    window_end: datetime
+    passengers: int
+    toll_stations: tuple[str, ...] = ()
+    seal: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class Vehicle:
     id: str
@@ -225,6 +250,8 @@ class Vehicle:
     cost: CostLedger
     deadline_met: bool
     feeds: str = ""  # for a shuttle: the train id it meets
+    load_cap_pct: int = 0  # the load cap (percent of seats) the vehicle runs under
+    permit: PermitDraft | None = None  # buses only
 
 
 @dataclass(frozen=True, slots=True)

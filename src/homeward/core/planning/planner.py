@@ -8,12 +8,19 @@ Steps (DESIGN §6):
    of their origin station whose workers can reach the station in time and whose factory can be
    reached by the deadline after the train. Getting to the origin station is organised by the
    origin county and is not planned here. Each train's passengers are carried from the arrival
-   station to the factories by shuttles: a CVRP from the station (depot), full shuttles first.
+   station to the factories by shuttles: a CVRP from the station (depot), full shuttles first,
+   each factory a time window (its deadline).
 3. The rest go by bus, pooled across enterprises, one sub-problem per (origin area = prefecture,
    load cap): full buses for whole loads of a group first, then the remainders as a CVRP whose
    nodes are (county, factory) groups and whose pairwise cost is the pickup detour plus the drop
-   detour; each bus's pickups and drops are then ordered (open paths). Groups that no legal direct
-   trip brings in time are ``no_legal_way_in_time``; a pooled bus that misses a deadline is split.
+   detour. Deadline-aware: each group has a drive slack (the extra driving its direct trip can
+   absorb under the driver-hour rules and still arrive in time) and the solver keeps every route's
+   estimated extra driving within the slack of each group on it. Each bus's pickups and drops are
+   then ordered (open paths; drops earliest-deadline-first when the short path is late). Groups
+   that no legal direct trip brings in time are ``no_legal_way_in_time``. The schedule is the
+   judge: a pooled bus still late sheds its least-slack groups into free seats of buses that stay
+   on time (split if need be), the rest are pooled again; then the lightest buses are emptied into
+   the others where every bus stays on time.
 4. Each vehicle is scheduled under the driver-hour rules (``driving.Crew``), a Cixi coach when it
    meets the deadlines, else an origin-side one; escort, kit and a cost ledger per vehicle.
 
@@ -27,17 +34,20 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+from numpy.typing import NDArray
 
 from homeward.core import regions
 from homeward.core.planning import _pyvrp_adapter
 from homeward.core.planning.driving import Crew
 from homeward.core.planning.geo import drive_min, road_km, road_matrix_units, units
 from homeward.core.planning.model import (
+    DIST_UNIT_M,
+    PLATE_PLACEHOLDER,
     REASON_HEALTH,
     REASON_NO_CAPACITY,
     REASON_NO_LEGAL_WAY,
@@ -49,6 +59,7 @@ from homeward.core.planning.model import (
     CostLedger,
     DriveSpan,
     Kit,
+    PermitDraft,
     PlanRequest,
     PlanResult,
     Point,
@@ -336,6 +347,7 @@ class _State:
     time_limit_hits: int = 0
     solver_seconds: float = 0.0
     counters: Counter[str] = field(default_factory=Counter)
+    taken_ids: set[str] = field(default_factory=set)
     direct: dict[tuple[str, str, float, float], _Direct] = field(default_factory=dict)
 
     def drop(self, workers: Iterable[tuple[str, str]], reason: str, detail: str = "") -> None:
@@ -343,24 +355,39 @@ class _State:
             self.unassigned.append(Unassigned(wid, app, reason, detail))
 
 
-def plan_campaign(request: PlanRequest) -> PlanResult:
+Progress = Callable[[int, str], None]
+
+
+def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> PlanResult:
+    """Plan one campaign day. ``progress(percent, stage)`` is called as the stages go by (for a
+    background task's progress bar); percent rises from 0 to 100."""
     t0 = time.perf_counter()
+
+    def report(pct: int, stage: str) -> None:
+        if progress is not None:
+            progress(pct, stage)
+
+    report(0, "demand")
     rules = request.rules
     clock = _Clock.of(request.now)
     state = _State(request, clock, rules, _Pool.of(request.coaches, rules))
     groups = _groups(state)
     total_workers = sum(len(a.workers) for a in request.applications)
     movable = [g for g in groups if g.workers]
+    report(5, "direct trips")
     _check_direct_feasible(state, movable)
     baseline = _baseline(state, [g for g in movable if g.workers])
-    train_groups = _trains(state, movable)
+    report(25, "trains")
+    _trains(state, movable)
     bus_groups = [g for g in movable if g.workers]
     lb, bus_workers = _bus_lower_bound(state, bus_groups)
     same_split = _baseline(state, bus_groups)
-    _buses(state, bus_groups)
-    del train_groups
+    report(40, "buses")
+    _buses(state, bus_groups, progress=lambda f: report(40 + int(55 * f), "buses"))
+    report(95, "kpis")
     kpis = _kpis(state, total_workers, lb, bus_workers, baseline, same_split)
     kpis["seconds"] = round(time.perf_counter() - t0, 3)
+    report(100, "done")
     return PlanResult(
         assignments=tuple(sorted(state.assignments, key=lambda a: (a.worker_id, a.leg))),
         vehicles=tuple(state.vehicles),
@@ -372,7 +399,9 @@ def plan_campaign(request: PlanRequest) -> PlanResult:
     )
 
 
-def _groups(state: _State) -> list[_Group]:
+def _groups(state: _State, skip: frozenset[str] = frozenset()) -> list[_Group]:
+    """Group the request's workers by (county, enterprise, factory); drop (with a reason) what
+    cannot move. Workers in ``skip`` (on dispatched vehicles, when re-planning) are left alone."""
     req = state.request
     risk = dict(req.origin_risk)
     seen: set[str] = set()
@@ -380,6 +409,8 @@ def _groups(state: _State) -> list[_Group]:
     for app in req.applications:
         deadline = state.clock.minutes(app.deadline)
         for w in app.workers:
+            if w.worker_id in skip:
+                continue
             if w.worker_id in seen:
                 state.counters["duplicate_workers"] += 1
                 continue
@@ -426,6 +457,48 @@ class _Direct:
     arrive: int
     km: float  # vehicle-km of one direct bus, deadheads included
     met: bool
+    slack: int = 0  # extra driving minutes a shared trip may add and still meet the deadline
+
+
+_MAX_SLACK_MIN = 12 * 60
+# The solver's estimate of the minutes a shared bus adds, per step between two groups of its route:
+# the pickup detour, plus half the drop detour (the drops are re-ordered as a short path afterwards,
+# so the route order overstates them). Stops are not counted: they also rest the drivers. Measured
+# on ``homeward bench plan`` seeds 0 and 1 against weights 0–1; the schedule check repairs the rest.
+_DROP_DETOUR_WEIGHT = 0.5
+# Drop-detour weights to pool each area with (``None``: no budgets, the schedule repair does all the
+# work); the fewest buses after repair win, then the fewest km. Pooling with and without budgets
+# gave the same bus count on ``homeward bench plan --seed 0`` (191) for 1.5× the time, so one.
+_POOL_WEIGHTS: tuple[float | None, ...] = (_DROP_DETOUR_WEIGHT,)
+
+
+def _drive_slack(state: _State, g: _Group, start: Point, start_min: int, drivers: int, *, lo_ok: bool) -> int:
+    """The most extra driving minutes (pickup and drop detours of a shared bus) that the direct trip
+    from ``start`` can absorb and still reach ``g``'s factory by its deadline, under the driver-hour
+    rules (extra driving also eats into the daily limit, which a start delay would not)."""
+    if not lo_ok:
+        return 0
+    rules = state.rules
+    to_pickup = drive_min(road_km(start, g.pickup, rules), rules)
+    haul = drive_min(road_km(g.pickup, g.factory, rules), rules)
+
+    def arrives(extra: int) -> int:
+        crew = Crew(rules=rules, clock0=state.clock.clock0, t=start_min, size=drivers)
+        crew.drive(to_pickup)
+        crew.stop(rules.pickup_service_min)
+        crew.drive(extra + haul)
+        return crew.t
+
+    if arrives(_MAX_SLACK_MIN) <= g.deadline:
+        return _MAX_SLACK_MIN
+    lo, hi = 0, _MAX_SLACK_MIN  # arrives(lo) on time, arrives(hi) late
+    while hi - lo > 5:
+        mid = (lo + hi) // 2
+        if arrives(mid) <= g.deadline:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _direct(state: _State, g: _Group) -> _Direct:
@@ -437,35 +510,42 @@ def _direct(state: _State, g: _Group) -> _Direct:
     options: list[_Direct] = []
     haul = road_km(g.pickup, g.factory, rules)
     km = road_km(state.request.cixi, g.pickup, rules) + haul
+    drivers = _drivers_for(km, rules)
     run = _simulate(
         "",
         state.request.cixi,
         rules.dispatch_lead_min,
         legs,
-        _drivers_for(km, rules),
+        drivers,
         rules,
         clock,
         build_stops=False,
     )
-    options.append(_Direct("cixi", run.end, km, run.deadline_met))
+    slack = _drive_slack(
+        state, g, state.request.cixi, rules.dispatch_lead_min, drivers, lo_ok=run.deadline_met
+    )
+    options.append(_Direct("cixi", run.end, km, run.deadline_met, slack))
     base = pool.any_origin_near(g.pickup)
     if base is not None:
         bp = pool.base_points[base]
         km_o = road_km(bp, g.pickup, rules) + haul
+        drivers = _drivers_for(km_o, rules)
         run = _simulate(
             "",
             bp,
             rules.origin_dispatch_lead_min,
             legs,
-            _drivers_for(km_o, rules),
+            drivers,
             rules,
             clock,
             build_stops=False,
         )
-        options.append(_Direct(base, run.end, km_o + road_km(g.factory, bp, rules), run.deadline_met))
+        slack = _drive_slack(state, g, bp, rules.origin_dispatch_lead_min, drivers, lo_ok=run.deadline_met)
+        options.append(_Direct(base, run.end, km_o + road_km(g.factory, bp, rules), run.deadline_met, slack))
     met = [o for o in options if o.met]
     if met:
-        return met[0]  # Cixi first when it makes it
+        best_slack = max(o.slack for o in met)
+        return replace(met[0], slack=best_slack)  # Cixi first when it makes it
     return min(options, key=lambda o: o.arrive)
 
 
@@ -520,11 +600,28 @@ def _ref_seats(state: _State) -> int:
 # --- trains and shuttles -----------------------------------------------------------------------------
 
 
-def _trains(state: _State, groups: list[_Group]) -> list[_Group]:
-    rules, clock = state.rules, state.clock
+def _train_ok(state: _State, g: _Group, op: Point, dp: Point, dep: int, arr: int) -> bool:
+    """Can ``g`` take a train from ``op`` (departing ``dep``) to ``dp`` (arriving ``arr``): within the
+    catchment, at the station in time, at the factory by the deadline after a shuttle."""
+    rules = state.rules
+    km = road_km(g.pickup, op, rules)
+    if km > rules.train_catchment_km:
+        return False
+    if rules.origin_dispatch_lead_min + drive_min(km, rules) > dep - rules.station_margin_min:
+        return False
+    to_factory = drive_min(road_km(dp, g.factory, rules), rules)
+    return arr + rules.shuttle_wait_min + to_factory + rules.drop_service_min * 3 <= g.deadline
+
+
+def _trains(state: _State, groups: list[_Group], only_slots: frozenset[str] | None = None) -> list[_Group]:
+    clock = state.clock
     used: list[_Group] = []
     slots = sorted(
-        (s for s in state.request.train_slots if s.state == "granted"),
+        (
+            s
+            for s in state.request.train_slots
+            if s.state == "granted" and (only_slots is None or s.id in only_slots)
+        ),
         key=lambda s: (state.clock.minutes(s.departs), s.id),
     )
     for slot in slots:
@@ -538,15 +635,7 @@ def _trains(state: _State, groups: list[_Group]) -> list[_Group]:
         cap = slot.seats * slot.load_cap_pct // 100
         by_county: dict[str, list[_Group]] = {}
         for g in groups:
-            if not g.workers:
-                continue
-            km = road_km(g.pickup, op, rules)
-            if km > rules.train_catchment_km:
-                continue
-            if rules.origin_dispatch_lead_min + drive_min(km, rules) > dep - rules.station_margin_min:
-                continue
-            to_factory = drive_min(road_km(dp, g.factory, rules), rules)
-            if arr + rules.shuttle_wait_min + to_factory + rules.drop_service_min * 3 > g.deadline:
+            if not g.workers or not _train_ok(state, g, op, dp, dep, arr):
                 continue
             by_county.setdefault(g.county, []).append(g)
         ranked = sorted(by_county.items(), key=lambda kv: (-sum(len(g.workers) for g in kv[1]), kv[0]))
@@ -570,13 +659,21 @@ def _trains(state: _State, groups: list[_Group]) -> list[_Group]:
 
 
 def _emit_train(
-    state: _State, slot: TrainSlot, op: Point, dp: Point, dep: int, arr: int, cap: int, loads: list[_Load]
+    state: _State,
+    slot: TrainSlot,
+    op: Point,
+    dp: Point,
+    dep: int,
+    arr: int,
+    cap: int,
+    loads: list[_Load],
+    fixed_seats: dict[str, str] | None = None,
 ) -> None:
     rules, clock = state.rules, state.clock
-    vid = f"T-{slot.id}"
+    vid = _fresh_id(state, f"T-{slot.id}")
     manifest = [w for ld in loads for w, _ in ld.workers]
     labels = _train_seat_labels(slot.seats, cap)
-    for (wid, _), label in zip([w for ld in loads for w in ld.workers], labels, strict=False):
+    for wid, label in zip(manifest, _place(manifest, labels, fixed_seats), strict=True):
         state.assignments.append(Assignment(wid, vid, label, 0))
     hours = max(0.0, (arr - dep) / 60)
     stops = (
@@ -607,6 +704,7 @@ def _emit_train(
             manifest=tuple(manifest),
             cost=_ledger(total, loads_by_ent, rules),
             deadline_met=True,
+            load_cap_pct=slot.load_cap_pct,
         )
     )
     _shuttles(state, slot, dp, arr, loads)
@@ -633,10 +731,17 @@ def _shuttles(state: _State, slot: TrainSlot, station: Point, arr: int, loads: l
             routes.append(_loads_of(chunk))
         if items:
             nodes.append((by_drop[key][0].group.factory, _loads_of(items), len(items)))
+    start = arr + rules.shuttle_wait_min
     if nodes:
         pts = [station] + [n[0] for n in nodes]
         mat = road_matrix_units(pts, pts, rules)
         demands = [0] + [n[2] for n in nodes]
+        # deadline-aware: each factory is a time window (its earliest deadline, from departure)
+        dur = _minutes_matrix(mat.astype(np.float64) * DIST_UNIT_M / 1000, rules)
+        latest = [0] + [
+            max(int(dur[0, i + 1]), min(ld.group.deadline for ld in n[1]) - start)
+            for i, n in enumerate(nodes)
+        ]
         sol = _pyvrp_adapter.solve_cvrp(
             mat,
             demands,
@@ -645,11 +750,13 @@ def _shuttles(state: _State, slot: TrainSlot, station: Point, arr: int, loads: l
             stop=state.request.stop,
             fixed_cost=_FIXED_SHUTTLE_COST,
             coords=[(p.lon, p.lat) for p in pts],
+            durations=dur,
+            latest=latest,
+            service=rules.drop_service_min,
         )
         _count_solver(state, sol)
         for r in sol.routes:
             routes.append([ld for i in r for ld in nodes[i - 1][1]])
-    start = arr + rules.shuttle_wait_min
     for k, route in enumerate(routes):
         _emit_road_vehicle(
             state,
@@ -700,7 +807,7 @@ def _bus_lower_bound(state: _State, groups: list[_Group]) -> tuple[int, int]:
     return lb, sum(per.values())
 
 
-def _buses(state: _State, groups: list[_Group]) -> None:
+def _buses(state: _State, groups: list[_Group], progress: Callable[[float], None] | None = None) -> None:
     rules = state.rules
     direct = state.direct
     seats = _ref_seats(state)
@@ -717,8 +824,11 @@ def _buses(state: _State, groups: list[_Group]) -> None:
             g.workers = []
             continue
         parts.setdefault((g.area, g.cap_pct), []).append(g)
-    for (area, cap_pct), gs in sorted(parts.items()):
+    for n_done, ((area, cap_pct), gs) in enumerate(sorted(parts.items())):
+        if progress is not None:
+            progress(n_done / max(1, len(parts)))
         cap = rules.seat_cap(seats, cap_pct)
+        state.counters["buses_bound_deadline_aware"] += _deadline_aware_bound(state, gs, cap)
         routes: list[list[_Load]] = []
         nodes: list[tuple[_Group, list[tuple[str, str]]]] = []
         for g in gs:
@@ -728,24 +838,85 @@ def _buses(state: _State, groups: list[_Group]) -> None:
                 routes.append([_Load(g, chunk)])
             if items:
                 nodes.append((g, items))
-        if nodes:
-            routes.extend(_pool_area(state, area, nodes, cap))
-        for k, route in enumerate(_split_late(state, routes, cap)):
+        best: list[list[_Load]] | None = None
+        for weight in _POOL_WEIGHTS if nodes else (None,):
+            trial = list(routes)
+            if nodes:
+                trial.extend(_pool_area(state, area, nodes, cap, weight))
+            trial = _split_late(state, trial, cap, area)
+            trial = _eliminate_routes(state, trial, cap)
+            if best is None or (len(trial), _routes_km(state, trial)) < (len(best), _routes_km(state, best)):
+                best = trial
+        routes = best or []
+        for k, route in enumerate(routes):
             _emit_bus(state, f"B-{area}-{cap_pct}-{k + 1:03d}", route, area, cap_pct)
 
 
+def _deadline_aware_bound(state: _State, gs: list[_Group], cap: int) -> int:
+    """A second, deadline-aware bound on the buses of one origin area, reported beside the plain
+    one (``buses_lower_bound``) and labelled as such: groups that cannot share a bus pairwise (every
+    two of them are late together under the planner's schedule model — its coach options, stop
+    order and driver-hour rules) need separate buses. Greedy, tightest slack first; the bound is the
+    larger of ``ceil(workers / cap)`` and the buses those groups need on their own. It is a bound
+    *under the planner's schedule model*, not a proof over every possible schedule."""
+    workers = sum(len(g.workers) for g in gs)
+    apart: list[_Group] = []
+    for g in sorted(gs, key=lambda g: (state.direct[g.key].slack, g.key)):
+        one = _Load(g, g.workers[:1])
+        if _late(state, [one]):
+            continue
+        if all(_late(state, [one, _Load(h, h.workers[:1])]) for h in apart):
+            apart.append(g)
+    return max(math.ceil(workers / cap), sum(math.ceil(len(g.workers) / cap) for g in apart))
+
+
+def _minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
+    """``drive_min`` over a matrix of road km."""
+    speed = np.where(km < rules.local_leg_km, rules.local_kmh, rules.highway_kmh)
+    out: NDArray[np.int64] = np.ceil(np.round(km / speed * 60, 6)).astype(np.int64)
+    return out
+
+
+def _routes_km(state: _State, routes: list[list[_Load]]) -> float:
+    """A cheap measure of a set of routes' km to break ties: each route's pickup and drop paths."""
+    rules = state.rules
+    total = 0.0
+    for r in routes:
+        legs = _bus_plan(state, r, r[0].group.pickup)
+        total += _legs_km(r[0].group.pickup, legs, rules)
+    return total
+
+
 def _pool_area(
-    state: _State, area: str, nodes: list[tuple[_Group, list[tuple[str, str]]]], cap: int
+    state: _State,
+    area: str,
+    nodes: list[tuple[_Group, list[tuple[str, str]]]],
+    cap: int,
+    drop_weight: float | None = _DROP_DETOUR_WEIGHT,
 ) -> list[list[_Load]]:
+    """Pool the remainders of one origin area: a CVRP whose nodes are (county, factory) groups and
+    whose distance is the pickup detour plus the drop detour. Deadline-aware: the driving minutes a
+    shared bus adds (estimated: pickup detours plus ``_DROP_DETOUR_WEIGHT`` × drop detours) must fit
+    the drive slack of every group on it (``_Direct.slack``), which the solver keeps as a route
+    budget. The schedule under the driver-hour rules is checked afterwards (``_split_late``)."""
     rules = state.rules
     pick = [g.pickup for g, _ in nodes]
     drop = [g.factory for g, _ in nodes]
     n = len(nodes)
+    pick_u = road_matrix_units(pick, pick, rules)
+    drop_u = road_matrix_units(drop, drop, rules)
     mat = np.zeros((n + 1, n + 1), dtype=np.int64)
-    mat[1:, 1:] = road_matrix_units(pick, pick, rules) + road_matrix_units(drop, drop, rules)
+    mat[1:, 1:] = pick_u + drop_u
     haul = np.array([units(road_km(p, d, rules)) for p, d in zip(pick, drop, strict=True)], dtype=np.int64)
     mat[0, 1:] = haul // 2
     mat[1:, 0] = haul - haul // 2
+    dur = np.zeros((n + 1, n + 1), dtype=np.int64)
+    dur[1:, 1:] = np.ceil(
+        _minutes_matrix(pick_u.astype(np.float64) * DIST_UNIT_M / 1000, rules)
+        + (drop_weight or 0.0) * _minutes_matrix(drop_u.astype(np.float64) * DIST_UNIT_M / 1000, rules)
+    ).astype(np.int64)
+    np.fill_diagonal(dur, 0)
+    budgets = [0] + [state.direct[g.key].slack for g, _ in nodes]
     demands = [0] + [len(w) for _, w in nodes]
     sol = _pyvrp_adapter.solve_cvrp(
         mat,
@@ -755,13 +926,15 @@ def _pool_area(
         stop=state.request.stop,
         fixed_cost=_FIXED_BUS_COST,
         coords=[(0.0, 0.0)] + [(p.lon, p.lat) for p in pick],
+        durations=dur if drop_weight is not None else None,
+        budgets=budgets if drop_weight is not None else None,
     )
     _count_solver(state, sol)
     del area
     return [[_Load(nodes[i - 1][0], list(nodes[i - 1][1])) for i in r] for r in sol.routes]
 
 
-def _bus_plan(state: _State, loads: list[_Load], start_point: Point) -> list[_Leg]:
+def _bus_plan(state: _State, loads: list[_Load], start_point: Point, *, edf: bool = False) -> list[_Leg]:
     rules = state.rules
     by_county: dict[str, list[_Load]] = {}
     for ld in loads:
@@ -769,7 +942,9 @@ def _bus_plan(state: _State, loads: list[_Load], start_point: Point) -> list[_Le
     counties = sorted(by_county)
     cpoints = [by_county[c][0].group.pickup for c in counties]
     dist = _dist_fn(rules)
-    porder = order_open_path(start_point, cpoints, dist)
+    drops = [ld.group.factory for ld in loads]
+    toward = Point(sum(p.lat for p in drops) / len(drops), sum(p.lon for p in drops) / len(drops))
+    porder = order_open_path(start_point, cpoints, dist, toward)
     legs: list[_Leg] = []
     for i in porder:
         lds = by_county[counties[i]]
@@ -778,11 +953,15 @@ def _bus_plan(state: _State, loads: list[_Load], start_point: Point) -> list[_Le
             _Leg("pickup", lds[0].group.county_name, cpoints[i], rules.pickup_service_min, board=board)
         )
     last = cpoints[porder[-1]] if porder else start_point
-    legs.extend(_drop_legs(state, loads, last))
+    legs.extend(_drop_legs(state, loads, last, edf=edf))
     return legs
 
 
-def _drop_legs(state: _State, loads: list[_Load], start: Point) -> list[_Leg]:
+def _drop_legs(
+    state: _State, loads: list[_Load], start: Point, *, edf: bool = False, given: bool = False
+) -> list[_Leg]:
+    """Drops ordered as a short open path from ``start``; with ``edf``, earliest deadline first
+    (used when the short path makes a tight group late); with ``given``, in the loads' order."""
     rules = state.rules
     by_drop: dict[tuple[str, float, float], list[_Load]] = {}
     for ld in loads:
@@ -790,7 +969,16 @@ def _drop_legs(state: _State, loads: list[_Load], start: Point) -> list[_Leg]:
         by_drop.setdefault((g.enterprise_id, g.factory.lat, g.factory.lon), []).append(ld)
     keys = sorted(by_drop)
     points = [by_drop[k][0].group.factory for k in keys]
-    order = order_open_path(start, points, _dist_fn(rules))
+    deadlines = [min(ld.group.deadline for ld in by_drop[k]) for k in keys]
+    if edf:
+        order = sorted(range(len(keys)), key=lambda i: (deadlines[i], keys[i]))
+    elif given:
+        first: dict[tuple[str, float, float], int] = {}
+        for n, ld in enumerate(loads):
+            first.setdefault((ld.group.enterprise_id, ld.group.factory.lat, ld.group.factory.lon), n)
+        order = sorted(range(len(keys)), key=lambda i: first[keys[i]])
+    else:
+        order = order_open_path(start, points, _dist_fn(rules))
     legs: list[_Leg] = []
     for i in order:
         lds = by_drop[keys[i]]
@@ -802,7 +990,7 @@ def _drop_legs(state: _State, loads: list[_Load], start: Point) -> list[_Leg]:
                 points[i],
                 rules.drop_service_min,
                 alight=alight,
-                deadline=min(ld.group.deadline for ld in lds),
+                deadline=deadlines[i],
             )
         )
     return legs
@@ -829,10 +1017,19 @@ class _Option:
     return_to: Point | None
 
 
-def _options(state: _State, first_pickup: Point) -> list[_Option]:
+_ORIGIN_OPTIONS = 3  # origin-side bases tried per bus, nearest first
+
+
+def _options(
+    state: _State, first_pickup: Point, limit: int | None = _ORIGIN_OPTIONS, area: str = ""
+) -> list[_Option]:
+    """Cixi first, then origin-side bases with coaches within reach: the area's own base first
+    (so that a neighbour's fleet stays for the neighbour's workers), then by distance."""
     rules, pool = state.rules, state.pool
     opts = [_Option("cixi", "慈溪 (Cixi)", state.request.cixi, rules.dispatch_lead_min, None)]
-    for base in pool.origin_bases_near(first_pickup):
+    near = pool.origin_bases_near(first_pickup)
+    near = [b for b in near if b == area] + [b for b in near if b != area]
+    for base in near[:limit]:
         region = regions.get(base)
         name = region.full_name if region else base
         opts.append(
@@ -844,7 +1041,13 @@ def _options(state: _State, first_pickup: Point) -> list[_Option]:
 
 
 def _best_run(
-    state: _State, loads: list[_Load], *, build: bool, cap_pct: int, take: bool
+    state: _State,
+    loads: list[_Load],
+    *,
+    build: bool,
+    cap_pct: int,
+    take: bool,
+    only: _Option | None = None,
 ) -> tuple[_Run, _Option, list[_Leg], Coach | None]:
     """The first option (Cixi first, then origin bases by distance) that meets every deadline and has
     a coach; else the earliest-arriving option that has a coach; else (no coach) the earliest."""
@@ -852,9 +1055,10 @@ def _best_run(
     pickups = sorted({ld.group.county for ld in loads})
     first_point = next(ld.group.pickup for ld in loads if ld.group.county == pickups[0])
     load = sum(len(ld.workers) for ld in loads)
-    tried: list[tuple[_Run, _Option, list[_Leg]]] = []
-    for opt in _options(state, first_point):
-        legs = _bus_plan(state, loads, opt.start_point)
+    mixed = len({ld.group.deadline for ld in loads}) > 1
+
+    def attempt(opt: _Option, edf: bool) -> tuple[_Run, list[_Leg]]:
+        legs = _bus_plan(state, loads, opt.start_point, edf=edf)
         if opt.return_to is not None:
             legs = [*legs, _Leg("end", "返回 (back to base)", opt.return_to, 0)]
         km = _legs_km(opt.start_point, legs, rules)
@@ -868,15 +1072,38 @@ def _best_run(
             state.clock,
             build_stops=build,
         )
-        tried.append((run, opt, legs))
+        return run, legs
 
     def coaches_for(o: _Option) -> list[Coach]:
         return state.pool.cixi if o.base == "cixi" else state.pool.origin.get(o.base, [])
 
-    ranked = [t for t in tried if t[0].deadline_met] + sorted(
-        (t for t in tried if not t[0].deadline_met), key=lambda t: t[0].end
-    )
-    for run, opt, legs in ranked:
+    def ranked(options: list[_Option]) -> list[tuple[_Run, _Option, list[_Leg]]]:
+        tried: list[tuple[_Run, _Option, list[_Leg]]] = []
+        for opt in options:
+            run, legs = attempt(opt, False)
+            if not run.deadline_met and mixed:
+                run_edf, legs_edf = attempt(opt, True)
+                if run_edf.deadline_met:
+                    run, legs = run_edf, legs_edf
+            tried.append((run, opt, legs))
+        return [t for t in tried if t[0].deadline_met] + sorted(
+            (t for t in tried if not t[0].deadline_met), key=lambda t: t[0].end
+        )
+
+    def on_time_with_coach(rs: list[tuple[_Run, _Option, list[_Leg]]]) -> bool:
+        return any(
+            r.deadline_met and any(rules.seat_cap(c.seats, cap_pct) >= load for c in coaches_for(o))
+            for r, o, _ in rs
+        )
+
+    area = loads[0].group.area
+    options = [only] if only is not None else _options(state, first_point, area=area)
+    runs = ranked(options)
+    if only is None and not on_time_with_coach(runs):  # look further afield before giving up
+        wider = _options(state, first_point, limit=None, area=area)
+        if len(wider) > len(options):
+            runs = ranked(wider)
+    for run, opt, legs in runs:
         lst = coaches_for(opt)
         if take:
             coach = _Pool.take(lst, load, cap_pct, rules)
@@ -884,7 +1111,7 @@ def _best_run(
                 return run, opt, legs, coach
         elif any(rules.seat_cap(c.seats, cap_pct) >= load for c in lst):
             return run, opt, legs, None
-    run, opt, legs = ranked[0]
+    run, opt, legs = runs[0]
     return run, opt, legs, None
 
 
@@ -897,15 +1124,110 @@ def _legs_km(start: Point, legs: list[_Leg], rules: Rules) -> float:
     return km
 
 
-def _late(state: _State, route: list[_Load]) -> bool:
-    run, _, _, _ = _best_run(state, route, build=False, cap_pct=route[0].group.cap_pct, take=False)
+def _late(state: _State, route: list[_Load], only: _Option | None = None) -> bool:
+    run, _, _, _ = _best_run(state, route, build=False, cap_pct=route[0].group.cap_pct, take=False, only=only)
     return not run.deadline_met
 
 
-def _split_late(state: _State, routes: list[list[_Load]], cap: int) -> list[list[_Load]]:
-    """Repair pooled buses that miss a deadline: peel off the group with the least slack until the
-    bus is on time, then insert each peeled group into another bus of the area with room where the
-    schedule stays on time (nearest pickups first), else give it a bus of its own."""
+def _with(route: list[_Load], g: _Group, workers: list[tuple[str, str]]) -> list[_Load]:
+    """``route`` with ``workers`` of group ``g`` added (merged into ``g``'s load if it has one)."""
+    out: list[_Load] = []
+    merged = False
+    for ld in route:
+        if ld.group is g and not merged:
+            out.append(_Load(g, [*ld.workers, *workers]))
+            merged = True
+        else:
+            out.append(ld)
+    if not merged:
+        out.append(_Load(g, list(workers)))
+    return out
+
+
+def _load_of(route: list[_Load]) -> int:
+    return sum(len(ld.workers) for ld in route)
+
+
+def _eliminate_routes(state: _State, routes: list[list[_Load]], cap: int) -> list[list[_Load]]:
+    """Fewer buses: try to empty the lightest buses of an area into free seats of the others,
+    every bus staying on time; keep a change only if the whole bus empties."""
+    routes = [r for r in routes if r]
+    tried: set[tuple[tuple[tuple[str, str, float, float], int], ...]] = set()
+    while True:
+        order = sorted(range(len(routes)), key=lambda i: (_load_of(routes[i]), i))
+        for i in order:
+            sig = tuple(sorted((ld.group.key, len(ld.workers)) for ld in routes[i]))
+            if _load_of(routes[i]) > cap * 3 // 4 or sig in tried:
+                continue
+            tried.add(sig)
+            others = [r for j, r in enumerate(routes) if j != i]
+            if sum(cap - _load_of(r) for r in others) < _load_of(routes[i]):
+                continue
+            if not _fill_free_seats(state, others, list(routes[i]), cap, count=False):
+                routes = others
+                state.counters["buses_eliminated"] += 1
+                break
+        else:
+            return routes
+
+
+def _fill_free_seats(
+    state: _State, routes: list[list[_Load]], pieces: list[_Load], cap: int, *, count: bool = True
+) -> list[_Load]:
+    """Put the workers of ``pieces`` into free seats of ``routes`` where every bus stays on time,
+    splitting a piece over several buses if need be: buses already calling at the piece's county
+    (and factory) first, then by distance. Returns what found no seat."""
+    rules = state.rules
+    left: list[_Load] = []
+    for piece in sorted(pieces, key=lambda ld: (-len(ld.workers), ld.group.key)):
+        g = piece.group
+        remaining = list(piece.workers)
+
+        candidates = sorted(
+            (i for i, r in enumerate(routes) if r and _load_of(r) < cap),
+            key=lambda i: _fill_rank(routes[i], i, piece.group, rules),
+        )
+        for i in candidates[:_FILL_CANDIDATES]:
+            room = cap - _load_of(routes[i])
+            if room <= 0:
+                continue
+            take, rest = remaining[:room], remaining[room:]
+            trial = _with(routes[i], g, take)
+            if _late(state, trial):
+                continue
+            routes[i] = trial
+            remaining = rest
+            if count:
+                state.counters["late_refilled"] += len(take)
+            if not remaining:
+                break
+        if remaining:
+            left.append(_Load(g, remaining))
+    return left
+
+
+_FILL_CANDIDATES = 20
+
+
+def _fill_rank(route: list[_Load], i: int, g: _Group, rules: Rules) -> tuple[int, float, int]:
+    """Buses carrying the same group first, then the same county, then by pickup distance."""
+    if any(ld.group is g for ld in route):
+        same = 0
+    elif any(ld.group.county == g.county for ld in route):
+        same = 1
+    else:
+        same = 2
+    return same, min(road_km(g.pickup, ld.group.pickup, rules) for ld in route), i
+
+
+def _split_late(
+    state: _State, routes: list[list[_Load]], cap: int, area: str = "", depth: int = 0
+) -> list[list[_Load]]:
+    """Repair pooled buses that miss a deadline (the solver's route budgets are an estimate; the
+    schedule under the driver-hour rules is the judge): peel off the group with the least slack
+    until the bus is on time; put the peeled workers into free seats of buses of the area that stay
+    on time (``_fill_free_seats``, splitting a group if need be); pool what is left again (the
+    deadline-aware CVRP) and repair that once more; a group still left over gets its own bus."""
     direct = state.direct
     out: list[list[_Load]] = []
     peeled: list[_Load] = []
@@ -917,19 +1239,26 @@ def _split_late(state: _State, routes: list[list[_Load]], cap: int) -> list[list
             peeled.append(worst)
             state.counters["late_peeled"] += 1
         out.append(route)
-    rules = state.rules
-    for ld in sorted(peeled, key=lambda ld: (-len(ld.workers), ld.group.key)):
-        n = len(ld.workers)
-        candidates = [r for r in out if sum(len(x.workers) for x in r) + n <= cap]
-        candidates.sort(key=lambda r: min(road_km(ld.group.pickup, x.group.pickup, rules) for x in r))
-        for r in candidates[:8]:
-            if not _late(state, [*r, ld]):
-                r.append(ld)
-                break
-        else:
-            out.append([ld])
-            state.counters["late_extra_buses"] += 1
-    return out
+    if not peeled:
+        return out
+    left = _fill_free_seats(state, out, peeled, cap)
+    if not left:
+        return out
+    if depth < 2 and len(left) > 1:
+        by_group: dict[tuple[str, str, float, float], tuple[_Group, list[tuple[str, str]]]] = {}
+        for ld in left:
+            by_group.setdefault(ld.group.key, (ld.group, []))[1].extend(ld.workers)
+        nodes: list[tuple[_Group, list[tuple[str, str]]]] = []
+        for key in sorted(by_group):
+            g, ws = by_group[key]
+            while ws:
+                nodes.append((g, ws[:cap]))
+                ws = ws[cap:]
+        again = _pool_area(state, area, nodes, cap)
+        state.counters["late_extra_buses"] += len(again)
+        return out + _split_late(state, again, cap, area, depth + 1)
+    state.counters["late_extra_buses"] += len(left)
+    return out + [[ld] for ld in left]
 
 
 def _emit_bus(state: _State, vid: str, loads: list[_Load], area: str, cap_pct: int) -> None:
@@ -960,11 +1289,19 @@ def _emit_road_vehicle(
     return_to: Point | None,
 ) -> None:
     rules = state.rules
-    legs = _drop_legs(state, loads, order_drops_from)
-    if return_to is not None:
-        legs.append(_Leg("end", start_place, return_to, 0))
-    km = _legs_km(start_point, legs, rules)
-    run = _simulate(start_place, start_point, start_min, legs, _drivers_for(km, rules), rules, state.clock)
+    run = _Run((), (), 0, 0, 0.0, False, 1)
+    for order in ("path", "given", "edf"):  # the short path; the solver's order; deadlines first
+        legs = _drop_legs(state, loads, order_drops_from, edf=order == "edf", given=order == "given")
+        if return_to is not None:
+            legs.append(_Leg("end", start_place, return_to, 0))
+        km = _legs_km(start_point, legs, rules)
+        trial = _simulate(
+            start_place, start_point, start_min, legs, _drivers_for(km, rules), rules, state.clock
+        )
+        if order == "path" or trial.deadline_met:
+            run = trial
+        if run.deadline_met:
+            break
     load = sum(len(ld.workers) for ld in loads)
     coach = _Pool.take(coach_list, load, cap_pct, rules)
     if coach is None:
@@ -973,6 +1310,59 @@ def _emit_road_vehicle(
     _finish_vehicle(
         state, "shuttle" if kind == "shuttle" else "bus", vid, loads, run, base, coach, cap_pct, area, feeds
     )
+
+
+_DESTINATION_PROVINCE = "330000"  # Zhejiang (Cixi)
+
+
+def _permit(coach: Coach | None, loads: list[_Load], run: _Run, passengers: int) -> PermitDraft:
+    county_of = {w: ld.group.county for ld in loads for w, _ in ld.workers}
+    route = tuple(s.place for s in run.stops if s.kind in ("pickup", "drop"))
+    provinces: list[str] = []
+    for s in run.stops:
+        if s.kind != "pickup" or not s.board:
+            continue
+        prov = regions.province_of(county_of[s.board[0]])
+        code = prov.code if prov else county_of[s.board[0]][:2] + "0000"
+        if code not in provinces:
+            provinces.append(code)
+    if _DESTINATION_PROVINCE not in provinces:
+        provinces.append(_DESTINATION_PROVINCE)
+    pickups = [s for s in run.stops if s.kind == "pickup"]
+    drops = [s for s in run.stops if s.kind == "drop"]
+    return PermitDraft(
+        plate=coach.plate if coach else PLATE_PLACEHOLDER,
+        carrier=coach.carrier if coach else "",
+        origin=pickups[0].place if pickups else "",
+        destination=drops[-1].place if drops else "",
+        route=route,
+        provinces_crossed=tuple(provinces),
+        window_start=run.stops[0].depart if run.stops else datetime.min,
+        window_end=drops[-1].depart if drops else (run.stops[-1].arrive if run.stops else datetime.min),
+        passengers=passengers,
+    )
+
+
+def _fresh_id(state: _State, vid: str) -> str:
+    """``vid``, or ``vid-2``, ``vid-3``... if a kept vehicle already has it (re-planning)."""
+    out, k = vid, 1
+    while out in state.taken_ids:
+        k += 1
+        out = f"{vid}-{k}"
+    state.taken_ids.add(out)
+    return out
+
+
+def _place(workers: list[str], labels: list[str], fixed: dict[str, str] | None) -> list[str]:
+    """A seat label per worker, in order: a worker's ``fixed`` seat when it is one of ``labels``,
+    else the next free label."""
+    fixed = fixed or {}
+    keep = {w: fixed[w] for w in workers if fixed.get(w) in labels}
+    if len(set(keep.values())) != len(keep):  # pragma: no cover - seats come from one plan
+        raise RuntimeError("two workers on one seat")
+    free = iter(lb for lb in labels if lb not in set(keep.values()))
+    out = [keep[w] if w in keep else next(free) for w in workers]
+    return out
 
 
 def _finish_vehicle(
@@ -986,8 +1376,10 @@ def _finish_vehicle(
     cap_pct: int,
     area: str,
     feeds: str,
+    fixed_seats: dict[str, str] | None = None,
 ) -> None:
     rules = state.rules
+    vid = _fresh_id(state, vid)
     seats = coach.seats if coach else state.request.shuttle_seats
     cap = rules.seat_cap(seats, cap_pct)
     manifest = [w for ld in loads for w, _ in ld.workers]
@@ -999,7 +1391,7 @@ def _finish_vehicle(
     boarding = [w for s in run.stops for w in s.board] if kind == "bus" else manifest
     if len(boarding) != len(manifest):  # pragma: no cover - every passenger boards once
         raise RuntimeError(f"{vid}: boarding list does not match the manifest")
-    for wid, label in zip(boarding, labels[: len(boarding)], strict=True):
+    for wid, label in zip(boarding, _place(boarding, labels, fixed_seats), strict=True):
         state.assignments.append(Assignment(wid, vid, label, leg))
     arrivals = {w: s.arrive for s in run.stops for w in s.alight}
     deadlines = {w: ld.group.deadline for ld in loads for w, _ in ld.workers}
@@ -1037,6 +1429,8 @@ def _finish_vehicle(
             cost=_ledger(total, [(ld.group.enterprise_id, len(ld.workers)) for ld in loads], rules),
             deadline_met=met_all,
             feeds=feeds,
+            load_cap_pct=cap_pct,
+            permit=_permit(coach, loads, run, len(manifest)) if kind == "bus" else None,
         )
     )
 
@@ -1073,6 +1467,7 @@ def _kpis(
         "buses": len(buses),
         "bus_passengers": sum(len(v.manifest) for v in buses),
         "buses_lower_bound": lb,
+        "buses_bound_deadline_aware": state.counters["buses_bound_deadline_aware"],
         "bus_workers_for_bound": bus_workers,
         "shuttles": len(shuttles),
         "shuttles_lower_bound": shuttle_lb,
@@ -1093,6 +1488,8 @@ def _kpis(
         "time_limit_hits": state.time_limit_hits,
         "late_peeled": state.counters["late_peeled"],
         "late_extra_buses": state.counters["late_extra_buses"],
+        "late_refilled": state.counters["late_refilled"],
+        "buses_eliminated": state.counters["buses_eliminated"],
         "duplicate_workers": state.counters["duplicate_workers"],
         "shuttles_without_coach": state.counters["shuttles_without_coach"],
     }

@@ -8,9 +8,14 @@ from homeward.core.planning.model import Point
 
 
 def order_open_path(
-    start: Point, points: Sequence[Point], dist: Callable[[Point, Point], float]
+    start: Point,
+    points: Sequence[Point],
+    dist: Callable[[Point, Point], float],
+    end: Point | None = None,
 ) -> list[int]:
-    """Indices of ``points`` in a short open path from ``start`` (nearest neighbour, then 2-opt)."""
+    """Indices of ``points`` in a short open path from ``start`` (nearest neighbour, then 2-opt).
+    With ``end``, the path's length includes the last leg to ``end`` (e.g. the pickups of a bus
+    then the long haul to the factories), so the path finishes on the side of ``end``."""
     n = len(points)
     if n <= 1:
         return list(range(n))
@@ -27,6 +32,8 @@ def order_open_path(
         total = dist(start, points[seq[0]])
         for a, b in zip(seq, seq[1:], strict=False):
             total += dist(points[a], points[b])
+        if end is not None:
+            total += dist(points[seq[-1]], end)
         return total
 
     best = length(order)
