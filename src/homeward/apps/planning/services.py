@@ -15,7 +15,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -331,7 +331,7 @@ def _execute(run: PlanRun) -> dict[str, Any]:
             Dispatch.objects.filter(vehicle__run=previous).values_list("vehicle__key", flat=True)
         )
     if dispatched and previous is not None:
-        result = _replan(run, previous, request, dispatched)
+        result = _replan(previous, request, dispatched)
     else:
         kwargs: dict[str, Any] = {}
         if _accepts_progress(core.plan_campaign):
@@ -387,68 +387,10 @@ def _baseline(kpis: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- re-plan
 
 
-def _replan(
-    run: PlanRun, previous: PlanRun, request: core.PlanRequest, dispatched: set[str]
-) -> core.PlanResult:
-    """Plan around the dispatched vehicles of ``previous``: the core's ``replan`` when it has one,
-    else: the workers on dispatched vehicles leave the request, the rest is planned afresh and the
-    dispatched vehicles (and the shuttles meeting dispatched trains) are carried over unchanged."""
+def _replan(previous: PlanRun, request: core.PlanRequest, dispatched: set[str]) -> core.PlanResult:
+    """Plan around the dispatched vehicles of ``previous``: they keep every worker on the same seat."""
     prev = serialize.read_result(Path(settings.MEDIA_ROOT) / previous.result_path)
-    replan = getattr(core, "replan", None)
-    if replan is None:
-        from homeward.core.planning import planner as _planner
-
-        replan = getattr(_planner, "replan", None)
-    if replan is not None:
-        return replan(prev, request, frozenset(dispatched))  # type: ignore[no-any-return]
-    keep = [v for v in prev.vehicles if v.id in dispatched]
-    kept_trains = {v.id for v in keep if v.kind == "train"}
-    keep += [
-        v for v in prev.vehicles if v.kind == "shuttle" and v.feeds in kept_trains and v.id not in dispatched
-    ]
-    kept_ids = {v.id for v in keep}
-    carried = {a.worker_id for a in prev.assignments if a.vehicle_id in kept_ids and a.leg == 0}
-    current = {w.worker_id for a in request.applications for w in a.workers}
-    carried &= current  # a worker removed since then stays on the dispatched list but is not counted
-    apps = []
-    for a in request.applications:
-        ws = tuple(w for w in a.workers if w.worker_id not in carried)
-        if ws:
-            apps.append(replace(a, workers=ws))
-    used_plates = {v.name for v in keep if v.kind != "train"}
-    used_slots = {v.id.removeprefix("T-") for v in keep if v.kind == "train"}
-    sub = replace(
-        request,
-        applications=tuple(apps),
-        coaches=tuple(c for c in request.coaches if c.plate not in used_plates),
-        train_slots=tuple(s for s in request.train_slots if s.id not in used_slots),
-    )
-    fresh = core.plan_campaign(sub)
-    rename = {v.id: f"{v.id}~{run.pk}" for v in fresh.vehicles if v.id in kept_ids}
-    vehicles = list(keep) + [
-        replace(v, id=rename.get(v.id, v.id), feeds=rename.get(v.feeds, v.feeds)) for v in fresh.vehicles
-    ]
-    assignments = [a for a in prev.assignments if a.vehicle_id in kept_ids and a.worker_id in carried] + [
-        replace(a, vehicle_id=rename.get(a.vehicle_id, a.vehicle_id)) for a in fresh.assignments
-    ]
-    kpis = dict(fresh.kpis)
-    kept_kind: Counter[str] = Counter(str(v.kind) for v in keep)
-    kpis["workers"] = kpis.get("workers", 0) + len(carried)
-    kpis["assigned"] = kpis.get("assigned", 0) + len(carried)
-    for kind, key in (("train", "trains"), ("bus", "buses"), ("shuttle", "shuttles")):
-        kpis[key] = kpis.get(key, 0) + kept_kind.get(kind, 0)
-    kpis["vehicle_km"] = round(kpis.get("vehicle_km", 0) + sum(v.km for v in keep if v.kind != "train"), 1)
-    kpis["carried_vehicles"] = len(keep)
-    kpis["carried_workers"] = len(carried)
-    return core.PlanResult(
-        assignments=tuple(sorted(assignments, key=lambda a: (a.worker_id, a.leg))),
-        vehicles=tuple(vehicles),
-        unassigned=fresh.unassigned,
-        kpis=kpis,
-        seed=fresh.seed,
-        stop=fresh.stop,
-        solver=fresh.solver,
-    )
+    return core.replan(prev, request, frozenset(dispatched))
 
 
 # -------------------------------------------------------------------------------------------- store
