@@ -440,3 +440,57 @@ def test_time_windows_put_urgent_drops_first() -> None:
     sol = solve_cvrp(m, [0, 1, 1, 1], 10, seed=0, stop=TINY, durations=m, latest=latest, service=5)
     assert sol.solver_feasible and sol.routes == ((3, 2, 1),)
     assert not check_latest(sol.routes, m, latest, 5)
+
+
+def test_lazy_late_agrees_with_the_best_run() -> None:
+    """``_late`` answers lazily (stops at the first on-time option with a coach); it must give
+    ``_best_run``'s answer on single groups and on mixed pairs and triples of an area."""
+    import random
+
+    from homeward.core.planning import planner as pl
+    from homeward.core.planning.synthetic import synthetic_campaign
+
+    request = synthetic_campaign(workers=1_500, applications=120, counties=80, train_slots=0, seed=3)
+    state = pl._State(
+        request, pl._Clock.of(request.now), request.rules, pl._Pool.of(request.coaches, request.rules)
+    )
+    groups = pl._groups(state)
+    pl._check_direct_feasible(state, groups)
+    by_area: dict[tuple[str, int], list[pl._Group]] = {}
+    for g in groups:
+        by_area.setdefault((g.area, g.cap_pct), []).append(g)
+    rng = random.Random(0)
+    checked = late = 0
+    for gs in by_area.values():
+        routes = [[g] for g in gs] + [rng.sample(gs, min(len(gs), k)) for k in (2, 3) for _ in range(4)]
+        for route_groups in routes:
+            route = [pl._Load(g, g.workers[:5]) for g in route_groups]
+            full, _, _, _ = pl._best_run(
+                state, route, build=False, cap_pct=route[0].group.cap_pct, take=False
+            )
+            assert pl._late(state, route) == (not full.deadline_met)
+            checked += 1
+            late += int(not full.deadline_met)
+    assert checked > 50 and late > 0
+
+
+def test_open_path_is_the_same_with_a_distance_table() -> None:
+    """``order_open_path`` reads each distance once; the path is the one the plain search finds."""
+    import random
+
+    from homeward.core.planning.routing import order_open_path
+
+    rng = random.Random(1)
+    calls = 0
+
+    def dist(a: Point, b: Point) -> float:
+        nonlocal calls
+        calls += 1
+        return math.hypot(a.lat - b.lat, a.lon - b.lon)
+
+    for n in (2, 5, 9):
+        pts = [Point(rng.uniform(0, 5), rng.uniform(0, 5)) for _ in range(n)]
+        calls = 0
+        order = order_open_path(Point(0, 0), pts, dist, Point(6, 6))
+        assert sorted(order) == list(range(n))
+        assert calls == n * n + 2 * n

@@ -154,7 +154,10 @@ class Crew:
                 continue
             chunk = min(left, room)
             self.spans.append((self.current, self.t, self.t + chunk))
-            d.spans.append((self.t, self.t + chunk))
+            if d.spans and d.spans[-1][1] == self.t:  # contiguous: one span (same driven_since)
+                d.spans[-1] = (d.spans[-1][0], self.t + chunk)
+            else:
+                d.spans.append((self.t, self.t + chunk))
             d.block += chunk
             if _in_window(tod, r.night_start_hour, r.night_end_hour):
                 d.block_night += chunk

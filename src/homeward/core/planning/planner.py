@@ -235,6 +235,9 @@ class _Pool:
     cixi: list[Coach]
     origin: dict[str, list[Coach]]  # base code → coaches
     base_points: dict[str, Point]
+    # per (point, number of bases): the bases within reach, nearest first (whether they still have
+    # coaches is read at each call; a re-plan may add a base when it gives a coach back)
+    _near: dict[tuple[Point, int], list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, coaches: Iterable[Coach], rules: Rules) -> _Pool:
@@ -253,12 +256,13 @@ class _Pool:
         return cls(rules, cixi, origin, points)
 
     def origin_bases_near(self, p: Point) -> list[str]:
-        near = [
-            (road_km(p, bp, self.rules), code)
-            for code, bp in self.base_points.items()
-            if self.origin.get(code) and road_km(p, bp, self.rules) <= self.rules.origin_fleet_radius_km
-        ]
-        return [code for _, code in sorted(near)]
+        key = (p, len(self.base_points))
+        reach = self._near.get(key)
+        if reach is None:
+            near = [(road_km(p, bp, self.rules), code) for code, bp in self.base_points.items()]
+            reach = [code for km, code in sorted(near) if km <= self.rules.origin_fleet_radius_km]
+            self._near[key] = reach
+        return [code for code in reach if self.origin.get(code)]
 
     def any_origin_near(self, p: Point) -> str | None:
         near = [
@@ -1058,21 +1062,7 @@ def _best_run(
     mixed = len({ld.group.deadline for ld in loads}) > 1
 
     def attempt(opt: _Option, edf: bool) -> tuple[_Run, list[_Leg]]:
-        legs = _bus_plan(state, loads, opt.start_point, edf=edf)
-        if opt.return_to is not None:
-            legs = [*legs, _Leg("end", "返回 (back to base)", opt.return_to, 0)]
-        km = _legs_km(opt.start_point, legs, rules)
-        run = _simulate(
-            opt.start_place,
-            opt.start_point,
-            opt.start_min,
-            legs,
-            _drivers_for(km, rules),
-            rules,
-            state.clock,
-            build_stops=build,
-        )
-        return run, legs
+        return _attempt(state, loads, opt, edf=edf, build=build)
 
     def coaches_for(o: _Option) -> list[Coach]:
         return state.pool.cixi if o.base == "cixi" else state.pool.origin.get(o.base, [])
@@ -1125,8 +1115,67 @@ def _legs_km(start: Point, legs: list[_Leg], rules: Rules) -> float:
 
 
 def _late(state: _State, route: list[_Load], only: _Option | None = None) -> bool:
-    run, _, _, _ = _best_run(state, route, build=False, cap_pct=route[0].group.cap_pct, take=False, only=only)
-    return not run.deadline_met
+    """Whether ``_best_run`` (without taking a coach) would pick a late run for ``route``; the same
+    answer, computed lazily: options without a coach are not simulated unless no option has one,
+    and the search stops at the first option that has a coach and meets every deadline."""
+    rules = state.rules
+    cap_pct = route[0].group.cap_pct
+    load = _load_of(route)
+    mixed = len({ld.group.deadline for ld in route}) > 1
+    met: dict[_Option, bool] = {}
+
+    def on_time(opt: _Option) -> bool:
+        ok = met.get(opt)
+        if ok is None:
+            ok = _attempt(state, route, opt, edf=False, build=False)[0].deadline_met
+            if not ok and mixed:
+                ok = _attempt(state, route, opt, edf=True, build=False)[0].deadline_met
+            met[opt] = ok
+        return ok
+
+    def has_coach(opt: _Option) -> bool:
+        lst = state.pool.cixi if opt.base == "cixi" else state.pool.origin.get(opt.base, [])
+        return any(rules.seat_cap(c.seats, cap_pct) >= load for c in lst)
+
+    if only is not None:
+        options = [only]
+    else:
+        pickups = sorted({ld.group.county for ld in route})
+        first_point = next(ld.group.pickup for ld in route if ld.group.county == pickups[0])
+        area = route[0].group.area
+        options = _options(state, first_point, area=area)
+        if any(has_coach(o) and on_time(o) for o in options):
+            return False
+        wider = _options(state, first_point, limit=None, area=area)
+        if len(wider) > len(options):
+            options = wider
+    if any(has_coach(o) and on_time(o) for o in options):
+        return False
+    if any(has_coach(o) for o in options):
+        return True
+    return not any(on_time(o) for o in options)
+
+
+def _attempt(
+    state: _State, loads: list[_Load], opt: _Option, *, edf: bool, build: bool
+) -> tuple[_Run, list[_Leg]]:
+    """Schedule ``loads`` from ``opt`` (pickups, drops, back to an origin base)."""
+    rules = state.rules
+    legs = _bus_plan(state, loads, opt.start_point, edf=edf)
+    if opt.return_to is not None:
+        legs = [*legs, _Leg("end", "返回 (back to base)", opt.return_to, 0)]
+    km = _legs_km(opt.start_point, legs, rules)
+    run = _simulate(
+        opt.start_place,
+        opt.start_point,
+        opt.start_min,
+        legs,
+        _drivers_for(km, rules),
+        rules,
+        state.clock,
+        build_stops=build,
+    )
+    return run, legs
 
 
 def _with(route: list[_Load], g: _Group, workers: list[tuple[str, str]]) -> list[_Load]:
@@ -1163,7 +1212,7 @@ def _eliminate_routes(state: _State, routes: list[list[_Load]], cap: int) -> lis
             others = [r for j, r in enumerate(routes) if j != i]
             if sum(cap - _load_of(r) for r in others) < _load_of(routes[i]):
                 continue
-            if not _fill_free_seats(state, others, list(routes[i]), cap, count=False):
+            if not _fill_free_seats(state, others, list(routes[i]), cap, count=False, all_or_none=True):
                 routes = others
                 state.counters["buses_eliminated"] += 1
                 break
@@ -1172,11 +1221,18 @@ def _eliminate_routes(state: _State, routes: list[list[_Load]], cap: int) -> lis
 
 
 def _fill_free_seats(
-    state: _State, routes: list[list[_Load]], pieces: list[_Load], cap: int, *, count: bool = True
+    state: _State,
+    routes: list[list[_Load]],
+    pieces: list[_Load],
+    cap: int,
+    *,
+    count: bool = True,
+    all_or_none: bool = False,
 ) -> list[_Load]:
     """Put the workers of ``pieces`` into free seats of ``routes`` where every bus stays on time,
     splitting a piece over several buses if need be: buses already calling at the piece's county
-    (and factory) first, then by distance. Returns what found no seat."""
+    (and factory) first, then by distance. Returns what found no seat. With ``all_or_none`` (the
+    caller drops ``routes`` unless every piece fits), it stops at the first piece left over."""
     rules = state.rules
     left: list[_Load] = []
     for piece in sorted(pieces, key=lambda ld: (-len(ld.workers), ld.group.key)):
@@ -1203,6 +1259,8 @@ def _fill_free_seats(
                 break
         if remaining:
             left.append(_Load(g, remaining))
+            if all_or_none:
+                break
     return left
 
 

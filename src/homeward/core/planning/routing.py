@@ -19,21 +19,27 @@ def order_open_path(
     n = len(points)
     if n <= 1:
         return list(range(n))
+    # every distance the search reads, once: ``d[i][j]`` from point i to point j, ``s[i]`` from
+    # the start, ``e[i]`` to the end (the same values as calling ``dist``, so the same path)
+    d = [[dist(a, b) for b in points] for a in points]
+    s = [dist(start, p) for p in points]
+    e = [dist(p, end) for p in points] if end is not None else None
     left = set(range(n))
     order: list[int] = []
-    here = start
+    here = -1
     while left:
-        nxt = min(left, key=lambda i: (dist(here, points[i]), i))
+        row = s if here < 0 else d[here]
+        nxt = min(left, key=lambda i: (row[i], i))
         order.append(nxt)
         left.discard(nxt)
-        here = points[nxt]
+        here = nxt
 
     def length(seq: list[int]) -> float:
-        total = dist(start, points[seq[0]])
+        total = s[seq[0]]
         for a, b in zip(seq, seq[1:], strict=False):
-            total += dist(points[a], points[b])
-        if end is not None:
-            total += dist(points[seq[-1]], end)
+            total += d[a][b]
+        if e is not None:
+            total += e[seq[-1]]
         return total
 
     best = length(order)
