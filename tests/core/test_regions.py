@@ -322,3 +322,8 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
             main(argv)
         assert info.value.code == 0
         assert "usage" in capsys.readouterr().out
+
+
+def test_it_names_a_region_for_display_or_falls_back_to_the_code():
+    assert regions.full_name_or_code("330282") == "浙江省宁波市慈溪市"
+    assert regions.full_name_or_code("999999") == "999999"

@@ -15,20 +15,7 @@ import time
 from typing import Any
 
 from homeward.cli._django import setup_django
-
-KPI_KEYS = (
-    "workers",
-    "assigned",
-    "unassigned",
-    "trains",
-    "buses",
-    "buses_lower_bound",
-    "baseline_buses",
-    "vehicle_km",
-    "baseline_vehicle_km",
-    "deadline_met_share",
-    "seconds",
-)
+from homeward.core.planning.bench import KPI_KEYS
 
 
 def _say(message: str) -> None:

@@ -55,11 +55,6 @@ def clock_for(app: ReturnApplication) -> Any:
     )
 
 
-def _county(code: str) -> str:
-    region = regions.get(code)
-    return region.full_name if region else code
-
-
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
@@ -106,7 +101,7 @@ def _detail_context(
                 "row": w,
                 "id_number": mask_ric(w.id_number),
                 "phone": mask_phone(w.phone),
-                "pickup": _county(w.pickup_county_code),
+                "pickup": regions.full_name_or_code(w.pickup_county_code),
             }
             for w in active
         ],  # fmt: skip

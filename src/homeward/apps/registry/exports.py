@@ -43,12 +43,11 @@ def enterprises_xlsx_response(qs: QuerySet[Enterprise]) -> HttpResponse:
 
 def _worker_rows(qs: QuerySet[Worker]) -> Iterator[list[Any]]:
     for w in qs.iterator(chunk_size=2000):
-        origin = regions.get(w.origin_code)
         yield [
             w.name,
             mask_ric(w.id_number),
             mask_phone(w.phone),
-            origin.full_name if origin else w.origin_code,
+            regions.full_name_or_code(w.origin_code),
             w.employer.name if w.employer else "",
             w.get_status_display(),
         ]

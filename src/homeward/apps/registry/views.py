@@ -23,11 +23,6 @@ class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _origin_name(code: str) -> str:
-    region = regions.get(code)
-    return region.full_name if region else code
-
-
 @require_GET
 def enterprise_list(request: HtmxRequest) -> HttpResponse:
     town = request.GET.get("town", "")
@@ -57,7 +52,7 @@ def worker_list(request: HtmxRequest) -> HttpResponse:
         return workers_xlsx_response(qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
-        {"worker": w, "contact": worker_contact_masked(w), "origin": _origin_name(w.origin_code)}
+        {"worker": w, "contact": worker_contact_masked(w), "origin": regions.full_name_or_code(w.origin_code)}
         for w in page.object_list
     ]
     context = {

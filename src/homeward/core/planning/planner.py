@@ -362,6 +362,19 @@ class _State:
 Progress = Callable[[int, str], None]
 
 
+def _result(state: _State, request: PlanRequest, kpis: dict[str, float]) -> PlanResult:
+    """The plan in its canonical order (by worker), stamped with the seed, stop and solver version."""
+    return PlanResult(
+        assignments=tuple(sorted(state.assignments, key=lambda a: (a.worker_id, a.leg))),
+        vehicles=tuple(state.vehicles),
+        unassigned=tuple(sorted(state.unassigned, key=lambda u: u.worker_id)),
+        kpis=kpis,
+        seed=request.seed,
+        stop=request.stop,
+        solver=_pyvrp_adapter.solver_version(),
+    )
+
+
 def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> PlanResult:
     """Plan one campaign day. ``progress(percent, stage)`` is called as the stages go by (for a
     background task's progress bar); percent rises from 0 to 100."""
@@ -392,15 +405,7 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     kpis = _kpis(state, total_workers, lb, bus_workers, baseline, same_split)
     kpis["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return PlanResult(
-        assignments=tuple(sorted(state.assignments, key=lambda a: (a.worker_id, a.leg))),
-        vehicles=tuple(state.vehicles),
-        unassigned=tuple(sorted(state.unassigned, key=lambda u: u.worker_id)),
-        kpis=kpis,
-        seed=request.seed,
-        stop=request.stop,
-        solver=_pyvrp_adapter.solver_version(),
-    )
+    return _result(state, request, kpis)
 
 
 def _groups(state: _State, skip: frozenset[str] = frozenset()) -> list[_Group]:

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeward.core import regions
-from homeward.core.planning import _pyvrp_adapter
 from homeward.core.planning.model import Coach, PlanRequest, PlanResult, Point, Vehicle
 from homeward.core.planning.planner import (
     _baseline,
@@ -44,6 +43,7 @@ from homeward.core.planning.planner import (
     _Option,
     _Pool,
     _ref_seats,
+    _result,
     _State,
     _train_ok,
     _trains,
@@ -269,15 +269,7 @@ def replan(
     kpis["replan_shed"] = state.counters["replan_shed"]
     kpis["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return PlanResult(
-        assignments=tuple(sorted(state.assignments, key=lambda a: (a.worker_id, a.leg))),
-        vehicles=tuple(state.vehicles),
-        unassigned=tuple(sorted(state.unassigned, key=lambda u: u.worker_id)),
-        kpis=kpis,
-        seed=request.seed,
-        stop=request.stop,
-        solver=_pyvrp_adapter.solver_version(),
-    )
+    return _result(state, request, kpis)
 
 
 def _direct_ok(state: _State, g: _Group) -> bool:

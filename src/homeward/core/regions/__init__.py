@@ -319,3 +319,9 @@ def boundaries(level: BoundaryLevel) -> dict[str, Any]:
     """
     result: dict[str, Any] = json.loads(boundaries_bytes(level))
     return result
+
+
+def full_name_or_code(code: str) -> str:
+    """The region's full name (e.g. "贵州省毕节市七星关区") for display, or the code itself if unknown."""
+    region = get(code)
+    return region.full_name if region is not None else code
