@@ -220,6 +220,22 @@ def test_it_relays_between_two_drivers() -> None:
     assert not check_drive_spans(crew.spans, 8 * 60, rules)
 
 
+def test_a_relay_crew_takes_over_when_both_drivers_are_spent() -> None:
+    # 20 h at the wheel from 06:00: two drivers may drive 16 h in 24 h between them
+    relayed = Crew(rules=Rules(), clock0=6 * 60, t=0, size=2)
+    relayed.drive(20 * 60)
+    stopped = Crew(rules=Rules(relay_crews=False), clock0=6 * 60, t=0, size=2)
+    stopped.drive(20 * 60)
+    assert [e.kind for e in relayed.events].count("crew_change") == 1
+    assert {d for d, _, _ in relayed.spans} == {0, 1, 2, 3}
+    assert "crew_change" not in [e.kind for e in stopped.events]
+    assert "daily_rest" in [e.kind for e in stopped.events]
+    assert {d for d, _, _ in stopped.spans} == {0, 1}
+    assert relayed.t < stopped.t
+    for crew in (relayed, stopped):
+        assert not check_drive_spans(crew.spans, 6 * 60, crew.rules)
+
+
 def test_the_checker_catches_violations() -> None:
     rules = Rules()
     assert check_drive_spans([(0, 0, 300)], 8 * 60, rules)  # 5 h without a break
@@ -302,7 +318,8 @@ def test_it_plans_a_small_campaign() -> None:
     assert k["baseline_buses"] >= k["buses"]
     assert res.solver == "pyvrp 0.14.1" and res.seed == 0 and res.stop == TINY
     bus = next(v for v in res.vehicles if v.kind == "bus")
-    assert bus.escorts == 1 and bus.kit.masks > 0 and bus.drivers == 2  # > 600 km
+    changes = sum(1 for s in bus.stops if s.kind == "crew_change")
+    assert bus.escorts == 1 and bus.kit.masks > 0 and bus.drivers == 2 * (1 + changes)  # > 600 km
     assert bus.cost.total_fen == bus.cost.government_fen + bus.cost.enterprise_fen + bus.cost.worker_fen
     assert sum(x for _, x in bus.cost.by_enterprise_fen) == bus.cost.enterprise_fen
     kinds = [s.kind for s in bus.stops]

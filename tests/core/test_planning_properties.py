@@ -108,14 +108,22 @@ def test_the_same_seed_gives_the_same_plan(request: PlanRequest) -> None:
     st.lists(st.integers(1, 900), min_size=1, max_size=6),
     st.lists(st.integers(0, 90), min_size=6, max_size=6),
     st.integers(1, 2),
+    st.booleans(),
 )
 def test_driving_keeps_the_driver_hour_rules(
-    clock0: int, legs: list[int], stops: list[int], crew_size: int
+    clock0: int, legs: list[int], stops: list[int], crew_size: int, relay_crews: bool
 ) -> None:
-    rules = Rules()
+    rules = Rules(relay_crews=relay_crews)
     crew = Crew(rules=rules, clock0=clock0, t=0, size=crew_size)
     for leg, stop in zip(legs, stops, strict=False):
         crew.drive(leg)
         crew.stop(stop)
     assert sum(e - s for _, s, e in crew.spans) == sum(legs)
     assert check_drive_spans(crew.spans, clock0, rules) == []
+    # a crew that has handed over never drives again; without relay crews there is one crew
+    changes = [e.start for e in crew.events if e.kind == "crew_change"]
+    assert relay_crews or not changes
+    for n, at in enumerate(changes):
+        leaving = range(n * crew_size, (n + 1) * crew_size)
+        assert all(e <= at for d, _, e in crew.spans if d in leaving)
+    assert len(crew.drivers) == crew_size * (1 + len(changes))

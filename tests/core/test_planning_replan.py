@@ -178,3 +178,31 @@ def test_new_workers_fill_free_seats_of_an_undispatched_bus() -> None:
     assert {a.worker_id for a in after.assignments} == {f"N{i:02d}" for i in range(10)}
     after = replan(before, third, frozenset({bus.id}))
     assert {a.worker_id for a in after.assignments if a.vehicle_id == bus.id} == set(bus.manifest)
+
+
+def test_new_workers_fill_free_seats_of_an_undispatched_train() -> None:
+    county = "520502"  # 七星关区 (毕节), by the 毕节 station
+    dep = NOW + timedelta(hours=6)
+    slot = TrainSlot("T1", "慈溪号", "毕节", "余姚北", dep, dep + timedelta(hours=11), 40, 50)  # 20 seats
+    first = PlanRequest(
+        now=NOW,
+        applications=(_app("A1", 1, FACTORIES[0], 30, [(f"W{i:02d}", county, True) for i in range(15)]),),
+        train_slots=(slot,),
+        coaches=tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(4)),
+        stop=TINY,
+    )
+    before = plan_campaign(first)
+    train = next(v for v in before.vehicles if v.kind == "train")
+    assert len(train.manifest) == 15
+    newcomers = _app("A2", 2, FACTORIES[1], 30, [(f"N{i:02d}", county, True) for i in range(10)])
+    second = replace(first, applications=(*first.applications, newcomers))
+    after = replan(before, second, frozenset())
+    assert check_plan(second, after) == []
+    on_train = next(v for v in after.vehicles if v.kind == "train")
+    assert len(on_train.manifest) == 20 and after.kpis["replan_filled"] >= 5
+    kept = {(a.worker_id, a.seat) for a in before.assignments if a.vehicle_id == train.id}
+    assert kept <= {(a.worker_id, a.seat) for a in after.assignments if a.vehicle_id == on_train.id}
+    # dispatched, the train is kept as it was: the newcomers go another way
+    after = replan(before, second, frozenset({train.id}))
+    assert check_plan(second, after) == []
+    assert next(v for v in after.vehicles if v.kind == "train") == train

@@ -60,6 +60,12 @@ def add_bench_plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-slots", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--iterations", type=int, default=None, help="solver iterations per sub-problem")
+    parser.add_argument(
+        "--no-relay-crews",
+        dest="relay_crews",
+        action="store_false",
+        help="stop-only driver hours: no 接驳 crew change when both drivers have driven 8 h in 24 h",
+    )
 
 
 def run_bench_plan(args: argparse.Namespace) -> int:
@@ -76,6 +82,7 @@ def run_bench_plan(args: argparse.Namespace) -> int:
         train_slots=args.train_slots,
         seed=args.seed,
         stop=stop,
+        relay_crews=args.relay_crews,
     )
     d = out["details"]
     print(

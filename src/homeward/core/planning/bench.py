@@ -4,6 +4,7 @@ per-enterprise baseline and the bus lower bound. Pure: no Django, no database.""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from homeward.core.planning.model import StopCriterion
@@ -33,8 +34,10 @@ def bench_plan(
     train_slots: int = 16,
     seed: int = 0,
     stop: StopCriterion | None = None,
+    relay_crews: bool = True,
 ) -> dict[str, Any]:
-    """Generate and plan a campaign day; return the KPIs plus the ratios the issue asks for."""
+    """Generate and plan a campaign day; return the KPIs plus the ratios the issue asks for.
+    ``relay_crews=False`` plans stop-only (no 接驳 crew changes), the stricter reading of the rules."""
     t0 = time.perf_counter()
     request = synthetic_campaign(
         workers=workers,
@@ -44,6 +47,8 @@ def bench_plan(
         seed=seed,
         stop=stop,
     )
+    if not relay_crews:
+        request = replace(request, rules=replace(request.rules, relay_crews=False))
     t_gen = time.perf_counter() - t0
     result = plan_campaign(request)
     k = dict(result.kpis)
@@ -67,6 +72,7 @@ def bench_plan(
         round(k["buses"] / k["baseline_buses_same_split"], 4) if k["baseline_buses_same_split"] else None
     )
     out["details"] = k
+    out["relay_crews"] = request.rules.relay_crews
     out["seed"] = result.seed
     out["solver"] = result.solver
     out["stop"] = {

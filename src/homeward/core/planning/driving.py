@@ -7,6 +7,9 @@ Rules applied to each driver: at most ``day_continuous_min`` (4 h) of continuous
 most ``night_continuous_min`` (2 h) at night (22:00–06:00); a block ends with a rest of at least
 ``break_min`` (20 min); at most ``daily_drive_min`` (8 h) in any 24 h; nobody drives 02:00–05:00.
 With two drivers, they relay (a ``relay_min`` stop) instead of taking a break when the other is rested.
+With ``relay_crews``, a crew whose every driver has used the daily limit hands the vehicle to a fresh
+crew of the same size at a relay point (a ``crew_change_min`` stop, event ``crew_change``); the crew
+that leaves drives no more. Drivers are numbered over the whole trip, crews one after another.
 """
 
 from __future__ import annotations
@@ -73,10 +76,15 @@ class Crew:
     current: int = 0
     events: list[Event] = field(default_factory=list)
     spans: list[tuple[int, int, int]] = field(default_factory=list)  # (driver, start, end)
+    crew_start: int = 0  # drivers[crew_start:] are on board; earlier crews have left
 
     def __post_init__(self) -> None:
         if not self.drivers:
             self.drivers = [_Driver() for _ in range(self.size)]
+
+    @property
+    def crew_changes(self) -> int:
+        return self.crew_start // max(1, self.size)
 
     def _rest_all(self, kind: str, until: int) -> None:
         if until <= self.t:
@@ -90,6 +98,13 @@ class Crew:
             if self.t - d.last_end >= self.rules.break_min:
                 d.block = 0
                 d.block_night = 0
+
+    def _change_crew(self) -> None:
+        self.events.append(Event("crew_change", self.t, self.t + self.rules.crew_change_min))
+        self.t += self.rules.crew_change_min
+        self.crew_start = len(self.drivers)
+        self.drivers.extend(_Driver() for _ in range(self.size))
+        self.current = self.crew_start
 
     def stop(self, minutes: int) -> None:
         """A stop that is not driving (boarding, alighting): the clock runs, drivers rest."""
@@ -132,8 +147,10 @@ class Crew:
                 other = next(
                     (
                         i
-                        for i, o in enumerate(self.drivers)
-                        if i != self.current and self.t - o.last_end >= r.break_min and self._limit(o) > 0
+                        for i in range(self.crew_start, len(self.drivers))
+                        if i != self.current
+                        and self.t - self.drivers[i].last_end >= r.break_min
+                        and self._limit(self.drivers[i]) > 0
                     ),
                     None,
                 )
@@ -143,10 +160,14 @@ class Crew:
                     self.current = other
                     self._refresh()
                     continue
-                # reached the 8 h in 24 h for every driver? wait in 30 min steps until one may drive
-                if all(o.driven_since(self.t - DAY) >= r.daily_drive_min for o in self.drivers):
+                on_board = self.drivers[self.crew_start :]
+                if all(o.driven_since(self.t - DAY) >= r.daily_drive_min for o in on_board):
+                    if r.relay_crews:
+                        self._change_crew()
+                        continue
+                    # stop-only: wait in 30 min steps until a driver may drive again
                     until = self.t
-                    while all(o.driven_since(until - DAY) >= r.daily_drive_min - 30 for o in self.drivers):
+                    while all(o.driven_since(until - DAY) >= r.daily_drive_min - 30 for o in on_board):
                         until += 30
                     self._rest_all("daily_rest", until)
                 else:

@@ -116,6 +116,12 @@ class Rules:
     curfew_end_hour: int = 5
     two_drivers_over_km: float = 600.0  # a second driver on longer trips
     relay_min: int = 5
+    # 接驳运输 (relay transport): when every driver on board has driven the 8 h of the last 24 h, a
+    # fresh crew takes over at a relay point instead of the bus standing still for hours; the
+    # curfew still stops every bus. ``relay_crews=False`` plans stop-only, the stricter reading.
+    relay_crews: bool = True
+    crew_change_min: int = 30  # leave the route to the relay point and hand over
+    relay_crew_cost_fen: int = 60_000  # per crew change: the relay crew's wages and travel
     # stops and lead times
     dispatch_lead_min: int = 60  # a Cixi coach can leave this long after planning
     origin_dispatch_lead_min: int = 120  # an origin-side coach
@@ -173,7 +179,8 @@ class PlanRequest:
 @dataclass(frozen=True, slots=True)
 class Stop:
     kind: (
-        str  # start, pickup, drop, station_depart, station_arrive, break, relay, night_rest, daily_rest, end
+        str  # start, pickup, drop, station_depart, station_arrive, break, relay, crew_change, night_rest,
+        # daily_rest, end
     )
     place: str
     point: Point

@@ -161,7 +161,8 @@ class _Run:
     end: int
     km: float
     deadline_met: bool
-    drivers: int
+    drivers: int  # every driver of the trip: the crew size times (1 + crew changes)
+    crew_changes: int = 0
 
 
 def _simulate(
@@ -203,7 +204,16 @@ def _simulate(
                 )
             )
         here = leg.point
-    return _Run(tuple(stops), tuple(crew.spans), start_min, crew.t, km_total, met, drivers)
+    return _Run(
+        tuple(stops),
+        tuple(crew.spans),
+        start_min,
+        crew.t,
+        km_total,
+        met,
+        len(crew.drivers),
+        crew.crew_changes,
+    )
 
 
 def _en_route(
@@ -215,7 +225,8 @@ def _en_route(
         done = sum(max(0, min(e, ev.start) - s) for _, s, e in spans if s < ev.start)
         f = done / minutes if minutes else 0.0
         p = Point(round(a.lat + (b.lat - a.lat) * f, 4), round(a.lon + (b.lon - a.lon) * f, 4))
-        out.append(Stop(ev.kind, "途中 (en route)", p, clock.at(ev.start), clock.at(ev.end)))
+        place = "接驳点 (relay point)" if ev.kind == "crew_change" else "途中 (en route)"
+        out.append(Stop(ev.kind, place, p, clock.at(ev.start), clock.at(ev.end)))
     del t_leg
     return out
 
@@ -642,29 +653,37 @@ def _trains(state: _State, groups: list[_Group], only_slots: frozenset[str] | No
         op, dp = Point(origin.lat, origin.lon), Point(dest.lat, dest.lon)
         dep, arr = clock.minutes(slot.departs), clock.minutes(slot.arrives)
         cap = slot.seats * slot.load_cap_pct // 100
-        by_county: dict[str, list[_Group]] = {}
-        for g in groups:
-            if not g.workers or not _train_ok(state, g, op, dp, dep, arr):
-                continue
-            by_county.setdefault(g.county, []).append(g)
-        ranked = sorted(by_county.items(), key=lambda kv: (-sum(len(g.workers) for g in kv[1]), kv[0]))
-        loads: list[_Load] = []
-        room = cap
-        for _, gs in ranked:
-            for g in sorted(gs, key=lambda g: (g.deadline, g.key)):
-                if room <= 0:
-                    break
-                take = g.workers[:room]
-                g.workers = g.workers[room:]
-                room -= len(take)
-                loads.append(_Load(g, take))
-            if room <= 0:
-                break
+        loads = _train_loads(state, groups, op, dp, dep, arr, cap)
         if not loads:
             continue
         _emit_train(state, slot, op, dp, dep, arr, cap, loads)
         used.extend(ld.group for ld in loads)
     return used
+
+
+def _train_loads(
+    state: _State, groups: list[_Group], op: Point, dp: Point, dep: int, arr: int, room: int
+) -> list[_Load]:
+    """Take up to ``room`` workers out of ``groups`` for a train: the largest county clusters that
+    can take it first, within a county the earliest deadlines first."""
+    by_county: dict[str, list[_Group]] = {}
+    for g in groups:
+        if not g.workers or not _train_ok(state, g, op, dp, dep, arr):
+            continue
+        by_county.setdefault(g.county, []).append(g)
+    ranked = sorted(by_county.items(), key=lambda kv: (-sum(len(g.workers) for g in kv[1]), kv[0]))
+    loads: list[_Load] = []
+    for _, gs in ranked:
+        for g in sorted(gs, key=lambda g: (g.deadline, g.key)):
+            if room <= 0:
+                break
+            take = g.workers[:room]
+            g.workers = g.workers[room:]
+            room -= len(take)
+            loads.append(_Load(g, take))
+        if room <= 0:
+            break
+    return loads
 
 
 def _emit_train(
@@ -1466,7 +1485,11 @@ def _finish_vehicle(
     hours = (run.end - run.start) / 60
     per_km = coach.cost_per_km_fen if coach else 800
     per_day = coach.cost_per_day_fen if coach else 100_000
-    total = int(round(run.km * per_km)) + max(1, math.ceil(hours / 24)) * per_day
+    total = (
+        int(round(run.km * per_km))
+        + max(1, math.ceil(hours / 24)) * per_day
+        + run.crew_changes * rules.relay_crew_cost_fen
+    )
     state.vehicles.append(
         Vehicle(
             id=vid,

@@ -10,7 +10,8 @@ applications into a plan that is already running (DESIGN §6 step 5, issue 5 ite
   undispatched buses are filled with the new demand of the same origin area and load cap where the
   bus stays on time (every group's deadline, under the driver-hour rules). A bus that the new
   request makes late sheds its least-slack groups back into the demand. Undispatched trains keep
-  their passengers who can still take them; their shuttles are planned again.
+  their passengers who can still take them, and their free seats take new demand as a new train
+  would (largest county clusters in reach first); their shuttles are planned again.
 - The rest is planned as in ``plan_campaign``: train slots not used yet, then new buses.
   Every worker of ``request`` is on a vehicle or has a reason.
 """
@@ -45,6 +46,7 @@ from homeward.core.planning.planner import (
     _ref_seats,
     _result,
     _State,
+    _train_loads,
     _train_ok,
     _trains,
     _with,
@@ -161,11 +163,15 @@ def replan(
         op, dp = Point(origin.lat, origin.lon), Point(dest.lat, dest.lon)
         dep, arr = clock.minutes(slot.departs), clock.minutes(slot.arrives)
         stay = [w for w in v.manifest if w in groups_of and _train_ok(state, groups_of[w], op, dp, dep, arr)]
-        if not stay:
-            continue
         cap = slot.seats * slot.load_cap_pct // 100
         seats = {w: prev_seats[(w, 0)].seat for w in stay if (w, 0) in prev_seats}
         loads = _take(groups_of, stay[:cap])
+        # free seats (cancellations, a bigger slot) go to the new demand the train can take
+        extra = _train_loads(state, movable, op, dp, dep, arr, cap - _load_of(loads))
+        state.counters["replan_filled"] += _load_of(extra)
+        loads += extra
+        if not loads:
+            continue
         _emit_train(state, slot, op, dp, dep, arr, cap, loads, fixed_seats=seats)
         used_slots.add(slot.id)
     # 4. undispatched buses keep their coach and who still belongs on them
