@@ -5,7 +5,8 @@ note ``CAMPAIGN_NOTE``), resources once (when there are no train slots, no coach
 seed in whom it picks and where the trains go; times run from ``now``.
 
 - Small scale: accepted applications for ~2% of the away workers; city scale: ~15,000 workers in
-  ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers).
+  ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
+  ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
 - ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
   train catchment; 3 of them town-level (周巷号, 观海卫号, 逍林号), the rest 慈溪号.
 - Coaches: a Cixi fleet and origin-side operators at each origin prefecture, two drivers per coach,
@@ -35,6 +36,7 @@ CAMPAIGN_NOTE = "演示接返日 campaign day"
 ACTOR = "demo"
 SCALES = ("small", "city")
 CITY_WORKERS = 15_000
+CAMPAIGN_COUNTIES = 300  # origin counties served on the day: those with the most workers away
 SMALL_SHARE = 0.02
 _DEST_STATIONS = ("余姚北", "宁波")
 TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
@@ -134,7 +136,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
             "id_number", flat=True
         )
     )
-    by_employer: dict[int, list[tuple[int, str, str, str, str]]] = defaultdict(list)
+    eligible: list[tuple[int, tuple[int, str, str, str, str]]] = []
     away = 0
     for pk, idn, name, phone, origin, employer_id in (
         Worker.objects.filter(status=Worker.Status.AWAY, employer__isnull=False)
@@ -145,7 +147,13 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
         away += 1
         if idn in taken or origin in high or regions.get(origin) is None or not phone:
             continue
-        by_employer[employer_id].append((pk, idn, name, phone, origin))
+        eligible.append((employer_id, (pk, idn, name, phone, origin)))
+    # the day serves the hot counties of the heat map first, as the task force did
+    hot = {c for c, _ in Counter(w[4] for _, w in eligible).most_common(CAMPAIGN_COUNTIES)}
+    by_employer: dict[int, list[tuple[int, str, str, str, str]]] = defaultdict(list)
+    for employer_id, w in eligible:
+        if w[4] in hot:
+            by_employer[employer_id].append(w)
     target = CITY_WORKERS if scale == "city" else max(10, round(away * SMALL_SHARE))
     employers = sorted(by_employer)
     rng.shuffle(employers)
