@@ -106,6 +106,11 @@ def hr_officer(db):
 
 
 @pytest.fixture
+def transport_officer(db):
+    return _persona("transport", "dept_transport")
+
+
+@pytest.fixture
 def service_team(db):
     return _persona("team_gz", "service_team", province_code="52")
 

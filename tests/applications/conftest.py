@@ -37,11 +37,6 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
 
 
 @pytest.fixture
-def transport_officer(db):
-    return _persona("transport", "dept_transport")
-
-
-@pytest.fixture
 def other_town_officer(town_b):
     return _persona("town_b", "town", town=town_b)
 

@@ -84,3 +84,19 @@ def campaign(enterprise_a, enterprise_b, resources):
     b = make_application(enterprise_b, ["411402"] * 9 + ["341204"] * 3)
     late = make_application(enterprise_b, ["341221"] * 2, hours=3, accepted_ago_min=0)
     return {"a": a, "b": b, "late": late}
+
+
+def run_plan(actor="test", **kw):
+    """Request a plan run and execute it here (no task worker); the run, refreshed."""
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+
+    run = plan_run_request(actor=actor, enqueue=False, **kw)
+    assert plan_run_execute_now(run.pk) == "done", run.__class__.objects.get(pk=run.pk).error
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def planned(campaign):
+    """The campaign planned once (the plan in force)."""
+    return run_plan()

@@ -12,16 +12,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def planned(campaign):
-    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
-
-    run = plan_run_request(actor="test", enqueue=False)
-    assert plan_run_execute_now(run.pk) == "done"
-    run.refresh_from_db()
-    return run
-
-
 def _client(client, user):
     client.login(username=user.username, password=PASSWORD)
     return client

@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.planning.conftest import run_plan
+
 pytestmark = pytest.mark.django_db
-
-
-def _run(actor="test", **kw):
-    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
-
-    run = plan_run_request(actor=actor, enqueue=False, **kw)
-    assert plan_run_execute_now(run.pk) == "done", run.__class__.objects.get(pk=run.pk).error
-    run.refresh_from_db()
-    return run
 
 
 def test_it_requests_once_while_queued_and_enqueues_on_commit(taskforce, django_capture_on_commit_callbacks):
@@ -53,7 +46,7 @@ def test_a_run_seats_every_worker_or_says_why(campaign, planning_settings):
     from homeward.apps.applications.models import ApplicationWorker, ReturnApplication
     from homeward.apps.planning.models import PlanSeat, PlanVehicle
 
-    run = _run(seed=3)
+    run = run_plan(seed=3)
     k = run.kpis
     assert k["workers"] == 32 and k["assigned"] + k["unassigned"] == 32
     assert run.solver.startswith("pyvrp") and run.stop["max_iterations"] > 0 and run.seed == 3
@@ -84,7 +77,7 @@ def test_the_same_seed_gives_the_same_plan(campaign):
             PlanSeat.objects.filter(run=run).values_list("worker_id", "leg", "vehicle__key", "seat", "reason")
         )
 
-    assert seats(_run(seed=5)) == seats(_run(seed=5))
+    assert seats(run_plan(seed=5)) == seats(run_plan(seed=5))
 
 
 def test_the_task_runs_the_run(campaign):
@@ -116,13 +109,13 @@ def test_a_replan_keeps_dispatched_vehicles_and_seats_newcomers(campaign, taskfo
     from homeward.apps.planning.services import vehicle_dispatch
     from tests.planning.conftest import make_application
 
-    first = _run()
+    first = run_plan()
     bus = PlanVehicle.objects.filter(run=first, kind="bus").order_by("key").first()
     assert bus is not None
     on_bus = set(PlanSeat.objects.filter(vehicle=bus).values_list("worker_id", "seat"))
     vehicle_dispatch(actor=taskforce, vehicle_id=bus.pk)
     newcomer = make_application(enterprise_b, ["411402"] * 4)
-    second = _run()
+    second = run_plan()
     assert second.previous_id == first.pk
     kept = PlanVehicle.objects.get(run=second, key=bus.key)
     assert set(PlanSeat.objects.filter(vehicle=kept).values_list("worker_id", "seat")) == on_bus
@@ -137,7 +130,7 @@ def test_dispatch_is_task_force_only_and_once(campaign, taskforce, enterprise_us
     from homeward.apps.planning.services import vehicle_dispatch
     from homeward.core.errors import PermissionDenied
 
-    run = _run()
+    run = run_plan()
     v = PlanVehicle.objects.filter(run=run).first()
     with pytest.raises(PermissionDenied):
         vehicle_dispatch(actor=enterprise_user, vehicle_id=v.pk)

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from homeward.cli._django import setup_django
 
@@ -28,11 +29,22 @@ def _export_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holder(permit: Any) -> str:
+    """Whose permit: the applying enterprise, or the plan's bus for a road pass drafted from a plan."""
+    if permit.application is not None:
+        return str(permit.application.enterprise.name)
+    if permit.plan_vehicle is not None:
+        return f"计划 #{permit.plan_vehicle.run_id} 包车 {permit.plan_vehicle.name}"
+    return ""
+
+
 def _list(args: argparse.Namespace) -> int:
     setup_django()
     from homeward.apps.applications.models import Permit, PermitState
 
-    qs = Permit.objects.select_related("application__enterprise").order_by("issued_at", "permit_id")
+    qs = Permit.objects.select_related("application__enterprise", "plan_vehicle").order_by(
+        "issued_at", "permit_id"
+    )
     qs = qs.filter(state=PermitState.ISSUED) if not args.all else qs.exclude(state=PermitState.DRAFTED)
     rows = [
         {
@@ -40,7 +52,8 @@ def _list(args: argparse.Namespace) -> int:
             "kind": p.kind,
             "state": p.state,
             "application_id": p.application_id,
-            "enterprise": p.application.enterprise.name,
+            "plan_vehicle_id": p.plan_vehicle_id,
+            "enterprise": _holder(p),
             "issued_at": p.issued_at.isoformat() if p.issued_at else None,
             "valid_from": p.payload.get("valid_from"),
             "valid_to": p.payload.get("valid_to"),

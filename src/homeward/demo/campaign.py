@@ -46,11 +46,13 @@ Report = Callable[[str], None]
 
 def campaign_reset() -> dict[str, int]:
     """Delete the campaign's applications, the resources and every plan run (demo and tests)."""
-    from homeward.apps.applications.models import ReturnApplication
+    from homeward.apps.applications.models import Permit, ReturnApplication
     from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PlanRun, PreventionKit, TrainSlot
 
     out: dict[str, int] = {}
     with transaction.atomic():
+        # road passes drafted from a plan hold on to its buses
+        out["plan_permits"] = Permit.objects.filter(plan_vehicle__isnull=False).delete()[0]
         for model in (PlanRun, TrainSlot, Coach, Driver, MedicalEscort, PreventionKit):
             out[model.__name__] = model.objects.all().delete()[0]
         out["applications"] = ReturnApplication.objects.filter(notes=CAMPAIGN_NOTE).delete()[0]

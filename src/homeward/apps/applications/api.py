@@ -210,7 +210,8 @@ class PermitOut(Schema):
     id: int
     permit_id: str
     kind: str
-    application_id: int
+    application_id: int | None  # an application's permit, or
+    plan_vehicle_id: int | None  # the road pass of a plan's bus (pooled across applications)
     state: str
     required_signers: list[str]
     signatures: list[SignatureOut]

@@ -195,7 +195,11 @@ class PermitState(models.TextChoices):
 
 class Permit(models.Model):
     """A road pass (per vehicle) or a prevention permit (per trip); ``body`` is the canonical permit
-    (``core.permits``) that every department signs."""
+    (``core.permits``) that every department signs.
+
+    A permit belongs to an application (drafted from its transport task) or to a bus of a plan run
+    (drafted from the planner's ``PermitDraft``): a pooled bus carries the workers of several
+    applications, so its road pass hangs on the vehicle, and who may see it follows its seats."""
 
     class Kind(models.TextChoices):
         ROAD_PASS = "road_pass", _("通行证")
@@ -203,7 +207,12 @@ class Permit(models.Model):
 
     permit_id = models.CharField(max_length=48, unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    application = models.ForeignKey(ReturnApplication, on_delete=models.PROTECT, related_name="permits")
+    application = models.ForeignKey(
+        ReturnApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="permits"
+    )
+    plan_vehicle = models.ForeignKey(
+        "planning.PlanVehicle", null=True, blank=True, on_delete=models.PROTECT, related_name="permits"
+    )
     body = models.TextField()  # canonical JSON, exactly the signed bytes (UTF-8)
     payload = models.JSONField(default=dict)  # readable form (Permit.to_dict()) for lists and templates
     # core Department values joined by commas ("hr,transport"): filterable on every database
@@ -219,6 +228,17 @@ class Permit(models.Model):
         ordering = ["application_id", "kind", "permit_id"]
         verbose_name = _("许可证")
         verbose_name_plural = _("许可证")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(application__isnull=False) | Q(plan_vehicle__isnull=False),
+                name="permit_has_application_or_plan_vehicle",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_vehicle", "kind"],
+                condition=Q(plan_vehicle__isnull=False),
+                name="one_permit_kind_per_plan_vehicle",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.permit_id

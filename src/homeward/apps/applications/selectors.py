@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from homeward.apps.accounts.roles import Role
 from homeward.apps.applications.models import (
@@ -19,6 +19,7 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskDepartment,
 )
+from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
 from homeward.core.permits import Department
 
 # Role → the task department it works and the permit department it signs as.
@@ -105,13 +106,33 @@ def task_actable(*, actor: Any) -> QuerySet[DepartmentTask]:
 
 
 def permits_visible(*, actor: Any) -> QuerySet[Permit]:
+    """Departments: the permits they sign. Others: the permits of the applications they see, and the
+    road passes of plan buses on which workers of those applications ride (a pooled bus carries
+    several enterprises: each sees the bus's pass, none sees another bus's)."""
     profile = profile_of(actor)
-    qs = Permit.objects.select_related("application__enterprise")
+    qs = Permit.objects.select_related("application__enterprise", "plan_vehicle")
     if profile is None:
         return qs.none()
     if profile.role in DEPARTMENT_ROLES:
         return qs.filter(required_signers__contains=str(ROLE_SIGNER[profile.role]))
-    return qs.filter(application__in=applications_visible(actor=actor))
+    if profile.role == Role.TASKFORCE:
+        return qs
+    apps = applications_visible(actor=actor)
+    riding = PlanSeat.objects.filter(vehicle_id=OuterRef("plan_vehicle_id"), application__in=apps)
+    return qs.filter(Q(application__in=apps) | Q(Exists(riding)))
+
+
+def superseded_plan_vehicles() -> QuerySet[PlanVehicle]:
+    """Buses whose road passes wait for nobody: their run is no longer the plan in force and they are
+    not on the road (a re-plan moved their workers; dispatched buses are kept by every re-plan)."""
+    in_force = PlanRun.objects.in_force_first().values("pk")[:1]
+    return PlanVehicle.objects.filter(dispatch__isnull=True).exclude(run_id=Subquery(in_force))
+
+
+def permits_of_application(app: ReturnApplication) -> QuerySet[Permit]:
+    """The application's own permits and the road passes of the plan buses its workers ride."""
+    riding = PlanSeat.objects.filter(vehicle_id=OuterRef("plan_vehicle_id"), application=app)
+    return Permit.objects.filter(Q(application=app) | Q(Exists(riding))).order_by("kind", "permit_id")
 
 
 def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
@@ -126,5 +147,6 @@ def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
         .filter(state=PermitState.DRAFTED)
         .exclude(Exists(signed))
         .exclude(application__state=ApplicationState.CANCELLED)
+        .exclude(plan_vehicle__in=superseded_plan_vehicles())
         .order_by("created_at", "pk")
     )

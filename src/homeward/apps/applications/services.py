@@ -40,6 +40,7 @@ from homeward.apps.applications.models import (
 )
 from homeward.apps.applications.worker_rows import WorkerRow, check_rows, read_worker_table
 from homeward.apps.audit.services import audit_record
+from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
 from homeward.core import permits as core_permits
 from homeward.core import regions
@@ -695,7 +696,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             provinces=tuple(transport["provinces"]), entry_station=transport["entry_station"],
             exit_station=transport["exit_station"], passengers=int(v["passengers"]), organiser=ORGANISER,
         )  # fmt: skip
-        created.append(_store_permit(actor, app, core))
+        created.append(_store_permit(actor, core, application=app))
     pid = f"PP-{app.pk}"
     if health is not None and pid not in existing:
         core_pp = core_permits.PreventionPermit(
@@ -706,22 +707,33 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             kit=tuple(core_permits.KitItem(k["name"], int(k["quantity"])) for k in health["kit"]),
             health_checks=tuple(health["health_checks"]), organiser=ORGANISER,
         )  # fmt: skip
-        created.append(_store_permit(actor, app, core_pp))
+        created.append(_store_permit(actor, core_pp, application=app))
     return created
 
 
-def _store_permit(actor: Any, app: ReturnApplication, core: core_permits.Permit) -> Permit:
+def _store_permit(
+    actor: Any,
+    core: core_permits.Permit,
+    *,
+    application: ReturnApplication | None = None,
+    plan_vehicle: PlanVehicle | None = None,
+) -> Permit:
+    """Store a drafted permit of an application or of a plan's bus (awaiting its signers)."""
     permit = Permit.objects.create(
         permit_id=core.permit_id,
         kind=str(core.kind),
-        application=app,
+        application=application,
+        plan_vehicle=plan_vehicle,
         body=core.body().decode("utf-8"),
         payload=core.to_dict(),
         required_signers=",".join(str(d) for d in core.signers),
     )
+    holder = {"application": application.pk} if application is not None else {}
+    if plan_vehicle is not None:
+        holder = {"plan_run": plan_vehicle.run_id, "plan_vehicle": plan_vehicle.pk}
     audit_record(
         actor=actor, action="permit.draft", object_type="permit", object_id=permit.pk,
-        data={"permit_id": permit.permit_id, "kind": permit.kind, "application": app.pk},
+        data={"permit_id": permit.permit_id, "kind": permit.kind, **holder},
     )  # fmt: skip
     return permit
 
@@ -750,8 +762,11 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     dept = selectors.ROLE_SIGNER[Role(role)]
     if permit.state != PermitState.DRAFTED:
         raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
-    if permit.application.state == ApplicationState.CANCELLED:
+    if permit.application is not None and permit.application.state == ApplicationState.CANCELLED:
         raise _state_error(permit.application, "签发")
+    superseded = selectors.superseded_plan_vehicles()
+    if permit.plan_vehicle_id is not None and superseded.filter(pk=permit.plan_vehicle_id).exists():
+        raise Conflict("该车辆所属计划已被新计划取代 (the plan of this bus was superseded)", "stale_plan")
     now = timezone.now().replace(microsecond=0)
     try:
         with transaction.atomic():

@@ -25,6 +25,7 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskKind,
 )
+from homeward.apps.planning.selectors import MANIFEST_ROLES
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import mask_phone, mask_ric
@@ -89,9 +90,11 @@ def _detail_context(
     removed = [w for w in workers if not w.active]
     case = getattr(app, "case", None)
     tasks = list(case.tasks.select_related("done_by", "assignee")) if case is not None else []
-    permits = list(app.permits.prefetch_related("signatures"))
+    permits = list(selectors.permits_of_application(app).prefetch_related("signatures"))
     to_sign = set(
-        selectors.permits_to_sign(actor=request.user).filter(application=app).values_list("pk", flat=True)
+        selectors.permits_to_sign(actor=request.user)
+        .filter(pk__in=[p.pk for p in permits])
+        .values_list("pk", flat=True)
     )
     return {
         "app": app,
@@ -216,6 +219,7 @@ def task_queue(request: HttpRequest) -> HttpResponse:
         "tasks": [{"task": t, "clock": clock_for(t.case.application)} for t in tasks],
         "done": done,
         "to_sign": to_sign,
+        "can_open_vehicles": selectors.role_of(request.user) in MANIFEST_ROLES,
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }

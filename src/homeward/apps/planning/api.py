@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from homeward.apps.planning import selectors
+from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import plan_run_request
 
 router = Router(tags=["planning"])
@@ -43,6 +44,20 @@ def plan_latest(request: HttpRequest) -> Any:
     if run is None:
         return 404, {"status": 404, "reason": "not_found", "message": "no plan yet"}
     return 200, _out(run)
+
+
+class RoadPassesOut(Schema):
+    created: list[str]  # permit ids drafted by this call; an empty list when every bus had one
+
+
+@router.post(
+    "/plans/{int:run_id}/permits",
+    response={200: RoadPassesOut},
+    url_name="plan_permits_draft",
+    summary="Draft the road pass of every bus of the plan in force (task force, transport)",
+)
+def plan_permits(request: HttpRequest, run_id: int) -> Any:
+    return 200, {"created": [p.permit_id for p in plan_permits_draft(actor=request.user, run_id=run_id)]}
 
 
 @router.post("/plans", response={202: PlanRunOut}, url_name="plan_request")

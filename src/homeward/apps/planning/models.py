@@ -125,6 +125,12 @@ class PreventionKit(models.Model):
         return self.name
 
 
+class PlanRunQuerySet(models.QuerySet["PlanRun"]):
+    def in_force_first(self) -> PlanRunQuerySet:
+        """Finished runs, the plan in force (the last to finish) first."""
+        return self.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk")
+
+
 class PlanRun(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -154,6 +160,8 @@ class PlanRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PlanRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

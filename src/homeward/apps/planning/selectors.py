@@ -4,25 +4,34 @@
 - Manifests (乘客信息登记表): the task force and the health department in full (each read audited),
   the transport department masked.
 - An enterprise sees the seats of its own workers only (masked).
+- A bus's road pass and its signatures: whoever may see the bus's page (signing and the PDF go
+  through ``applications``, whose selectors scope permits).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import pgettext_lazy
 
+from homeward.apps.applications.models import Permit, PermitState
+from homeward.apps.applications.selectors import permits_to_sign
 from homeward.apps.audit.services import audit_record
-from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
-from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, enterprise_point
+from homeward.apps.planning.models import Dispatch, PlanRun, PlanSeat, PlanVehicle
+from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, enterprise_point, latest_done_run
 from homeward.core import regions
 from homeward.core.errors import NotFound, PermissionDenied
 from homeward.core.identity import mask_phone, mask_ric
+from homeward.core.permits import Department
 
 MANIFEST_ROLES = frozenset({"taskforce", "dept_health", "dept_transport"})
 UNMASKED_ROLES = frozenset({"taskforce", "dept_health"})
+# Who drafts a plan's road passes: the task force, and transport, which approves vehicle and route.
+PERMIT_DRAFT_ROLES = frozenset({"taskforce", "dept_transport"})
 
 
 def role_of(actor: Any) -> str | None:
@@ -37,7 +46,7 @@ def require_board(actor: Any) -> None:
 
 
 def latest_run() -> PlanRun | None:
-    return PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+    return latest_done_run()
 
 
 def status_run() -> PlanRun | None:
@@ -144,6 +153,87 @@ def vehicle_for(actor: Any, vehicle_id: int, action: str) -> PlanVehicle:
     if vehicle is None:
         raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
     return vehicle
+
+
+# Stop kinds of the core planner (core.planning.model.Stop.kind) as the timetable shows them.
+STOP_KIND_LABELS = {
+    "start": pgettext_lazy("stop kind", "出发"),
+    "pickup": pgettext_lazy("stop kind", "上客"),
+    "drop": pgettext_lazy("stop kind", "下客"),
+    "station_depart": pgettext_lazy("stop kind", "始发站"),
+    "station_arrive": pgettext_lazy("stop kind", "到达站"),
+    "break": pgettext_lazy("stop kind", "休息"),
+    "relay": pgettext_lazy("stop kind", "换驾"),
+    "crew_change": pgettext_lazy("stop kind", "接驳换班"),
+    "night_rest": pgettext_lazy("stop kind", "夜间停驶 (02:00–05:00)"),
+    "daily_rest": pgettext_lazy("stop kind", "日驾驶时限休息"),
+    "end": pgettext_lazy("stop kind", "终点/返回"),
+}
+
+
+def timetable(vehicle: PlanVehicle) -> list[dict[str, Any]]:
+    """The vehicle's stops with a label for their kind (an unknown kind shows as it is)."""
+    return [{**s, "label": STOP_KIND_LABELS.get(s["k"], s["k"])} for s in vehicle.detail.get("stops", [])]
+
+
+# ------------------------------------------------------------------------------------ road passes
+
+
+def road_passes(run: PlanRun, keys: Collection[str] | None = None) -> dict[str, Permit]:
+    """The road pass of each bus of ``run`` by vehicle key: the one drafted for it, or, for a bus a
+    re-plan kept because it was dispatched, the one drafted for that same trip under an earlier run
+    (same vehicle key, same dispatch time: re-plans copy the dispatch)."""
+    own = Permit.objects.filter(kind=Permit.Kind.ROAD_PASS, plan_vehicle__run=run)
+    sent = Dispatch.objects.filter(vehicle__run=run, vehicle__kind=PlanVehicle.Kind.BUS)
+    if keys is not None:
+        own = own.filter(plan_vehicle__key__in=list(keys))
+        sent = sent.filter(vehicle__key__in=list(keys))
+    passes = {_bus(p).key: p for p in own.select_related("plan_vehicle")}
+    sent_at = {k: at for k, at in sent.values_list("vehicle__key", "dispatched_at") if k not in passes}
+    if sent_at:
+        earlier = Permit.objects.filter(
+            kind=Permit.Kind.ROAD_PASS,
+            plan_vehicle__key__in=list(sent_at),
+            plan_vehicle__run_id__lt=run.pk,
+            plan_vehicle__dispatch__isnull=False,
+        ).select_related("plan_vehicle__dispatch")
+        for p in earlier.order_by("-plan_vehicle__run_id"):
+            bus = _bus(p)
+            if bus.dispatch.dispatched_at == sent_at[bus.key]:
+                passes.setdefault(bus.key, p)
+    return passes
+
+
+def _bus(permit: Permit) -> PlanVehicle:
+    assert permit.plan_vehicle is not None  # a plan's road pass
+    return permit.plan_vehicle
+
+
+def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
+    """What a bus's page shows of its road pass: the pass and who has signed it, whether the actor
+    signs it now, and whether the actor may draft the passes of the plan in force (no pass yet)."""
+    if vehicle.kind != PlanVehicle.Kind.BUS:
+        return None
+    permit = road_passes(vehicle.run, [vehicle.key]).get(vehicle.key)
+    if permit is None:
+        latest = latest_done_run()
+        in_force = latest is not None and latest.pk == vehicle.run_id
+        return {"permit": None, "can_draft": in_force and role_of(actor) in PERMIT_DRAFT_ROLES}
+    signed = set(permit.signatures.values_list("department", flat=True))
+    return {
+        "permit": permit,
+        "signers": [(Department(d).label, d in signed) for d in permit.signer_list],
+        "can_sign": permits_to_sign(actor=actor).filter(pk=permit.pk).exists(),
+    }
+
+
+def road_pass_counts(run: PlanRun) -> dict[str, int]:
+    passes = road_passes(run).values()
+    return {
+        "buses": PlanVehicle.objects.filter(run=run, kind=PlanVehicle.Kind.BUS).count(),
+        "passes": len(passes),
+        "issued": sum(p.state == PermitState.ISSUED for p in passes),
+    }
 
 
 # ------------------------------------------------------------------------------------- manifests

@@ -14,6 +14,7 @@ from homeward.core.planning import (
     CostLedger,
     DriveSpan,
     Kit,
+    PermitDraft,
     PlanResult,
     Point,
     Stop,
@@ -36,6 +37,32 @@ def _stop(s: Stop) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def permit_draft_dict(p: PermitDraft) -> dict[str, Any]:
+    """A bus's road-pass draft as JSON (also kept on the ``PlanVehicle`` row, ``detail["permit"]``)."""
+    return {
+        "plate": p.plate, "carrier": p.carrier, "origin": p.origin, "destination": p.destination,
+        "route": list(p.route), "provinces_crossed": list(p.provinces_crossed),
+        "window_start": _dt(p.window_start), "window_end": _dt(p.window_end), "passengers": p.passengers,
+        "toll_stations": list(p.toll_stations), "seal": p.seal,
+    }  # fmt: skip
+
+
+def permit_draft_from_dict(d: dict[str, Any]) -> PermitDraft:
+    return PermitDraft(
+        plate=d["plate"],
+        carrier=d["carrier"],
+        origin=d["origin"],
+        destination=d["destination"],
+        route=tuple(d["route"]),
+        provinces_crossed=tuple(d["provinces_crossed"]),
+        window_start=datetime.fromisoformat(d["window_start"]),
+        window_end=datetime.fromisoformat(d["window_end"]),
+        passengers=d["passengers"],
+        toll_stations=tuple(d.get("toll_stations", ())),
+        seal=d.get("seal", ""),
+    )
+
+
 def vehicle_dict(v: Vehicle) -> dict[str, Any]:
     return {
         "id": v.id, "kind": v.kind, "name": v.name, "base": v.base, "seats": v.seats, "seat_cap": v.seat_cap,
@@ -49,7 +76,8 @@ def vehicle_dict(v: Vehicle) -> dict[str, Any]:
             "enterprise_fen": v.cost.enterprise_fen, "worker_fen": v.cost.worker_fen,
             "by_enterprise_fen": [list(p) for p in v.cost.by_enterprise_fen],
         },
-        "deadline_met": v.deadline_met, "feeds": v.feeds,
+        "deadline_met": v.deadline_met, "feeds": v.feeds, "load_cap_pct": v.load_cap_pct,
+        "permit": permit_draft_dict(v.permit) if v.permit is not None else None,
     }  # fmt: skip
 
 
@@ -109,6 +137,9 @@ def _vehicle(d: dict[str, Any]) -> Vehicle:
         ),  # fmt: skip
         deadline_met=d["deadline_met"],
         feeds=d.get("feeds", ""),
+        load_cap_pct=d.get("load_cap_pct", 0),
+        # files written before drafts were kept have none: a re-plan then carries the bus without one
+        permit=permit_draft_from_dict(d["permit"]) if d.get("permit") else None,
     )
 
 

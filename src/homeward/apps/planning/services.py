@@ -14,7 +14,7 @@ import inspect
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,18 +62,31 @@ KIND_LABELS = {"train": "专列", "bus": "包车", "shuttle": "接驳车"}
 _HOUR = timedelta(hours=1)
 
 
-def _is_taskforce(actor: Any) -> bool:
+def require_role(
+    actor: Any,
+    roles: Collection[str],
+    action: str,
+    object_id: object = "",
+    *,
+    message: str,
+    object_type: str = "plan_run",
+) -> None:
+    """System actors (strings such as "cli") pass; users must hold one of ``roles`` (denials audited)."""
+    if isinstance(actor, str):
+        return
     profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-    return profile is not None and profile.role == "taskforce"
+    if profile is None or profile.role not in roles:
+        audit_record(actor=actor, action=f"denied.{action}", object_type=object_type, object_id=object_id)
+        raise PermissionDenied(message, "forbidden")
 
 
 def require_taskforce(actor: Any, action: str, object_id: object = "") -> None:
-    """System actors (strings such as "cli") pass; users must be the task force (denials audited)."""
-    if isinstance(actor, str):
-        return
-    if not _is_taskforce(actor):
-        audit_record(actor=actor, action=f"denied.{action}", object_type="plan_run", object_id=object_id)
-        raise PermissionDenied("只有专班可以排班 (task force only)", "forbidden")
+    require_role(actor, ("taskforce",), action, object_id, message="只有专班可以排班 (task force only)")
+
+
+def latest_done_run() -> PlanRun | None:
+    """The plan in force: the last run that finished."""
+    return PlanRun.objects.in_force_first().first()
 
 
 def stop_dict(stop: core.StopCriterion) -> dict[str, Any]:
@@ -281,7 +294,7 @@ def plans_dir() -> Path:
 
 def previous_with_dispatch() -> PlanRun | None:
     """The latest done run, when some of its vehicles are dispatched."""
-    last = PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+    last = latest_done_run()
     if last is None or not Dispatch.objects.filter(vehicle__run=last).exists():
         return None
     return last
@@ -490,6 +503,9 @@ def _store(
                         "worker_fen": v.cost.worker_fen,
                     },
                     "crew": crew.get(v.id, {}),
+                    # the bus's road pass as the planner drafted it; ``permits.plan_permits_draft``
+                    # turns it into a permit awaiting the departments' signatures
+                    **({"permit": serialize.permit_draft_dict(v.permit)} if v.permit is not None else {}),
                 },
             )
         )
@@ -605,7 +621,7 @@ def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch
         raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
     if vehicle.run.state != PlanRun.State.DONE:
         raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
-    latest = PlanRun.objects.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk").first()
+    latest = latest_done_run()
     if latest is None or latest.pk != vehicle.run_id:
         raise Conflict("只能登记最新计划的车辆 (only vehicles of the latest plan)", "stale_plan")
     with transaction.atomic():

@@ -12,6 +12,7 @@ urlpatterns = [
     path("planning/unassigned/", views.unassigned_rows, name="unassigned"),
     path("planning/unassigned.xlsx", views.unassigned_export, name="unassigned-export"),
     path("planning/runs/<int:run_id>/map.json", views.map_json, name="map"),
+    path("planning/runs/<int:run_id>/permits/", views.permits_draft, name="permits-draft"),
     path("planning/vehicles/<int:vehicle_id>/", views.vehicle_detail, name="vehicle"),
     path("planning/vehicles/<int:vehicle_id>/manifest.<str:fmt>", views.manifest_file, name="manifest"),
     path("planning/vehicles/<int:vehicle_id>/dispatch/", views.dispatch, name="dispatch"),

@@ -16,6 +16,7 @@ from homeward.apps.planning import selectors
 from homeward.apps.planning.imports import RESOURCE_KINDS, resource_import
 from homeward.apps.planning.manifest_pdf import render_manifest_pdf
 from homeward.apps.planning.models import PlanRun
+from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import xlsx_bytes
@@ -47,6 +48,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"plan": run, "kinds": KIND_LABELS, **_status_context(request)}
     if run is not None:
         context["kpis"] = selectors.kpi_rows(run)
+        context["road_passes"] = _road_passes_context(request, run)
         counts = dict(run.vehicles.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
         context["legend"] = [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()]
     return render(request, "planning/board.html", context)
@@ -75,6 +77,34 @@ def run_plan(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _error(request, exc)
     return render(request, "planning/_status.html", _status_context(request))
+
+
+def _road_passes_context(request: HttpRequest, run: PlanRun, created: int | None = None) -> dict[str, Any]:
+    counts = selectors.road_pass_counts(run)
+    return {
+        **counts,
+        "created": created,
+        "existing": counts["passes"] - (created or 0),
+        "can_draft": selectors.role_of(request.user) in selectors.PERMIT_DRAFT_ROLES,
+    }
+
+
+@require_POST
+def permits_draft(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Draft the road passes of the plan's buses; the board shows how many, a bus's page reloads."""
+    try:
+        created = plan_permits_draft(actor=request.user, run_id=run_id)
+    except DomainError as exc:
+        return _error(request, exc)
+    run = PlanRun.objects.get(pk=run_id)
+    response = render(
+        request,
+        "planning/_road_passes.html",
+        {"plan": run, "road_passes": _road_passes_context(request, run, len(created))},
+    )
+    if request.POST.get("reload"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @require_GET
@@ -167,7 +197,8 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         "planning/vehicle.html",
         {
             "v": vehicle,
-            "stops": vehicle.detail.get("stops", []),
+            "stops": selectors.timetable(vehicle),
+            "road_pass": selectors.road_pass_panel(request.user, vehicle),
             "crew": vehicle.detail.get("crew", {}),
             "kit": vehicle.detail.get("kit", {}),
             "cost": {k: (v or 0) / 100 for k, v in vehicle.detail.get("cost", {}).items()},

@@ -1,0 +1,234 @@
+"""Road passes drafted from a plan (one per bus, idempotent, task force or transport only), co-signed
+by the departments like an application's, seen by the enterprises whose workers ride the bus, and
+shown on the plan board and the bus's page with its timetable in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.planning.conftest import run_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def _draft(actor, run):
+    from homeward.apps.planning.permits import plan_permits_draft
+
+    return plan_permits_draft(actor=actor, run_id=run.pk)
+
+
+def _riders(bus):
+    from homeward.apps.planning.models import PlanSeat
+
+    return set(PlanSeat.objects.filter(vehicle=bus).values_list("enterprise_id", flat=True))
+
+
+def _client(client, user):
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_it_drafts_one_road_pass_per_bus_from_the_plan_once(planned, taskforce):
+    from homeward.apps.applications.models import Permit
+    from homeward.apps.audit.models import AuditEvent
+
+    buses = {b.pk: b for b in planned.vehicles.filter(kind="bus")}
+    permits = _draft(taskforce, planned)
+    assert buses and {p.plan_vehicle_id for p in permits} == set(buses)
+    for p in permits:
+        bus, draft = buses[p.plan_vehicle_id], buses[p.plan_vehicle_id].detail["permit"]
+        assert (p.permit_id, p.kind, p.state) == (f"RP-P{planned.pk}-{bus.key}", "road_pass", "drafted")
+        assert p.application is None and p.signer_list == ["hr", "transport"]
+        assert p.payload["plate"] == bus.name == draft["plate"] and p.payload["carrier"] == "慈溪客运"
+        assert p.payload["passengers"] == bus.passengers == draft["passengers"]
+        assert p.payload["route"] == draft["route"] and p.payload["destination"] == draft["destination"]
+        assert p.payload["provinces"][-1] == "浙江省"
+    assert AuditEvent.objects.filter(action="permit.draft", actor=taskforce).count() == len(permits)
+    assert _draft(taskforce, planned) == []  # again: nothing new, same ids
+    assert Permit.objects.count() == len(permits)
+
+
+def test_a_plan_road_pass_is_signed_by_the_departments_and_verifies(
+    planned, taskforce, transport_officer, hr_officer, health_officer
+):
+    from homeward.apps.applications import selectors, services
+
+    (permit, *_) = _draft(transport_officer, planned)
+    assert permit in selectors.permits_to_sign(actor=hr_officer)
+    assert permit not in selectors.permits_to_sign(actor=health_officer)  # not a road-pass signer
+    services.permit_sign(actor=hr_officer, permit_id=permit.pk)
+    permit = services.permit_sign(actor=transport_officer, permit_id=permit.pk)
+    assert permit.state == "issued" and permit.token
+    check = services.permit_verify(permit.token)
+    assert check.valid and check.permit is not None and check.permit.permit_id == permit.permit_id
+    _, pdf = services.permit_pdf(actor=taskforce, permit_id=permit.pk)
+    assert pdf[:5] == b"%PDF-"
+
+
+def test_an_enterprise_sees_the_road_pass_of_a_bus_its_workers_ride_only(
+    client, planned, taskforce, enterprise_user, other_enterprise_user
+):
+    from homeward.apps.applications import selectors, services
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.core.errors import NotFound
+
+    (permit, *_) = _draft(taskforce, planned)
+    riders = _riders(permit.plan_vehicle)
+    on, off = (
+        (enterprise_user, other_enterprise_user)
+        if enterprise_user.profile.enterprise_id in riders
+        else (other_enterprise_user, enterprise_user)
+    )
+    assert on.profile.enterprise_id in riders and off.profile.enterprise_id not in riders
+    assert permit in selectors.permits_visible(actor=on)
+    assert permit not in selectors.permits_visible(actor=off)
+    with pytest.raises(NotFound):
+        services.permit_pdf(actor=off, permit_id=permit.pk)
+    assert AuditEvent.objects.filter(action="denied.permit.pdf", actor=off).exists()
+    listed = _client(client, on).get("/api/v1/permits").json()
+    assert [(p["permit_id"], p["application_id"], p["plan_vehicle_id"]) for p in listed] == [
+        (permit.permit_id, None, permit.plan_vehicle_id)
+    ]
+    app = on.profile.enterprise.return_applications.filter(plan_seats__vehicle=permit.plan_vehicle).first()
+    assert permit.permit_id in client.get(f"/applications/{app.pk}/").content.decode()
+
+
+@pytest.mark.parametrize("persona", ["enterprise_user", "hr_officer", "health_officer", "station_staff"])
+def test_only_the_task_force_and_transport_draft_road_passes(request, planned, persona):
+    from homeward.apps.applications.models import Permit
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.core.errors import PermissionDenied
+
+    actor = request.getfixturevalue(persona)
+    with pytest.raises(PermissionDenied):
+        _draft(actor, planned)
+    assert not Permit.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="denied.permit.plan_draft", actor=actor, object_id=str(planned.pk)
+    ).exists()
+
+
+def test_a_dispatched_bus_keeps_its_road_pass_through_a_replan(
+    campaign, taskforce, hr_officer, enterprise_a, enterprise_b
+):
+    from homeward.apps.applications import selectors as permit_selectors
+    from homeward.apps.applications import services
+    from homeward.apps.planning import selectors
+    from homeward.apps.planning.services import vehicle_dispatch
+    from homeward.core.errors import Conflict
+    from tests.planning.conftest import make_application
+
+    make_application(enterprise_a, ["411402"] * 60)  # two buses from 商丘
+    planned = run_plan()
+    first = {p.plan_vehicle.key: p for p in _draft(taskforce, planned)}
+    assert len(first) >= 2
+    sent, stay = (planned.vehicles.get(key=k) for k in sorted(first)[:2])
+    vehicle_dispatch(actor=taskforce, vehicle_id=sent.pk)
+    make_application(enterprise_b, ["411402"] * 20)
+    second = run_plan()
+    with pytest.raises(Conflict) as stale:
+        _draft(taskforce, planned)
+    assert stale.value.code == "stale_plan"
+    created = _draft(taskforce, second)
+    assert created and sent.key not in {p.plan_vehicle.key for p in created}  # on the road with its pass
+    assert selectors.road_passes(second)[sent.key] == first[sent.key]
+    assert len(selectors.road_passes(second)) == second.vehicles.filter(kind="bus").count()
+    # the superseded run's undispatched drafts no longer wait for signatures, nor can be signed
+    waiting = set(permit_selectors.permits_to_sign(actor=hr_officer))
+    assert first[sent.key] in waiting and set(created) <= waiting and first[stay.key] not in waiting
+    with pytest.raises(Conflict) as superseded:
+        services.permit_sign(actor=hr_officer, permit_id=first[stay.key].pk)
+    assert superseded.value.code == "stale_plan"
+
+
+def test_the_board_drafts_the_road_passes_and_says_how_many(client, planned, taskforce):
+    c = _client(client, taskforce)
+    board = c.get("/planning/").content.decode()
+    assert 'data-testid="road-passes-draft"' in board and "起草通行证" in board
+    buses = planned.vehicles.filter(kind="bus").count()
+    url = f"/planning/runs/{planned.pk}/permits/"
+    assert f"本次起草 {buses} 张，此前已有 0 张" in c.post(url).content.decode()
+    again = c.post(url).content.decode()
+    assert f"本次起草 0 张，此前已有 {buses} 张" in again and f"通行证 {buses} 张" in again
+    assert c.get(url).status_code == 405
+
+
+def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
+    client, planned, taskforce, transport_officer, hr_officer
+):
+    from homeward.apps.applications import services
+
+    bus = planned.vehicles.filter(kind="bus").order_by("key").first()
+    kinds = {s["k"] for s in bus.detail["stops"]}
+    assert {"pickup", "drop"} <= kinds
+    c = _client(client, transport_officer)
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert '<td data-kind="pickup">上客</td>' in page and '<td data-kind="drop">下客</td>' in page
+    assert "尚未起草通行证" in page and 'data-testid="road-passes-draft"' in page
+    drafted = c.post(f"/planning/runs/{planned.pk}/permits/", {"reload": "1"})
+    assert drafted["HX-Refresh"] == "true"
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert f"RP-P{planned.pk}-{bus.key}" in page and 'data-state="drafted"' in page
+    assert 'data-testid="road-pass-sign"' in page  # transport signs here
+    permit = bus.permits.get()
+    services.permit_sign(actor=hr_officer, permit_id=permit.pk)
+    services.permit_sign(actor=transport_officer, permit_id=permit.pk)
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert 'data-state="issued"' in page and f"/permits/{permit.pk}/pdf/" in page
+    english = c.get(f"/planning/vehicles/{bus.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<td data-kind="pickup">Pick-up</td>' in english
+
+
+def test_every_stop_kind_has_a_label_in_both_languages():
+    from django.utils import translation
+
+    from homeward.apps.planning.selectors import STOP_KIND_LABELS
+
+    kinds = (
+        "start pickup drop station_depart station_arrive break relay crew_change night_rest daily_rest end"
+    )
+    assert set(STOP_KIND_LABELS) == set(kinds.split())
+    with translation.override("zh-hans"):
+        assert str(STOP_KIND_LABELS["crew_change"]) == "接驳换班"
+    with translation.override("en"):
+        assert str(STOP_KIND_LABELS["crew_change"]) == "Relay crew takes over"
+
+
+def test_the_departments_queue_lists_plan_road_passes(client, planned, taskforce, hr_officer):
+    (permit, *_) = _draft(taskforce, planned)
+    html = _client(client, hr_officer).get("/tasks/").content.decode()
+    assert f'data-permit="{permit.permit_id}"' in html and f"计划 #{planned.pk} 包车" in html
+    assert f"/planning/vehicles/{permit.plan_vehicle_id}/" not in html  # HR does not open manifests
+
+
+def test_a_stored_plan_keeps_each_bus_draft_and_load_cap(planned, planning_settings):
+    from homeward.apps.planning import serialize
+
+    result = serialize.read_result(planning_settings / planned.result_path)
+    buses = [v for v in result.vehicles if v.kind == "bus"]
+    assert buses and all(v.permit is not None and v.load_cap_pct > 0 for v in buses)
+    assert serialize.result_from_dict(serialize.result_dict(result)) == result
+
+
+def test_a_permit_belongs_to_an_application_or_a_plan_bus():
+    from django.db import IntegrityError
+
+    from homeward.apps.applications.models import Permit
+
+    with pytest.raises(IntegrityError):
+        Permit.objects.create(permit_id="RP-X", kind="road_pass", body="{}", required_signers="hr")
+
+
+def test_a_long_route_is_shortened_to_fit_the_qr_code(planned, taskforce):
+    from homeward.core.permits.model import MAX_BODY_BYTES
+
+    bus = planned.vehicles.filter(kind="bus").order_by("key").first()
+    drops = [f"慈溪市第{i}家精密电器制造有限公司" for i in range(1, 25)]
+    bus.detail["permit"]["route"] = [bus.detail["permit"]["origin"], *drops]
+    bus.save(update_fields=["detail"])
+    permit = next(p for p in _draft(taskforce, planned) if p.plan_vehicle_id == bus.pk)
+    route = permit.payload["route"]
+    assert len(permit.body.encode()) <= MAX_BODY_BYTES
+    assert route[0] == bus.detail["permit"]["origin"] and route[-1] == drops[-1]
+    assert route[-2] == f"…另 {25 - (len(route) - 1)} 处"
