@@ -364,6 +364,11 @@ class _State:
     counters: Counter[str] = field(default_factory=Counter)
     taken_ids: set[str] = field(default_factory=set)
     direct: dict[tuple[str, str, float, float], _Direct] = field(default_factory=dict)
+    # whether a bus serving these groups from this option meets every deadline: the schedule
+    # depends on the groups (pickups, factories, deadlines), not on how many workers ride
+    on_time: dict[tuple[_Option, tuple[tuple[str, str, float, float], ...]], bool] = field(
+        default_factory=dict
+    )
 
     def drop(self, workers: Iterable[tuple[str, str]], reason: str, detail: str = "") -> None:
         for wid, app in workers:
@@ -1146,15 +1151,19 @@ def _late(state: _State, route: list[_Load], only: _Option | None = None) -> boo
     cap_pct = route[0].group.cap_pct
     load = _load_of(route)
     mixed = len({ld.group.deadline for ld in route}) > 1
-    met: dict[_Option, bool] = {}
+    groups = tuple(sorted(ld.group.key for ld in route))
 
     def on_time(opt: _Option) -> bool:
-        ok = met.get(opt)
+        ok = state.on_time.get((opt, groups))
+        # a group late on a bus of its own from ``opt`` is late with company too: more stops and
+        # more driving never bring an arrival forward
+        if ok is None and len(route) > 1 and not all(_on_time_alone(state, ld, opt) for ld in route):
+            ok = False
         if ok is None:
             ok = _attempt(state, route, opt, edf=False, build=False)[0].deadline_met
             if not ok and mixed:
                 ok = _attempt(state, route, opt, edf=True, build=False)[0].deadline_met
-            met[opt] = ok
+            state.on_time[(opt, groups)] = ok
         return ok
 
     def has_coach(opt: _Option) -> bool:
@@ -1178,6 +1187,16 @@ def _late(state: _State, route: list[_Load], only: _Option | None = None) -> boo
     if any(has_coach(o) for o in options):
         return True
     return not any(on_time(o) for o in options)
+
+
+def _on_time_alone(state: _State, load: _Load, opt: _Option) -> bool:
+    """Whether a bus from ``opt`` carrying only ``load``'s group meets its deadline (cached)."""
+    key = (opt, (load.group.key,))
+    ok = state.on_time.get(key)
+    if ok is None:
+        ok = _attempt(state, [load], opt, edf=False, build=False)[0].deadline_met
+        state.on_time[key] = ok
+    return ok
 
 
 def _attempt(
