@@ -154,4 +154,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("HOMEWARD_LOG_LEVEL", "INFO")},
+    # fpdf2's font subsetting logs every glyph list at INFO through fontTools
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }

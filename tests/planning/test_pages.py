@@ -66,6 +66,21 @@ def _bus(run):
     return run.vehicles.get(kind="bus")
 
 
+def test_the_vehicle_page_shows_local_times_and_where_passengers_get_off(client, taskforce, planned):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    bus = _bus(planned)
+    stops = bus.detail["stops"]
+    drop = [s for s in stops if s["k"] == "drop"][-1]
+    # the bus is listed by its drop-off (an origin-side coach drives back to base afterwards)
+    assert bus.destination_name == drop["place"]
+    assert bus.arrives == datetime.fromisoformat(drop["a"])
+    page = _client(client, taskforce).get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    local = datetime.fromisoformat(stops[0]["d"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert local.strftime("%m-%d %H:%M") in page  # Beijing time, not the stored UTC
+
+
 def test_manifests_are_full_for_the_task_force_and_audited(client, taskforce, planned):
     from openpyxl import load_workbook
 

@@ -172,8 +172,17 @@ STOP_KIND_LABELS = {
 
 
 def timetable(vehicle: PlanVehicle) -> list[dict[str, Any]]:
-    """The vehicle's stops with a label for their kind (an unknown kind shows as it is)."""
-    return [{**s, "label": STOP_KIND_LABELS.get(s["k"], s["k"])} for s in vehicle.detail.get("stops", [])]
+    """The vehicle's stops with a label for their kind (an unknown kind shows as it is) and their
+    times as datetimes (stored as ISO text in UTC; the page shows them in local time)."""
+    return [
+        {
+            **s,
+            "label": STOP_KIND_LABELS.get(s["k"], s["k"]),
+            "arrive": datetime.fromisoformat(s["a"]),
+            "depart": datetime.fromisoformat(s["d"]),
+        }
+        for s in vehicle.detail.get("stops", [])
+    ]
 
 
 # ------------------------------------------------------------------------------------ road passes

@@ -465,7 +465,9 @@ def _store(
     rows = []
     for v in result.vehicles:
         first = v.stops[0] if v.stops else None
-        last = v.stops[-1] if v.stops else None
+        # where the passengers get off (an origin-side coach then drives back to its base)
+        last = next((s for s in reversed(v.stops) if s.kind in ("drop", "station_arrive")), None)
+        last = last or (v.stops[-1] if v.stops else None)
         origin = v.stops[0].place if v.kind == "train" and v.stops else _place_name(v.origin_area) or "慈溪"
         rows.append(
             PlanVehicle(
