@@ -63,3 +63,15 @@ def test_it_creates_a_group_for_every_role():
     from homeward.apps.accounts.roles import Role
 
     assert {r.value for r in Role} <= set(Group.objects.values_list("name", flat=True))
+
+
+def test_serve_warns_when_echarts_is_missing(settings, tmp_path, capsys):
+    from homeward.cli.server import _warn_missing_vendor
+
+    settings.VENDOR_STATIC_DIR = tmp_path
+    _warn_missing_vendor()
+    assert "ECharts not found" in capsys.readouterr().err
+    (tmp_path / "echarts").mkdir()
+    (tmp_path / "echarts" / "echarts.min.js").write_text("/* echarts */")
+    _warn_missing_vendor()
+    assert capsys.readouterr().err == ""

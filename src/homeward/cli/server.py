@@ -29,6 +29,19 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_missing_vendor() -> None:
+    """The maps and charts need ECharts from the npm registry, which ``make install`` copies into
+    HOMEWARD_VENDOR_STATIC; without it the pages work but their maps stay empty."""
+    from django.conf import settings
+
+    if not (settings.VENDOR_STATIC_DIR / "echarts" / "echarts.min.js").is_file():
+        print(
+            f"homeward serve: ECharts not found in {settings.VENDOR_STATIC_DIR}/echarts — maps and "
+            "charts will be empty; run `make install` (or set HOMEWARD_VENDOR_STATIC)",
+            file=sys.stderr,
+        )
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Migrate, collect static files, then run the web server and the task worker side by side."""
     setup_django()
@@ -36,6 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
+    _warn_missing_vendor()
     children: list[subprocess.Popen[bytes]] = []
     if not args.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "homeward", "manage", "db_worker"]))
