@@ -17,7 +17,7 @@ def test_the_board_shows_the_kpis_and_draws_the_routes(page, login, taskforce, c
     login("taskforce", PASSWORD)
     page.goto("/planning/")
     kpis = page.get_by_test_id("plan-kpis")
-    assert "逐企包车基线" in kpis.inner_text() and "包车 buses" in kpis.inner_text()
+    assert "逐企包车基线" in kpis.inner_text() and "包车" in kpis.inner_text()
     page.wait_for_function("document.querySelector('#plan-map').dataset.ready === '1'")
     page.wait_for_selector("#plan-map canvas")
     # ECharts animates the first draw: wait for the pixels rather than a fixed time.

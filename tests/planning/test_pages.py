@@ -66,6 +66,13 @@ def _bus(run):
     return run.vehicles.get(kind="bus")
 
 
+def test_the_kpis_speak_english_when_asked(client, taskforce, planned):
+    html = _client(client, taskforce).get("/planning/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Deadline met" in html and "Vehicle-km" in html and "按时到厂" not in html
+    html = client.get("/planning/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "按时到厂" in html
+
+
 def test_the_vehicle_page_shows_local_times_and_where_passengers_get_off(client, taskforce, planned):
     from datetime import datetime
     from zoneinfo import ZoneInfo

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from homeward.apps.applications.models import Permit, PermitState
@@ -82,35 +83,37 @@ def kpi_rows(run: PlanRun) -> list[KpiRow]:
 
     yuan = (k.get("cost_fen") or 0) / 100
     reasons = [
-        KpiRow(f"  未安排：{REASON_LABELS.get(r, r)}", k.get(f"unassigned_{r}", 0))
+        KpiRow(
+            "  " + _("未安排：%(reason)s") % {"reason": REASON_LABELS.get(r, r)}, k.get(f"unassigned_{r}", 0)
+        )
         for r in REASON_LABELS
         if k.get(f"unassigned_{r}")
     ]
     return [
-        KpiRow("务工人员 workers", k.get("workers")),
-        KpiRow("已安排 assigned", k.get("assigned")),
-        KpiRow("未安排 unassigned", k.get("unassigned")),
+        KpiRow(_("务工人员"), k.get("workers")),
+        KpiRow(_("已安排"), k.get("assigned")),
+        KpiRow(_("未安排"), k.get("unassigned")),
         *reasons,
-        KpiRow("专列 trains", k.get("trains"), note=f"{k.get('train_passengers', 0)} 人"),
+        KpiRow(_("专列"), k.get("trains"), note=_("%(n)s 人") % {"n": k.get("train_passengers", 0)}),
         KpiRow(
-            "包车 buses",
+            _("包车"),
             k.get("buses"),
             k.get("baseline_buses"),
             k.get("buses_lower_bound"),
-            f"基线同口径 {k.get('baseline_buses_same_split', '—')}",
+            _("基线同口径 %(n)s") % {"n": k.get("baseline_buses_same_split", "—")},
         ),  # fmt: skip
-        KpiRow("接驳车 shuttles", k.get("shuttles"), None, k.get("shuttles_lower_bound")),
+        KpiRow(_("接驳车"), k.get("shuttles"), None, k.get("shuttles_lower_bound")),
         KpiRow(
-            "车公里 vehicle-km",
+            _("车公里"),
             k.get("vehicle_km"),
             k.get("baseline_vehicle_km"),
             None,
-            f"基线同口径 {k.get('baseline_vehicle_km_same_split', '—')}",
+            _("基线同口径 %(n)s") % {"n": k.get("baseline_vehicle_km_same_split", "—")},
         ),  # fmt: skip
-        KpiRow("包车上座率 seats filled", pct(k.get("seats_filled_share"))),
-        KpiRow("费用 cost (元)", f"{yuan:,.0f}"),
-        KpiRow("按时到厂 deadline met", pct(k.get("deadline_met_share"))),
-        KpiRow("计算用时 seconds", k.get("seconds_total", k.get("seconds"))),
+        KpiRow(_("包车上座率"), pct(k.get("seats_filled_share"))),
+        KpiRow(_("费用(元)"), f"{yuan:,.0f}"),
+        KpiRow(_("按时到厂"), pct(k.get("deadline_met_share"))),
+        KpiRow(_("计算用时(秒)"), k.get("seconds_total", k.get("seconds"))),
     ]
 
 
