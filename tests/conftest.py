@@ -156,6 +156,32 @@ def browser():
     shutil.rmtree(profile_dir, ignore_errors=True)
 
 
+def _serve_one_request_at_a_time() -> None:
+    """The live server's threads share the test database connection (an in-memory SQLite database
+    cannot be opened twice), so a page's parallel requests (map data, tables, partials) can collide
+    inside sqlite3 ("bad parameter or other API misuse") on a busy machine. Requests are handled one
+    at a time; connections stay keep-alive and the server stays threaded."""
+    import threading
+
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneRequestAtATime(ThreadedWSGIServer):
+        def set_app(self, application):  # type: ignore[no-untyped-def]
+            lock = threading.Lock()
+
+            def one_at_a_time(environ, start_response):  # type: ignore[no-untyped-def]
+                with lock:
+                    return application(environ, start_response)
+
+            super().set_app(one_at_a_time)
+
+    LiveServerThread.server_class = OneRequestAtATime
+
+
+_serve_one_request_at_a_time()
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN")
