@@ -79,6 +79,15 @@ def test_children() -> None:
     assert regions.children("330282") == ()
 
 
+def test_is_county_means_a_leaf_of_todays_tree() -> None:
+    assert regions.is_county("330282")  # 慈溪市, county-level
+    assert regions.is_county("441900")  # 东莞市: a prefecture-level city without counties
+    assert regions.is_county("110101")  # 东城区, directly under a municipality
+    assert not regions.is_county("330200")  # 宁波市 has counties
+    assert not regions.is_county("330000")
+    assert not regions.is_county("999999")
+
+
 def test_history_bijie_county_maps_to_qixingguan() -> None:
     spans = regions.area_code_spans("522421")
     assert spans, "522421 was in use"

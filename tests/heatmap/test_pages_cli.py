@@ -87,9 +87,9 @@ def test_the_big_screen_renders(small_city, api_as):
 
 
 def _cli(capsys, *argv):
-    from homeward.cli.heatmap_cmd import main
+    from homeward.cli import main
 
-    code = main(list(argv))
+    code = main(["heatmap", *argv])
     out = capsys.readouterr().out
     return code, out
 
@@ -112,7 +112,7 @@ def test_the_cli_prints_rows_as_json_and_csv(small_city, capsys):
 
 
 def test_the_cli_reports_bad_dates(small_city, capsys):
-    from homeward.cli.heatmap_cmd import main
+    from homeward.cli import main
 
-    assert main(["--date", "2020-02-31"]) == 1
+    assert main(["heatmap", "--date", "2020-02-31"]) == 1
     assert "heatmap_bad_date" in capsys.readouterr().err

@@ -86,6 +86,14 @@ def campaign(enterprise_a, enterprise_b, resources):
     return {"a": a, "b": b, "late": late}
 
 
+def logged_in(client, user):
+    """``client`` logged in as the persona ``user``."""
+    from tests.conftest import PASSWORD
+
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
 def run_plan(actor="test", **kw):
     """Request a plan run and execute it here (no task worker); the run, refreshed."""
     from homeward.apps.planning.services import plan_run_execute_now, plan_run_request

@@ -8,17 +8,13 @@ import io
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.planning.conftest import logged_in
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 def test_the_board_shows_the_kpis_against_the_baseline(client, taskforce, planned):
-    c = _client(client, taskforce)
+    c = logged_in(client, taskforce)
     html = c.get("/planning/").content.decode()
     assert 'data-testid="plan-kpis"' in html and "逐企包车基线" in html
     assert f"计划 #{planned.pk}" in html and 'data-testid="plan-map"' in html
@@ -42,7 +38,7 @@ def test_the_board_runs_a_plan_and_polls_its_status(
     from homeward.apps.planning.models import PlanRun
     from homeward.apps.planning.services import plan_run_execute_now
 
-    c = _client(client, taskforce)
+    c = logged_in(client, taskforce)
     assert "还没有计划" in c.get("/planning/").content.decode()
     with django_capture_on_commit_callbacks(execute=False):
         html = c.post("/planning/run/", {"seed": "4"}).content.decode()
@@ -55,7 +51,7 @@ def test_the_board_runs_a_plan_and_polls_its_status(
 
 @pytest.mark.parametrize("persona", ["enterprise_user", "town_officer", "health_officer"])
 def test_only_the_task_force_sees_the_board(client, request, persona, planned):
-    c = _client(client, request.getfixturevalue(persona))
+    c = logged_in(client, request.getfixturevalue(persona))
     assert c.get("/planning/").status_code == 403
     assert c.get(f"/planning/runs/{planned.pk}/map.json").status_code == 403
     assert c.get(f"/planning/vehicles/?run={planned.pk}").status_code == 403
@@ -67,7 +63,7 @@ def _bus(run):
 
 
 def test_the_kpis_speak_english_when_asked(client, taskforce, planned):
-    html = _client(client, taskforce).get("/planning/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = logged_in(client, taskforce).get("/planning/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Deadline met" in html and "Vehicle-km" in html and "按时到厂" not in html
     html = client.get("/planning/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "按时到厂" in html
@@ -83,7 +79,7 @@ def test_the_vehicle_page_shows_local_times_and_where_passengers_get_off(client,
     # the bus is listed by its drop-off (an origin-side coach drives back to base afterwards)
     assert bus.destination_name == drop["place"]
     assert bus.arrives == datetime.fromisoformat(drop["a"])
-    page = _client(client, taskforce).get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    page = logged_in(client, taskforce).get(f"/planning/vehicles/{bus.pk}/").content.decode()
     local = datetime.fromisoformat(stops[0]["d"]).astimezone(ZoneInfo("Asia/Shanghai"))
     assert local.strftime("%m-%d %H:%M") in page  # Beijing time, not the stored UTC
 
@@ -96,7 +92,7 @@ def test_manifests_are_full_for_the_task_force_and_audited(client, taskforce, pl
 
     bus = _bus(planned)
     worker = PlanSeat.objects.filter(vehicle=bus).first().worker
-    c = _client(client, taskforce)
+    c = logged_in(client, taskforce)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert worker.id_number in page and worker.phone in page and "乘客信息登记表" in page
     pdf = c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf")
@@ -121,7 +117,7 @@ def test_manifests_are_masked_for_the_transport_department(client, db, planned):
     )
     bus = _bus(planned)
     worker = PlanSeat.objects.filter(vehicle=bus).first().worker
-    c = _client(client, transport)
+    c = logged_in(client, transport)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert worker.id_number not in page and mask_ric(worker.id_number) in page and worker.phone not in page
     pdf = PdfReader(io.BytesIO(c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf").content))
@@ -132,7 +128,7 @@ def test_manifests_are_masked_for_the_transport_department(client, db, planned):
 def test_an_enterprise_sees_its_own_seats_only(client, enterprise_user, enterprise_a, planned):
     from homeward.apps.applications.models import ApplicationWorker
 
-    c = _client(client, enterprise_user)
+    c = logged_in(client, enterprise_user)
     html = c.get("/planning/my-seats/").content.decode()
     own = ApplicationWorker.objects.filter(application__enterprise=enterprise_a)
     other = ApplicationWorker.objects.exclude(application__enterprise=enterprise_a)
@@ -144,7 +140,7 @@ def test_an_enterprise_sees_its_own_seats_only(client, enterprise_user, enterpri
 def test_the_task_force_uploads_resources(client, taskforce):
     from homeward.apps.planning.models import Driver
 
-    c = _client(client, taskforce)
+    c = logged_in(client, taskforce)
     body = (
         "姓名,驾驶证号,手机号,驻地\n张师傅,330282000001,13912345678,慈溪\n李师傅,,13912345679,慈溪\n".encode()
     )

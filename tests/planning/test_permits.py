@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.planning.conftest import run_plan
+from tests.planning.conftest import logged_in, run_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,6 @@ def _riders(bus):
     from homeward.apps.planning.models import PlanSeat
 
     return set(PlanSeat.objects.filter(vehicle=bus).values_list("enterprise_id", flat=True))
-
-
-def _client(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def test_it_drafts_one_road_pass_per_bus_from_the_plan_once(planned, taskforce):
@@ -86,7 +80,7 @@ def test_an_enterprise_sees_the_road_pass_of_a_bus_its_workers_ride_only(
     with pytest.raises(NotFound):
         services.permit_pdf(actor=off, permit_id=permit.pk)
     assert AuditEvent.objects.filter(action="denied.permit.pdf", actor=off).exists()
-    listed = _client(client, on).get("/api/v1/permits").json()
+    listed = logged_in(client, on).get("/api/v1/permits").json()
     assert [(p["permit_id"], p["application_id"], p["plan_vehicle_id"]) for p in listed] == [
         (permit.permit_id, None, permit.plan_vehicle_id)
     ]
@@ -143,7 +137,7 @@ def test_a_dispatched_bus_keeps_its_road_pass_through_a_replan(
 
 
 def test_the_board_drafts_the_road_passes_and_says_how_many(client, planned, taskforce):
-    c = _client(client, taskforce)
+    c = logged_in(client, taskforce)
     board = c.get("/planning/").content.decode()
     assert 'data-testid="road-passes-draft"' in board and "起草通行证" in board
     buses = planned.vehicles.filter(kind="bus").count()
@@ -162,7 +156,7 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     bus = planned.vehicles.filter(kind="bus").order_by("key").first()
     kinds = {s["k"] for s in bus.detail["stops"]}
     assert {"pickup", "drop"} <= kinds
-    c = _client(client, transport_officer)
+    c = logged_in(client, transport_officer)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert '<td data-kind="pickup">上客</td>' in page and '<td data-kind="drop">下客</td>' in page
     assert "尚未起草通行证" in page and 'data-testid="road-passes-draft"' in page
@@ -197,7 +191,7 @@ def test_every_stop_kind_has_a_label_in_both_languages():
 
 def test_the_departments_queue_lists_plan_road_passes(client, planned, taskforce, hr_officer):
     (permit, *_) = _draft(taskforce, planned)
-    html = _client(client, hr_officer).get("/tasks/").content.decode()
+    html = logged_in(client, hr_officer).get("/tasks/").content.decode()
     assert f'data-permit="{permit.permit_id}"' in html and f"计划 #{planned.pk} 包车" in html
     assert f"/planning/vehicles/{permit.plan_vehicle_id}/" not in html  # HR does not open manifests
 

@@ -91,6 +91,15 @@ def test_the_task_runs_the_run(campaign):
     assert plan_run_execute.call(run.pk) == "skipped"
 
 
+def test_the_solver_stages_show_as_the_run_progress(taskforce):
+    from homeward.apps.planning import services
+
+    run = services.plan_run_request(actor=taskforce, enqueue=False)
+    services._progress(run.pk, 10, 85)(40, "buses")  # the core's progress(percent, stage)
+    run.refresh_from_db()
+    assert (run.progress, run.stage) == (40, "solve: buses")
+
+
 def test_a_failed_run_says_why(campaign, monkeypatch):
     from homeward.apps.planning import services
 

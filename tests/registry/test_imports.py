@@ -300,16 +300,10 @@ class TestCarrier:
         ]
         assert CarrierAggregate.objects.get(date=dt.date(2020, 2, 1), county_code=AREA_A).count == 1300
 
-    def test_it_rejects_codes_that_are_not_current_counties_when_region_data_is_installed(self, tmp_path):
-        from homeward.apps.registry.services.imports import county_check
+    def test_it_rejects_codes_that_are_not_current_counties(self, tmp_path):
+        from homeward.core import regions
 
-        check = county_check()
-        try:
-            usable = check is not None and check(AREA_A)
-        except Exception:  # noqa: BLE001 - region data being rebuilt
-            usable = False
-        if not usable:
-            pytest.skip("region data not installed")
+        assert regions.is_county(AREA_A)
         path = write_csv(
             tmp_path / "c.csv", self.HEADER, [["2020-02-01", "999999", 1], ["2020-02-01", "520500", 1]]
         )

@@ -40,9 +40,7 @@ def _origin_codes(rng: random.Random) -> list[str]:
     from homeward.core.identity import inspect_ric, ric_check_char
 
     candidates = [
-        r.code
-        for r in regions.all_regions()
-        if r.code[:2] in _ORIGIN_PROVINCES and r.level != "province" and not regions.children(r.code)
+        r.code for r in regions.all_regions() if r.code[:2] in _ORIGIN_PROVINCES and regions.is_county(r.code)
     ]
     good = []
     for code in candidates:

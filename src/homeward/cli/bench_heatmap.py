@@ -106,14 +106,3 @@ def run_bench_heatmap(args: argparse.Namespace) -> int:
         summary["under_target"] = seconds[main] < TARGET_SECONDS
     print(json.dumps(summary, ensure_ascii=False), file=out)
     return 0 if agree else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m homeward.cli.bench_heatmap``) until the CLI wiring lands."""
-    parser = argparse.ArgumentParser(prog="homeward bench heatmap", description=__doc__)
-    add_arguments(parser)
-    return run_bench_heatmap(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

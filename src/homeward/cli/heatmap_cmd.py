@@ -71,16 +71,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--date", default=None, metavar="YYYY-MM-DD", help="an earlier day of the snapshot")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the snapshot from the database first")
     parser.set_defaults(func=_run)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m homeward.cli.heatmap_cmd``) until the CLI wiring lands."""
-    parser = argparse.ArgumentParser(prog="homeward")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(["heatmap", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -9,7 +9,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from homeward.cli._django import setup_django
 
@@ -29,23 +28,10 @@ def _export_keys(args: argparse.Namespace) -> int:
     return 0
 
 
-def _holder(permit: Any) -> str:
-    """Whose permit: the applying enterprise, or the plan's bus for a road pass drafted from a plan."""
-    if permit.application is not None:
-        return str(permit.application.enterprise.name)
-    if permit.plan_vehicle is not None:
-        return f"计划 #{permit.plan_vehicle.run_id} 包车 {permit.plan_vehicle.name}"
-    return ""
-
-
 def _list(args: argparse.Namespace) -> int:
     setup_django()
-    from homeward.apps.applications.models import Permit, PermitState
+    from homeward.apps.applications.selectors import permit_holder, permits_signed
 
-    qs = Permit.objects.select_related("application__enterprise", "plan_vehicle").order_by(
-        "issued_at", "permit_id"
-    )
-    qs = qs.filter(state=PermitState.ISSUED) if not args.all else qs.exclude(state=PermitState.DRAFTED)
     rows = [
         {
             "permit_id": p.permit_id,
@@ -53,13 +39,13 @@ def _list(args: argparse.Namespace) -> int:
             "state": p.state,
             "application_id": p.application_id,
             "plan_vehicle_id": p.plan_vehicle_id,
-            "enterprise": _holder(p),
+            "enterprise": permit_holder(p),
             "issued_at": p.issued_at.isoformat() if p.issued_at else None,
             "valid_from": p.payload.get("valid_from"),
             "valid_to": p.payload.get("valid_to"),
             "token": p.token,
         }
-        for p in qs
+        for p in permits_signed(include_revoked=args.all)
     ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2 if args.indent else None))

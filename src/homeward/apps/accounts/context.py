@@ -4,9 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from homeward.apps.accounts.roles import profile_of
+
 
 def actor(request: HttpRequest) -> dict[str, Any]:
     """Expose the signed-in user's profile (role and scope) to every template."""
-    user = getattr(request, "user", None)
-    profile = getattr(user, "profile", None) if user is not None and user.is_authenticated else None
-    return {"profile": profile}
+    return {"profile": profile_of(getattr(request, "user", None))}

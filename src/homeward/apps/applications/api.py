@@ -10,19 +10,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from homeward.apps.applications import selectors, services
-from homeward.apps.applications.clock import deadline_status
 from homeward.apps.applications.models import (
-    ApplicationState,
     ApplicationWorker,
     DepartmentTask,
     Permit,
     ReturnApplication,
 )
+from homeward.core.errors import NotFound
 from homeward.core.identity import mask_phone, mask_ric
 
 router = Router(tags=["applications 接返申请"])
@@ -41,12 +39,7 @@ class ClockOut(Schema):
 
 
 def clock_of(app: ReturnApplication) -> dict[str, Any]:
-    status = deadline_status(
-        app.deadline_at,
-        timezone.now(),
-        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
-        at_risk=app.at_risk,
-    )
+    status = selectors.application_clock(app)
     return {
         "level": status.level,
         "deadline_at": status.deadline_at,
@@ -388,8 +381,6 @@ def application_case(request: HttpRequest, application_id: int) -> Any:
     app = services.application_get(actor=request.user, application_id=application_id, action="case.read")
     case = getattr(app, "case", None)
     if case is None:
-        from homeward.core.errors import NotFound
-
         raise NotFound("申请尚未受理，还没有案件 (not accepted yet: no case)", "no_case")
     tasks = list(case.tasks.select_related("case__application__enterprise", "assignee", "done_by"))
     done = sum(t.state == DepartmentTask.State.DONE for t in tasks)
@@ -456,10 +447,7 @@ def permit_keys(request: HttpRequest) -> HttpResponse:
 
 @router.get("/permits/{int:permit_id}", response=PermitOut, summary="One permit")
 def permit_detail(request: HttpRequest, permit_id: int) -> Permit:
-    permit: Permit = services._visible(
-        request.user, selectors.permits_visible(actor=request.user), permit_id, "permit.read", "permit"
-    )
-    return permit
+    return services.permit_get(actor=request.user, permit_id=permit_id)
 
 
 @router.post(

@@ -36,6 +36,13 @@ LIVE_STATES = (
 )
 # States whose worker list changes are tracked (new rows + removed_at) rather than edited in place.
 TRACKED_STATES = (ApplicationState.SUBMITTED, ApplicationState.ACCEPTED, ApplicationState.PLANNED)
+# States an application may still be cancelled in (before the trip).
+CANCELLABLE_STATES = (
+    ApplicationState.DRAFT,
+    ApplicationState.SUBMITTED,
+    ApplicationState.ACCEPTED,
+    ApplicationState.PLANNED,
+)
 
 
 class ReturnApplication(models.Model):

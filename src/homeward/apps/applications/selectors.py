@@ -5,11 +5,14 @@ Anything outside scope is simply absent (the caller turns that into a 404 and a 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from homeward.apps.accounts.roles import Role
+from homeward.apps.accounts.roles import DEPARTMENT_ROLES, Role, profile_of
+from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
     DepartmentTask,
@@ -34,16 +37,6 @@ ROLE_SIGNER = {
     Role.DEPT_HEALTH: Department.HEALTH,
     Role.DEPT_HR: Department.HR,
 }
-DEPARTMENT_ROLES = frozenset(ROLE_SIGNER)
-
-
-def profile_of(actor: Any) -> Any:
-    return getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-
-
-def role_of(actor: Any) -> str | None:
-    profile = profile_of(actor)
-    return profile.role if profile is not None else None
 
 
 def applications_visible(*, actor: Any) -> QuerySet[ReturnApplication]:
@@ -67,6 +60,16 @@ def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplicati
     if state:
         qs = qs.filter(state=state)
     return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
+
+
+def application_clock(app: ReturnApplication, now: datetime | None = None) -> DeadlineStatus:
+    """The application's deadline clock (stopped once it is completed or cancelled)."""
+    return deadline_status(
+        app.deadline_at,
+        now or timezone.now(),
+        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
+        at_risk=app.at_risk,
+    )
 
 
 def tasks_visible(*, actor: Any) -> QuerySet[DepartmentTask]:
@@ -150,3 +153,20 @@ def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
         .exclude(plan_vehicle__in=superseded_plan_vehicles())
         .order_by("created_at", "pk")
     )
+
+
+def permits_signed(*, include_revoked: bool = False) -> QuerySet[Permit]:
+    """Every issued permit (and, with ``include_revoked``, the revoked ones), in issue order: the
+    city-wide list for offline verifiers and the command line, not scoped to a user."""
+    qs = Permit.objects.select_related("application__enterprise", "plan_vehicle")
+    qs = qs.exclude(state=PermitState.DRAFTED) if include_revoked else qs.filter(state=PermitState.ISSUED)
+    return qs.order_by("issued_at", "permit_id")
+
+
+def permit_holder(permit: Permit) -> str:
+    """Whose permit: the applying enterprise, or the plan's bus for a road pass drafted from a plan."""
+    if permit.application is not None:
+        return str(permit.application.enterprise.name)
+    if permit.plan_vehicle is not None:
+        return f"计划 #{permit.plan_vehicle.run_id} 包车 {permit.plan_vehicle.name}"
+    return ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import IO, Any, NoReturn
 
@@ -21,9 +21,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from homeward.apps.accounts.roles import Role
+from homeward.apps.accounts.roles import Role, profile_of, role_of
 from homeward.apps.applications import keystore, selectors
 from homeward.apps.applications.models import (
+    CANCELLABLE_STATES,
     LIVE_STATES,
     TRACKED_STATES,
     ApplicationState,
@@ -92,10 +93,6 @@ def _forbid(actor: Any, action: str, object_type: str, object_id: object, messag
     raise PermissionDenied(message, "forbidden")
 
 
-def _role(actor: Any) -> str | None:
-    return selectors.role_of(actor)
-
-
 def application_get(
     *, actor: Any, application_id: int, action: str = "application.read"
 ) -> ReturnApplication:
@@ -108,7 +105,7 @@ def application_get(
 def _application_for_owner(actor: Any, application_id: int, action: str) -> ReturnApplication:
     """The application, for its enterprise or the task force (else 404 or 403, audited)."""
     app = application_get(actor=actor, application_id=application_id, action=action)
-    if _role(actor) not in (Role.ENTERPRISE, Role.TASKFORCE):
+    if role_of(actor) not in (Role.ENTERPRISE, Role.TASKFORCE):
         _forbid(
             actor,
             action,
@@ -146,8 +143,8 @@ def _state_error(app: ReturnApplication, doing: str) -> DomainError:
 def application_create_draft(
     *, actor: Any, enterprise_id: int | None = None, notes: str = "", deadline_hours: int | None = None
 ) -> ReturnApplication:
-    role = _role(actor)
-    profile = selectors.profile_of(actor)
+    role = role_of(actor)
+    profile = profile_of(actor)
     if role == Role.ENTERPRISE:
         enterprise_id = profile.enterprise_id
     elif role == Role.TASKFORCE:
@@ -187,7 +184,7 @@ def _taken_elsewhere(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[
     return dict(rows)
 
 
-def _high_risk() -> Any:
+def _high_risk() -> Callable[[str], bool]:
     high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
     return high.__contains__
 
@@ -242,15 +239,15 @@ def application_workers_upload(
     return {"accepted": len(good), "rejected": rejected, "rejected_count": len(rejected)}
 
 
-def _check_one(app: ReturnApplication, values: Mapping[str, object]) -> WorkerRow:
+def _check_one(
+    app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
+) -> WorkerRow:
     number = str(values.get("id_number") or "").strip().upper()
     taken = _taken_elsewhere(app, [number])
     here = ApplicationWorker.objects.filter(application=app, active=True, id_number=number).exists()
     if here:
         raise Conflict("该人员已在本申请中 (already on this application)", "already_applied")
-    (result,) = list(
-        check_rows([(0, values)], today=timezone.localdate(), high_risk=_high_risk(), taken=taken)
-    )
+    (result,) = list(check_rows([(0, values)], today=timezone.localdate(), high_risk=high_risk, taken=taken))
     if isinstance(result, RowError):
         raise DomainError(f"{result.field}: {result.message}", result.reason)
     return result
@@ -263,34 +260,57 @@ def _editable(actor: Any, application_id: int, action: str) -> ReturnApplication
     return app
 
 
+def _save_new_row(app: ReturnApplication, rec: WorkerRow) -> ApplicationWorker:
+    """Store one worker added by hand (not from a file row)."""
+    row = _new_row(app, rec, _roster_ids(app, [rec.id_number]))
+    row.source_row = None
+    row.save()
+    return row
+
+
+def _locked_active_row(app: ReturnApplication, row_id: int) -> ApplicationWorker:
+    row = (
+        ApplicationWorker.objects.select_for_update().filter(application=app, pk=row_id, active=True).first()
+    )
+    if row is None:
+        raise NotFound("该人员不在本申请中 (no such active worker row)", "not_found")
+    return row
+
+
+def _worker_add(
+    actor: Any, app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
+) -> ApplicationWorker:
+    rec = _check_one(app, values, high_risk)
+    with transaction.atomic():
+        row = _save_new_row(app, rec)
+        _audit(actor, "application.worker_add", app, row=row.pk, state=app.state)
+    return row
+
+
 def application_worker_add(
     *, actor: Any, application_id: int, values: Mapping[str, object]
 ) -> ApplicationWorker:
     """Add one worker (same checks as an uploaded row). After submission the addition is tracked."""
     app = _editable(actor, application_id, "application.worker_add")
-    rec = _check_one(app, values)
-    with transaction.atomic():
-        row = _new_row(app, rec, _roster_ids(app, [rec.id_number]))
-        row.source_row = None
-        row.save()
-        _audit(actor, "application.worker_add", app, row=row.pk, state=app.state)
-    return row
+    return _worker_add(actor, app, values, _high_risk())
 
 
 def application_workers_add_from_roster(
     *, actor: Any, application_id: int, worker_ids: Iterable[int], health_code: str = "green"
 ) -> dict[str, Any]:
-    """Pick workers from the enterprise's roster: pickup county defaults to their origin county."""
+    """Pick workers from the enterprise's roster: pickup county defaults to their origin county. Each
+    is checked and added as ``application_worker_add`` does (scope and risk levels read once)."""
     app = _editable(actor, application_id, "application.worker_add")
+    high_risk = _high_risk()
     workers = Worker.objects.filter(employer_id=app.enterprise_id, pk__in=list(worker_ids))
     added, rejected = 0, []
     for w in workers:
         try:
-            application_worker_add(
-                actor=actor,
-                application_id=app.pk,
-                values={"id_number": w.id_number, "name": w.name, "phone": w.phone,
-                        "pickup_county": w.origin_code, "health_code": health_code},
+            _worker_add(
+                actor, app,
+                {"id_number": w.id_number, "name": w.name, "phone": w.phone,
+                 "pickup_county": w.origin_code, "health_code": health_code},
+                high_risk,
             )  # fmt: skip
             added += 1
         except DomainError as exc:
@@ -302,13 +322,7 @@ def application_worker_remove(*, actor: Any, application_id: int, row_id: int) -
     """Remove a worker: deleted from a draft, marked removed (kept) once submitted."""
     app = _editable(actor, application_id, "application.worker_remove")
     with transaction.atomic():
-        row = (
-            ApplicationWorker.objects.select_for_update()
-            .filter(application=app, pk=row_id, active=True)
-            .first()
-        )
-        if row is None:
-            raise NotFound("该人员不在本申请中 (no such active worker row)", "not_found")
+        row = _locked_active_row(app, row_id)
         if app.state == ApplicationState.DRAFT:
             row.delete()
             row.pk = row_id  # report what was removed
@@ -325,21 +339,13 @@ def application_worker_replace(
 ) -> ApplicationWorker:
     """Replace one worker by another: the old row is kept, removed, and points to the new one."""
     app = _editable(actor, application_id, "application.worker_replace")
-    rec = _check_one(app, values)
+    rec = _check_one(app, values, _high_risk())
     with transaction.atomic():
-        old = (
-            ApplicationWorker.objects.select_for_update()
-            .filter(application=app, pk=row_id, active=True)
-            .first()
-        )
-        if old is None:
-            raise NotFound("该人员不在本申请中 (no such active worker row)", "not_found")
+        old = _locked_active_row(app, row_id)
         old.active = False
         old.removed_at = timezone.now()
         old.save(update_fields=["active", "removed_at"])
-        new = _new_row(app, rec, _roster_ids(app, [rec.id_number]))
-        new.source_row = None
-        new.save()
+        new = _save_new_row(app, rec)
         old.replaced_by = new
         old.save(update_fields=["replaced_by"])
         if app.state == ApplicationState.DRAFT:
@@ -410,7 +416,7 @@ def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
     """submitted → accepted by the town officer of the enterprise's town or the task force; starts the
     deadline clock and opens the case with one task per department."""
     app = application_get(actor=actor, application_id=application_id, action="application.accept")
-    if _role(actor) not in (Role.TOWN, Role.TASKFORCE):
+    if role_of(actor) not in (Role.TOWN, Role.TASKFORCE):
         _forbid(
             actor,
             "application.accept",
@@ -440,17 +446,11 @@ def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
 def application_cancel(*, actor: Any, application_id: int, reason: str = "") -> ReturnApplication:
     """Cancel before the trip: by the enterprise, its town officer or the task force."""
     app = application_get(actor=actor, application_id=application_id, action="application.cancel")
-    if _role(actor) not in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE):
+    if role_of(actor) not in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE):
         _forbid(actor, "application.cancel", "application", app.pk, "无权取消 (not allowed to cancel)")
-    allowed = (
-        ApplicationState.DRAFT,
-        ApplicationState.SUBMITTED,
-        ApplicationState.ACCEPTED,
-        ApplicationState.PLANNED,
-    )
     now = timezone.now()
     with transaction.atomic():
-        if not _transition(app, allowed, ApplicationState.CANCELLED, closed_at=now):
+        if not _transition(app, CANCELLABLE_STATES, ApplicationState.CANCELLED, closed_at=now):
             raise _state_error(app, "取消")
         Case.objects.filter(application=app).update(state=Case.State.CLOSED, closed_at=now)
         DepartmentTask.objects.filter(case__application=app, state=DepartmentTask.State.OPEN).update(
@@ -463,7 +463,7 @@ def application_cancel(*, actor: Any, application_id: int, reason: str = "") -> 
 def application_transition(*, actor: Any, application_id: int, to: str) -> ReturnApplication:
     """accepted → planned → in_transit → completed (task force; later the planner and journeys)."""
     app = application_get(actor=actor, application_id=application_id, action="application.transition")
-    if _role(actor) != Role.TASKFORCE:
+    if role_of(actor) != Role.TASKFORCE:
         _forbid(
             actor, "application.transition", "application", app.pk, "只有专班可以变更状态 (task force only)"
         )
@@ -488,7 +488,7 @@ def application_flag_at_risk(
         app = ReturnApplication.objects.get(pk=application_id)
     else:
         app = application_get(actor=actor, application_id=application_id, action="application.flag")
-        if _role(actor) != Role.TASKFORCE:
+        if role_of(actor) != Role.TASKFORCE:
             _forbid(actor, "application.flag", "application", app.pk, "只有专班可以标记 (task force only)")
     with transaction.atomic():
         ReturnApplication.objects.filter(pk=app.pk).update(at_risk=at_risk, at_risk_reason=reason[:200])
@@ -696,7 +696,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             provinces=tuple(transport["provinces"]), entry_station=transport["entry_station"],
             exit_station=transport["exit_station"], passengers=int(v["passengers"]), organiser=ORGANISER,
         )  # fmt: skip
-        created.append(_store_permit(actor, core, application=app))
+        created.append(permit_store(actor=actor, drafted=core, application=app))
     pid = f"PP-{app.pk}"
     if health is not None and pid not in existing:
         core_pp = core_permits.PreventionPermit(
@@ -707,26 +707,28 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             kit=tuple(core_permits.KitItem(k["name"], int(k["quantity"])) for k in health["kit"]),
             health_checks=tuple(health["health_checks"]), organiser=ORGANISER,
         )  # fmt: skip
-        created.append(_store_permit(actor, core_pp, application=app))
+        created.append(permit_store(actor=actor, drafted=core_pp, application=app))
     return created
 
 
-def _store_permit(
-    actor: Any,
-    core: core_permits.Permit,
+def permit_store(
     *,
+    actor: Any,
+    drafted: core_permits.Permit,
     application: ReturnApplication | None = None,
     plan_vehicle: PlanVehicle | None = None,
 ) -> Permit:
-    """Store a drafted permit of an application or of a plan's bus (awaiting its signers)."""
+    """Store a drafted permit, awaiting its signers, with its ``permit.draft`` audit event. It belongs
+    to an application (``permit_draft``) or to a plan's bus (``planning.permits.plan_permits_draft``).
+    No scope check: the caller has made it, and calls inside its transaction."""
     permit = Permit.objects.create(
-        permit_id=core.permit_id,
-        kind=str(core.kind),
+        permit_id=drafted.permit_id,
+        kind=str(drafted.kind),
         application=application,
         plan_vehicle=plan_vehicle,
-        body=core.body().decode("utf-8"),
-        payload=core.to_dict(),
-        required_signers=",".join(str(d) for d in core.signers),
+        body=drafted.body().decode("utf-8"),
+        payload=drafted.to_dict(),
+        required_signers=",".join(str(d) for d in drafted.signers),
     )
     holder = {"application": application.pk} if application is not None else {}
     if plan_vehicle is not None:
@@ -750,13 +752,16 @@ def signed_permit(permit: Permit) -> core_permits.SignedPermit:
     return core_permits.SignedPermit(core_permit(permit), sigs)
 
 
+def permit_get(*, actor: Any, permit_id: int, action: str = "permit.read") -> Permit:
+    permit: Permit = _visible(actor, selectors.permits_visible(actor=actor), permit_id, action, "permit")
+    return permit
+
+
 def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     """Sign as the actor's department with its current key; the permit is issued (token set) when
     the last required signature lands."""
-    permit: Permit = _visible(
-        actor, selectors.permits_visible(actor=actor), permit_id, "permit.sign", "permit"
-    )
-    role = _role(actor)
+    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.sign")
+    role = role_of(actor)
     if role not in selectors.ROLE_SIGNER:
         _forbid(actor, "permit.sign", "permit", permit.pk, "只有审批部门可以签发 (department approvers only)")
     dept = selectors.ROLE_SIGNER[Role(role)]
@@ -800,10 +805,8 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
 
 def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
     """Withdraw an issued permit (task force): publishes the next signed revocation list."""
-    permit: Permit = _visible(
-        actor, selectors.permits_visible(actor=actor), permit_id, "permit.revoke", "permit"
-    )
-    if _role(actor) != Role.TASKFORCE:
+    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.revoke")
+    if role_of(actor) != Role.TASKFORCE:
         _forbid(actor, "permit.revoke", "permit", permit.pk, "只有专班可以撤销许可证 (task force only)")
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
@@ -850,9 +853,7 @@ def permit_verify(token: str, now: datetime | None = None) -> core_permits.Verif
 
 
 def permit_pdf(*, actor: Any, permit_id: int) -> tuple[Permit, bytes]:
-    permit: Permit = _visible(
-        actor, selectors.permits_visible(actor=actor), permit_id, "permit.pdf", "permit"
-    )
+    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.pdf")
     if permit.state != PermitState.ISSUED:
         raise Conflict("许可证尚未签发 (permit not issued yet)", "not_issued")
     content = core_permits.render_permit_pdf(core_permit(permit), permit.token)

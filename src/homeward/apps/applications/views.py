@@ -5,6 +5,7 @@ the public verification page. Views parse input, call one service, render."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -15,10 +16,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from homeward.apps.accounts.roles import Role
+from homeward.apps.accounts.roles import Role, role_of
 from homeward.apps.applications import selectors, services
-from homeward.apps.applications.clock import deadline_status
 from homeward.apps.applications.models import (
+    CANCELLABLE_STATES,
     ApplicationState,
     DepartmentTask,
     PermitState,
@@ -47,21 +48,23 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
-def clock_for(app: ReturnApplication) -> Any:
-    return deadline_status(
-        app.deadline_at,
-        timezone.now(),
-        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
-        at_risk=app.at_risk,
-    )
+def _act(
+    request: HttpRequest, application_id: int, service: Callable[..., object], **fields: Any
+) -> HttpResponse:
+    """Run one application service as the user, then back to the application's page (or the error)."""
+    try:
+        service(actor=request.user, application_id=application_id, **fields)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return redirect("applications:detail", application_id=application_id)
 
 
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     apps = list(selectors.application_list(actor=request.user, state=state)[:200])
-    rows = [{"app": a, "clock": clock_for(a)} for a in apps]
-    role = selectors.role_of(request.user)
+    rows = [{"app": a, "clock": selectors.application_clock(a)} for a in apps]
+    role = role_of(request.user)
     context = {
         "rows": rows,
         "states": ApplicationState.choices,
@@ -83,9 +86,9 @@ def application_new(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, app: ReturnApplication, report: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    role = selectors.role_of(request.user)
+    role = role_of(request.user)
     owner = role in (Role.ENTERPRISE, Role.TASKFORCE)
-    workers = list(app.workers.all())
+    workers = list(app.workers.select_related("replaced_by"))  # removed rows name their replacement
     active = [w for w in workers if w.active]
     removed = [w for w in workers if not w.active]
     case = getattr(app, "case", None)
@@ -98,7 +101,7 @@ def _detail_context(
     )
     return {
         "app": app,
-        "clock": clock_for(app),
+        "clock": selectors.application_clock(app),
         "workers": [
             {
                 "row": w,
@@ -119,13 +122,7 @@ def _detail_context(
         "can_submit": owner and app.state == ApplicationState.DRAFT and bool(active),
         "can_accept": role in (Role.TOWN, Role.TASKFORCE) and app.state == ApplicationState.SUBMITTED,
         "can_cancel": role in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE)
-        and app.state
-        in (
-            ApplicationState.DRAFT,
-            ApplicationState.SUBMITTED,
-            ApplicationState.ACCEPTED,
-            ApplicationState.PLANNED,
-        ),
+        and app.state in CANCELLABLE_STATES,
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -145,7 +142,9 @@ def application_clock(request: HttpRequest, application_id: int) -> HttpResponse
         app = services.application_get(actor=request.user, application_id=application_id)
     except DomainError as exc:
         return _fail(request, exc)
-    return render(request, "applications/_clock.html", {"app": app, "clock": clock_for(app)})
+    return render(
+        request, "applications/_clock.html", {"app": app, "clock": selectors.application_clock(app)}
+    )
 
 
 @require_POST
@@ -169,43 +168,23 @@ def application_upload(request: HttpRequest, application_id: int) -> HttpRespons
 
 @require_POST
 def application_submit(request: HttpRequest, application_id: int) -> HttpResponse:
-    try:
-        services.application_submit(
-            actor=request.user, application_id=application_id,
-            idempotency_key=request.POST.get("idempotency_key", ""),
-        )  # fmt: skip
-    except DomainError as exc:
-        return _fail(request, exc)
-    return redirect("applications:detail", application_id=application_id)
+    key = request.POST.get("idempotency_key", "")
+    return _act(request, application_id, services.application_submit, idempotency_key=key)
 
 
 @require_POST
 def application_accept(request: HttpRequest, application_id: int) -> HttpResponse:
-    try:
-        services.application_accept(actor=request.user, application_id=application_id)
-    except DomainError as exc:
-        return _fail(request, exc)
-    return redirect("applications:detail", application_id=application_id)
+    return _act(request, application_id, services.application_accept)
 
 
 @require_POST
 def application_cancel(request: HttpRequest, application_id: int) -> HttpResponse:
-    try:
-        services.application_cancel(
-            actor=request.user, application_id=application_id, reason=request.POST.get("reason", "")
-        )
-    except DomainError as exc:
-        return _fail(request, exc)
-    return redirect("applications:detail", application_id=application_id)
+    return _act(request, application_id, services.application_cancel, reason=request.POST.get("reason", ""))
 
 
 @require_POST
 def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
-    try:
-        services.application_worker_remove(actor=request.user, application_id=application_id, row_id=row_id)
-    except DomainError as exc:
-        return _fail(request, exc)
-    return redirect("applications:detail", application_id=application_id)
+    return _act(request, application_id, services.application_worker_remove, row_id=row_id)
 
 
 @require_GET
@@ -216,10 +195,10 @@ def task_queue(request: HttpRequest) -> HttpResponse:
     )
     to_sign = list(selectors.permits_to_sign(actor=request.user).prefetch_related("signatures")[:200])
     context = {
-        "tasks": [{"task": t, "clock": clock_for(t.case.application)} for t in tasks],
+        "tasks": [{"task": t, "clock": selectors.application_clock(t.case.application)} for t in tasks],
         "done": done,
         "to_sign": to_sign,
-        "can_open_vehicles": selectors.role_of(request.user) in MANIFEST_ROLES,
+        "can_open_vehicles": role_of(request.user) in MANIFEST_ROLES,
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }

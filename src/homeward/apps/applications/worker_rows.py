@@ -65,9 +65,8 @@ def label(field: str) -> str:
 def _counties_by_name() -> dict[str, str]:
     by_name: dict[str, str] = {}
     for region in regions.all_regions():
-        if region.level == "province" or regions.children(region.code):
-            continue
-        by_name[region.full_name] = region.code
+        if regions.is_county(region.code):
+            by_name[region.full_name] = region.code
     return by_name
 
 
@@ -75,10 +74,7 @@ def resolve_county(text: str) -> str | None:
     """A current county-level code from a 6-digit code or a full name (贵州省毕节市七星关区)."""
     text = "".join(text.split())
     if text.isdigit() and len(text) == 6:
-        region = regions.get(text)
-        if region is None or region.level == "province" or regions.children(text):
-            return None
-        return region.code
+        return text if regions.is_county(text) else None
     return _counties_by_name().get(text)
 
 

@@ -267,7 +267,7 @@ def heatmap_geojson(
 @router.get("/heatmap/status", response={200: SnapshotOut, 204: None}, summary="The latest rebuild")
 def status(request: HttpRequest) -> Any:
     selectors.scope_for(request.user)
-    snap = selectors.active_snapshot() or HeatmapSnapshot.objects.order_by("-pk").first()
+    snap = selectors.status_snapshot()
     return snap if snap is not None else Status(204, None)
 
 

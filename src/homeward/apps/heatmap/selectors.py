@@ -22,13 +22,16 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from homeward.apps.accounts.roles import DEPARTMENT_ROLES, PERSONAL_DATA_ROLES, Role
+from homeward.apps.accounts.roles import CITY_WIDE_ROLES, PERSONAL_DATA_ROLES, Role, profile_of
+from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.heatmap import store
 from homeward.apps.heatmap.models import HeatmapSnapshot
+from homeward.apps.registry.models import Enterprise, Town
+from homeward.apps.registry.selectors import town_list
 from homeward.core import regions
 from homeward.core.errors import DomainError, NotFound, PermissionDenied
 from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table, suppress_small_cells
-from homeward.core.fusion.schema import UNKNOWN_CODE, UNKNOWN_NAME, Level
+from homeward.core.fusion.schema import LEVEL_KEY, REGION_UNIT_KEY, UNKNOWN_CODE, UNKNOWN_NAME, Level
 
 RISK_LEVELS = ("low", "medium", "high")
 
@@ -63,12 +66,12 @@ def _denied() -> PermissionDenied:
 
 
 def scope_for(actor: Any) -> Scope:
-    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    profile = profile_of(actor)
     if profile is None:
         raise _denied()
     personal = profile.role in PERSONAL_DATA_ROLES
     role = str(profile.role)
-    if profile.role == Role.TASKFORCE or profile.role in DEPARTMENT_ROLES:
+    if profile.role in CITY_WIDE_ROLES:
         return Scope(personal_data=personal, role=role)
     if profile.role == Role.TOWN and profile.town_id:
         return Scope(town=profile.town.code, personal_data=personal, role=role)
@@ -153,11 +156,11 @@ def effective(filters: Filters, scope: Scope) -> Filters:
         if filters.town not in (None, scope.town):
             raise _denied()
         out = replace(out, town=scope.town)
-        if filters.enterprise is not None:
-            from homeward.apps.registry.models import Enterprise
-
-            if not Enterprise.objects.filter(pk=filters.enterprise, town__code=scope.town).exists():
-                raise _denied()
+        if (
+            filters.enterprise is not None
+            and not Enterprise.objects.filter(pk=filters.enterprise, town__code=scope.town).exists()
+        ):
+            raise _denied()
     if scope.enterprise is not None:
         if filters.enterprise not in (None, scope.enterprise) or filters.town not in (
             None,
@@ -174,6 +177,21 @@ def effective(filters: Filters, scope: Scope) -> Filters:
     return out
 
 
+def filter_choices(scope: Scope) -> dict[str, Any]:
+    """What the page's filters offer within ``scope``: towns, key enterprises, origin provinces."""
+    towns = town_list()
+    enterprises = Enterprise.objects.filter(is_key=True).order_by("name")
+    if scope.town is not None:
+        towns = towns.filter(code=scope.town)
+        enterprises = enterprises.filter(town__code=scope.town)
+    if scope.enterprise is not None:
+        enterprises = Enterprise.objects.filter(pk=scope.enterprise)
+    provinces = regions.all_regions("province")
+    if scope.province is not None:
+        provinces = tuple(r for r in provinces if r.code == scope.province)
+    return {"towns": towns, "enterprises": enterprises, "provinces": provinces}
+
+
 # -------------------------------------------------------------------------------------------- snapshot
 
 
@@ -184,13 +202,12 @@ def latest_snapshot() -> HeatmapSnapshot | None:
 
 
 def active_snapshot() -> HeatmapSnapshot | None:
-    return (
-        HeatmapSnapshot.objects.filter(
-            state__in=[HeatmapSnapshot.State.QUEUED, HeatmapSnapshot.State.RUNNING]
-        )
-        .order_by("pk")
-        .first()
-    )
+    return HeatmapSnapshot.objects.filter(state__in=ACTIVE_STATES).order_by("pk").first()
+
+
+def status_snapshot() -> HeatmapSnapshot | None:
+    """The rebuild a status display shows: the one queued or running, else the newest."""
+    return active_snapshot() or HeatmapSnapshot.objects.order_by("-pk").first()
 
 
 def require_snapshot(snapshot: HeatmapSnapshot | None = None) -> HeatmapSnapshot:
@@ -265,8 +282,7 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
         raise DomainError("level 应为 province, prefecture 或 county", "heatmap_bad_level")
     params = params_of(snapshot)
     day = day_of(snapshot, filters)
-    key = {"county": "county_code", "prefecture": "prefecture_code", "province": "province_code"}[level]
-    unit = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}[level]
+    key, unit = LEVEL_KEY[level], REGION_UNIT_KEY[level]
     where, args = _where(replace(filters, province=None), origin=False)
     args.update(
         day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE
@@ -329,9 +345,6 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
         return con.execute(sql, args).fetch_arrow_table()
     finally:
         con.close()
-
-
-ROW_FIELDS = ("code", "name", "away", "returned", "carrier_estimate", "risk", "hotspot")
 
 
 def origin_rows(
@@ -431,8 +444,6 @@ def enterprise_shortfall_rows(
     key_only: bool = False,
     snapshot: HeatmapSnapshot | None = None,
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
-    from homeward.apps.registry.models import Enterprise, Town
-
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
@@ -453,8 +464,6 @@ def enterprise_shortfall_rows(
 def town_shortfall_rows(
     *, actor: Any, filters: Filters, sort: str = "", snapshot: HeatmapSnapshot | None = None
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
-    from homeward.apps.registry.models import Town
-
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)

@@ -13,15 +13,19 @@ from datetime import date
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.heatmap import adapters, store
 from homeward.apps.heatmap.models import HeatmapSnapshot, WorkerStatus
-from homeward.core.errors import DomainError
+from homeward.apps.heatmap.selectors import params_of
+from homeward.apps.registry.models import Worker
+from homeward.apps.registry.services import bulk
+from homeward.core.errors import DomainError, PermissionDenied
 from homeward.core.fusion import (
     LEVELS,
     FusionInputs,
@@ -29,6 +33,7 @@ from homeward.core.fusion import (
     hotspots,
     normalized,
     open_engine,
+    origin_totals,
     origins,
 )
 from homeward.core.fusion.schema import (
@@ -42,7 +47,6 @@ log = logging.getLogger(__name__)
 #: The holiday began on 除夕 2020 (24 Jan); arrivals from then on count as returns. Configurable with
 #: ``settings.HEATMAP_WINDOW_START`` (a date or an ISO string).
 DEFAULT_WINDOW_START = date(2020, 1, 24)
-_ACTIVE = (HeatmapSnapshot.State.QUEUED, HeatmapSnapshot.State.RUNNING)
 
 
 def window_start_setting() -> date:
@@ -58,10 +62,6 @@ def default_params() -> dict[str, Any]:
     }
 
 
-def fusion_params(snapshot: HeatmapSnapshot) -> FusionParams:
-    return FusionParams(as_of=snapshot.as_of, window_start=snapshot.window_start, **snapshot.params)
-
-
 # ------------------------------------------------------------------------------------------ requests
 
 
@@ -71,10 +71,7 @@ def heatmap_rebuild_request(
     """Queue a rebuild (enqueued once the transaction commits). Idempotent: while a rebuild is queued
     or running, that one is returned (``force_new``: only a queued one is reused, so that a rebuild
     starts after the running one, e.g. after an import). ``as_of`` defaults to the newest evidence."""
-    from homeward.apps.accounts.roles import Role
-
-    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-    if getattr(actor, "pk", None) is not None and (profile is None or profile.role != Role.TASKFORCE):
+    if getattr(actor, "pk", None) is not None and not is_taskforce(actor):
         audit_record(actor=actor, action="heatmap.rebuild.denied", data={"reason": "forbidden"})
         raise _forbidden()
     window_start = window_start_setting()
@@ -84,7 +81,7 @@ def heatmap_rebuild_request(
             "heatmap_bad_date",
         )
     with transaction.atomic():
-        states = [HeatmapSnapshot.State.QUEUED] if force_new else list(_ACTIVE)
+        states = [HeatmapSnapshot.State.QUEUED] if force_new else list(ACTIVE_STATES)
         active = HeatmapSnapshot.objects.select_for_update().filter(state__in=states).order_by("pk").first()
         if active is not None and (as_of is None or active.as_of == as_of):
             return active
@@ -110,8 +107,6 @@ def heatmap_rebuild_request(
 
 
 def _forbidden() -> DomainError:
-    from homeward.core.errors import PermissionDenied
-
     return PermissionDenied(
         "只有专班可以重建热图 (only the task force may rebuild the heat map)", "forbidden"
     )
@@ -143,10 +138,7 @@ def _set(snapshot_id: int, **fields: Any) -> None:
 def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
     """queued → running (a conditional UPDATE claims it once) → done/failed. Returns the final state,
     or ``"skipped"`` when the snapshot was not queued."""
-    claimed = HeatmapSnapshot.objects.filter(pk=snapshot_id, state=HeatmapSnapshot.State.QUEUED).update(
-        state=HeatmapSnapshot.State.RUNNING, progress=1, stage="start"
-    )
-    if not claimed:
+    if not run_claim(HeatmapSnapshot, snapshot_id, progress=1, stage="start"):
         return "skipped"
     snapshot = HeatmapSnapshot.objects.get(pk=snapshot_id)
     try:
@@ -156,7 +148,7 @@ def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
         _set(
             snapshot_id,
             state=HeatmapSnapshot.State.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
+            error=run_error(exc),
             built_at=timezone.now(),
         )
         audit_record(
@@ -171,7 +163,7 @@ def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
         .order_by("-built_at")
         .values_list("pk", flat=True)[: store.KEEP_SNAPSHOTS - 1]
     )
-    keep |= set(HeatmapSnapshot.objects.filter(state__in=_ACTIVE).values_list("pk", flat=True))
+    keep |= set(HeatmapSnapshot.objects.filter(state__in=ACTIVE_STATES).values_list("pk", flat=True))
     store.prune(keep | {snapshot_id})
     audit_record(
         actor="task",
@@ -197,16 +189,16 @@ def _build(snapshot: HeatmapSnapshot) -> dict[str, Any]:
     sid = snapshot.pk
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
-    last = ["start"]
+    last = "start"
 
     def stage(name: str) -> None:
-        nonlocal clock
+        nonlocal clock, last
         now = time.perf_counter()
-        seconds[last[0]] = round(now - clock, 3)
-        clock, last[0] = now, name
+        seconds[last] = round(now - clock, 3)
+        clock, last = now, name
         _set(sid, stage=name, progress=STAGES.get(name, 0))
 
-    params = fusion_params(snapshot)
+    params = params_of(snapshot)
     inputs = adapters.fusion_inputs(window_start=params.window_start, as_of=params.as_of, progress=stage)
     stage("fusion")
     tables, workers = compute_tables(inputs, params)
@@ -215,13 +207,9 @@ def _build(snapshot: HeatmapSnapshot) -> dict[str, Any]:
     stage("status")
     changed = write_back_status(workers, snapshot_id=sid)
     stage("done")
-    totals = {
-        col: int(pc.sum(tables["origins_province"][col]).as_py() or 0)
-        for col in ("away", "returned", "unknown", "carrier_estimate")
-    }
     summary = {
         "workers": int(inputs.roster.num_rows),
-        **totals,
+        **origin_totals(tables["origins_province"]),
         "hotspots": int(tables["hotspots"].num_rows),
         "status_changed": changed,
         "inputs": {k: v for k, v in inputs.row_counts.items() if k != "regions"},
@@ -286,9 +274,6 @@ def timeline_table(workers: pa.Table, inputs: FusionInputs, params: FusionParams
 def write_back_status(workers: pa.Table, *, snapshot_id: int | None = None) -> int:
     """``Worker.status`` where it changed, and every ``WorkerStatus`` row replaced. Returns how many
     ``Worker.status`` values changed."""
-    from homeward.apps.registry.models import Worker
-    from homeward.apps.registry.services import bulk
-
     keys = workers["worker_key"].to_pylist()
     status = workers["status"].to_pylist()
     new = dict(zip(keys, status, strict=True))

@@ -6,6 +6,7 @@ The map itself is drawn in the browser (``static/heatmap/heatmap.js``, ECharts) 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,14 +15,15 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from homeward.apps.accounts.roles import is_taskforce
 from homeward.apps.heatmap import selectors
+from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.fusion import Level
-from homeward.core.ingest.export import xlsx_bytes
+from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ENTERPRISE_ROWS_SHOWN = 100
 RISK_NAMES = {"low": "低风险", "medium": "中风险", "high": "高风险"}
 
@@ -47,14 +49,11 @@ def _filters(q: dict[str, str], *, origin: bool = True) -> selectors.Filters:
 
 
 def _status_context(request: HttpRequest) -> dict[str, Any]:
-    from homeward.apps.heatmap.models import HeatmapSnapshot
-
-    snap = selectors.active_snapshot() or HeatmapSnapshot.objects.order_by("-pk").first()
-    profile = getattr(request.user, "profile", None)
+    snap = selectors.status_snapshot()
     return {
         "run": snap,
         "active": bool(snap and snap.active),
-        "can_rebuild": bool(profile and profile.role == "taskforce"),
+        "can_rebuild": is_taskforce(request.user),
     }
 
 
@@ -64,20 +63,8 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         scope = selectors.scope_for(request.user)
     except DomainError as exc:
         return _error(request, exc, "heatmap/denied.html")
-    from homeward.apps.registry.models import Enterprise, Town
-
     q = _query(request)
     snap = selectors.latest_snapshot()
-    towns = Town.objects.order_by("code")
-    enterprises = Enterprise.objects.filter(is_key=True).order_by("name")
-    if scope.town is not None:
-        towns = towns.filter(code=scope.town)
-        enterprises = Enterprise.objects.filter(town__code=scope.town, is_key=True).order_by("name")
-    if scope.enterprise is not None:
-        enterprises = Enterprise.objects.filter(pk=scope.enterprise)
-    provinces = [r for r in regions.all_regions("province")]
-    if scope.province is not None:
-        provinces = [r for r in provinces if r.code == scope.province]
     days = []
     if snap is not None:
         n = (snap.as_of - snap.window_start).days
@@ -87,9 +74,7 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         "snapshot": snap,
         "scope": scope,
         "q": q,
-        "towns": towns,
-        "enterprises": enterprises,
-        "provinces": provinces,
+        **selectors.filter_choices(scope),
         "days": days,
         "day_index": days.index(q["date"]) if q["date"] in days else len(days) - 1,
         "city": city,
@@ -104,14 +89,12 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
     actor = request.user
     origin = f.origin
     origin_region = regions.get(origin) if origin else None
-    level: Level
-    if origin and origin_region is not None:
+    level: Level = "province" if q["level"] == "province" else "prefecture"
+    if origin_region is not None:  # a click on the map: the counties within that region
         level = "county"
-        snap, origin_rows = selectors.origin_rows(actor=actor, level="county", filters=f)
-        origin_rows = selectors.within(origin_rows, origin)
-    else:
-        level = "province" if q["level"] == "province" else "prefecture"
-        snap, origin_rows = selectors.origin_rows(actor=actor, level=level, filters=f)
+    snap, origin_rows = selectors.origin_rows(actor=actor, level=level, filters=f)
+    if origin_region is not None:
+        origin_rows = selectors.within(origin_rows, origin_region.code)
     origin_rows = [r for r in origin_rows if _has_workers(r)]
     for r in origin_rows:
         r["risk_name"] = RISK_NAMES.get(r["risk"], r["risk"])
@@ -138,7 +121,7 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         "enterprise_count": len(ents),
         "towns": towns,
         "risk_names": RISK_NAMES,
-        "crosscheck": _crosscheck_or_none(request),
+        "crosscheck": _crosscheck_or_none(actor, snap),
     }
 
 
@@ -148,14 +131,12 @@ def _has_workers(r: dict[str, Any]) -> bool:
 
 
 def _no_origin(f: selectors.Filters) -> selectors.Filters:
-    from dataclasses import replace
-
     return replace(f, origin=None)
 
 
-def _crosscheck_or_none(request: HttpRequest) -> list[dict[str, Any]] | None:
+def _crosscheck_or_none(actor: Any, snap: HeatmapSnapshot) -> list[dict[str, Any]] | None:
     try:
-        _snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=True)
+        _snap, rows = selectors.crosscheck_rows(actor=actor, flagged_only=True, snapshot=snap)
     except DomainError:
         return None
     return rows[:50]
@@ -255,7 +236,7 @@ def heatmap_export(request: HttpRequest) -> HttpResponse:
     headers, keys = EXPORTS[table]
     body = xlsx_bytes(headers, ([_cell(k, r.get(k)) for k in keys] for r in rows), sheet=table)
     day = selectors.day_of(snap, f).isoformat()
-    response = HttpResponse(body, content_type=XLSX)
+    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename=heatmap-{table}-{day}.xlsx"
     return response
 

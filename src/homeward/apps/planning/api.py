@@ -30,20 +30,13 @@ class PlanRunIn(Schema):
     seed: int = 0
 
 
-def _out(run: Any) -> dict[str, Any]:
-    return {
-        "id": run.pk, "state": run.state, "progress": run.progress, "stage": run.stage, "seed": run.seed,
-        "solver": run.solver, "stop": run.stop, "kpis": run.kpis, "baseline": run.baseline,
-    }  # fmt: skip
-
-
 @router.get("/plans/latest", response={200: PlanRunOut, 404: dict}, url_name="plan_latest")
 def plan_latest(request: HttpRequest) -> Any:
     selectors.require_board(request.user)
     run = selectors.status_run()
     if run is None:
         return 404, {"status": 404, "reason": "not_found", "message": "no plan yet"}
-    return 200, _out(run)
+    return 200, run
 
 
 class RoadPassesOut(Schema):
@@ -63,4 +56,4 @@ def plan_permits(request: HttpRequest, run_id: int) -> Any:
 @router.post("/plans", response={202: PlanRunOut}, url_name="plan_request")
 def plan_request(request: HttpRequest, body: PlanRunIn) -> Any:
     run = plan_run_request(actor=request.user, seed=body.seed, reason="api")
-    return 202, _out(run)
+    return 202, run

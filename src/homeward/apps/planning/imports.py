@@ -8,7 +8,7 @@ transaction with one audit event, so importing the same file twice changes nothi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
+from homeward.apps.planning.services import require_taskforce
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import normalize_mobile
@@ -302,13 +303,23 @@ def _mapped(kind: ResourceKind, lookup: dict[str, str], table: Any) -> list[tupl
     return out
 
 
+def _existing(rk: ResourceKind, keys: Collection[tuple[Any, ...]]) -> dict[tuple[Any, ...], models.Model]:
+    """The stored rows the file names, by natural key, locked: one query per 500 first key values
+    rather than one per row."""
+    firsts = sorted({k[0] for k in keys})
+    found: dict[tuple[Any, ...], models.Model] = {}
+    for i in range(0, len(firsts), 500):
+        chunk = {f"{rk.key[0]}__in": firsts[i : i + 500]}
+        for obj in rk.model.objects.select_for_update().filter(**chunk):  # type: ignore[attr-defined]
+            found[tuple(getattr(obj, f) for f in rk.key)] = obj
+    return found
+
+
 def resource_import(
     *, actor: Any, kind: str, source: str | os.PathLike[str] | IO[bytes], file_name: str = ""
 ) -> dict[str, Any]:
     """Import one resource file. Returns ``{kind, created, updated, unchanged, rejected, rejected_count}``;
     a file-level problem raises DomainError and changes nothing."""
-    from homeward.apps.planning.services import require_taskforce
-
     require_taskforce(actor, "plan.resource_import")
     rk = RESOURCE_KINDS.get(kind)
     if rk is None:
@@ -327,14 +338,14 @@ def resource_import(
             )
             continue
         parsed[key] = (n, values)
-    created = updated = unchanged = 0
+    updated = unchanged = 0
+    new: list[models.Model] = []
     with transaction.atomic():
+        existing = _existing(rk, parsed)
         for key, (_, values) in parsed.items():
-            lookup = dict(zip(rk.key, key, strict=True))
-            obj = rk.model.objects.select_for_update().filter(**lookup).first()  # type: ignore[attr-defined]
+            obj = existing.get(key)
             if obj is None:
-                rk.model.objects.create(**lookup, **values)  # type: ignore[attr-defined]
-                created += 1
+                new.append(rk.model(**dict(zip(rk.key, key, strict=True)), **values))
                 continue
             changed = [f for f, v in values.items() if getattr(obj, f) != v]
             if changed:
@@ -344,8 +355,9 @@ def resource_import(
                 updated += 1
             else:
                 unchanged += 1
+        rk.model.objects.bulk_create(new, batch_size=500)  # type: ignore[attr-defined]
         report = {
-            "kind": kind, "created": created, "updated": updated, "unchanged": unchanged,
+            "kind": kind, "created": len(new), "updated": updated, "unchanged": unchanged,
             "rejected": rejected[:500], "rejected_count": len(rejected),
         }  # fmt: skip
         audit_record(

@@ -1,6 +1,6 @@
 """Road passes from a plan: every bus of the plan in force gets its 农民工返岗包车通行证, drafted from
 the planner's ``PermitDraft`` (kept on the vehicle row as ``detail["permit"]``) and stored the way an
-application's road pass is (``applications.services._store_permit``): drafted, awaiting the same
+application's road pass is (``applications.services.permit_store``): drafted, awaiting the same
 departments' signatures (``core.permits.REQUIRED_SIGNERS``). A pooled bus carries the workers of
 several applications, so the pass belongs to the vehicle, not to an application.
 """
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from homeward.apps.applications.models import Permit
-from homeward.apps.applications.services import ORGANISER, _store_permit
+from homeward.apps.applications.services import ORGANISER, permit_store
 from homeward.apps.planning import selectors
 from homeward.apps.planning.models import PlanRun, PlanVehicle
 from homeward.apps.planning.serialize import permit_draft_from_dict
@@ -68,7 +68,7 @@ def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
             if vehicle.key in have or not draft:
                 continue
             road_pass = _road_pass(vehicle, permit_draft_from_dict(draft))
-            created.append(_store_permit(actor, road_pass, plan_vehicle=vehicle))
+            created.append(permit_store(actor=actor, drafted=road_pass, plan_vehicle=vehicle))
     return created
 
 

@@ -15,15 +15,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from homeward.apps.accounts.roles import profile_of, role_of
 from homeward.apps.applications.models import Permit, PermitState
 from homeward.apps.applications.selectors import permits_to_sign
+from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.audit.services import audit_record
-from homeward.apps.planning.models import Dispatch, PlanRun, PlanSeat, PlanVehicle
-from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, enterprise_point, latest_done_run
+from homeward.apps.planning.models import (
+    Coach,
+    Dispatch,
+    Driver,
+    MedicalEscort,
+    PlanRun,
+    PlanSeat,
+    PlanVehicle,
+    PreventionKit,
+    TrainSlot,
+)
+from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run, require_role
 from homeward.core import regions
 from homeward.core.errors import NotFound, PermissionDenied
 from homeward.core.identity import mask_phone, mask_ric
@@ -35,15 +47,8 @@ UNMASKED_ROLES = frozenset({"taskforce", "dept_health"})
 PERMIT_DRAFT_ROLES = frozenset({"taskforce", "dept_transport"})
 
 
-def role_of(actor: Any) -> str | None:
-    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-    return profile.role if profile is not None else None
-
-
 def require_board(actor: Any) -> None:
-    if role_of(actor) != "taskforce":
-        audit_record(actor=actor, action="denied.plan.board", object_type="plan_run")
-        raise PermissionDenied("只有专班可以查看排班计划 (task force only)", "forbidden")
+    require_role(actor, ("taskforce",), "plan.board", message="只有专班可以查看排班计划 (task force only)")
 
 
 def latest_run() -> PlanRun | None:
@@ -51,9 +56,7 @@ def latest_run() -> PlanRun | None:
 
 
 def status_run() -> PlanRun | None:
-    active = (
-        PlanRun.objects.filter(state__in=(PlanRun.State.QUEUED, PlanRun.State.RUNNING)).order_by("pk").first()
-    )
+    active = PlanRun.objects.filter(state__in=ACTIVE_STATES).order_by("pk").first()
     return active or PlanRun.objects.order_by("-pk").first()
 
 
@@ -61,6 +64,17 @@ def run_or_latest(run_id: int | None) -> PlanRun | None:
     if run_id:
         return PlanRun.objects.filter(pk=run_id, state=PlanRun.State.DONE).first()
     return latest_run()
+
+
+def resource_counts() -> dict[str, int]:
+    """How many of each planning resource there are (the resource import page)."""
+    return {
+        "train_slots": TrainSlot.objects.count(),
+        "coaches": Coach.objects.count(),
+        "drivers": Driver.objects.count(),
+        "escorts": MedicalEscort.objects.count(),
+        "kits": PreventionKit.objects.count(),
+    }
 
 
 # ------------------------------------------------------------------------------------------ KPIs
@@ -120,6 +134,12 @@ def kpi_rows(run: PlanRun) -> list[KpiRow]:
 # -------------------------------------------------------------------------------------- vehicles
 
 
+def legend(run: PlanRun) -> list[tuple[str, str, int]]:
+    """(kind, label, how many) for each vehicle kind of the run, in ``KIND_LABELS`` order."""
+    counts = dict(run.vehicles.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
+    return [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()]
+
+
 def vehicles(run: PlanRun, kind: str = "") -> QuerySet[PlanVehicle]:
     qs = PlanVehicle.objects.filter(run=run).select_related("dispatch")
     if kind in KIND_LABELS:
@@ -128,8 +148,6 @@ def vehicles(run: PlanRun, kind: str = "") -> QuerySet[PlanVehicle]:
 
 
 def window(run: PlanRun) -> tuple[datetime, datetime] | None:
-    from django.db.models import Max, Min
-
     agg = PlanVehicle.objects.filter(run=run).aggregate(lo=Min("departs"), hi=Max("arrives"))
     if agg["lo"] is None:
         return None
@@ -148,11 +166,11 @@ def timeline_bar(v: PlanVehicle, span: tuple[datetime, datetime] | None) -> dict
 
 
 def vehicle_for(actor: Any, vehicle_id: int, action: str) -> PlanVehicle:
-    role = role_of(actor)
+    require_role(
+        actor, MANIFEST_ROLES, action, vehicle_id,
+        message="无权查看乘客名单 (not allowed to see manifests)", object_type="plan_vehicle",
+    )  # fmt: skip
     vehicle = PlanVehicle.objects.select_related("run").filter(pk=vehicle_id).first()
-    if role not in MANIFEST_ROLES:
-        audit_record(actor=actor, action=f"denied.{action}", object_type="plan_vehicle", object_id=vehicle_id)
-        raise PermissionDenied("无权查看乘客名单 (not allowed to see manifests)", "forbidden")
     if vehicle is None:
         raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
     return vehicle
@@ -264,11 +282,10 @@ def manifest(actor: Any, vehicle: PlanVehicle) -> tuple[list[list[str]], bool]:
     rows = []
     for s in seats:
         w = s.worker
-        county = regions.get(w.pickup_county_code)
         pickup = (
             vehicle.origin_name
             if vehicle.kind == "shuttle"
-            else (county.full_name if county else w.pickup_county_code)
+            else regions.full_name_or_code(w.pickup_county_code)
         )
         rows.append(
             [
@@ -303,13 +320,12 @@ def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], in
     total = qs.count()
     rows = []
     for s in qs[:limit]:
-        county = regions.get(s.worker.pickup_county_code)
         rows.append(
             {
                 "name": s.worker.name,
                 "application": s.application_id,
                 "enterprise": s.application.enterprise.name,
-                "county": county.full_name if county else s.worker.pickup_county_code,
+                "county": regions.full_name_or_code(s.worker.pickup_county_code),
                 "reason": s.reason,
                 "reason_label": REASON_LABELS.get(s.reason, s.reason),
                 "detail": s.detail,
@@ -323,7 +339,7 @@ def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], in
 
 def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
     """An enterprise user's own workers in the latest plan (masked)."""
-    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
+    profile = profile_of(actor)
     if profile is None or profile.role != "enterprise" or not profile.enterprise_id:
         audit_record(actor=actor, action="denied.plan.my_seats", object_type="plan_run")
         raise PermissionDenied("仅企业用户 (enterprise users only)", "forbidden")
@@ -381,6 +397,3 @@ def map_data(run: PlanRun) -> dict[str, Any]:
     city = regions.require(regions.CITY_CODE)
     stations = [{"name": s.name, "value": [s.lon, s.lat]} for s in regions.stations()]
     return {"city": {"name": city.name, "coord": [city.lon, city.lat]}, "lines": lines, "stations": stations}
-
-
-__all__ = ["enterprise_point"]

@@ -37,6 +37,15 @@ def _stop(s: Stop) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def stop_dict(stop: StopCriterion) -> dict[str, Any]:
+    """A stop criterion as JSON (in plan files and on ``PlanRun.stop``)."""
+    return {
+        "max_iterations": stop.max_iterations,
+        "no_improvement": stop.no_improvement,
+        "max_seconds": stop.max_seconds,
+    }
+
+
 def permit_draft_dict(p: PermitDraft) -> dict[str, Any]:
     """A bus's road-pass draft as JSON (also kept on the ``PlanVehicle`` row, ``detail["permit"]``)."""
     return {
@@ -86,11 +95,7 @@ def result_dict(result: PlanResult) -> dict[str, Any]:
         "format": FORMAT,
         "seed": result.seed,
         "solver": result.solver,
-        "stop": {
-            "max_iterations": result.stop.max_iterations,
-            "no_improvement": result.stop.no_improvement,
-            "max_seconds": result.stop.max_seconds,
-        },
+        "stop": stop_dict(result.stop),
         "kpis": result.kpis,
         "vehicles": [vehicle_dict(v) for v in result.vehicles],
         "assignments": [[a.worker_id, a.vehicle_id, a.seat, a.leg] for a in result.assignments],

@@ -10,7 +10,6 @@ way to arrive in time (``applications.services.application_flag_at_risk``).
 from __future__ import annotations
 
 import hashlib
-import inspect
 import logging
 import time
 from collections import Counter, defaultdict
@@ -24,7 +23,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from homeward.apps.accounts.roles import role_of
 from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
+from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
 from homeward.apps.planning.models import (
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 PLANNER_ACTOR = "planner"
 PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED)
-_ACTIVE = (PlanRun.State.QUEUED, PlanRun.State.RUNNING)
 DEFAULT_STOP = core.StopCriterion()
 REASON_LABELS = {
     "health": "健康码非绿码 / 发热，不能出行",
@@ -74,8 +74,7 @@ def require_role(
     """System actors (strings such as "cli") pass; users must hold one of ``roles`` (denials audited)."""
     if isinstance(actor, str):
         return
-    profile = getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-    if profile is None or profile.role not in roles:
+    if role_of(actor) not in roles:
         audit_record(actor=actor, action=f"denied.{action}", object_type=object_type, object_id=object_id)
         raise PermissionDenied(message, "forbidden")
 
@@ -87,14 +86,6 @@ def require_taskforce(actor: Any, action: str, object_id: object = "") -> None:
 def latest_done_run() -> PlanRun | None:
     """The plan in force: the last run that finished."""
     return PlanRun.objects.in_force_first().first()
-
-
-def stop_dict(stop: core.StopCriterion) -> dict[str, Any]:
-    return {
-        "max_iterations": stop.max_iterations,
-        "no_improvement": stop.no_improvement,
-        "max_seconds": stop.max_seconds,
-    }
 
 
 # ------------------------------------------------------------------------------------------ request
@@ -117,12 +108,12 @@ def plan_run_request(
         raise DomainError("种子超出范围 (seed out of range)", "plan_bad_seed")
     stop = stop or DEFAULT_STOP
     with transaction.atomic():
-        active = PlanRun.objects.select_for_update().filter(state__in=_ACTIVE).order_by("pk").first()
+        active = PlanRun.objects.select_for_update().filter(state__in=ACTIVE_STATES).order_by("pk").first()
         if active is not None:
             return active
         run = PlanRun.objects.create(
             seed=seed,
-            stop=stop_dict(stop),
+            stop=serialize.stop_dict(stop),
             plan_time=now,
             reason=reason[:50],
             created_by=actor if getattr(actor, "pk", None) is not None else None,
@@ -254,59 +245,38 @@ def _set(run_id: int, **fields: Any) -> None:
     PlanRun.objects.filter(pk=run_id).update(**fields)
 
 
-def _progress_callback(run_id: int, lo: int, hi: int) -> Callable[..., None]:
-    """A tolerant progress callback for the core: any str argument is the stage, a number in [0, 1]
-    (or [0, 100]) the fraction done; written at most twice a second."""
-    last = [0.0]
+def _progress(run_id: int, lo: int, hi: int) -> Callable[[int, str], None]:
+    """The core's ``progress(percent, stage)`` as the run's progress, ``lo``..``hi`` percent, and its
+    stage; written at most twice a second."""
+    last = 0.0
 
-    def progress(*args: Any, **kwargs: Any) -> None:
+    def progress(percent: int, stage: str) -> None:
+        nonlocal last
         now = time.monotonic()
-        if now - last[0] < 0.5:
+        if now - last < 0.5:
             return
-        last[0] = now
-        stage = next((a for a in [*args, *kwargs.values()] if isinstance(a, str)), "")
-        nums = [
-            a for a in [*args, *kwargs.values()] if isinstance(a, (int, float)) and not isinstance(a, bool)
-        ]
-        fields: dict[str, Any] = {}
-        if stage:
-            fields["stage"] = f"solve: {stage}"[:50]
-        if nums:
-            frac = float(nums[-1])
-            frac = frac / 100 if frac > 1 else frac
-            fields["progress"] = int(lo + (hi - lo) * max(0.0, min(1.0, frac)))
-        if fields:
-            _set(run_id, **fields)
+        last = now
+        done = max(0, min(100, percent))
+        _set(run_id, stage=f"solve: {stage}"[:50], progress=lo + (hi - lo) * done // 100)
 
     return progress
-
-
-def _accepts_progress(fn: Callable[..., Any]) -> bool:
-    try:
-        return "progress" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def plans_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "plans"
 
 
-def previous_with_dispatch() -> PlanRun | None:
-    """The latest done run, when some of its vehicles are dispatched."""
-    last = latest_done_run()
-    if last is None or not Dispatch.objects.filter(vehicle__run=last).exists():
-        return None
-    return last
+def _dispatches(run: PlanRun | None) -> dict[str, Dispatch]:
+    """The dispatched vehicles of ``run`` by vehicle key (a re-plan keeps them)."""
+    if run is None:
+        return {}
+    return {d.vehicle.key: d for d in Dispatch.objects.filter(vehicle__run=run).select_related("vehicle")}
 
 
 def plan_run_execute_now(run_id: int) -> str:
     """queued → running (claimed once by a conditional UPDATE) → done/failed. Returns the final state,
     or ``"skipped"`` when the run was not queued."""
-    claimed = PlanRun.objects.filter(pk=run_id, state=PlanRun.State.QUEUED).update(
-        state=PlanRun.State.RUNNING, progress=1, stage="input", started_at=timezone.now()
-    )
-    if not claimed:
+    if not run_claim(PlanRun, run_id, progress=1, stage="input", started_at=timezone.now()):
         return "skipped"
     run = PlanRun.objects.get(pk=run_id)
     try:
@@ -316,7 +286,7 @@ def plan_run_execute_now(run_id: int) -> str:
         _set(
             run_id,
             state=PlanRun.State.FAILED,
-            error=f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:2000],
+            error=run_error(exc),
             finished_at=timezone.now(),
         )
         audit_record(actor=PLANNER_ACTOR, action="plan.failed", object_type="plan_run", object_id=run_id)
@@ -337,19 +307,14 @@ def _execute(run: PlanRun) -> dict[str, Any]:
     request = data.request
     t_input = time.perf_counter() - t0
     _set(run.pk, stage="solve", progress=10, plan_time=now)
-    previous = previous_with_dispatch()
-    dispatched: set[str] = set()
+    last = latest_done_run()
+    dispatched = _dispatches(last)
+    previous = last if dispatched else None  # re-plan around what is already on the road
+    progress = _progress(run.pk, 10, 85)
     if previous is not None:
-        dispatched = set(
-            Dispatch.objects.filter(vehicle__run=previous).values_list("vehicle__key", flat=True)
-        )
-    if dispatched and previous is not None:
-        result = _replan(previous, request, dispatched)
+        result = _replan(previous, request, frozenset(dispatched), progress)
     else:
-        kwargs: dict[str, Any] = {}
-        if _accepts_progress(core.plan_campaign):
-            kwargs["progress"] = _progress_callback(run.pk, 10, 85)
-        result = core.plan_campaign(request, **kwargs)
+        result = core.plan_campaign(request, progress=progress)
     t_solve = time.perf_counter() - t0 - t_input
     problems = core.check_plan(request, result)
     if problems:
@@ -358,7 +323,7 @@ def _execute(run: PlanRun) -> dict[str, Any]:
     path = plans_dir() / f"run-{run.pk}.json.gz"
     serialize.write_result(path, result)
     with transaction.atomic():
-        _store(run, data, result, previous, dispatched)
+        _store(run, data, result, dispatched)
         planned, flagged, cleared = _mark_applications(run, data, result)
         kpis = dict(result.kpis)
         kpis["seconds_total"] = round(time.perf_counter() - t0, 3)
@@ -400,10 +365,15 @@ def _baseline(kpis: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- re-plan
 
 
-def _replan(previous: PlanRun, request: core.PlanRequest, dispatched: set[str]) -> core.PlanResult:
+def _replan(
+    previous: PlanRun,
+    request: core.PlanRequest,
+    dispatched: frozenset[str],
+    progress: Callable[[int, str], None],
+) -> core.PlanResult:
     """Plan around the dispatched vehicles of ``previous``: they keep every worker on the same seat."""
     prev = serialize.read_result(Path(settings.MEDIA_ROOT) / previous.result_path)
-    return core.replan(prev, request, frozenset(dispatched))
+    return core.replan(prev, request, dispatched, progress=progress)
 
 
 # -------------------------------------------------------------------------------------------- store
@@ -430,15 +400,17 @@ def _stops_json(v: core.Vehicle) -> list[dict[str, Any]]:
     ]
 
 
+def _names_by_base(model: type[Driver | MedicalEscort]) -> dict[str, list[str]]:
+    pool: dict[str, list[str]] = defaultdict(list)
+    for name, base in model.objects.filter(active=True).order_by("pk").values_list("name", "base"):
+        pool[base].append(name)
+    return pool
+
+
 def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
     """Named drivers and escorts from the pools, by base then from Cixi's, first come first served;
     a vehicle the pools cannot staff shows "待派" (to be assigned)."""
-    drivers: dict[str, list[str]] = defaultdict(list)
-    for name, base in Driver.objects.filter(active=True).order_by("pk").values_list("name", "base"):
-        drivers[base].append(name)
-    escorts: dict[str, list[str]] = defaultdict(list)
-    for name, base in MedicalEscort.objects.filter(active=True).order_by("pk").values_list("name", "base"):
-        escorts[base].append(name)
+    drivers, escorts = _names_by_base(Driver), _names_by_base(MedicalEscort)
 
     def take(pool: dict[str, list[str]], base: str, n: int) -> list[str]:
         out: list[str] = []
@@ -454,13 +426,7 @@ def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
     return crew
 
 
-def _store(
-    run: PlanRun,
-    data: PlanInput,
-    result: core.PlanResult,
-    previous: PlanRun | None,
-    dispatched: set[str],
-) -> None:
+def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: dict[str, Dispatch]) -> None:
     crew = _crew(list(result.vehicles))
     rows = []
     for v in result.vehicles:
@@ -544,22 +510,19 @@ def _store(
             )  # fmt: skip
         )
     PlanSeat.objects.bulk_create(seats, batch_size=2000)
-    if previous is not None and dispatched:
-        old = {
-            d.vehicle.key: d for d in Dispatch.objects.filter(vehicle__run=previous).select_related("vehicle")
-        }
-        Dispatch.objects.bulk_create(
-            [
-                Dispatch(
-                    vehicle_id=by_key[k],
-                    dispatched_at=d.dispatched_at,
-                    dispatched_by=d.dispatched_by,
-                    note=d.note,
-                )  # fmt: skip
-                for k, d in old.items()
-                if k in by_key
-            ]
-        )
+    # the re-plan carried the dispatched vehicles over: so does their dispatch
+    Dispatch.objects.bulk_create(
+        [
+            Dispatch(
+                vehicle_id=by_key[k],
+                dispatched_at=d.dispatched_at,
+                dispatched_by_id=d.dispatched_by_id,
+                note=d.note,
+            )
+            for k, d in dispatched.items()
+            if k in by_key
+        ]
+    )
 
 
 def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -> tuple[int, int, int]:

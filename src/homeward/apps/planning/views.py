@@ -4,14 +4,16 @@ polling; resource imports; an enterprise's own seats."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from homeward.apps.accounts.roles import is_taskforce, role_of
 from homeward.apps.planning import selectors
 from homeward.apps.planning.imports import RESOURCE_KINDS, resource_import
 from homeward.apps.planning.manifest_pdf import render_manifest_pdf
@@ -19,14 +21,37 @@ from homeward.apps.planning.models import PlanRun
 from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
 from homeward.core.errors import DomainError
-from homeward.core.ingest.export import xlsx_bytes
+from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VEHICLES_PER_PAGE = 50
+View = Callable[..., HttpResponse]
 
 
 def _error(request: HttpRequest, exc: DomainError, template: str = "partials/error.html") -> HttpResponse:
     return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
+
+
+def _board_only(denied: str = "partials/error.html") -> Callable[[View], View]:
+    """The board and its parts are the task force's (``selectors.require_board``, denials audited);
+    anyone else gets the error, as a page (``planning/denied.html``) or a partial."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                selectors.require_board(request.user)
+            except DomainError as exc:
+                return _error(request, exc, denied)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _requested_run(request: HttpRequest) -> PlanRun | None:
+    """The done run named by ``?run=``, or the plan in force."""
+    return selectors.run_or_latest(_int(request.GET.get("run")))
 
 
 def _status_context(request: HttpRequest) -> dict[str, Any]:
@@ -34,34 +59,28 @@ def _status_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "run": run,
         "active": bool(run and run.active),
-        "can_run": selectors.role_of(request.user) == "taskforce",
+        "can_run": is_taskforce(request.user),
     }
 
 
 @require_GET
+@_board_only("planning/denied.html")
 def board(request: HttpRequest) -> HttpResponse:
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc, "planning/denied.html")
     run = selectors.latest_run()
     context: dict[str, Any] = {"plan": run, "kinds": KIND_LABELS, **_status_context(request)}
     if run is not None:
         context["kpis"] = selectors.kpi_rows(run)
         context["road_passes"] = _road_passes_context(request, run)
-        counts = dict(run.vehicles.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-        context["legend"] = [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()]
+        context["legend"] = selectors.legend(run)
     return render(request, "planning/board.html", context)
 
 
 @require_GET
+@_board_only()
 def status(request: HttpRequest) -> HttpResponse:
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc)
-    response = render(request, "planning/_status.html", _status_context(request))
-    run = selectors.status_run()
+    context = _status_context(request)
+    response = render(request, "planning/_status.html", context)
+    run = context["run"]
     if run is not None and run.state == PlanRun.State.DONE and request.GET.get("was") == "active":
         response["HX-Refresh"] = "true"  # the run just finished: reload the board with its results
     return response
@@ -85,7 +104,7 @@ def _road_passes_context(request: HttpRequest, run: PlanRun, created: int | None
         **counts,
         "created": created,
         "existing": counts["passes"] - (created or 0),
-        "can_draft": selectors.role_of(request.user) in selectors.PERMIT_DRAFT_ROLES,
+        "can_draft": role_of(request.user) in selectors.PERMIT_DRAFT_ROLES,
     }
 
 
@@ -108,12 +127,9 @@ def permits_draft(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @require_GET
+@_board_only()
 def vehicle_rows(request: HttpRequest) -> HttpResponse:
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc)
-    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    run = _requested_run(request)
     if run is None:
         return HttpResponse("")
     kind = request.GET.get("kind", "")
@@ -128,12 +144,9 @@ def vehicle_rows(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@_board_only()
 def unassigned_rows(request: HttpRequest) -> HttpResponse:
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc)
-    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    run = _requested_run(request)
     if run is None:
         return HttpResponse("")
     rows, total = selectors.unassigned(run)
@@ -141,12 +154,9 @@ def unassigned_rows(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@_board_only()
 def unassigned_export(request: HttpRequest) -> HttpResponse:
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc)
-    run = selectors.run_or_latest(_int(request.GET.get("run")))
+    run = _requested_run(request)
     if run is None:
         return HttpResponse(status=404)
     rows, _ = selectors.unassigned(run, limit=1_000_000)
@@ -166,7 +176,7 @@ def unassigned_export(request: HttpRequest) -> HttpResponse:
         ),  # fmt: skip
         sheet="未安排",
     )
-    response = HttpResponse(body, content_type=XLSX)
+    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename=plan-{run.pk}-unassigned.xlsx"
     return response
 
@@ -205,7 +215,7 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
             "headers": selectors.MANIFEST_HEADERS,
             "rows": rows,
             "masked": masked,
-            "can_dispatch": selectors.role_of(request.user) == "taskforce",
+            "can_dispatch": is_taskforce(request.user),
             "dispatch": getattr(vehicle, "dispatch", None),
         },
     )
@@ -221,7 +231,7 @@ def manifest_file(request: HttpRequest, vehicle_id: int, fmt: str) -> HttpRespon
     name = f"manifest-{vehicle.run_id}-{vehicle.key}"
     if fmt == "xlsx":
         body = xlsx_bytes(selectors.MANIFEST_HEADERS, rows, sheet="乘客信息登记表")
-        response = HttpResponse(body, content_type=XLSX)
+        response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f"attachment; filename={name}.xlsx"
         return response
     pdf = render_manifest_pdf(vehicle, selectors.MANIFEST_HEADERS, rows, masked=masked)
@@ -248,14 +258,9 @@ def my_seats(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/my_seats.html", {"plan": run, "rows": rows})
 
 
+@_board_only("planning/denied.html")
 def resources(request: HttpRequest) -> HttpResponse:
     """Upload train slots, coaches, drivers, escorts or kits (.xlsx/.csv); task force only."""
-    try:
-        selectors.require_board(request.user)
-    except DomainError as exc:
-        return _error(request, exc, "planning/denied.html")
-    from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
-
     report = None
     error = None
     if request.method == "POST":
@@ -269,17 +274,10 @@ def resources(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             error = exc
-    counts = {
-        "train_slots": TrainSlot.objects.count(),
-        "coaches": Coach.objects.count(),
-        "drivers": Driver.objects.count(),
-        "escorts": MedicalEscort.objects.count(),
-        "kits": PreventionKit.objects.count(),
-    }
     return render(
         request,
         "planning/resources.html",
-        {"kinds": RESOURCE_KINDS, "report": report, "error": error, "counts": counts},
+        {"kinds": RESOURCE_KINDS, "report": report, "error": error, "counts": selectors.resource_counts()},
         status=error.status if error else 200,
     )
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.registry import selectors
 from homeward.apps.registry.personal_data import worker_contact_masked, worker_reveal
 
@@ -79,7 +80,7 @@ class MeOut(Schema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user and role")
 def me(request: HttpRequest) -> dict[str, Any]:
-    profile = getattr(request.user, "profile", None)
+    profile = profile_of(request.user)
     return {
         "username": request.user.get_username(),
         "role": profile.role if profile else None,

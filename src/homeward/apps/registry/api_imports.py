@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from homeward.apps.accounts.roles import is_taskforce
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import ImportRun
 from homeward.apps.registry.services import import_run_create
@@ -33,10 +34,8 @@ class ImportRunOut(Schema):
 
 
 def _require_taskforce(request: HttpRequest, what: str) -> None:
-    user: Any = request.user
-    profile = getattr(user, "profile", None) if user.is_authenticated else None
-    if profile is None or profile.role != "taskforce":
-        audit_record(actor=user, action="denied", object_type="import_run", data={"api": what})
+    if not is_taskforce(request.user):
+        audit_record(actor=request.user, action="denied", object_type="import_run", data={"api": what})
         raise PermissionDenied("只有专班可以导入数据 (task force only)", "forbidden")
 
 

@@ -12,13 +12,11 @@ from django.utils import timezone
 from homeward.apps.registry.models import Enterprise, Worker
 from homeward.core import regions
 from homeward.core.identity import mask_phone, mask_ric
-from homeward.core.ingest.export import xlsx_bytes
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
 
 def _download(filename: str, content: bytes) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import Worker
 from homeward.apps.registry.selectors import workers_visible
@@ -29,7 +30,7 @@ def worker_reveal(*, actor: Any, worker_id: int) -> WorkerContact:
 
     Not wrapped in a transaction on purpose: a denial raises, and its audit event must still land.
     """
-    profile = getattr(actor, "profile", None)
+    profile = profile_of(actor)
     worker = workers_visible(actor=actor).filter(pk=worker_id).first()
     if worker is None:
         audit_record(actor=actor, action="denied.worker.reveal", object_type="worker", object_id=worker_id)

@@ -11,20 +11,16 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from homeward.apps.accounts.roles import DEPARTMENT_ROLES, Role
+from homeward.apps.accounts.roles import CITY_WIDE_ROLES, Role, profile_of
 from homeward.apps.registry.models import Enterprise, Town, Worker
 
 
-def _profile(actor: Any) -> Any:
-    return getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-
-
 def enterprises_visible(*, actor: Any) -> QuerySet[Enterprise]:
-    profile = _profile(actor)
+    profile = profile_of(actor)
     qs = Enterprise.objects.select_related("town")
     if profile is None:
         return qs.none()
-    if profile.role == Role.TASKFORCE or profile.role in DEPARTMENT_ROLES:
+    if profile.role in CITY_WIDE_ROLES:
         return qs
     if profile.role == Role.TOWN:
         return qs.filter(town_id=profile.town_id)
@@ -34,11 +30,11 @@ def enterprises_visible(*, actor: Any) -> QuerySet[Enterprise]:
 
 
 def workers_visible(*, actor: Any) -> QuerySet[Worker]:
-    profile = _profile(actor)
+    profile = profile_of(actor)
     qs = Worker.objects.select_related("employer", "employer__town")
     if profile is None:
         return qs.none()
-    if profile.role == Role.TASKFORCE or profile.role in DEPARTMENT_ROLES:
+    if profile.role in CITY_WIDE_ROLES:
         return qs
     if profile.role == Role.TOWN:
         return qs.filter(employer__town_id=profile.town_id)

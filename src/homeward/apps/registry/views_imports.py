@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import ImportRun
 from homeward.apps.registry.services import import_run_create
 from homeward.core.errors import DomainError
-from homeward.core.ingest import xlsx_bytes
+from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_REJECTED = 200
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
 
@@ -36,11 +37,6 @@ class ImportUploadForm(forms.Form):
         if not name.endswith(ALLOWED_SUFFIXES):
             raise forms.ValidationError(_("只接受 .xlsx 或 .csv 文件"), code="format")
         return upload
-
-
-def _is_taskforce(user: Any) -> bool:
-    profile = getattr(user, "profile", None) if getattr(user, "is_authenticated", False) else None
-    return profile is not None and profile.role == "taskforce"
 
 
 def _denied(request: HttpRequest, what: str) -> HttpResponse:
@@ -69,14 +65,14 @@ def _report_context(run: ImportRun) -> dict[str, Any]:
         "rejected_shown": rejected[:SHOWN_REJECTED],
         "rejected_count": report.get("rejected_count", len(rejected)),
         "rejected_stored": len(rejected),
-        "active": run.state in (ImportRun.State.QUEUED, ImportRun.State.RUNNING),
+        "active": run.state in ACTIVE_STATES,
         "percent": percent,
     }
 
 
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
-    if not _is_taskforce(request.user):
+    if not is_taskforce(request.user):
         return _denied(request, "import-list")
     runs = ImportRun.objects.select_related("created_by").defer("report")[:100]
     return render(request, "registry/import_list.html", {"runs": runs, "form": ImportUploadForm()})
@@ -84,7 +80,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    if not _is_taskforce(request.user):
+    if not is_taskforce(request.user):
         return _denied(request, "import-upload")
     error: DomainError | None = None
     if request.method == "POST":
@@ -108,7 +104,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    if not _is_taskforce(request.user):
+    if not is_taskforce(request.user):
         return _denied(request, "import-detail")
     run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=run_id)
     return render(request, "registry/import_detail.html", _report_context(run))
@@ -116,7 +112,7 @@ def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 def import_status(request: HttpRequest, run_id: int) -> HttpResponse:
-    if not _is_taskforce(request.user):
+    if not is_taskforce(request.user):
         return _denied(request, "import-status")
     run = get_object_or_404(ImportRun, pk=run_id)
     return render(request, "registry/import_status.html", _report_context(run))
@@ -125,7 +121,7 @@ def import_status(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
     """The rejected rows as .xlsx (every cell neutralised against formula injection)."""
-    if not _is_taskforce(request.user):
+    if not is_taskforce(request.user):
         return _denied(request, "import-rejects")
     run = get_object_or_404(ImportRun, pk=run_id)
     report = run.report if isinstance(run.report, dict) else {}
@@ -138,6 +134,6 @@ def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
         actor=request.user, action="import.rejects_download", object_type="import_run", object_id=run.pk
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename=import-{run.pk}-rejected-{stamp}.xlsx"
     return response

@@ -13,6 +13,7 @@ from .schema import (
     INTENTION_RANK,
     LEVEL_KEY,
     NO_FILTERS,
+    REGION_UNIT_KEY,
     RISK_NAME,
     RISK_RANK,
     UNKNOWN_CODE,
@@ -22,8 +23,6 @@ from .schema import (
     Level,
     OriginFilters,
 )
-
-_REGION_KEY: dict[str, str] = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}
 
 
 def _df(table: pa.Table) -> pd.DataFrame:
@@ -115,7 +114,7 @@ class PandasFusion:
 
     def _unit_map(self, level: Level) -> pd.Series:
         r = self.regions
-        m = pd.Series(r[_REGION_KEY[level]].to_numpy(), index=r["code"].to_numpy())
+        m = pd.Series(r[REGION_UNIT_KEY[level]].to_numpy(), index=r["code"].to_numpy())
         return m
 
     def _risk(self, level: Level) -> pd.Series:

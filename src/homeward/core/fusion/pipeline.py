@@ -42,6 +42,7 @@ from .schema import (
     INTENTION_RANK,
     LEVEL_KEY,
     NO_FILTERS,
+    REGION_UNIT_KEY,
     RISK_RANK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
@@ -155,8 +156,7 @@ def carrier_latest_expr(carrier: ir.Table, regions: ir.Table, params: FusionPara
 
 def _unit_map(regions: ir.Table, level: Level) -> ir.Table:
     """county-level unit code → code of its unit at ``level`` (``m_from``, ``m_to``)."""
-    key = {"county": "code", "prefecture": "prefecture_code", "province": "province_code"}[level]
-    return regions.select(m_from="code", m_to=regions[key])
+    return regions.select(m_from="code", m_to=regions[REGION_UNIT_KEY[level]])
 
 
 def risk_expr(risk: ir.Table, regions: ir.Table, level: Level) -> ir.Table:
@@ -271,11 +271,15 @@ def cross_check_expr(
     )
 
 
+def _shortfall_counts(w: ir.Table) -> dict[str, ir.IntegerScalar]:
+    """roster, back (= returned), away, unknown."""
+    counts = _counts(w)
+    return {"roster": w.count(), "back": counts.pop("returned"), **counts}
+
+
 def enterprise_shortfall_expr(workers: ir.Table) -> ir.Table:
     w = workers
-    g = w.group_by("enterprise_id", "town_code", "is_key").agg(
-        roster=w.count(), back=w.status.count(where=w.status == "returned"), **_unk_away(w)
-    )
+    g = w.group_by("enterprise_id", "town_code", "is_key").agg(**_shortfall_counts(w))
     return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
 
 
@@ -284,18 +288,9 @@ def town_shortfall_expr(workers: ir.Table) -> ir.Table:
     g = w.group_by("town_code").agg(
         enterprises=w.enterprise_id.nunique(),
         key_enterprises=w.enterprise_id.nunique(where=w.is_key),
-        roster=w.count(),
-        back=w.status.count(where=w.status == "returned"),
-        **_unk_away(w),
+        **_shortfall_counts(w),
     )
     return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
-
-
-def _unk_away(w: ir.Table) -> dict[str, ir.IntegerScalar]:
-    return {
-        "away": w.status.count(where=w.status == "away"),
-        "unknown": w.status.count(where=w.status == "unknown"),
-    }
 
 
 # --------------------------------------------------------------------------------------------- engines

@@ -102,6 +102,14 @@ def hotspots(origin_table: pa.Table, params: FusionParams) -> pa.Table:
     return pa.table(out, schema=HOTSPOTS_SCHEMA)
 
 
+def origin_totals(origin_table: pa.Table) -> dict[str, int]:
+    """Grand totals of an origin table: away, returned, unknown and carrier estimate."""
+    return {
+        col: int(pc.sum(origin_table[col]).as_py() or 0)
+        for col in ("away", "returned", "unknown", "carrier_estimate")
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class FusionResult:
     """Everything the heat map shows, as Arrow tables with the fixed output schemas."""
@@ -119,11 +127,7 @@ class FusionResult:
 
     def totals(self) -> dict[str, int]:
         """Grand totals (from the province level)."""
-        t = self.origins["province"]
-        return {
-            col: int(pc.sum(t[col]).as_py() or 0)
-            for col in ("away", "returned", "unknown", "carrier_estimate")
-        }
+        return origin_totals(self.origins["province"])
 
     def tables(self) -> dict[str, pa.Table]:
         out = {f"origins_{k}": v for k, v in self.origins.items()}
@@ -229,6 +233,7 @@ __all__ = [
     "hotspots",
     "normalized",
     "open_engine",
+    "origin_totals",
     "origins",
     "run_fusion",
     "suppress_small_cells",

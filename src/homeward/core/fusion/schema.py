@@ -44,6 +44,12 @@ LEVEL_KEY: dict[str, str] = {
     "prefecture": "prefecture_code",
     "province": "province_code",
 }
+#: The regions-table column (``REGIONS_SCHEMA``) that holds a region's unit at each level.
+REGION_UNIT_KEY: dict[str, str] = {
+    "county": "code",
+    "prefecture": "prefecture_code",
+    "province": "province_code",
+}
 
 # ---------------------------------------------------------------------------------------------- inputs
 

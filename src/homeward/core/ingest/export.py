@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Control characters that XLSX (XML 1.0) cannot hold.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

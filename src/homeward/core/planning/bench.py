@@ -54,23 +54,13 @@ def bench_plan(
     k = dict(result.kpis)
     out: dict[str, Any] = {key: k[key] for key in KPI_KEYS}
     out["generate_seconds"] = round(t_gen, 3)
-    out["buses_over_lower_bound"] = (
-        round(k["buses"] / k["buses_lower_bound"], 4) if k["buses_lower_bound"] else None
-    )
+    out["buses_over_lower_bound"] = _ratio(k["buses"], k["buses_lower_bound"])
     # labelled: a second bound that also counts groups that cannot share a bus by their deadlines
     # (under the planner's schedule model); the plain lower bound above is the honest reference
-    out["buses_over_deadline_aware_bound"] = (
-        round(k["buses"] / k["buses_bound_deadline_aware"], 4)
-        if k.get("buses_bound_deadline_aware")
-        else None
-    )
-    out["buses_vs_baseline"] = round(k["buses"] / k["baseline_buses"], 4) if k["baseline_buses"] else None
-    out["vehicle_km_vs_baseline"] = (
-        round(k["vehicle_km"] / k["baseline_vehicle_km"], 4) if k["baseline_vehicle_km"] else None
-    )
-    out["buses_vs_baseline_same_split"] = (
-        round(k["buses"] / k["baseline_buses_same_split"], 4) if k["baseline_buses_same_split"] else None
-    )
+    out["buses_over_deadline_aware_bound"] = _ratio(k["buses"], k.get("buses_bound_deadline_aware"))
+    out["buses_vs_baseline"] = _ratio(k["buses"], k["baseline_buses"])
+    out["vehicle_km_vs_baseline"] = _ratio(k["vehicle_km"], k["baseline_vehicle_km"])
+    out["buses_vs_baseline_same_split"] = _ratio(k["buses"], k["baseline_buses_same_split"])
     out["details"] = k
     out["relay_crews"] = request.rules.relay_crews
     out["seed"] = result.seed
@@ -81,3 +71,7 @@ def bench_plan(
         "max_seconds": result.stop.max_seconds,
     }
     return out
+
+
+def _ratio(value: float, reference: float | None) -> float | None:
+    return round(value / reference, 4) if reference else None

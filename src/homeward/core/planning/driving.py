@@ -208,12 +208,11 @@ def check_drive_spans(spans: list[tuple[int, int, int]], clock0: int, rules: Rul
     for drv, ss in by_driver.items():
         ss.sort()
         # continuous blocks: spans separated by less than a break
-        block_start_idx = 0
         block = 0
         night = 0
         for i, (s, e) in enumerate(ss):
             if i > 0 and s - ss[i - 1][1] >= r.break_min:
-                block, night, block_start_idx = 0, 0, i
+                block, night = 0, 0
             block += e - s
             night += sum(
                 1 for m in range(s, e) if _in_window(_tod(m, clock0), r.night_start_hour, r.night_end_hour)
@@ -222,7 +221,6 @@ def check_drive_spans(spans: list[tuple[int, int, int]], clock0: int, rules: Rul
                 problems.append(f"driver {drv} drives {block} min without a break")
             if night > r.night_continuous_min:
                 problems.append(f"driver {drv} drives {night} min at night without a break")
-        del block_start_idx
         for s, _ in ss:
             total = sum(max(0, min(e2, s + DAY) - max(s2, s)) for s2, e2 in ss)
             if total > r.daily_drive_min:

@@ -186,13 +186,12 @@ def _simulate(
     for leg in legs:
         km = road_km(here, leg.point, rules)
         km_total += km
-        t_leg = crew.t
         n_events = len(crew.events)
         n_spans = len(crew.spans)
         minutes = drive_min(km, rules)
         crew.drive(minutes)
         if build_stops and len(crew.events) > n_events:
-            stops.extend(_en_route(crew, n_events, n_spans, t_leg, minutes, here, leg.point, clock))
+            stops.extend(_en_route(crew, n_events, n_spans, minutes, here, leg.point, clock))
         arrive = crew.t
         if leg.deadline is not None and arrive > leg.deadline:
             met = False
@@ -217,7 +216,7 @@ def _simulate(
 
 
 def _en_route(
-    crew: Crew, n_events: int, n_spans: int, t_leg: int, minutes: int, a: Point, b: Point, clock: _Clock
+    crew: Crew, n_events: int, n_spans: int, minutes: int, a: Point, b: Point, clock: _Clock
 ) -> list[Stop]:
     out: list[Stop] = []
     spans = crew.spans[n_spans:]
@@ -227,7 +226,6 @@ def _en_route(
         p = Point(round(a.lat + (b.lat - a.lat) * f, 4), round(a.lon + (b.lon - a.lon) * f, 4))
         place = "接驳点 (relay point)" if ev.kind == "crew_change" else "途中 (en route)"
         out.append(Stop(ev.kind, place, p, clock.at(ev.start), clock.at(ev.end)))
-    del t_leg
     return out
 
 
@@ -266,22 +264,42 @@ class _Pool:
             points[region.code] = Point(region.lat, region.lon)
         return cls(rules, cixi, origin, points)
 
-    def origin_bases_near(self, p: Point) -> list[str]:
+    def _reach(self, p: Point) -> list[str]:
         key = (p, len(self.base_points))
         reach = self._near.get(key)
         if reach is None:
             near = [(road_km(p, bp, self.rules), code) for code, bp in self.base_points.items()]
             reach = [code for km, code in sorted(near) if km <= self.rules.origin_fleet_radius_km]
             self._near[key] = reach
-        return [code for code in reach if self.origin.get(code)]
+        return reach
+
+    def origin_bases_near(self, p: Point) -> list[str]:
+        """Origin bases within reach of ``p`` that still have coaches, nearest first."""
+        return [code for code in self._reach(p) if self.origin.get(code)]
 
     def any_origin_near(self, p: Point) -> str | None:
-        near = [
-            (road_km(p, bp, self.rules), code)
-            for code, bp in self.base_points.items()
-            if road_km(p, bp, self.rules) <= self.rules.origin_fleet_radius_km
-        ]
-        return min(near)[1] if near else None
+        """The nearest origin base within reach of ``p``, coaches left or not."""
+        reach = self._reach(p)
+        return reach[0] if reach else None
+
+    def coaches(self, base: str) -> list[Coach]:
+        return self.cixi if base == "cixi" else self.origin.get(base, [])
+
+    def has_coach(self, base: str, load: int, cap_pct: int) -> bool:
+        return any(self.rules.seat_cap(c.seats, cap_pct) >= load for c in self.coaches(base))
+
+    def give_back(self, coach: Coach) -> None:
+        """Return a coach (a re-plan no longer needs its bus); its base comes back within reach."""
+        if coach.base == "cixi":
+            lst = self.cixi
+        else:
+            region = regions.get(coach.base)
+            if region is None:
+                return
+            lst = self.origin.setdefault(region.code, [])
+            self.base_points.setdefault(region.code, Point(region.lat, region.lon))
+        lst.append(coach)
+        lst.sort(key=lambda c: (c.seats, c.plate))
 
     @staticmethod
     def take(coaches: list[Coach], load: int, cap_pct: int, rules: Rules) -> Coach | None:
@@ -490,11 +508,9 @@ _MAX_SLACK_MIN = 12 * 60
 # the pickup detour, plus half the drop detour (the drops are re-ordered as a short path afterwards,
 # so the route order overstates them). Stops are not counted: they also rest the drivers. Measured
 # on ``homeward bench plan`` seeds 0 and 1 against weights 0–1; the schedule check repairs the rest.
+# Pooling without budgets (the schedule repair doing all the work) gave the same bus count on
+# ``homeward bench plan --seed 0`` (191) for 1.5× the time, so every area is pooled with them.
 _DROP_DETOUR_WEIGHT = 0.5
-# Drop-detour weights to pool each area with (``None``: no budgets, the schedule repair does all the
-# work); the fewest buses after repair win, then the fewest km. Pooling with and without budgets
-# gave the same bus count on ``homeward bench plan --seed 0`` (191) for 1.5× the time, so one.
-_POOL_WEIGHTS: tuple[float | None, ...] = (_DROP_DETOUR_WEIGHT,)
 
 
 def _drive_slack(state: _State, g: _Group, start: Point, start_min: int, drivers: int, *, lo_ok: bool) -> int:
@@ -527,46 +543,28 @@ def _drive_slack(state: _State, g: _Group, start: Point, start_min: int, drivers
 
 
 def _direct(state: _State, g: _Group) -> _Direct:
-    rules, clock, pool = state.rules, state.clock, state.pool
+    """One bus for ``g`` alone, from Cixi and from the nearest origin base: when it arrives, its
+    vehicle-km (deadheads included) and the drive slack it leaves."""
+    rules = state.rules
     legs = [
         _Leg("pickup", "", g.pickup, rules.pickup_service_min),
         _Leg("drop", "", g.factory, 0, deadline=g.deadline),
     ]
-    options: list[_Direct] = []
-    haul = road_km(g.pickup, g.factory, rules)
-    km = road_km(state.request.cixi, g.pickup, rules) + haul
-    drivers = _drivers_for(km, rules)
-    run = _simulate(
-        "",
-        state.request.cixi,
-        rules.dispatch_lead_min,
-        legs,
-        drivers,
-        rules,
-        clock,
-        build_stops=False,
-    )
-    slack = _drive_slack(
-        state, g, state.request.cixi, rules.dispatch_lead_min, drivers, lo_ok=run.deadline_met
-    )
-    options.append(_Direct("cixi", run.end, km, run.deadline_met, slack))
-    base = pool.any_origin_near(g.pickup)
+    starts = [_option_at(state, "cixi")]
+    base = state.pool.any_origin_near(g.pickup)
     if base is not None:
-        bp = pool.base_points[base]
-        km_o = road_km(bp, g.pickup, rules) + haul
-        drivers = _drivers_for(km_o, rules)
+        starts.append(_option_at(state, base))
+    haul = road_km(g.pickup, g.factory, rules)
+    options: list[_Direct] = []
+    for opt in starts:
+        km = road_km(opt.start_point, g.pickup, rules) + haul
+        drivers = _drivers_for(km, rules)
         run = _simulate(
-            "",
-            bp,
-            rules.origin_dispatch_lead_min,
-            legs,
-            drivers,
-            rules,
-            clock,
-            build_stops=False,
+            "", opt.start_point, opt.start_min, legs, drivers, rules, state.clock, build_stops=False
         )
-        slack = _drive_slack(state, g, bp, rules.origin_dispatch_lead_min, drivers, lo_ok=run.deadline_met)
-        options.append(_Direct(base, run.end, km_o + road_km(g.factory, bp, rules), run.deadline_met, slack))
+        slack = _drive_slack(state, g, opt.start_point, opt.start_min, drivers, lo_ok=run.deadline_met)
+        back = road_km(g.factory, opt.return_to, rules) if opt.return_to is not None else 0.0
+        options.append(_Direct(opt.base, run.end, km + back, run.deadline_met, slack))
     met = [o for o in options if o.met]
     if met:
         best_slack = max(o.slack for o in met)
@@ -586,9 +584,6 @@ def _check_direct_feasible(state: _State, groups: list[_Group]) -> None:
         state_direct[g.key] = d
     state.counters["direct_checks"] = len(cache)
     state.direct = state_direct
-
-
-_DIRECT: dict[int, dict[tuple[str, str, float, float], _Direct]] = {}
 
 
 def _baseline(state: _State, groups: list[_Group]) -> tuple[int, float]:
@@ -791,23 +786,7 @@ def _shuttles(state: _State, slot: TrainSlot, station: Point, arr: int, loads: l
         for r in sol.routes:
             routes.append([ld for i in r for ld in nodes[i - 1][1]])
     for k, route in enumerate(routes):
-        _emit_road_vehicle(
-            state,
-            kind="shuttle",
-            vid=f"S-{slot.id}-{k + 1:03d}",
-            loads=route,
-            start_place=slot.destination_station,
-            start_point=station,
-            start_min=start,
-            base="cixi",
-            coach_list=state.pool.cixi,
-            cap_pct=rules.shuttle_load_cap_pct,
-            area="",
-            order_drops_from=station,
-            pickups=False,
-            feeds=f"T-{slot.id}",
-            return_to=station,
-        )
+        _emit_shuttle(state, f"S-{slot.id}-{k + 1:03d}", route, slot, station, start)
 
 
 def _loads_of(items: list[tuple[tuple[str, str], _Group]]) -> list[_Load]:
@@ -871,16 +850,9 @@ def _buses(state: _State, groups: list[_Group], progress: Callable[[float], None
                 routes.append([_Load(g, chunk)])
             if items:
                 nodes.append((g, items))
-        best: list[list[_Load]] | None = None
-        for weight in _POOL_WEIGHTS if nodes else (None,):
-            trial = list(routes)
-            if nodes:
-                trial.extend(_pool_area(state, area, nodes, cap, weight))
-            trial = _split_late(state, trial, cap, area)
-            trial = _eliminate_routes(state, trial, cap)
-            if best is None or (len(trial), _routes_km(state, trial)) < (len(best), _routes_km(state, best)):
-                best = trial
-        routes = best or []
+        if nodes:
+            routes.extend(_pool_area(state, nodes, cap))
+        routes = _eliminate_routes(state, _split_late(state, routes, cap), cap)
         for k, route in enumerate(routes):
             _emit_bus(state, f"B-{area}-{cap_pct}-{k + 1:03d}", route, area, cap_pct)
 
@@ -910,22 +882,8 @@ def _minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
     return out
 
 
-def _routes_km(state: _State, routes: list[list[_Load]]) -> float:
-    """A cheap measure of a set of routes' km to break ties: each route's pickup and drop paths."""
-    rules = state.rules
-    total = 0.0
-    for r in routes:
-        legs = _bus_plan(state, r, r[0].group.pickup)
-        total += _legs_km(r[0].group.pickup, legs, rules)
-    return total
-
-
 def _pool_area(
-    state: _State,
-    area: str,
-    nodes: list[tuple[_Group, list[tuple[str, str]]]],
-    cap: int,
-    drop_weight: float | None = _DROP_DETOUR_WEIGHT,
+    state: _State, nodes: list[tuple[_Group, list[tuple[str, str]]]], cap: int
 ) -> list[list[_Load]]:
     """Pool the remainders of one origin area: a CVRP whose nodes are (county, factory) groups and
     whose distance is the pickup detour plus the drop detour. Deadline-aware: the driving minutes a
@@ -946,7 +904,7 @@ def _pool_area(
     dur = np.zeros((n + 1, n + 1), dtype=np.int64)
     dur[1:, 1:] = np.ceil(
         _minutes_matrix(pick_u.astype(np.float64) * DIST_UNIT_M / 1000, rules)
-        + (drop_weight or 0.0) * _minutes_matrix(drop_u.astype(np.float64) * DIST_UNIT_M / 1000, rules)
+        + _DROP_DETOUR_WEIGHT * _minutes_matrix(drop_u.astype(np.float64) * DIST_UNIT_M / 1000, rules)
     ).astype(np.int64)
     np.fill_diagonal(dur, 0)
     budgets = [0] + [state.direct[g.key].slack for g, _ in nodes]
@@ -959,11 +917,10 @@ def _pool_area(
         stop=state.request.stop,
         fixed_cost=_FIXED_BUS_COST,
         coords=[(0.0, 0.0)] + [(p.lon, p.lat) for p in pick],
-        durations=dur if drop_weight is not None else None,
-        budgets=budgets if drop_weight is not None else None,
+        durations=dur,
+        budgets=budgets,
     )
     _count_solver(state, sol)
-    del area
     return [[_Load(nodes[i - 1][0], list(nodes[i - 1][1])) for i in r] for r in sol.routes]
 
 
@@ -1058,19 +1015,20 @@ def _options(
 ) -> list[_Option]:
     """Cixi first, then origin-side bases with coaches within reach: the area's own base first
     (so that a neighbour's fleet stays for the neighbour's workers), then by distance."""
-    rules, pool = state.rules, state.pool
-    opts = [_Option("cixi", "慈溪 (Cixi)", state.request.cixi, rules.dispatch_lead_min, None)]
-    near = pool.origin_bases_near(first_pickup)
+    near = state.pool.origin_bases_near(first_pickup)
     near = [b for b in near if b == area] + [b for b in near if b != area]
-    for base in near[:limit]:
-        region = regions.get(base)
-        name = region.full_name if region else base
-        opts.append(
-            _Option(
-                base, name, pool.base_points[base], rules.origin_dispatch_lead_min, pool.base_points[base]
-            )
-        )
-    return opts
+    return [_option_at(state, "cixi"), *(_option_at(state, base) for base in near[:limit])]
+
+
+def _option_at(state: _State, base: str, point: Point | None = None) -> _Option:
+    """Start from Cixi (one-way: the coach stays in Cixi) or from an origin base at ``point`` (the
+    pool's point for it by default) and back to it."""
+    rules = state.rules
+    if base == "cixi":
+        return _Option("cixi", "慈溪 (Cixi)", state.request.cixi, rules.dispatch_lead_min, None)
+    region = regions.get(base)
+    point = point or state.pool.base_points[base]
+    return _Option(base, region.full_name if region else base, point, rules.origin_dispatch_lead_min, point)
 
 
 def _best_run(
@@ -1093,9 +1051,6 @@ def _best_run(
     def attempt(opt: _Option, edf: bool) -> tuple[_Run, list[_Leg]]:
         return _attempt(state, loads, opt, edf=edf, build=build)
 
-    def coaches_for(o: _Option) -> list[Coach]:
-        return state.pool.cixi if o.base == "cixi" else state.pool.origin.get(o.base, [])
-
     def ranked(options: list[_Option]) -> list[tuple[_Run, _Option, list[_Leg]]]:
         tried: list[tuple[_Run, _Option, list[_Leg]]] = []
         for opt in options:
@@ -1110,10 +1065,7 @@ def _best_run(
         )
 
     def on_time_with_coach(rs: list[tuple[_Run, _Option, list[_Leg]]]) -> bool:
-        return any(
-            r.deadline_met and any(rules.seat_cap(c.seats, cap_pct) >= load for c in coaches_for(o))
-            for r, o, _ in rs
-        )
+        return any(r.deadline_met and state.pool.has_coach(o.base, load, cap_pct) for r, o, _ in rs)
 
     area = loads[0].group.area
     options = [only] if only is not None else _options(state, first_point, area=area)
@@ -1123,12 +1075,11 @@ def _best_run(
         if len(wider) > len(options):
             runs = ranked(wider)
     for run, opt, legs in runs:
-        lst = coaches_for(opt)
         if take:
-            coach = _Pool.take(lst, load, cap_pct, rules)
+            coach = _Pool.take(state.pool.coaches(opt.base), load, cap_pct, rules)
             if coach is not None:
                 return run, opt, legs, coach
-        elif any(rules.seat_cap(c.seats, cap_pct) >= load for c in lst):
+        elif state.pool.has_coach(opt.base, load, cap_pct):
             return run, opt, legs, None
     run, opt, legs = runs[0]
     return run, opt, legs, None
@@ -1147,7 +1098,6 @@ def _late(state: _State, route: list[_Load], only: _Option | None = None) -> boo
     """Whether ``_best_run`` (without taking a coach) would pick a late run for ``route``; the same
     answer, computed lazily: options without a coach are not simulated unless no option has one,
     and the search stops at the first option that has a coach and meets every deadline."""
-    rules = state.rules
     cap_pct = route[0].group.cap_pct
     load = _load_of(route)
     mixed = len({ld.group.deadline for ld in route}) > 1
@@ -1167,8 +1117,7 @@ def _late(state: _State, route: list[_Load], only: _Option | None = None) -> boo
         return ok
 
     def has_coach(opt: _Option) -> bool:
-        lst = state.pool.cixi if opt.base == "cixi" else state.pool.origin.get(opt.base, [])
-        return any(rules.seat_cap(c.seats, cap_pct) >= load for c in lst)
+        return state.pool.has_coach(opt.base, load, cap_pct)
 
     if only is not None:
         options = [only]
@@ -1321,21 +1270,24 @@ def _fill_rank(route: list[_Load], i: int, g: _Group, rules: Rules) -> tuple[int
     return same, min(road_km(g.pickup, ld.group.pickup, rules) for ld in route), i
 
 
-def _split_late(
-    state: _State, routes: list[list[_Load]], cap: int, area: str = "", depth: int = 0
-) -> list[list[_Load]]:
+def _least_slack(state: _State, loads: list[_Load]) -> _Load:
+    """The load whose group's direct trip arrives closest to its deadline: the first to leave a
+    late bus."""
+    return min(loads, key=lambda ld: (ld.group.deadline - state.direct[ld.group.key].arrive, ld.group.key))
+
+
+def _split_late(state: _State, routes: list[list[_Load]], cap: int, depth: int = 0) -> list[list[_Load]]:
     """Repair pooled buses that miss a deadline (the solver's route budgets are an estimate; the
     schedule under the driver-hour rules is the judge): peel off the group with the least slack
     until the bus is on time; put the peeled workers into free seats of buses of the area that stay
     on time (``_fill_free_seats``, splitting a group if need be); pool what is left again (the
     deadline-aware CVRP) and repair that once more; a group still left over gets its own bus."""
-    direct = state.direct
     out: list[list[_Load]] = []
     peeled: list[_Load] = []
     for route in routes:
         route = list(route)
         while len(route) > 1 and _late(state, route):
-            worst = min(route, key=lambda ld: (ld.group.deadline - direct[ld.group.key].arrive, ld.group.key))
+            worst = _least_slack(state, route)
             route.remove(worst)
             peeled.append(worst)
             state.counters["late_peeled"] += 1
@@ -1355,62 +1307,42 @@ def _split_late(
             while ws:
                 nodes.append((g, ws[:cap]))
                 ws = ws[cap:]
-        again = _pool_area(state, area, nodes, cap)
+        again = _pool_area(state, nodes, cap)
         state.counters["late_extra_buses"] += len(again)
-        return out + _split_late(state, again, cap, area, depth + 1)
+        return out + _split_late(state, again, cap, depth + 1)
     state.counters["late_extra_buses"] += len(left)
     return out + [[ld] for ld in left]
 
 
 def _emit_bus(state: _State, vid: str, loads: list[_Load], area: str, cap_pct: int) -> None:
-    run, opt, legs, coach = _best_run(state, loads, build=True, cap_pct=cap_pct, take=True)
+    run, opt, _, coach = _best_run(state, loads, build=True, cap_pct=cap_pct, take=True)
     if coach is None:
         state.drop([w for ld in loads for w in ld.workers], REASON_NO_CAPACITY, "no coach left")
         return
     _finish_vehicle(state, "bus", vid, loads, run, opt.base, coach, cap_pct, area, "")
-    del legs
 
 
-def _emit_road_vehicle(
-    state: _State,
-    *,
-    kind: str,
-    vid: str,
-    loads: list[_Load],
-    start_place: str,
-    start_point: Point,
-    start_min: int,
-    base: str,
-    coach_list: list[Coach],
-    cap_pct: int,
-    area: str,
-    order_drops_from: Point,
-    pickups: bool,
-    feeds: str,
-    return_to: Point | None,
+def _emit_shuttle(
+    state: _State, vid: str, loads: list[_Load], slot: TrainSlot, station: Point, start_min: int
 ) -> None:
+    """A Cixi coach from the arrival station to the factories of ``loads`` and back."""
     rules = state.rules
+    place = slot.destination_station
     run = _Run((), (), 0, 0, 0.0, False, 1)
     for order in ("path", "given", "edf"):  # the short path; the solver's order; deadlines first
-        legs = _drop_legs(state, loads, order_drops_from, edf=order == "edf", given=order == "given")
-        if return_to is not None:
-            legs.append(_Leg("end", start_place, return_to, 0))
-        km = _legs_km(start_point, legs, rules)
-        trial = _simulate(
-            start_place, start_point, start_min, legs, _drivers_for(km, rules), rules, state.clock
-        )
+        legs = _drop_legs(state, loads, station, edf=order == "edf", given=order == "given")
+        legs.append(_Leg("end", place, station, 0))
+        km = _legs_km(station, legs, rules)
+        trial = _simulate(place, station, start_min, legs, _drivers_for(km, rules), rules, state.clock)
         if order == "path" or trial.deadline_met:
             run = trial
         if run.deadline_met:
             break
-    load = sum(len(ld.workers) for ld in loads)
-    coach = _Pool.take(coach_list, load, cap_pct, rules)
+    cap_pct = rules.shuttle_load_cap_pct
+    coach = _Pool.take(state.pool.cixi, _load_of(loads), cap_pct, rules)
     if coach is None:
         state.counters["shuttles_without_coach"] += 1
-    del pickups
-    _finish_vehicle(
-        state, "shuttle" if kind == "shuttle" else "bus", vid, loads, run, base, coach, cap_pct, area, feeds
-    )
+    _finish_vehicle(state, "shuttle", vid, loads, run, "cixi", coach, cap_pct, "", f"T-{slot.id}")
 
 
 _DESTINATION_PROVINCE = "330000"  # Zhejiang (Cixi)

@@ -39,9 +39,11 @@ from homeward.core.planning.planner import (
     _groups,
     _kpis,
     _late,
+    _least_slack,
     _Load,
     _load_of,
     _Option,
+    _option_at,
     _Pool,
     _ref_seats,
     _result,
@@ -78,14 +80,13 @@ def _closure(previous: PlanResult, ids: frozenset[str]) -> set[str]:
 
 
 def _coach_option(state: _State, coach: Coach) -> _Option | None:
-    rules = state.rules
+    """Where an undispatched bus's coach starts: Cixi or its origin base."""
     if coach.base == "cixi":
-        return _Option("cixi", "慈溪 (Cixi)", state.request.cixi, rules.dispatch_lead_min, None)
+        return _option_at(state, "cixi")
     region = regions.get(coach.base)
     if region is None:
         return None
-    p = Point(region.lat, region.lon)
-    return _Option(region.code, region.full_name, p, rules.origin_dispatch_lead_min, p)
+    return _option_at(state, region.code, Point(region.lat, region.lon))
 
 
 def _take(groups_of: dict[str, _Group], wids: list[str]) -> list[_Load]:
@@ -185,7 +186,7 @@ def replan(
         option = _coach_option(state, coach) if coach else None
         if coach is None or option is None:
             if coach is not None:
-                _pool_return(state, coach)
+                state.pool.give_back(coach)
             continue
         board = {w: s.point for s in v.stops for w in s.board}
         alight = {w: s.point for s in v.stops for w in s.alight}
@@ -205,10 +206,7 @@ def replan(
         kb = _KeptBus(v, coach, option, cap, loads, seats)
         # shed the least-slack groups while the bus is late under the new request
         while len(kb.loads) > 1 and _late(state, kb.loads, only=option):
-            worst = min(
-                kb.loads,
-                key=lambda ld: (ld.group.deadline - state.direct[ld.group.key].arrive, ld.group.key),
-            )
+            worst = _least_slack(state, kb.loads)
             kb.loads.remove(worst)
             worst.group.workers.extend(worst.workers)
             state.counters["replan_shed"] += len(worst.workers)
@@ -216,7 +214,7 @@ def replan(
             kept_buses.append(kb)
             state.taken_ids.add(v.id)
         else:
-            _pool_return(state, coach)
+            state.pool.give_back(coach)
     report(40, "fill")
     # 5. new trains on slots not used yet, then fill free seats of the kept buses
     _trains(state, movable, only_slots=frozenset(slots) - used_slots)
@@ -281,18 +279,3 @@ def replan(
 def _direct_ok(state: _State, g: _Group) -> bool:
     d = state.direct.get(g.key)
     return d is not None and d.met
-
-
-def _pool_return(state: _State, coach: Coach) -> None:
-    """Give an undispatched bus's coach back to the pool when the bus is no longer needed."""
-    if coach.base == "cixi":
-        state.pool.cixi.append(coach)
-        state.pool.cixi.sort(key=lambda c: (c.seats, c.plate))
-        return
-    region = regions.get(coach.base)
-    if region is None:
-        return
-    lst = state.pool.origin.setdefault(region.code, [])
-    lst.append(coach)
-    lst.sort(key=lambda c: (c.seats, c.plate))
-    state.pool.base_points.setdefault(region.code, Point(region.lat, region.lon))

@@ -11,7 +11,7 @@ CONTRACT (implemented from generated data files in ``data/``; see scripts/build_
 - ``stations() -> tuple[Station, ...]``: the curated railway stations in use.
 - ``boundaries(level) -> dict``: simplified GeoJSON FeatureCollection for "province" or "prefecture".
 
-Also: ``all_regions``, ``children``, ``province_of``, ``prefecture_of``, ``town_by_name``,
+Also: ``all_regions``, ``children``, ``is_county``, ``province_of``, ``prefecture_of``, ``town_by_name``,
 ``nearest_station``, ``station_by_name``, ``boundaries_bytes``, ``great_circle_km``.
 
 Decisions: 34 provinces (incl. 台湾, 香港, 澳门 at province level only). Municipalities (北京, 天津,
@@ -164,6 +164,13 @@ def children(code: str) -> tuple[Region, ...]:
     """The regions directly under ``code`` (a province's prefectures and directly-administered
     county-level units; a prefecture's counties), sorted by code."""
     return _index().children.get(_norm_code(code), ())
+
+
+def is_county(code: str) -> bool:
+    """Whether ``code`` is a current county-level unit: a leaf of today's region tree, so that
+    prefecture-level cities without counties (such as 东莞) count too."""
+    region = get(code)
+    return region is not None and region.level != "province" and not children(code)
 
 
 def province_of(code: str) -> Region | None:

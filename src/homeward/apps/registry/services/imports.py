@@ -9,6 +9,8 @@ twice writes nothing the second time. One audit event per import.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +18,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
+from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import (
     CarrierAggregate,
     Enterprise,
+    ImportRun,
     PoliceArrival,
     RosterMembership,
     Town,
@@ -30,17 +35,23 @@ from homeward.apps.registry.models import (
 )
 from homeward.apps.registry.services import bulk
 from homeward.apps.registry.signals import import_completed
+from homeward.core import regions
+from homeward.core.errors import DomainError
 from homeward.core.ingest import (
     CarrierRecord,
     PoliceRecord,
     RosterRecord,
     RowError,
     TownMatcher,
+    check_kind,
+    count_data_rows,
     rows_of,
     validate_carrier,
     validate_police,
     validate_roster,
 )
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
 Source = str | os.PathLike[str] | Iterable[tuple[int, Mapping[str, object]]]
@@ -342,22 +353,6 @@ def police_import(
 # ------------------------------------------------------------------------------------------------
 
 
-def county_check() -> Callable[[str], bool] | None:
-    """Whether a code is a current county (a leaf of today's region tree, so county-less prefecture
-    cities such as 东莞 count), or None while the region data is not installed."""
-    from homeward.core import regions
-
-    data_dir = Path(regions.__file__).resolve().parent / "data"
-    if not (data_dir / "regions.json.gz").exists() or not hasattr(regions, "get"):
-        return None
-
-    def exists(code: str) -> bool:
-        region = regions.get(code)
-        return region is not None and region.level != "province" and not regions.children(code)
-
-    return exists
-
-
 def carrier_import(
     *,
     actor: Any,
@@ -371,7 +366,7 @@ def carrier_import(
     del today  # carrier dates are not checked against today; accepted for a uniform signature
     report = ImportReport("carrier")
     rows = _with_progress(rows_of(source, "carrier"), progress)
-    records: list[CarrierRecord] = _split(validate_carrier(rows, county_exists=county_check()), report)
+    records: list[CarrierRecord] = _split(validate_carrier(rows, county_exists=regions.is_county), report)
     q = connection.ops.quote_name
     with transaction.atomic():
         days = sorted({r.date for r in records})
@@ -409,8 +404,6 @@ IMPORTERS: dict[str, Callable[..., ImportReport]] = {
 
 def import_file(*, kind: str, actor: Any, source: Source, **kwargs: Any) -> ImportReport:
     """Dispatch to the importer for ``kind`` (roster, police or carrier)."""
-    from homeward.core.ingest import check_kind
-
     return IMPORTERS[check_kind(kind)](actor=actor, source=source, **kwargs)
 
 
@@ -420,7 +413,6 @@ def import_file(*, kind: str, actor: Any, source: Source, **kwargs: Any) -> Impo
 
 # The stored report keeps at most this many rejected rows (``rejected_count`` has the total).
 REPORT_MAX_REJECTED = 50_000
-_ACTIVE = ("queued", "running")
 
 
 def _actor_user(actor: Any) -> Any:
@@ -428,8 +420,6 @@ def _actor_user(actor: Any) -> Any:
 
 
 def _sha256_of(uploaded_file: Any) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     if hasattr(uploaded_file, "chunks"):
         for chunk in uploaded_file.chunks():
@@ -441,16 +431,11 @@ def _sha256_of(uploaded_file: Any) -> str:
     return digest.hexdigest()
 
 
-def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_key: str = "") -> Any:
+def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_key: str = "") -> ImportRun:
     """Store an uploaded file under MEDIA_ROOT and enqueue its import once the transaction commits.
 
     Idempotent: the same content (sha256) of the same kind while a run of it is queued or running
     returns that run; so does a repeated ``idempotency_key`` from the same user."""
-    from django.core.files import File
-
-    from homeward.apps.registry.models import ImportRun
-    from homeward.core.ingest import check_kind
-
     kind = check_kind(kind)
     user = _actor_user(actor)
     digest = _sha256_of(uploaded_file)
@@ -464,7 +449,9 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
             if earlier is not None:
                 return earlier
         active = (
-            ImportRun.objects.select_for_update().filter(kind=kind, sha256=digest, state__in=_ACTIVE).first()
+            ImportRun.objects.select_for_update()
+            .filter(kind=kind, sha256=digest, state__in=ACTIVE_STATES)
+            .first()
         )
         if active is not None:
             return active
@@ -498,28 +485,33 @@ def _enqueue(run_id: int) -> None:
 
 
 def _finish(run_id: int, **fields: Any) -> None:
-    from homeward.apps.registry.models import ImportRun
-
     ImportRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), **fields)
 
 
-def _stored_report(report: ImportReport) -> dict[str, Any]:
-    return report.as_dict(max_rejected=REPORT_MAX_REJECTED)
+def _finish_failed(run_id: int, exc: BaseException) -> None:
+    """A file-level DomainError keeps its reason code in the report; anything else only its text."""
+    if isinstance(exc, DomainError):
+        report = {"reason": exc.code, "message": exc.message}
+        _finish(run_id, state=ImportRun.State.FAILED, error=exc.message, report=report)
+    else:
+        _finish(run_id, state=ImportRun.State.FAILED, error=run_error(exc))
+
+
+def _finish_done(run_id: int, kind: str, report: ImportReport) -> None:
+    _finish(
+        run_id,
+        state=ImportRun.State.DONE,
+        report=report.as_dict(max_rejected=REPORT_MAX_REJECTED),
+        rows_done=report.rows,
+        rows_total=report.rows,
+    )
+    import_completed.send(sender=ImportRun, kind=kind)
 
 
 def import_run_execute_now(run_id: int) -> str:
     """Run a queued ImportRun: queued → running (a conditional UPDATE claims it once) → done/failed.
     Returns the final state, or ``"skipped"`` when the run was not queued."""
-    import logging
-
-    from homeward.apps.registry.models import ImportRun
-    from homeward.core.errors import DomainError
-    from homeward.core.ingest import count_data_rows
-
-    claimed = ImportRun.objects.filter(pk=run_id, state=ImportRun.State.QUEUED).update(
-        state=ImportRun.State.RUNNING
-    )
-    if not claimed:
+    if not run_claim(ImportRun, run_id):
         return "skipped"
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     actor = run.created_by or "task"
@@ -539,49 +531,30 @@ def import_run_execute_now(run_id: int) -> str:
             run_id=run_id,
         )
     except DomainError as exc:
-        _finish(
-            run_id,
-            state=ImportRun.State.FAILED,
-            error=exc.message,
-            report={"reason": exc.code, "message": exc.message},
-        )
-        audit_record(
-            actor=actor,
-            action="import.failed",
-            object_type="import_run",
-            object_id=run_id,
-            data={"kind": run.kind, "reason": exc.code},
-        )
-        return ImportRun.State.FAILED.value
+        _finish_failed(run_id, exc)
+        reason = exc.code
     except Exception as exc:
-        logging.getLogger(__name__).exception("import run %s failed", run_id)
-        _finish(run_id, state=ImportRun.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
-        audit_record(
-            actor=actor,
-            action="import.failed",
-            object_type="import_run",
-            object_id=run_id,
-            data={"kind": run.kind, "reason": "internal"},
-        )
-        return ImportRun.State.FAILED.value
-    _finish(
-        run_id,
-        state=ImportRun.State.DONE,
-        report=_stored_report(report),
-        rows_done=report.rows,
-        rows_total=report.rows,
+        log.exception("import run %s failed", run_id)
+        _finish_failed(run_id, exc)
+        reason = "internal"
+    else:
+        _finish_done(run_id, run.kind, report)
+        return ImportRun.State.DONE.value
+    audit_record(
+        actor=actor,
+        action="import.failed",
+        object_type="import_run",
+        object_id=run_id,
+        data={"kind": run.kind, "reason": reason},
     )
-    import_completed.send(sender=ImportRun, kind=run.kind)
-    return ImportRun.State.DONE.value
+    return ImportRun.State.FAILED.value
 
 
-def import_run_from_path(*, actor: Any, kind: str, path: str | os.PathLike[str]) -> tuple[Any, ImportReport]:
+def import_run_from_path(
+    *, actor: Any, kind: str, path: str | os.PathLike[str]
+) -> tuple[ImportRun, ImportReport]:
     """Import a local file synchronously (the CLI) and record it as an ImportRun. A file-level
     DomainError is recorded as a failed run and re-raised."""
-    from homeward.apps.registry.models import ImportRun
-    from homeward.core.errors import DomainError
-    from homeward.core.ingest import check_kind
-
     kind = check_kind(kind)
     name = Path(path).name
     run = ImportRun.objects.create(
@@ -589,24 +562,9 @@ def import_run_from_path(*, actor: Any, kind: str, path: str | os.PathLike[str])
     )
     try:
         report = import_file(kind=kind, actor=actor, source=path, source_name=name, run_id=run.pk)
-    except DomainError as exc:
-        _finish(
-            run.pk,
-            state=ImportRun.State.FAILED,
-            error=exc.message,
-            report={"reason": exc.code, "message": exc.message},
-        )
-        raise
     except BaseException as exc:
-        _finish(run.pk, state=ImportRun.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        _finish_failed(run.pk, exc)
         raise
-    _finish(
-        run.pk,
-        state=ImportRun.State.DONE,
-        report=_stored_report(report),
-        rows_done=report.rows,
-        rows_total=report.rows,
-    )
-    import_completed.send(sender=ImportRun, kind=kind)
+    _finish_done(run.pk, kind, report)
     run.refresh_from_db()
     return run, report
