@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from homeward.conf import SettingsError, env_bool, env_int, env_list, env_path
+from homeward.conf import SettingsError, env_bool, env_choice, env_int, env_list, env_path, env_str
 
 
 def test_it_parses_booleans_strictly(monkeypatch):
@@ -49,3 +49,33 @@ def test_every_variable_read_is_in_env_example():
     documented = set(re.findall(r"^([A-Z_]+)=", (root / ".env.example").read_text(encoding="utf-8"), re.M))
     assert read, "no settings found: the pattern is out of date"
     assert read <= documented, f"missing from .env.example: {sorted(read - documented)}"
+
+
+def test_it_reads_a_variable_from_its_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.delenv("HW_SECRET", raising=False)
+    monkeypatch.setenv("HW_SECRET_FILE", str(secret))
+    assert env_str("HW_SECRET", "default") == "from-a-file"
+    monkeypatch.setenv("HW_SECRET", "also-set")
+    with pytest.raises(SettingsError, match="HW_SECRET or HW_SECRET_FILE"):
+        env_str("HW_SECRET", "default")
+    monkeypatch.delenv("HW_SECRET")
+    monkeypatch.setenv("HW_SECRET_FILE", str(tmp_path / "missing"))
+    with pytest.raises(SettingsError, match="HW_SECRET_FILE"):
+        env_str("HW_SECRET", "default")
+
+
+def test_an_empty_value_means_the_default(monkeypatch):
+    for name in ("HW_S", "HW_B", "HW_I", "HW_L"):
+        monkeypatch.setenv(name, "")
+    assert env_str("HW_S", "d") == "d"
+    assert env_bool("HW_B", True) is True
+    assert env_int("HW_I", 3) == 3
+    assert env_list("HW_L", ["x"]) == ["x"]
+
+
+def test_it_refuses_values_outside_a_choice(monkeypatch):
+    monkeypatch.setenv("HW_ENV", "staging")
+    with pytest.raises(SettingsError, match="HW_ENV='staging' is not one of development, production"):
+        env_choice("HW_ENV", "development", ("development", "production"))

@@ -6,8 +6,22 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.utils.csp import CSP
 
-from homeward.conf import env_bool, env_int, env_list, env_path, env_str
+from homeward.conf import (
+    DEV_PERMIT_KEY_SECRET,
+    DEV_SECRET_KEY,
+    PERMIT_KEY_SECRET_MIN_LENGTH,
+    SECRET_KEY_MIN_LENGTH,
+    SettingsError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    require_secret,
+)
 
 # Lets generic Django classes (ModelAdmin[Model], QuerySet[Model]) be subscripted at run time.
 django_stubs_ext.monkeypatch()
@@ -16,11 +30,40 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 DATA_DIR = env_path("HOMEWARD_DATA_DIR", Path.cwd() / "var")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# development (the default: embedded defaults, plain-text logs) or production (refuses to start
+# without its own secrets and hosts; HTTPS-only cookies, HSTS, JSON logs). See docs/deploy.md.
+HOMEWARD_ENV = env_choice("HOMEWARD_ENV", "development", ("development", "production"))
+PRODUCTION = HOMEWARD_ENV == "production"
 DEBUG = env_bool("HOMEWARD_DEBUG", False)
-# The embedded default serves 127.0.0.1 only; a real deployment sets its own key and hosts.
-SECRET_KEY = env_str("HOMEWARD_SECRET_KEY", "insecure-dev-key-change-me-for-any-real-deployment")
-ALLOWED_HOSTS = env_list("HOMEWARD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+SECRET_KEY = env_str("HOMEWARD_SECRET_KEY", DEV_SECRET_KEY)
+# Encrypts departments' permit signing keys at rest: a secret of its own, never derived from
+# SECRET_KEY, so that the database plus the web secret cannot forge permits. Change it with
+# `homeward permit rotate-keys --old-secret-file`.
+HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", DEV_PERMIT_KEY_SECRET)
+# Development serves 127.0.0.1 only; production has no default.
+ALLOWED_HOSTS = env_list(
+    "HOMEWARD_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("HOMEWARD_CSRF_TRUSTED_ORIGINS", [])
+if PRODUCTION:
+    require_secret(
+        "HOMEWARD_SECRET_KEY",
+        SECRET_KEY,
+        development_default=DEV_SECRET_KEY,
+        min_length=SECRET_KEY_MIN_LENGTH,
+    )
+    require_secret(
+        "HOMEWARD_PERMIT_KEY_SECRET",
+        HOMEWARD_PERMIT_KEY_SECRET,
+        development_default=DEV_PERMIT_KEY_SECRET,
+        min_length=PERMIT_KEY_SECRET_MIN_LENGTH,
+    )
+    if HOMEWARD_PERMIT_KEY_SECRET == SECRET_KEY:
+        raise SettingsError("HOMEWARD_ENV=production: HOMEWARD_PERMIT_KEY_SECRET must differ from SECRET_KEY")
+    if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+        raise SettingsError("HOMEWARD_ENV=production: set HOMEWARD_ALLOWED_HOSTS to the site's host names")
+    if DEBUG:
+        raise SettingsError("HOMEWARD_ENV=production: HOMEWARD_DEBUG must be off")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -38,16 +81,21 @@ INSTALLED_APPS = [
     "homeward.apps.applications",
     "homeward.apps.heatmap",
     "homeward.apps.planning",
+    "homeward.apps.ops",
 ]
 
 MIDDLEWARE = [
+    "homeward.apps.ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "homeward.apps.ops.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "homeward.apps.ops.middleware.IdleSessionMiddleware",
     "homeward.apps.accounts.middleware.PagesLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -66,6 +114,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "homeward.apps.accounts.context.actor",
@@ -133,9 +182,6 @@ TASKS = {
 
 # Hours from acceptance to factory arrival (the "30-hour home plan").
 HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)
-# Encrypts departments' permit signing keys at rest (default: derived from the secret key; rotate the
-# permit keys before changing either).
-HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", "")
 
 # The heat map: when the return window opened, the hotspot threshold (workers away per prefecture),
 # the smallest cell shown to roles without personal-data rights, and the roster/carrier disagreement
@@ -145,15 +191,88 @@ HEATMAP_HOTSPOT_MIN_AWAY = env_int("HOMEWARD_HEATMAP_HOTSPOT_MIN_AWAY", 10_000)
 HEATMAP_MIN_CELL = env_int("HOMEWARD_HEATMAP_MIN_CELL", 5)
 HEATMAP_DISAGREEMENT_RATIO = env_str("HOMEWARD_HEATMAP_DISAGREEMENT_RATIO", "1.5")
 
+# Security headers and cookies (SecurityMiddleware, ContentSecurityPolicyMiddleware and
+# homeward.apps.ops.middleware). Production defaults to HTTPS-only; behind a reverse proxy that
+# terminates TLS set HOMEWARD_TRUSTED_PROXIES (docs/deploy.md).
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("HOMEWARD_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("HOMEWARD_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Number of reverse proxies in front of the app that append to X-Forwarded-For and set
+# X-Forwarded-Proto (0: clients connect directly; the client address is REMOTE_ADDR).
+HOMEWARD_TRUSTED_PROXIES = env_int("HOMEWARD_TRUSTED_PROXIES", 0)
+if HOMEWARD_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("HOMEWARD_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("HOMEWARD_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HOMEWARD_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("HOMEWARD_HSTS_PRELOAD", PRODUCTION)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Pages load only their own scripts (inline ones carry the request's nonce), ECharts from the vendor
+# static files, and talk only to this site. Styles allow inline attributes: the plan board positions
+# its timeline bars with them and htmx adds its indicator style.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Features no page uses are switched off for every page (homeward.apps.ops.middleware).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), interest-cohort=()"
+)
 
+# Sessions end after HOMEWARD_SESSION_HOURS, or after HOMEWARD_SESSION_IDLE_MINUTES without a request
+# that a person made (background polling does not count; homeward.apps.ops.middleware).
+SESSION_COOKIE_AGE = env_int("HOMEWARD_SESSION_HOURS", 12) * 3600
+HOMEWARD_SESSION_IDLE_MINUTES = env_int("HOMEWARD_SESSION_IDLE_MINUTES", 30)
+
+# Login rate limit (homeward.apps.ops.login): failed sign-ins counted over the lockout window, per
+# user name and per client address; at the limit further attempts are refused until the window passes.
+HOMEWARD_LOGIN_FAILURES_PER_USER = env_int("HOMEWARD_LOGIN_FAILURES_PER_USER", 5)
+HOMEWARD_LOGIN_FAILURES_PER_IP = env_int("HOMEWARD_LOGIN_FAILURES_PER_IP", 30)
+HOMEWARD_LOGIN_LOCKOUT_MINUTES = env_int("HOMEWARD_LOGIN_LOCKOUT_MINUTES", 15)
+AUTHENTICATION_BACKENDS = [
+    "homeward.apps.ops.login.RateLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Logs: one JSON object per line in production (with the request id), plain text in development.
+# ID numbers and mobile numbers are masked in every log line (homeward.apps.ops.logs).
+HOMEWARD_LOG_FORMAT = env_choice("HOMEWARD_LOG_FORMAT", "json" if PRODUCTION else "text", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "homeward.apps.ops.logs.RequestIdFilter"},
+    },
+    "formatters": {
+        "json": {"()": "homeward.apps.ops.logs.JsonFormatter"},
+        "text": {
+            "()": "homeward.apps.ops.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": HOMEWARD_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("HOMEWARD_LOG_LEVEL", "INFO")},
-    # fpdf2's font subsetting logs every glyph list at INFO through fontTools
-    "loggers": {"fontTools": {"level": "WARNING"}},
+    "loggers": {
+        # fpdf2's font subsetting logs every glyph list at INFO through fontTools
+        "fontTools": {"level": "WARNING"},
+        # homeward.request logs one line per request instead (no query strings: they can hold names).
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -46,10 +46,12 @@ def test_the_planner_flag_raises_an_alert_even_with_time_left():
 
 @pytest.mark.django_db
 def test_the_application_page_shows_the_clock_turning_critical(accepted, enterprise_user, client):
-    client.force_login(enterprise_user)
+    # Sessions last hours, not the 29 travelled here: sign in at each moment.
     with time_machine.travel(accepted.deadline_at - timedelta(hours=1), tick=False):
+        client.force_login(enterprise_user)
         html = client.get(f"/applications/{accepted.pk}/clock/").content.decode()
     assert 'data-level="critical"' in html and "<b>1:00</b>" in html
     with time_machine.travel(accepted.deadline_at - timedelta(hours=5), tick=False):
+        client.force_login(enterprise_user)
         html = client.get(f"/applications/{accepted.pk}/").content.decode()
     assert 'data-level="warn"' in html

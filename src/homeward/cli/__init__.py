@@ -39,13 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    # `homeward manage ...` passes everything after it to Django untouched (argparse would eat --help).
-    if args_list and args_list[0] == "manage":
-        from homeward.cli.server import run_manage
+    from homeward.conf import SettingsError
 
-        return run_manage(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    result = args.func(args)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # `homeward manage ...` passes everything after it to Django untouched (argparse would eat --help).
+        if args_list and args_list[0] == "manage":
+            from homeward.cli.server import run_manage
+
+            return run_manage(args_list[1:])
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        result = args.func(args)
+    except SettingsError as exc:  # a refused configuration: say which variable, without a traceback
+        print(f"homeward: {exc}", file=sys.stderr)
+        return 2
     return int(result or 0)

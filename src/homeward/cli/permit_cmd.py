@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from homeward.core.errors import DomainError
-from homeward.core.permits.keysfile import read_keys_file
+from homeward.core.permits.keysfile import DEFAULT_MAX_AGE, read_keys_file
 from homeward.core.permits.verify import verify_token
 
 
@@ -43,7 +43,12 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     now = args.now if args.now is not None else datetime.now(UTC)
     result = verify_token(token.strip(), keys.keyring, keys.revocations, now)
-    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2 if args.indent else None))
+    freshness = keys.freshness(now, timedelta(hours=args.max_age_hours))
+    doc = {**result.to_dict(), "keys_file": freshness.to_dict(), "warnings": []}
+    if freshness.warning is not None:
+        doc["warnings"].append(freshness.warning)
+        print(f"homeward permit verify: warning: {freshness.warning}", file=sys.stderr)
+    print(json.dumps(doc, ensure_ascii=False, indent=2 if args.indent else None))
     return 0 if result.valid else 1
 
 
@@ -60,8 +65,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Check a permit token (the text in its QR code, starting HW1.) against a keys file, with "
             "no database and no network. Prints JSON: valid, reason (ok, format, tampered, unknown_key, "
-            "missing_signature, revoked, expired, not_yet_valid), detail, permit, signatures and "
-            "revocation_list. Exits 0 when valid, 1 when invalid, 2 when the keys file is unusable."
+            "missing_signature, revoked, expired, not_yet_valid), detail, permit, signatures, "
+            "revocation_list, keys_file (its export time, age and whether it is stale) and warnings. "
+            "A keys file older than --max-age-hours knows nothing revoked since its export: verify "
+            "then warns on standard error and in warnings. Exits 0 when valid, 1 when invalid, 2 when "
+            "the keys file is unusable."
         ),
     )
     verify.add_argument("token", metavar="TOKEN", help="the token, or - to read it from standard input")
@@ -71,6 +79,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify.add_argument(
         "--now", type=_aware_time, default=None, metavar="ISO", help="check as of this time (with offset)"
     )
+    verify.add_argument(
+        "--max-age-hours", type=float, default=DEFAULT_MAX_AGE.total_seconds() / 3600, metavar="H",
+        help="warn when the keys file was exported longer ago than this (default: %(default)g)",
+    )  # fmt: skip
     verify.add_argument("--indent", action="store_true", help="pretty-print")
     verify.set_defaults(func=_verify)
 

@@ -1,10 +1,12 @@
 """Department signing keys and the revocation list, stored in the database.
 
 Choice: private seeds live in ``DepartmentKey.private_key_encrypted``, encrypted with Fernet under a
-key derived by HKDF-SHA256 from ``HOMEWARD_PERMIT_KEY_SECRET`` when that setting exists, else from
-``SECRET_KEY`` (info ``homeward-permit-keys/1``). The database alone therefore never reveals a seed;
-changing the secret makes the stored seeds unreadable (rotate the keys first: old public keys keep
-verifying what they signed). Public keys are stored plain and exported with ``export-keys``.
+key derived by HKDF-SHA256 from ``HOMEWARD_PERMIT_KEY_SECRET`` (info ``homeward-permit-keys/1``) — a
+secret of its own, never ``SECRET_KEY``: neither the database alone nor the database plus the web
+secret reveals a seed. Production refuses to start without it; development uses a fixed development
+secret (``homeward.conf.DEV_PERMIT_KEY_SECRET``), which ``check --deploy`` reports. ``reencrypt``
+moves every seed from one secret to another (``homeward permit rotate-keys --old-secret-file``).
+Public keys are stored plain and exported with ``export-keys``.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ from homeward.core.permits import (
 )
 
 
-def _fernet() -> Fernet:
-    secret = getattr(settings, "HOMEWARD_PERMIT_KEY_SECRET", "") or settings.SECRET_KEY
+def _fernet(secret: str | None = None) -> Fernet:
+    """The cipher of ``secret`` (default: the configured HOMEWARD_PERMIT_KEY_SECRET)."""
+    secret = settings.HOMEWARD_PERMIT_KEY_SECRET if secret is None else secret
+    if not secret:
+        raise DomainError("HOMEWARD_PERMIT_KEY_SECRET is empty", "key_secret_missing")
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"homeward", info=b"homeward-permit-keys/1"
     ).derive(secret.encode("utf-8"))
@@ -45,13 +50,13 @@ def _public(row: DepartmentKey) -> PublicKey:
     )
 
 
-def _store(key: SigningKey) -> DepartmentKey:
+def _store(key: SigningKey, secret: str | None = None) -> DepartmentKey:
     public = key.public
     return DepartmentKey.objects.create(
         department=str(key.department),
         kid=public.kid,
         public_key=public.public_key,
-        private_key_encrypted=_fernet().encrypt(key.private_key).decode("ascii"),
+        private_key_encrypted=_fernet(secret).encrypt(key.private_key).decode("ascii"),
         valid_from=key.valid_from,
         valid_to=key.valid_to,
     )
@@ -89,8 +94,9 @@ def install_key(key: SigningKey) -> DepartmentKey:
     return found if found is not None else _store(key)
 
 
-def rotate_key(department: Department, at: datetime | None = None) -> SigningKey:
-    """Close the department's open windows at ``at`` and start a new key there."""
+def rotate_key(department: Department, at: datetime | None = None, secret: str | None = None) -> SigningKey:
+    """Close the department's open windows at ``at`` and start a new key there, stored under
+    ``secret`` (default: the configured one). What the old keys signed keeps verifying."""
     at = (at or timezone.now()).replace(microsecond=0)
     if DepartmentKey.objects.filter(department=str(department), valid_from__gte=at).exists():
         raise DomainError(
@@ -99,8 +105,36 @@ def rotate_key(department: Department, at: datetime | None = None) -> SigningKey
     DepartmentKey.objects.filter(department=str(department), valid_to__isnull=True).update(valid_to=at)
     DepartmentKey.objects.filter(department=str(department), valid_to__gt=at).update(valid_to=at)
     key = generate_signing_key(department, at)
-    _store(key)
+    _store(key, secret)
     return key
+
+
+def reencrypt(old_secret: str, new_secret: str) -> tuple[int, int]:
+    """Store every private seed under ``new_secret``: seeds readable with ``old_secret`` are
+    re-encrypted, seeds already under ``new_secret`` left alone (so a repeated run changes nothing).
+    A seed readable with neither raises ``key_unreadable`` and nothing changes (call inside a
+    transaction). Returns (re-encrypted, already under the new secret)."""
+    old, new = _fernet(old_secret), _fernet(new_secret)
+    moved = already = 0
+    for row in DepartmentKey.objects.select_for_update().order_by("pk"):
+        token = row.private_key_encrypted.encode("ascii")
+        try:
+            new.decrypt(token)
+            already += 1
+            continue
+        except InvalidToken:
+            pass
+        try:
+            seed = old.decrypt(token)
+        except InvalidToken as exc:
+            raise DomainError(
+                f"密钥 {row.kid} 新旧密钥都无法解密 (key {row.kid} is readable with neither secret)",
+                "key_unreadable",
+            ) from exc
+        row.private_key_encrypted = new.encrypt(seed).decode("ascii")
+        row.save(update_fields=["private_key_encrypted"])
+        moved += 1
+    return moved, already
 
 
 def keyring() -> Keyring:

@@ -277,7 +277,7 @@ class PermitSignature(models.Model):
 
 class DepartmentKey(models.Model):
     """A department's Ed25519 key. The private seed is stored encrypted (Fernet, key derived by HKDF
-    from SECRET_KEY or HOMEWARD_PERMIT_KEY_SECRET; see ``keystore``); the public key is plain."""
+    from HOMEWARD_PERMIT_KEY_SECRET; see ``keystore``); the public key is plain."""
 
     department = models.CharField(max_length=12)  # core Department value
     kid = models.CharField(max_length=16, unique=True)

@@ -11,8 +11,13 @@ Written by ``homeward permit export-keys FILE`` and read by ``homeward permit ve
          "public_key": "<standard base64 of the raw 32-byte Ed25519 key>",
          "valid_from": "…", "valid_to": null, "revoked": false}
       ],
-      "revocation_list": "HWR1.…"   (or null)
+      "revocation_list": "HWR1.…",   (or null)
+      "revocation_list_issued_at": "2020-02-11T20:00:00+00:00"   (or null; informational)
     }
+
+``generated_at`` is when the file was exported: the revocation list was current then, and nothing
+revoked since is in it. ``freshness`` says how old the file is; ``homeward permit verify`` warns when it
+is older than its ``--max-age-hours``.
 
 No private key is ever written here. Loading checks every kid against its key and verifies the
 revocation list's task-force signature; any problem raises a DomainError (``format`` or
@@ -24,7 +29,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +45,42 @@ from homeward.core.permits.revocation import (
 
 KEYS_FORMAT = "homeward-permit-keys"
 KEYS_VERSION = 1
+# How old a keys file may be before verification warns that revocations since then are unknown.
+DEFAULT_MAX_AGE = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How old a keys file is at ``now``, and whether that is older than ``max_age``."""
+
+    generated_at: datetime
+    revocation_list_issued_at: datetime | None
+    age: timedelta
+    max_age: timedelta
+
+    @property
+    def stale(self) -> bool:
+        return self.age > self.max_age
+
+    @property
+    def warning(self) -> str | None:
+        if not self.stale:
+            return None
+        hours = self.age.total_seconds() / 3600
+        return (
+            f"密钥文件已导出 {hours:.1f} 小时，之后撤销的许可证无法识别；请重新导出 (the keys file was "
+            f"exported {hours:.1f} h ago, at {self.generated_at.isoformat()}: permits revoked since "
+            "then are not known to it; export it again)"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "revocation_list_issued_at": _iso(self.revocation_list_issued_at),
+            "age_hours": round(self.age.total_seconds() / 3600, 2),
+            "max_age_hours": round(self.max_age.total_seconds() / 3600, 2),
+            "stale": self.stale,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +88,10 @@ class KeysFile:
     keyring: Keyring
     revocations: RevocationList | None
     generated_at: datetime
+
+    def freshness(self, now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> Freshness:
+        issued = self.revocations.issued_at if self.revocations is not None else None
+        return Freshness(self.generated_at, issued, utc_seconds(now) - self.generated_at, max_age)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -74,6 +119,7 @@ def dump_keys_file(keyring: Keyring, revocations: SignedRevocationList | None, g
             for key in keyring
         ],
         "revocation_list": revocations.encode() if revocations is not None else None,
+        "revocation_list_issued_at": _iso(revocations.revocations.issued_at) if revocations else None,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 

@@ -99,11 +99,19 @@ class SignedPermit:
 def cosign(signed: SignedPermit, key: SigningKey, at: datetime) -> SignedPermit:
     """Add ``key``'s department's signature at time ``at``.
 
-    Raises ``not_a_signer`` (the permit does not ask this department), ``already_signed``, or
-    ``key_not_in_window`` (the key may not sign at ``at``: rotated out, not yet valid).
+    Raises ``not_a_signer`` (the permit does not ask this department), ``already_signed``,
+    ``permit_expired`` (``at`` is at or past the permit's ``valid_to``: an expired permit is never
+    signed, so never issued), or ``key_not_in_window`` (the key may not sign at ``at``: rotated out,
+    not yet valid).
     """
     at = utc_seconds(at)
     dept = key.department
+    if at >= signed.permit.valid_to:
+        raise Conflict(
+            f"许可证 {signed.permit.permit_id} 已于 {signed.permit.valid_to.isoformat()} 过期，不能签发 "
+            f"(permit expired; an expired permit is not signed)",
+            "permit_expired",
+        )
     if dept not in signed.permit.signers:
         raise PermissionDenied(f"{dept} does not sign this permit", "not_a_signer")
     if dept in signed.signed_by:

@@ -1,0 +1,2 @@
+"""Operations: production checks, security headers, sessions, login rate limit and audit, structured
+logs, backup and restore, retention."""

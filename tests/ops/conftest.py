@@ -1,0 +1,9 @@
+"""Operations tests reuse the applications' fixtures (an application in each state, permits)."""
+
+from tests.applications.conftest import (  # noqa: F401
+    accepted,
+    draft,
+    issued,
+    permits_drafted,
+    submitted,
+)
