@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "permit_cmd",
     "heatmap_cmd",
     "plan_cmd",
+    "ops_cmd",
 )
 
 

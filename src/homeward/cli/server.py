@@ -67,8 +67,8 @@ def _serve(args: argparse.Namespace) -> int:
             "4",
             "--timeout",
             "120",
-            "--access-logfile",
-            "-",
+            # No gunicorn access log: it would print query strings (names, ID numbers in searches);
+            # homeward.request logs each request without them.
         ]
     )
     children.append(web)
