@@ -88,3 +88,16 @@ def test_default_secret_accepted__check_deploy_fails_on_development_defaults(tmp
     assert done.returncode != 0
     for check in ("homeward.E001", "homeward.E002", "homeward.W001", "security.W009"):
         assert check in done.stderr, check
+
+
+def test_the_demo_is_refused_in_production(tmp_path):
+    """The demo's permit keys come from its seed and its passwords are printed: not in production."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HOMEWARD_", "DATABASE_URL", "DJANGO"))}
+    base.update(PYTHONPATH=str(SRC), HOMEWARD_DATA_DIR=str(tmp_path / "var"), **_production(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "homeward", "demo", "--scale", "small"],
+        env=base, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "refused with HOMEWARD_ENV=production" in done.stderr
+    assert "generating" not in done.stderr

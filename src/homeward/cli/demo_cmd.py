@@ -41,6 +41,14 @@ def _demo(args: argparse.Namespace) -> int:
     from homeward.demo.generate import generate_city
     from homeward.demo.load import load_city
 
+    if settings.PRODUCTION:
+        # The demo signs permits with keys derived from its seed and creates users with a known
+        # password: never in a production database.
+        print(
+            "homeward demo: refused with HOMEWARD_ENV=production (demo keys and passwords are public)",
+            file=sys.stderr,
+        )
+        return 2
     db = settings.DATABASES["default"]
     _say(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}")
     call_command("migrate", interactive=False, verbosity=0)
