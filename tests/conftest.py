@@ -184,7 +184,9 @@ _serve_one_request_at_a_time()
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    # Playwright compiles string predicates (wait_for_function) with eval, which the pages' CSP
+    # forbids; tests/ops/test_csp_browser.py checks the policy in a context that does not bypass it.
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", bypass_csp=True)
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

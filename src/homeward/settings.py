@@ -263,7 +263,7 @@ LOGGING = {
     },
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler",
+            "class": "homeward.apps.ops.logs.StderrHandler",
             "formatter": HOMEWARD_LOG_FORMAT,
             "filters": ["request_id"],
         }

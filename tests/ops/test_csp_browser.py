@@ -20,6 +20,15 @@ def _violations(page) -> list[str]:
     return page.evaluate("window.__csp")
 
 
+@pytest.fixture
+def page(browser, live_server):
+    """A page that enforces the CSP (the shared fixture bypasses it for Playwright's predicates)."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 def test_no_csp_violations_on_the_main_pages(page, login, taskforce, workers_a):
     page.add_init_script(RECORD_VIOLATIONS)
     console: list[str] = []

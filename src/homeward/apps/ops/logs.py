@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 from django.core.signals import request_finished
 from django.dispatch import receiver
@@ -29,6 +31,19 @@ def _forget_request_id(**_: object) -> None:
 
 def redact(text: str) -> str:
     return _MOBILE.sub("<mobile>", _ID_NUMBER.sub("<id-number>", text))
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted, not the one at start-up (test
+    runners swap and close it while the live server's threads still log)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 class RequestIdFilter(logging.Filter):
