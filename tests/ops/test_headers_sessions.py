@@ -44,7 +44,7 @@ def test_no_csp_hsts_permissions_policy__hsts_over_https_in_production(client, s
 
 
 def test_inline_scripts_carry_the_nonce_of_their_response(client, taskforce):
-    """The CSP nonce reaches templates: the heat map's start-up script carries the header's nonce."""
+    """The heat map's start-up script carries the request's CSP nonce (the one the middleware sends)."""
     from django.template.loader import render_to_string
     from django.test import RequestFactory
     from django.utils.csp import LazyNonce
