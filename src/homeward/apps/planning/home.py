@@ -2,8 +2,9 @@
 
 The database names the home city's own fleet (coaches, drivers, escorts) ``HOME_BASE``, and the home
 city comes from the setup (``registry.selectors.require_home_city``). core.planning still calls that
-base "cixi" and the point where its coaches start ``PlanRequest.cixi``; renaming those to generic
-names is the planner's work inside core/planning. Until both meet, nothing else translates.
+base "cixi", the point where its coaches start ``PlanRequest.cixi`` and that place "慈溪 (Cixi)";
+renaming those to generic names is the planner's work inside core/planning. Until both meet,
+nothing else translates.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from homeward.apps.registry.models import HomeCity
 from homeward.core import planning as core
 
 _CORE_HOME_BASE = "cixi"
+_CORE_HOME_PLACE = "慈溪 (Cixi)"  # the core's name for the stop where the home fleet starts
 
 
 def core_base(base: str) -> str:
@@ -25,6 +27,11 @@ def core_base(base: str) -> str:
 def shell_base(base: str) -> str:
     """A base of the core's result as the database stores it."""
     return HOME_BASE if base == _CORE_HOME_BASE else base
+
+
+def shell_place(place: str, home: HomeCity) -> str:
+    """A stop's place as the pages show it: the home fleet starts from the home city."""
+    return home.display_name if place == _CORE_HOME_PLACE else place
 
 
 def with_home_city(request: core.PlanRequest, home: HomeCity) -> core.PlanRequest:

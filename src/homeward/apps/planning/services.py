@@ -28,7 +28,7 @@ from homeward.apps.applications.models import ApplicationState, ApplicationWorke
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
-from homeward.apps.planning.home import core_base, shell_base, with_home_city
+from homeward.apps.planning.home import core_base, shell_base, shell_place, with_home_city
 from homeward.apps.planning.models import (
     HOME_BASE,
     Coach,
@@ -391,11 +391,11 @@ def _place_name(code: str) -> str:
     return r.name if r is not None else code
 
 
-def _stops_json(v: core.Vehicle) -> list[dict[str, Any]]:
+def _stops_json(v: core.Vehicle, home: HomeCity) -> list[dict[str, Any]]:
     return [
         {
             "k": s.kind,
-            "place": s.place,
+            "place": shell_place(s.place, home),
             "lat": round(s.point.lat, 4),
             "lon": round(s.point.lon, 4),
             "a": s.arrive.isoformat(),
@@ -468,7 +468,7 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
                 feeds=v.feeds[:40],
                 cost_fen=v.cost.total_fen,
                 detail={
-                    "stops": _stops_json(v),
+                    "stops": _stops_json(v, data.home),
                     "drive": [[d.driver, d.start.isoformat(), d.end.isoformat()] for d in v.drive],
                     "kit": {
                         "masks": v.kit.masks,
