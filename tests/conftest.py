@@ -28,17 +28,25 @@ def _fast_password_hasher(request):
 
 
 @pytest.fixture
-def town_a(db):
-    from tests.factories import TownFactory
+def home_city(db):
+    """The demo city set up as ``homeward setup --city 330282`` leaves it: the row, 20 towns, stations."""
+    from homeward.apps.registry.services.city import city_setup
 
-    return TownFactory(code="330282001", name="浒山街道", kind="街道")
+    return city_setup(actor="test", code="330282").city
 
 
 @pytest.fixture
-def town_b(db):
-    from tests.factories import TownFactory
+def town_a(home_city):
+    from homeward.apps.registry.models import Town
 
-    return TownFactory(code="330282106", name="周巷镇", kind="镇")
+    return Town.objects.get(name="浒山街道")
+
+
+@pytest.fixture
+def town_b(home_city):
+    from homeward.apps.registry.models import Town
+
+    return Town.objects.get(name="周巷镇")
 
 
 @pytest.fixture

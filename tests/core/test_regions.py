@@ -199,8 +199,9 @@ def test_prefecture_codes_have_history() -> None:
     assert regions.area_code_spans("000000") == ()
 
 
-def test_towns() -> None:
+def test_towns_of_the_demo_city() -> None:
     towns = regions.towns()
+    assert towns == regions.towns_of(regions.DEMO_CITY_CODE)
     assert len(towns) == 20
     assert sum(t.kind == "街道" for t in towns) == 6 and sum(t.kind == "镇" for t in towns) == 14
     names = {t.name for t in towns}
@@ -223,19 +224,93 @@ def test_towns() -> None:
         "周巷",
     ]:
         assert f"{short}镇" in names
-    cixi = regions.require("330282")
+    city = regions.require(regions.DEMO_CITY_CODE)
     for town in towns:
-        assert town.code.startswith("330282") and len(town.code) == 12
-        assert regions.great_circle_km(town.lat, town.lon, cixi.lat, cixi.lon) < 35
-    assert (
-        regions.town_by_name("浒山")
-        == regions.town_by_name("浒山街道")
-        == regions.town_by_name(" 慈溪市浒山街道")
+        assert town.code.startswith(city.code) and len(town.code) == 12 and town.county_code == city.code
+        # hand-placed seats: their own points, within the city
+        assert not town.approximate and (town.lat, town.lon) != (city.lat, city.lon)
+        assert regions.great_circle_km(town.lat, town.lon, city.lat, city.lon) < 35
+    assert regions.town("330282001000") == regions.town("330282001") == towns[0]
+    assert towns[0].name == "浒山街道"
+    assert regions.town("330282999000") is None
+
+
+def test_the_national_township_list_covers_every_county_with_townships() -> None:
+    counties = [c for c in regions.all_regions() if regions.is_county(c.code)]
+    with_towns = {c.code for c in counties if regions.towns_of(c.code)}
+    total = sum(len(regions.towns_of(c)) for c in with_towns)
+    assert 38_000 <= total <= 39_500
+    # the county-level units with no township level (and 金门, listed without any)
+    assert {c.code for c in counties} - with_towns == {
+        "330383", "350527", "460202", "460203", "460204", "460205", "460302", "460303",
+    }  # fmt: skip
+    assert regions.towns_of("330700") == ()  # a prefecture has no townships of its own
+    assert regions.towns_of("999999") == ()
+
+
+def test_townships_of_the_example_cities() -> None:
+    yiwu = regions.towns_of("330782")
+    assert len(yiwu) == 14 and yiwu[0] == regions.town("330782001000")
+    assert {"稠城街道", "佛堂镇", "苏溪镇", "大陈镇"} <= {t.name for t in yiwu}
+    assert len(regions.towns_of("320583")) == 10 and "周庄镇" in {t.name for t in regions.towns_of("320583")}
+    # 东莞 has no counties; the MCA list has none of its towns, so they come from NBS codes
+    dongguan = regions.towns_of("441900")
+    assert len(dongguan) == 36 and {"虎门镇", "长安镇", "东城街道"} <= {t.name for t in dongguan}
+    # 嘉峪关: NBS files its towns under 620201 市辖区; they belong to the county-level 620200
+    jiayuguan = regions.towns_of("620200")
+    assert jiayuguan and all(t.county_code == "620200" for t in jiayuguan)
+
+
+def test_a_township_without_a_located_seat_has_its_countys_point_and_says_so() -> None:
+    yiwu = regions.require("330782")
+    for town in regions.towns_of("330782"):
+        assert town.approximate and (town.lat, town.lon) == (yiwu.lat, yiwu.lon)
+
+
+def test_abolished_townships_are_left_out() -> None:
+    names = {t.name for c in ("140213", "320582") for t in regions.towns_of(c)}
+    assert names and not any("撤销" in name for name in names)
+    assert "金港镇（撤销）" not in names
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("浒山街道", "街道"), ("周巷镇", "镇"), ("下社乡", "乡"), ("幸福满族乡", "乡"), ("巴彦苏木", "乡"),
+     ("兵团一二五团", "其他"), ("赵家蓬区公所", "其他")],
+)  # fmt: skip
+def test_town_kinds(name: str, kind: str) -> None:
+    assert regions._town_kind(name) == kind
+
+
+def test_townships_are_read_only_when_asked_for() -> None:
+    code = (
+        "from homeward.core import regions as r; r.get('330282'); r.area_code_spans('522421'); "
+        "r.stations(); before = r._town_rows.cache_info().currsize; r.towns_of('330782'); "
+        "print(before, r._town_rows.cache_info().currsize)"
     )
-    assert regions.town_by_name("浒山") is not None
-    assert regions.town_by_name("周巷") is not None and regions.town_by_name("周巷").kind == "镇"  # type: ignore[union-attr]
-    assert regions.town_by_name("330282001000") == regions.town_by_name("浒山")
-    assert regions.town_by_name("不存在") is None
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "1"]
+
+
+def test_stations_near_a_city_nearest_first() -> None:
+    def near(code: str) -> list[str]:
+        city = regions.require(code)
+        return [s.name for s in regions.stations_near(city.lat, city.lon, within_km=60, limit=3)]
+
+    assert near("330282") == ["余姚北", "宁波"]
+    assert near("330782") == ["义乌", "金华"]
+    assert near("320583")[2] == "苏州" and set(near("320583")[:2]) == {"昆山", "昆山南"}
+    assert near("441900") == ["东莞", "虎门", "东莞东"]
+    # nothing within reach: the nearest one alone
+    kashgar = regions.require("653101")
+    assert len(regions.stations_near(kashgar.lat, kashgar.lon, within_km=60, limit=3)) == 1
+
+
+def test_short_name() -> None:
+    assert regions.short_name("义乌市") == "义乌"
+    assert regions.short_name("长阳土家族自治县") == "长阳土家族自治县"
+    assert regions.short_name("沙市区") == "沙市"
+    assert regions.short_name("东莞") == "东莞"
 
 
 def test_stations() -> None:
@@ -289,7 +364,7 @@ def test_boundaries_are_geojson_with_known_codes(level: regions.BoundaryLevel) -
 def test_loading_is_fast() -> None:
     code = (
         "import time; t=time.perf_counter(); from homeward.core import regions as r; "
-        "r.get('330282'); r.area_code_spans('522421'); r.towns(); r.stations(); "
+        "r.get('330282'); r.area_code_spans('522421'); r.stations(); "
         "print(time.perf_counter()-t)"
     )
     start = time.perf_counter()

@@ -54,7 +54,7 @@ def resources(db):
     slot 阜阳 → 余姚北 leaving in 6 hours."""
     from django.utils import timezone
 
-    from homeward.apps.planning.models import Coach, Driver, MedicalEscort, TrainSlot
+    from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscort, TrainSlot
 
     now = timezone.now()
     TrainSlot.objects.create(
@@ -64,13 +64,13 @@ def resources(db):
     )  # fmt: skip
 
     for i in range(6):
-        Coach.objects.create(plate=f"浙B{9000 + i}", seats=55, carrier="慈溪客运", base="cixi")
+        Coach.objects.create(plate=f"浙B{9000 + i}", seats=55, carrier="慈溪客运", base=HOME_BASE)
     for base in ("411400", "341200"):
         for i in range(3):
             Coach.objects.create(plate=f"{base}-{i}", seats=55, carrier=f"{base}客运", base=base)
     for i in range(4):
-        Driver.objects.create(name=f"司机{i}", licence_no=f"L{i:06d}", base="cixi")
-    MedicalEscort.objects.create(name="医生甲", phone="13800000001", base="cixi")
+        Driver.objects.create(name=f"司机{i}", licence_no=f"L{i:06d}", base=HOME_BASE)
+    MedicalEscort.objects.create(name="医生甲", phone="13800000001", base=HOME_BASE)
     return Coach.objects.count()
 
 

@@ -137,7 +137,7 @@ def test_an_enterprise_sees_its_own_seats_only(client, enterprise_user, enterpri
     assert c.get(f"/planning/vehicles/{_bus(planned).pk}/manifest.xlsx").status_code == 403
 
 
-def test_the_task_force_uploads_resources(client, taskforce):
+def test_the_task_force_uploads_resources(client, taskforce, home_city):
     from homeward.apps.planning.models import Driver
 
     c = logged_in(client, taskforce)

@@ -164,12 +164,13 @@ SLOTS_CSV = (
 )
 
 
-def test_resource_imports_report_bad_rows_and_are_idempotent(taskforce):
+def test_resource_imports_report_bad_rows_and_are_idempotent(taskforce, home_city):
     from homeward.apps.planning.imports import resource_import
-    from homeward.apps.planning.models import Coach, TrainSlot
+    from homeward.apps.planning.models import HOME_BASE, Coach, TrainSlot
 
     r1 = resource_import(actor=taskforce, kind="coaches", source=io.BytesIO(COACHES_CSV.encode()))
     assert (r1["created"], r1["rejected_count"]) == (2, 3)
+    assert Coach.objects.get(plate="浙B12345").base == HOME_BASE  # the home city, by its short name
     assert {(e["row"], e["field"], e["reason"]) for e in r1["rejected"]} == {
         (4, "plate", "required"), (5, "seats", "number"), (6, "base", "unknown_county"),
     }  # fmt: skip

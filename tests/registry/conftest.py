@@ -19,14 +19,10 @@ def uscc(n: int) -> str:
 
 
 @pytest.fixture
-def cixi_towns(db):
+def cixi_towns(home_city):
     from homeward.apps.registry.models import Town
 
-    return [
-        Town.objects.get_or_create(code="330282001", defaults={"name": "浒山街道", "kind": "街道"})[0],
-        Town.objects.get_or_create(code="330282106", defaults={"name": "周巷镇", "kind": "镇"})[0],
-        Town.objects.get_or_create(code="330282103", defaults={"name": "观海卫镇", "kind": "镇"})[0],
-    ]
+    return [Town.objects.get(name=name) for name in ("浒山街道", "周巷镇", "观海卫镇")]
 
 
 @pytest.fixture

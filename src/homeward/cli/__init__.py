@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "regions_cmd",
     "identity_cmd",
     "import_cmd",
+    "setup_cmd",
     "demo_cmd",
     "bench_cmd",
     "plan_cmds",

@@ -72,6 +72,7 @@ class RosterGenerator:
     HEADERS = ("统一社会信用代码", "企业名称", "镇街", "身份证号", "姓名", "手机号", "参保日期")
 
     def __init__(self, seed: int = 7, enterprises: int = 400) -> None:
+        from homeward.core import regions
         from homeward.core.identity import ric_check_char
 
         self._check = ric_check_char
@@ -80,10 +81,11 @@ class RosterGenerator:
         self.weights = [1.0 / (i + 1) ** 0.7 for i in range(len(self.origins))]
         self.towns = self._town_names()
         usccs = _usccs(self.rng, enterprises)
+        city = regions.short_name(regions.require(regions.DEMO_CITY_CODE).name)
         self.enterprises = [
             (
                 u,
-                f"慈溪{self.rng.choice(_SURNAMES)}{self.rng.choice(_GIVEN)}{i:03d}电器有限公司",
+                f"{city}{self.rng.choice(_SURNAMES)}{self.rng.choice(_GIVEN)}{i:03d}电器有限公司",
                 self.towns[i % len(self.towns)],
             )
             for i, u in enumerate(usccs)
@@ -97,12 +99,6 @@ class RosterGenerator:
         from homeward.core import regions
 
         return [t.name for t in regions.towns()]
-
-    @staticmethod
-    def town_rows() -> list[tuple[str, str, str]]:
-        from homeward.core import regions
-
-        return [(t.code, t.name, t.kind) for t in regions.towns()]
 
     def rows(self, count: int) -> Iterator[list[str]]:
         rng = self.rng
@@ -208,13 +204,15 @@ def _bench_import(args: argparse.Namespace) -> int:
         from django.core.management import call_command
         from django.db import connection
 
-        from homeward.apps.registry.models import RosterMembership, Town, Worker
+        from homeward.apps.registry.models import RosterMembership, Worker
         from homeward.apps.registry.services import roster_import
+        from homeward.apps.registry.services.city import city_setup
+        from homeward.core import regions
 
         call_command("migrate", interactive=False, verbosity=0)
         vendor = connection.vendor
         gen = RosterGenerator(seed=args.seed)
-        Town.objects.bulk_create([Town(code=c, name=n, kind=k) for c, n, k in gen.town_rows()])
+        city_setup(actor="bench", code=regions.DEMO_CITY_CODE)  # the synthetic roster's towns
         csv_path = workdir / "roster.csv"
         t0 = time.perf_counter()
         gen.write_csv(csv_path, args.rows)

@@ -253,6 +253,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
 def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     from homeward.apps.applications.models import ApplicationWorker
     from homeward.apps.planning.models import (
+        HOME_BASE,
         Coach,
         Driver,
         MedicalEscort,
@@ -317,7 +318,7 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     TrainSlot.objects.bulk_create(slots)
     cixi_n = 450 if scale == "city" else max(10, math.ceil(workers / 20) + 5)
     coaches = [
-        Coach(plate=f"浙B{10000 + i}", seats=55 if i % 5 else 49, carrier="慈溪客运", base="cixi")
+        Coach(plate=f"浙B{10000 + i}", seats=55 if i % 5 else 49, carrier="慈溪客运", base=HOME_BASE)
         for i in range(cixi_n)
     ]
     per_pref: Counter[str] = Counter()
@@ -353,7 +354,7 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     Driver.objects.bulk_create(drivers, batch_size=2000)
     escorts = [
         MedicalEscort(
-            name=f"医护{i + 1:04d}", phone=f"138{i:08d}", organisation="慈溪市人民医院", base="cixi"
+            name=f"医护{i + 1:04d}", phone=f"138{i:08d}", organisation="慈溪市人民医院", base=HOME_BASE
         )
         for i in range(len(coaches) // 2 + 20 * len(slots))
     ]

@@ -23,6 +23,8 @@ from homeward.apps.accounts.roles import Role
 from homeward.apps.accounts.services import user_create_with_role
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import CountyRisk, Enterprise, Town, Worker
+from homeward.apps.registry.selectors import home_stations
+from homeward.apps.registry.services.city import city_setup
 from homeward.apps.registry.services.imports import carrier_import, police_import, roster_import
 from homeward.core import regions
 from homeward.core.errors import DomainError
@@ -31,7 +33,6 @@ from homeward.demo.generate import DemoCity
 ACTOR = "demo"
 PASSWORD = "homeward-demo"
 USERNAME_PREFIX = "demo-"
-STATION_PLACE = "余姚北站"
 TOWN_OFFICER_TOWN = "浒山街道"
 SERVICE_TEAM_PROVINCE = "52"  # 贵州
 STATUS_CHUNK = 900
@@ -166,7 +167,9 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
 
     scale = city.scale
     with transaction.atomic():
-        Town.objects.bulk_create([Town(code=t.code, name=t.name, kind=t.kind) for t in city.towns])
+        # the same path as `homeward setup --city 330282`: the home city, its towns and stations
+        setup = city_setup(actor=ACTOR, code=regions.DEMO_CITY_CODE)
+        say("; ".join(setup.changes) or "home city already set up")
         town_ids = dict(Town.objects.values_list("code", "id"))
         Enterprise.objects.bulk_create(
             [
@@ -288,6 +291,7 @@ def _create_users(city: DemoCity) -> list[Login]:
     )
     province = regions.get(SERVICE_TEAM_PROVINCE + "0000")
     province_name = province.name if province else SERVICE_TEAM_PROVINCE
+    station_place = f"{home_stations()[0].name}站"
     specs: list[tuple[Role, str, dict[str, Any]]] = [
         (Role.TASKFORCE, "taskforce", {"display_name": "用工保障专班"}),
         (Role.TOWN, "town", {"town": town, "display_name": f"{town.name if town else ''}干部"}),
@@ -296,7 +300,7 @@ def _create_users(city: DemoCity) -> list[Login]:
         (Role.DEPT_HR, "hr", {"display_name": "市人社局"}),
         (Role.DEPT_TRANSPORT, "transport", {"display_name": "市交通局"}),
         (Role.DEPT_HEALTH, "health", {"display_name": "市卫健局"}),
-        (Role.STATION, "station", {"place": STATION_PLACE, "display_name": f"{STATION_PLACE}接站"}),
+        (Role.STATION, "station", {"place": station_place, "display_name": f"{station_place}接站"}),
         (
             Role.SERVICE_TEAM,
             "team52",

@@ -43,13 +43,12 @@ from homeward.apps.applications.worker_rows import WorkerRow, check_rows, read_w
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
+from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from homeward.core.ingest import RowError
 
-ORGANISER = "慈溪市企业复工复产返岗专班"
-CITY_NAME = "浙江省宁波市慈溪市"
 DEFAULT_PERMIT_HOURS = 48
 MAX_DEADLINE_HOURS = 240
 
@@ -409,7 +408,7 @@ def _task_defaults(app: ReturnApplication, kind: str) -> dict[str, Any]:
 
 def _destination(app: ReturnApplication) -> str:
     town = app.enterprise.town.name if app.enterprise.town_id else ""
-    return f"{CITY_NAME}{town} {app.enterprise.name}"[:200]
+    return f"{require_home_city().full_name}{town} {app.enterprise.name}"[:200]
 
 
 def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
@@ -684,6 +683,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
     start = _time(transport["departure"], "departure", timezone.now())
     end = start + timedelta(hours=int(transport.get("window_hours") or DEFAULT_PERMIT_HOURS))
     trip = f"A{app.pk}"
+    organiser = require_home_city().organiser
     created: list[Permit] = []
     existing = set(Permit.objects.filter(application=app).values_list("permit_id", flat=True))
     for i, v in enumerate(transport["vehicles"], start=1):
@@ -694,7 +694,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             permit_id=pid, valid_from=start, valid_to=end, trip_id=trip, plate=v["plate"], carrier=v["carrier"],
             origin=transport["origin"], destination=transport["destination"], route=tuple(transport["route"]),
             provinces=tuple(transport["provinces"]), entry_station=transport["entry_station"],
-            exit_station=transport["exit_station"], passengers=int(v["passengers"]), organiser=ORGANISER,
+            exit_station=transport["exit_station"], passengers=int(v["passengers"]), organiser=organiser,
         )  # fmt: skip
         created.append(permit_store(actor=actor, drafted=core, application=app))
     pid = f"PP-{app.pk}"
@@ -705,7 +705,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
             passengers=sum(int(v["passengers"]) for v in transport["vehicles"]),
             medical_escort=tuple(health["medical_escort"]),
             kit=tuple(core_permits.KitItem(k["name"], int(k["quantity"])) for k in health["kit"]),
-            health_checks=tuple(health["health_checks"]), organiser=ORGANISER,
+            health_checks=tuple(health["health_checks"]), organiser=organiser,
         )  # fmt: skip
         created.append(permit_store(actor=actor, drafted=core_pp, application=app))
     return created

@@ -27,6 +27,7 @@ from homeward.apps.applications.models import (
     TaskKind,
 )
 from homeward.apps.planning.selectors import MANIFEST_ROLES
+from homeward.apps.registry.selectors import home_stations
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import mask_phone, mask_ric
@@ -201,6 +202,7 @@ def task_queue(request: HttpRequest) -> HttpResponse:
         "can_open_vehicles": role_of(request.user) in MANIFEST_ROLES,
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "stations": home_stations(),
     }
     return render(request, "applications/tasks.html", context)
 

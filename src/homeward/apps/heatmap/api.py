@@ -17,6 +17,7 @@ from ninja import Router, Schema, Status
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
+from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
 
 router = Router(tags=["heatmap 用工热图"])
@@ -56,11 +57,21 @@ class OriginRow(Schema):
     lon: float | None = None
 
 
+class HomeOut(Schema):
+    """Where the flow lines end: the home city from the setup."""
+
+    code: str
+    name: str
+    lat: float
+    lon: float
+
+
 class OriginsOut(Schema):
     snapshot: SnapshotRef
     level: str
     date: dt.date
     suppressed: bool
+    home: HomeOut | None = None
     rows: list[OriginRow]
 
 
@@ -177,8 +188,18 @@ def heatmap(
         "level": level,
         "date": selectors.day_of(snap, f),
         "suppressed": not selectors.scope_for(request.user).personal_data,
+        "home": _home(),
         "rows": with_points(rows),
     }
+
+
+def _home() -> dict[str, Any] | None:
+    city = home_city()
+    return (
+        None
+        if city is None
+        else {"code": city.code, "name": city.display_name, "lat": city.lat, "lon": city.lon}
+    )
 
 
 @router.get("/heatmap/hotspots", response=HotspotsOut, summary="Hotspots ranked by volume, nearest station")

@@ -19,6 +19,7 @@ from homeward.apps.accounts.roles import is_taskforce
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
+from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.fusion import Level
@@ -69,7 +70,6 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
     if snap is not None:
         n = (snap.as_of - snap.window_start).days
         days = [(snap.window_start + timedelta(days=i)).isoformat() for i in range(n + 1)]
-    city = regions.get(regions.CITY_CODE)
     context = {
         "snapshot": snap,
         "scope": scope,
@@ -77,7 +77,7 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         **selectors.filter_choices(scope),
         "days": days,
         "day_index": days.index(q["date"]) if q["date"] in days else len(days) - 1,
-        "city": city,
+        "city": home_city(),
         **_status_context(request),
     }
     return render(request, "heatmap/page.html", context)
@@ -253,7 +253,7 @@ def heatmap_screen(request: HttpRequest) -> HttpResponse:
         {
             "snapshot": selectors.latest_snapshot(),
             "scope": scope,
-            "city": regions.get(regions.CITY_CODE),
+            "city": home_city(),
             "now": timezone.localtime(),
         },
     )

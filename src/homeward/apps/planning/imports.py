@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from homeward.apps.audit.services import audit_record
-from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
+from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
 from homeward.apps.planning.services import require_taskforce
+from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import normalize_mobile
@@ -102,14 +103,23 @@ def _regions_by_name() -> dict[str, str]:
 
 def _base(v: object, field: str) -> str:
     s = cell_text(v)
-    if s in ("", "慈溪", "慈溪市", "cixi", "Cixi", "CIXI"):
-        return "cixi"
+    if s.lower() in ("", "本市", HOME_BASE):
+        return HOME_BASE
     if s.isdigit() and len(s) == 6 and regions.get(s) is not None:
         return s
     code = _regions_by_name().get(s)
     if code is None:
-        raise _Bad(field, "unknown_county", f"未知驻地 {s}：填 慈溪 或地区代码 (cixi or a region code)")
+        raise _Bad(field, "unknown_county", f"未知驻地 {s}：填 本市 或地区代码 (home or a region code)")
     return code
+
+
+def _home_names() -> frozenset[str]:
+    """How a file may name the home city as a base: its code and names, with or without 市/县/区."""
+    home = home_city()
+    if home is None:
+        return frozenset()
+    names = {home.code, home.name, home.full_name, home.display_name}
+    return frozenset(names | {regions.short_name(n) for n in names})
 
 
 def _phone(v: object, field: str, *, required: bool = True) -> str:
@@ -326,7 +336,10 @@ def resource_import(
         raise DomainError(f"未知的资源类型 {kind!r} (use {', '.join(RESOURCE_KINDS)})", "kind")
     parsed: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
     rejected: list[dict[str, object]] = []
+    home_names = _home_names()
     for n, row in _rows(rk, source):
+        if cell_text(row.get("base")) in home_names:
+            row["base"] = HOME_BASE
         try:
             key, values = rk.parse(row)
         except _Bad as bad:

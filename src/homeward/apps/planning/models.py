@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# The ``base`` of the home city's own coaches, drivers and escorts (others: an origin region code).
+HOME_BASE = "home"
+
 
 class TrainSlot(models.Model):
     class Level(models.TextChoices):
@@ -27,7 +30,7 @@ class TrainSlot(models.Model):
         GRANTED = "granted", _("已批准")
         CANCELLED = "cancelled", _("已取消")
 
-    name = models.CharField(_("车次名称"), max_length=40)  # 慈溪号, 周巷号
+    name = models.CharField(_("车次名称"), max_length=40)  # e.g. named after the city or a town
     level = models.CharField(_("级别"), max_length=8, choices=Level.choices, default=Level.CITY)
     origin_station = models.CharField(_("始发站"), max_length=20)
     origin_telecode = models.CharField(_("始发站电报码"), max_length=3, blank=True)
@@ -57,8 +60,9 @@ class Coach(models.Model):
     plate = models.CharField(_("车牌号"), max_length=20, unique=True)
     seats = models.PositiveSmallIntegerField(_("核定座位"))
     carrier = models.CharField(_("承运单位"), max_length=100)
-    # "cixi" or the region code (prefecture or county) of an origin-side operator
-    base = models.CharField(_("驻地"), max_length=6, default="cixi")
+    # HOME_BASE (the home city's own fleet) or the region code (prefecture or county) of an
+    # origin-side operator
+    base = models.CharField(_("驻地"), max_length=6, default=HOME_BASE)
     cost_per_km_fen = models.PositiveIntegerField(_("每公里费用(分)"), default=800)
     cost_per_day_fen = models.PositiveIntegerField(_("每日费用(分)"), default=100_000)
     active = models.BooleanField(_("可用"), default=True)
@@ -77,7 +81,7 @@ class Driver(models.Model):
     licence_no = models.CharField(_("驾驶证号"), max_length=30, unique=True)
     phone = models.CharField(_("手机号"), max_length=11, blank=True)
     carrier = models.CharField(_("承运单位"), max_length=100, blank=True)
-    base = models.CharField(_("驻地"), max_length=6, default="cixi")
+    base = models.CharField(_("驻地"), max_length=6, default=HOME_BASE)
     active = models.BooleanField(_("可用"), default=True)
 
     class Meta:
@@ -93,7 +97,7 @@ class MedicalEscort(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     phone = models.CharField(_("手机号"), max_length=11)
     organisation = models.CharField(_("所属单位"), max_length=100, blank=True)
-    base = models.CharField(_("驻地"), max_length=6, default="cixi")
+    base = models.CharField(_("驻地"), max_length=6, default=HOME_BASE)
     active = models.BooleanField(_("可用"), default=True)
 
     class Meta:

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from homeward.apps.applications.models import Permit
-from homeward.apps.applications.services import ORGANISER, permit_store
+from homeward.apps.applications.services import permit_store
 from homeward.apps.planning import selectors
 from homeward.apps.planning.models import PlanRun, PlanVehicle
 from homeward.apps.planning.serialize import permit_draft_from_dict
 from homeward.apps.planning.services import latest_done_run, require_role
+from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound
@@ -58,6 +59,7 @@ def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
     if latest is None or latest.pk != run.pk:
         raise Conflict("只能为最新计划起草通行证 (only for the plan in force)", "stale_plan")
     created: list[Permit] = []
+    organiser = require_home_city().organiser
     with transaction.atomic():
         # one drafter per run at a time; the unique permit id is the last guard
         PlanRun.objects.select_for_update().filter(pk=run.pk).first()
@@ -67,7 +69,7 @@ def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
             draft = vehicle.detail.get("permit")
             if vehicle.key in have or not draft:
                 continue
-            road_pass = _road_pass(vehicle, permit_draft_from_dict(draft))
+            road_pass = _road_pass(vehicle, permit_draft_from_dict(draft), organiser)
             created.append(permit_store(actor=actor, drafted=road_pass, plan_vehicle=vehicle))
     return created
 
@@ -93,7 +95,7 @@ def _route_candidates(route: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield (*route[:keep], f"…另 {len(route) - 1 - keep} 处", route[-1])
 
 
-def _road_pass(vehicle: PlanVehicle, draft: PermitDraft) -> core_permits.RoadPass:
+def _road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) -> core_permits.RoadPass:
     origin = draft.origin or vehicle.origin_name
     destination = draft.destination or vehicle.destination_name
     stations = draft.toll_stations or (TO_BE_ASSIGNED,)
@@ -110,7 +112,7 @@ def _road_pass(vehicle: PlanVehicle, draft: PermitDraft) -> core_permits.RoadPas
         "entry_station": stations[0],
         "exit_station": stations[-1],
         "passengers": draft.passengers,
-        "organiser": ORGANISER,
+        "organiser": organiser,
     }
     problem: DomainError | None = None
     for route in _route_candidates(draft.route or (origin, destination)):

@@ -36,6 +36,7 @@ from homeward.apps.planning.models import (
     TrainSlot,
 )
 from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run, require_role
+from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
 from homeward.core.errors import NotFound, PermissionDenied
 from homeward.core.identity import mask_phone, mask_ric
@@ -394,6 +395,10 @@ def map_data(run: PlanRun) -> dict[str, Any]:
                 "coords": coords,
             }
         )
-    city = regions.require(regions.CITY_CODE)
+    city = require_home_city()
     stations = [{"name": s.name, "value": [s.lon, s.lat]} for s in regions.stations()]
-    return {"city": {"name": city.name, "coord": [city.lon, city.lat]}, "lines": lines, "stations": stations}
+    return {
+        "city": {"name": city.display_name, "coord": [city.lon, city.lat]},
+        "lines": lines,
+        "stations": stations,
+    }

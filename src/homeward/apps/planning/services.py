@@ -28,7 +28,9 @@ from homeward.apps.applications.models import ApplicationState, ApplicationWorke
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
+from homeward.apps.planning.home import core_base, shell_base, shell_place, with_home_city
 from homeward.apps.planning.models import (
+    HOME_BASE,
     Coach,
     Dispatch,
     Driver,
@@ -38,6 +40,8 @@ from homeward.apps.planning.models import (
     PlanVehicle,
     TrainSlot,
 )
+from homeward.apps.registry.models import Enterprise, HomeCity
+from homeward.apps.registry.selectors import require_home_city
 from homeward.core import planning as core
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -137,16 +141,15 @@ def _enqueue(run_id: int) -> None:
 # ---------------------------------------------------------------------------------------- the input
 
 
-def enterprise_point(enterprise_id: int, uscc: str, town_name: str) -> core.Point:
-    """The factory gate: the enterprise's town seat, spread by a stable hash of its credit code (the
-    registry has no addresses yet)."""
-    town = regions.town_by_name(town_name) if town_name else None
-    if town is None:
-        city = regions.require(regions.CITY_CODE)
-        lat, lon = city.lat, city.lon
-    else:
+def enterprise_point(enterprise: Enterprise, home: HomeCity) -> core.Point:
+    """The factory gate: the enterprise's town seat (the city's point when the town has none),
+    spread by a stable hash of its credit code (the registry has no addresses yet)."""
+    town = enterprise.town if enterprise.town_id else None
+    if town is not None and town.lat is not None and town.lon is not None:
         lat, lon = town.lat, town.lon
-    h = hashlib.sha256(f"{enterprise_id}:{uscc}".encode()).digest()
+    else:
+        lat, lon = home.lat, home.lon
+    h = hashlib.sha256(f"{enterprise.pk}:{enterprise.uscc}".encode()).digest()
     dlat = (int.from_bytes(h[:4], "big") / 2**32 - 0.5) * 0.05
     dlon = (int.from_bytes(h[4:8], "big") / 2**32 - 0.5) * 0.05
     return core.Point(round(lat + dlat, 5), round(lon + dlon, 5))
@@ -158,15 +161,18 @@ class PlanInput:
     worker_app: dict[str, tuple[int, int]]  # worker row id → (application id, enterprise id)
     applications: int
     workers: int
+    home: HomeCity
 
 
 def build_request(
     *, now: datetime, seed: int, stop: core.StopCriterion, rules: core.Rules | None = None
 ) -> PlanInput:
     """Accepted and planned applications with their active workers, granted train slots, active
-    coaches, county risk levels → ``PlanRequest``."""
+    coaches, county risk levels and the home city → ``PlanRequest``. Conflict ``home_city_not_set``
+    before the city is set up."""
     from homeward.apps.registry.models import CountyRisk
 
+    home = require_home_city()
     apps = list(
         ReturnApplication.objects.filter(state__in=PLAN_STATES)
         .select_related("enterprise", "enterprise__town")
@@ -194,7 +200,7 @@ def build_request(
                 id=str(app.pk),
                 enterprise_id=str(ent.pk),
                 enterprise_name=ent.name,
-                destination=enterprise_point(ent.pk, ent.uscc, ent.town.name if ent.town_id else ""),
+                destination=enterprise_point(ent, home),
                 deadline=deadline,
                 workers=tuple(
                     core.WorkerDemand(str(pk), county, health == "green") for pk, county, health in ws
@@ -216,7 +222,7 @@ def build_request(
         for s in TrainSlot.objects.filter(state=TrainSlot.State.GRANTED).order_by("departs", "pk")
     )
     coaches = tuple(
-        core.Coach(c.plate, c.seats, c.carrier, c.base, c.cost_per_km_fen, c.cost_per_day_fen)
+        core.Coach(c.plate, c.seats, c.carrier, core_base(c.base), c.cost_per_km_fen, c.cost_per_day_fen)
         for c in Coach.objects.filter(active=True).order_by("pk")
     )
     risk = tuple(
@@ -235,7 +241,8 @@ def build_request(
         seed=seed,
         stop=stop,
     )
-    return PlanInput(request, worker_app, len(applications), len(worker_app))
+    request = with_home_city(request, home)
+    return PlanInput(request, worker_app, len(applications), len(worker_app), home)
 
 
 # ---------------------------------------------------------------------------------------- execution
@@ -384,11 +391,11 @@ def _place_name(code: str) -> str:
     return r.name if r is not None else code
 
 
-def _stops_json(v: core.Vehicle) -> list[dict[str, Any]]:
+def _stops_json(v: core.Vehicle, home: HomeCity) -> list[dict[str, Any]]:
     return [
         {
             "k": s.kind,
-            "place": s.place,
+            "place": shell_place(s.place, home),
             "lat": round(s.point.lat, 4),
             "lon": round(s.point.lon, 4),
             "a": s.arrive.isoformat(),
@@ -408,20 +415,20 @@ def _names_by_base(model: type[Driver | MedicalEscort]) -> dict[str, list[str]]:
 
 
 def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
-    """Named drivers and escorts from the pools, by base then from Cixi's, first come first served;
-    a vehicle the pools cannot staff shows "待派" (to be assigned)."""
+    """Named drivers and escorts from the pools, by base then from the home city's, first come first
+    served; a vehicle the pools cannot staff shows "待派" (to be assigned)."""
     drivers, escorts = _names_by_base(Driver), _names_by_base(MedicalEscort)
 
     def take(pool: dict[str, list[str]], base: str, n: int) -> list[str]:
         out: list[str] = []
-        for key in (base, "cixi"):
+        for key in (base, HOME_BASE):
             while len(out) < n and pool.get(key):
                 out.append(pool[key].pop())
         return out + ["待派"] * (n - len(out))
 
     crew: dict[str, dict[str, list[str]]] = {}
     for v in runs:
-        base = "cixi" if v.kind in ("shuttle", "train") else v.base
+        base = HOME_BASE if v.kind in ("shuttle", "train") else shell_base(v.base)
         crew[v.id] = {"drivers": take(drivers, base, v.drivers), "escorts": take(escorts, base, v.escorts)}
     return crew
 
@@ -434,14 +441,18 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
         # where the passengers get off (an origin-side coach then drives back to its base)
         last = next((s for s in reversed(v.stops) if s.kind in ("drop", "station_arrive")), None)
         last = last or (v.stops[-1] if v.stops else None)
-        origin = v.stops[0].place if v.kind == "train" and v.stops else _place_name(v.origin_area) or "慈溪"
+        origin = (
+            v.stops[0].place
+            if v.kind == "train" and v.stops
+            else _place_name(v.origin_area) or data.home.name
+        )
         rows.append(
             PlanVehicle(
                 run=run,
                 key=v.id,
                 kind=v.kind,
                 name=v.name[:40],
-                base=v.base[:8],
+                base=shell_base(v.base)[:8],
                 origin_area=v.origin_area[:6] if v.origin_area.isdigit() else "",
                 origin_name=origin[:60],
                 destination_name=(last.place if last else "")[:60],
@@ -457,7 +468,7 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
                 feeds=v.feeds[:40],
                 cost_fen=v.cost.total_fen,
                 detail={
-                    "stops": _stops_json(v),
+                    "stops": _stops_json(v, data.home),
                     "drive": [[d.driver, d.start.isoformat(), d.end.isoformat()] for d in v.drive],
                     "kit": {
                         "masks": v.kit.masks,

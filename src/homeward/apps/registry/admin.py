@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from homeward.apps.registry.models import (
     CarrierAggregate,
     CountyRisk,
     Enterprise,
+    HomeCity,
+    HomeStation,
     ImportRun,
     PoliceArrival,
     RosterMembership,
@@ -14,7 +17,8 @@ from homeward.apps.registry.models import (
 
 @admin.register(Town)
 class TownAdmin(admin.ModelAdmin[Town]):
-    list_display = ["code", "name", "kind"]
+    list_display = ["code", "name", "kind", "lat", "lon", "approximate_point"]
+    list_filter = ["kind", "approximate_point"]
     search_fields = ["name", "code"]
 
 
@@ -68,3 +72,21 @@ class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
     list_display = ["created_at", "kind", "state", "original_name", "rows_done", "created_by"]
     list_filter = ["kind", "state"]
     readonly_fields = ["report"]
+
+
+@admin.register(HomeCity)
+class HomeCityAdmin(admin.ModelAdmin[HomeCity]):
+    """Names and the coach base may be corrected here; the city itself changes through the setup."""
+
+    list_display = ["name", "code", "display_name", "organiser", "lat", "lon"]
+    readonly_fields = ["code", "name", "full_name", "set_up_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(HomeStation)
+class HomeStationAdmin(admin.ModelAdmin[HomeStation]):
+    list_display = ["name", "rank", "telecode", "distance_km", "active"]
+    list_editable = ["rank", "active"]
+    ordering = ["rank", "name"]

@@ -1,4 +1,5 @@
-"""Towns, enterprises, workers, roster membership, police arrivals, carrier aggregates, county risk.
+"""The home city and its destination stations, towns, enterprises, workers, roster membership, police
+arrivals, carrier aggregates, county risk.
 
 Region codes (origin counties, carrier counties) are stored as 6-digit strings and resolved through
 ``homeward.core.regions``; they are not foreign keys because the region list is shipped data.
@@ -10,12 +11,60 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class HomeCity(models.Model):
+    """The city this installation serves: one row, written by ``homeward setup --city CODE`` (or the
+    first-run page). Its point is where the city's own coaches start (the coach base)."""
+
+    # Always 1: a second row cannot exist.
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    code = models.CharField(_("区县代码"), max_length=6)
+    name = models.CharField(_("名称"), max_length=50)  # 义乌市
+    full_name = models.CharField(_("全称"), max_length=100)  # 浙江省金华市义乌市
+    display_name = models.CharField(_("显示名称"), max_length=50)  # in page titles
+    organiser = models.CharField(_("组织单位"), max_length=100)  # on permits: 义乌市企业复工复产返岗专班
+    lat = models.FloatField(_("纬度"))
+    lon = models.FloatField(_("经度"))
+    set_up_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("本市")
+        verbose_name_plural = _("本市")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_home_city")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class HomeStation(models.Model):
+    """A railway station where the city's workers arrive, from the curated table, nearest first."""
+
+    name = models.CharField(_("站名"), max_length=20, unique=True)
+    telecode = models.CharField(_("电报码"), max_length=3)
+    lat = models.FloatField(_("纬度"))
+    lon = models.FloatField(_("经度"))
+    distance_km = models.FloatField(_("距本市(公里)"))
+    rank = models.PositiveSmallIntegerField(_("顺序"))  # 1 = the nearest, the default arrival station
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["rank", "name"]
+        verbose_name = _("到达车站")
+        verbose_name_plural = _("到达车站")
+
+    def __str__(self) -> str:
+        return f"{self.name}站"
+
+
 class Town(models.Model):
-    """A town (镇) or subdistrict (街道) of the city, by its MCA code."""
+    """A town (镇), subdistrict (街道) or other township-level unit of the city, by its MCA code."""
 
     code = models.CharField(_("区划代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=50, unique=True)
     kind = models.CharField(_("类型"), max_length=8)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    # True when no source locates the town and its point is its county's (see core.regions).
+    approximate_point = models.BooleanField(_("位置为近似值"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -96,7 +145,7 @@ class RosterMembership(models.Model):
 
 
 class PoliceArrival(models.Model):
-    """A police registration of a person arriving in the city (公安 来慈登记)."""
+    """A police registration of a person arriving in the city (公安 到达登记)."""
 
     id_number = models.CharField(_("身份证号"), max_length=18)
     arrived_on = models.DateField(_("到达日期"))

@@ -12,7 +12,30 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from homeward.apps.accounts.roles import CITY_WIDE_ROLES, Role, profile_of
-from homeward.apps.registry.models import Enterprise, Town, Worker
+from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, Town, Worker
+from homeward.core.errors import Conflict
+
+
+def home_city() -> HomeCity | None:
+    """The city this installation serves, or None before ``homeward setup``. Public: no scoping."""
+    return HomeCity.objects.filter(pk=1).first()
+
+
+def require_home_city() -> HomeCity:
+    """Like :func:`home_city`, or Conflict ``home_city_not_set``."""
+    city = home_city()
+    if city is None:
+        raise Conflict(
+            "尚未设置本市：请专班运行 homeward setup --city 区县代码 或打开首次设置页面 "
+            "(no home city yet: run homeward setup --city CODE or use the first-run page)",
+            "home_city_not_set",
+        )
+    return city
+
+
+def home_stations() -> list[HomeStation]:
+    """The city's arrival stations in use, the default (nearest) first."""
+    return list(HomeStation.objects.filter(active=True).order_by("rank", "name"))
 
 
 def enterprises_visible(*, actor: Any) -> QuerySet[Enterprise]:

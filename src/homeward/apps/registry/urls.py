@@ -1,10 +1,11 @@
 from django.urls import include, path
 
-from homeward.apps.registry import views
+from homeward.apps.registry import views, views_setup
 
 urlpatterns = [
     path("enterprises/", views.enterprise_list, name="enterprise-list"),
     path("workers/", views.worker_list, name="worker-list"),
     path("workers/<int:worker_id>/reveal/", views.worker_reveal_view, name="worker-reveal"),
     path("imports/", include("homeward.apps.registry.urls_imports")),
+    path("setup/", views_setup.city_setup_page, name="city-setup"),
 ]

@@ -146,7 +146,7 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
             rng.integers(ws - 60, asof + 5, size=len(strangers)),
         ]
     )
-    places = np.array(["余姚北站", "宁波站", "慈溪汽车站", "收费站 G15 慈溪"])
+    places = np.array(_demo_places())
     police = pa.table(
         {
             "id_number": police_ids,
@@ -192,3 +192,12 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
     risk = pa.table({"county_code": pool_codes, "level": level})
 
     return FusionInputs.of(roster=roster, police=police, carrier=carrier, risk=risk, intentions=intentions)
+
+
+def _demo_places() -> list[str]:
+    """Where the demo city's police register arrivals: its two nearest stations, its coach station
+    and its motorway toll gate."""
+    city = _regions.require(_regions.DEMO_CITY_CODE)
+    short = _regions.short_name(city.name)
+    near = _regions.stations_near(city.lat, city.lon, within_km=60, limit=2)
+    return [f"{s.name}站" for s in near] + [f"{short}汽车站", f"收费站 G15 {short}"]

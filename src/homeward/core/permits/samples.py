@@ -9,12 +9,16 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from homeward.core import regions
 from homeward.core.permits.keys import Keyring, SigningKey
 from homeward.core.permits.model import Department, KitItem, PreventionPermit, RoadPass
 from homeward.core.permits.token import SignedPermit, cosign
 
 DEMO_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 TRIP_START = datetime(2020, 2, 12, 0, 0, tzinfo=UTC)  # 08:00 Beijing time, 12 Feb 2020
+_CITY = regions.require(regions.DEMO_CITY_CODE)  # the samples travel to the demo city
+_SHORT = regions.short_name(_CITY.name)
+_ORGANISER = f"{_CITY.name}企业复工复产返岗专班"
 
 
 def demo_signing_keys(seed: int = 0, valid_from: datetime = DEMO_EPOCH) -> dict[Department, SigningKey]:
@@ -40,13 +44,13 @@ def sample_road_pass(permit_id: str = "RP-20200212-0001", start: datetime = TRIP
         plate="贵F·D1234",
         carrier="毕节市汽车运输有限公司",
         origin="贵州省毕节市七星关区",
-        destination="浙江省宁波市慈溪市周巷镇",
-        route=("毕节", "G56 杭瑞高速", "G60 沪昆高速", "杭州湾跨海大桥", "慈溪"),
+        destination=f"{_CITY.full_name}周巷镇",
+        route=("毕节", "G56 杭瑞高速", "G60 沪昆高速", "杭州湾跨海大桥", _SHORT),
         provinces=("贵州", "湖南", "江西", "浙江"),
         entry_station="毕节东收费站",
-        exit_station="慈溪收费站",
+        exit_station=f"{_SHORT}收费站",
         passengers=26,
-        organiser="慈溪市企业复工复产返岗专班",
+        organiser=_ORGANISER,
     )
 
 
@@ -60,10 +64,10 @@ def sample_prevention_permit(
         trip_id="T-20200212-042",
         vehicles=("贵F·D1234", "贵F·D5678"),
         passengers=52,
-        medical_escort=("王医生 (慈溪市人民医院)", "李护士 (周巷镇卫生院)"),
+        medical_escort=(f"王医生 ({_CITY.name}人民医院)", "李护士 (周巷镇卫生院)"),
         kit=(KitItem("医用口罩", 300), KitItem("额温枪", 2), KitItem("消毒液 (升)", 10)),
         health_checks=("登车前测温", "健康码绿码", "途中每 4 小时测温", "到达后测温"),
-        organiser="慈溪市企业复工复产返岗专班",
+        organiser=_ORGANISER,
     )
 
 

@@ -1,4 +1,4 @@
-"""Regions of China and the city's towns: codes, names, points, history, boundaries, stations.
+"""Regions of China and their townships: codes, names, points, history, boundaries, stations.
 
 CONTRACT (implemented from generated data files in ``data/``; see scripts/build_regions.py):
 
@@ -7,11 +7,13 @@ CONTRACT (implemented from generated data files in ``data/``; see scripts/build_
 - ``area_code_spans(code) -> tuple[AreaCodeSpan, ...]``: every period a 6-digit county-level code
   was in use, with the county each period maps to today (codes were reused, so there may be several).
   ``span_is_approximate(span)`` tells whether that mapping is a best guess (area split on abolition).
-- ``towns() -> tuple[Town, ...]``: Cixi's 20 towns (街道 and 镇) with MCA codes.
-- ``stations() -> tuple[Station, ...]``: the curated railway stations in use.
+- ``towns_of(county) -> tuple[Town, ...]``: the townships (乡镇/街道) of a county-level unit, all
+  ~38,700 of the country shipped and loaded on first use; ``town(code)`` one of them by its code.
+  ``towns()`` are the demo city's (synthetic data and benchmarks).
+- ``stations() -> tuple[Station, ...]``: the curated railway stations in use; ``stations_near``.
 - ``boundaries(level) -> dict``: simplified GeoJSON FeatureCollection for "province" or "prefecture".
 
-Also: ``all_regions``, ``children``, ``is_county``, ``province_of``, ``prefecture_of``, ``town_by_name``,
+Also: ``all_regions``, ``children``, ``is_county``, ``province_of``, ``prefecture_of``,
 ``nearest_station``, ``station_by_name``, ``boundaries_bytes``, ``great_circle_km``.
 
 Decisions: 34 provinces (incl. 台湾, 香港, 澳门 at province level only). Municipalities (北京, 天津,
@@ -34,7 +36,7 @@ from homeward.core.errors import DomainError
 
 Level = Literal["province", "prefecture", "county"]
 
-CITY_CODE = "330282"  # 慈溪市, the demo city
+DEMO_CITY_CODE = "330282"  # the synthetic city of ``homeward demo`` and the benchmarks
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,21 @@ class AreaCodeSpan:
     current_code: str | None
 
 
+TownKind = Literal["街道", "镇", "乡", "其他"]
+
+
 @dataclass(frozen=True, slots=True)
 class Town:
+    """A township-level unit (乡镇/街道) with its 12-digit code. ``approximate`` means that no source
+    locates it and its point is its county's; otherwise the point is the town's seat."""
+
     code: str
     name: str
-    kind: Literal["街道", "镇", "乡"]
+    kind: TownKind
+    county_code: str
     lat: float
     lon: float
+    approximate: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,47 +236,52 @@ def area_code_spans(code: str) -> tuple[AreaCodeSpan, ...]:
     return _spans().get(_norm_code(code), ())
 
 
+def _town_kind(name: str) -> TownKind:
+    """街道, 镇, 乡 (incl. 民族乡 and 苏木), or 其他 (区公所, farms, development zones, XPCC regiments)."""
+    if name.endswith("街道"):
+        return "街道"
+    if name.endswith("镇"):
+        return "镇"
+    if name.endswith(("乡", "苏木")):
+        return "乡"
+    return "其他"
+
+
 @cache
+def _town_rows() -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
+    """The national list as rows by county and each code's county; ``Town`` objects are made only
+    for the counties asked for. Rows: [code12, name, county6, lat, lon, approximate 0/1]."""
+    by_county: dict[str, list[list[Any]]] = {}
+    county_of: dict[str, str] = {}
+    for row in _read_gz_json("towns.json.gz"):
+        by_county.setdefault(row[2], []).append(row)
+        county_of[row[0]] = row[2]
+    return by_county, county_of
+
+
+@cache
+def towns_of(county_code: str) -> tuple[Town, ...]:
+    """The townships of a county-level unit, sorted by code; empty for any other code and for the
+    few units that have no township level (e.g. 龙港市, 三亚's districts). The national list is read
+    on first use, never at import."""
+    rows = _town_rows()[0].get(_norm_code(county_code), [])
+    return tuple(
+        Town(code, name, _town_kind(name), county, float(lat), float(lon), bool(approximate))
+        for code, name, county, lat, lon, approximate in rows
+    )
+
+
+def town(code: str) -> Town | None:
+    """A township by its 12-digit code (or the 9-digit form without the trailing ``000``)."""
+    code = code.strip()
+    code = code + "000" if len(code) == 9 else code
+    county = _town_rows()[1].get(code)
+    return next((t for t in towns_of(county) if t.code == code), None) if county else None
+
+
 def towns() -> tuple[Town, ...]:
-    """Cixi's 20 towns (6 街道, 14 镇) with MCA 12-digit codes, sorted by code."""
-    with (DATA_DIR / "towns.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    out: list[Town] = []
-    for row in rows:
-        kind = _TOWN_KINDS[row["kind"]]
-        out.append(Town(row["code"], row["name"], kind, float(row["lat"]), float(row["lon"])))
-    return tuple(sorted(out, key=lambda t: t.code))
-
-
-_TOWN_KINDS: dict[str, Literal["街道", "镇", "乡"]] = {"街道": "街道", "镇": "镇", "乡": "乡"}
-_TOWN_PREFIXES = ("浙江省", "宁波市", "慈溪市")
-_TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
-
-
-def _town_key(name: str) -> str:
-    key = "".join(name.split())
-    for prefix in _TOWN_PREFIXES:
-        key = key.removeprefix(prefix)
-    for suffix in _TOWN_SUFFIXES:
-        if key.endswith(suffix) and len(key) > len(suffix):
-            return key[: -len(suffix)]
-    return key
-
-
-@cache
-def _towns_by_key() -> dict[str, Town]:
-    out: dict[str, Town] = {}
-    for town in towns():
-        out[_town_key(town.name)] = town
-        out[town.code] = town
-        out[town.code[:9]] = town
-    return out
-
-
-def town_by_name(name: str) -> Town | None:
-    """A town by name, tolerant of the suffix and prefixes: "浒山", "浒山街道", "慈溪市浒山街道"
-    (and its 9- or 12-digit code) all give 浒山街道."""
-    return _towns_by_key().get(_town_key(name))
+    """The demo city's towns (``DEMO_CITY_CODE``), for synthetic data and benchmarks."""
+    return towns_of(DEMO_CITY_CODE)
 
 
 @cache
@@ -302,6 +317,14 @@ def nearest_station(lat: float, lon: float) -> Station:
     return min(stations(), key=lambda s: great_circle_km(lat, lon, s.lat, s.lon))
 
 
+def stations_near(lat: float, lon: float, *, within_km: float, limit: int) -> tuple[Station, ...]:
+    """Up to ``limit`` curated stations within ``within_km`` (great-circle) of a point, nearest first
+    (ties: the earlier row); the nearest station alone when none is that close."""
+    ranked = sorted(stations(), key=lambda s: great_circle_km(lat, lon, s.lat, s.lon))
+    near = [s for s in ranked if great_circle_km(lat, lon, s.lat, s.lon) <= within_km][:limit]
+    return tuple(near or ranked[:1])
+
+
 def _boundary_file(level: str) -> Path:
     if level not in ("province", "prefecture"):
         raise ValueError(f"level must be 'province' or 'prefecture', not {level!r}")
@@ -326,6 +349,14 @@ def boundaries(level: BoundaryLevel) -> dict[str, Any]:
     """
     result: dict[str, Any] = json.loads(boundaries_bytes(level))
     return result
+
+
+def short_name(name: str) -> str:
+    """A county-level name without its 市/县/区 suffix, as people say it: 义乌市 → 义乌, 昆山市 → 昆山;
+    two-character names (沙市区 → 沙市) and autonomous counties keep theirs."""
+    if len(name) <= 2 or name.endswith("自治县") or name[-1] not in "市县区":
+        return name
+    return name[:-1]
 
 
 def full_name_or_code(code: str) -> str:

@@ -54,7 +54,8 @@
   function HeatmapChart(el, opts) {
     this.el = el;
     this.opts = opts;
-    this.city = { name: opts.cityName, coord: [opts.cityLon, opts.cityLat] };
+    // the home city from the setup; before it is set up there is no line to draw
+    this.city = opts.cityName ? { name: opts.cityName, coord: [opts.cityLon, opts.cityLat] } : null;
     this.chart = echarts.init(el, opts.dark ? "dark" : null, { renderer: "canvas" });
     this.level = null;
     this.rows = [];
@@ -107,7 +108,7 @@
       data.push({ name: code, value: v, row: r, selected: code === selected });
     });
     var city = this.city;
-    var flowRows = rows
+    var flowRows = !city ? [] : rows
       .filter(function (r) { return r.lat !== null && r.lat !== undefined && r.code !== UNKNOWN && (r.away || 0) > 0; })
       .sort(function (a, b) { return (b.away || 0) - (a.away || 0); })
       .slice(0, this.opts.flows || 60);
@@ -147,8 +148,8 @@
         {
           type: "effectScatter", coordinateSystem: "geo", symbolSize: 12, rippleEffect: { scale: 4 },
           itemStyle: { color: dark ? "#ffd166" : "#c8102e" },
-          label: { show: true, formatter: city.name, position: "right", color: dark ? "#fff" : "#7a0019", fontWeight: "bold" },
-          data: [{ name: city.name, value: city.coord }],
+          label: { show: true, position: "right", color: dark ? "#fff" : "#7a0019", fontWeight: "bold", formatter: "{b}" },
+          data: city ? [{ name: city.name, value: city.coord }] : [],
         },
       ],
     }, { notMerge: true });
