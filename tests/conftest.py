@@ -69,10 +69,19 @@ def workers_b(enterprise_b):
     return WorkerFactory.create_batch(2, employer=enterprise_b, origin_code="341221")
 
 
+def system_actor():
+    """The tests' own system actor: granted every action of the policy, and nothing else."""
+    from homeward.apps.accounts.policy import ACTIONS, SystemActor
+
+    return SystemActor("test", grants=frozenset(ACTIONS))
+
+
 def _persona(username: str, role: str, **scope):
     from homeward.apps.accounts.services import user_create_with_role
 
-    return user_create_with_role(actor="test", username=username, password=PASSWORD, role=role, **scope)
+    return user_create_with_role(
+        actor=system_actor(), username=username, password=PASSWORD, role=role, **scope
+    )
 
 
 @pytest.fixture

@@ -133,6 +133,8 @@ TASKS = {
 
 # Hours from acceptance to factory arrival (the "30-hour home plan").
 HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)
+# Hours a draft application holds its workers unless submitted; then it expires.
+HOMEWARD_DRAFT_TTL_HOURS = env_int("HOMEWARD_DRAFT_TTL_HOURS", 72)
 # Encrypts departments' permit signing keys at rest (default: derived from the secret key; rotate the
 # permit keys before changing either).
 HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", "")

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from homeward.apps.accounts.services import roles_ensure_groups
+from tests.conftest import system_actor
 
 SEED = 1
 PASSWORD = "homeward-demo"
@@ -45,7 +46,7 @@ def ensure_small_city():
         load_city(city)
     snap = HeatmapSnapshot.objects.filter(state="done").order_by("-pk").first()
     if snap is None:
-        queued = heatmap_rebuild_request(actor="test", reason="test")
+        queued = heatmap_rebuild_request(actor=system_actor(), reason="test")
         assert heatmap_rebuild_execute_now(queued.pk) == "done"
         snap = HeatmapSnapshot.objects.get(pk=queued.pk)
     return city, snap

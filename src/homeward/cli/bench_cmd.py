@@ -208,6 +208,7 @@ def _bench_import(args: argparse.Namespace) -> int:
         from django.core.management import call_command
         from django.db import connection
 
+        from homeward.apps.accounts.policy import BENCH
         from homeward.apps.registry.models import RosterMembership, Town, Worker
         from homeward.apps.registry.services import roster_import
 
@@ -228,7 +229,7 @@ def _bench_import(args: argparse.Namespace) -> int:
 
         today = date.today()
         t0 = time.perf_counter()
-        report = roster_import(actor="bench", source=csv_path, today=today)
+        report = roster_import(actor=BENCH, source=csv_path, today=today)
         seconds = time.perf_counter() - t0
         rate = args.rows / seconds
         counts = report.counts()
@@ -245,7 +246,7 @@ def _bench_import(args: argparse.Namespace) -> int:
         }
         if not args.no_reimport:
             t0 = time.perf_counter()
-            again = roster_import(actor="bench", source=csv_path, today=today)
+            again = roster_import(actor=BENCH, source=csv_path, today=today)
             re_seconds = time.perf_counter() - t0
             print(
                 f"re-import:        {args.rows:,} rows in {re_seconds:.2f}s = {args.rows / re_seconds:,.0f} rows/s  "

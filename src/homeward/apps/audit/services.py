@@ -15,9 +15,12 @@ def audit_record(
     object_id: object = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """``actor`` is a User, or a string naming a system actor such as "cli" or "demo"."""
-    user = actor if getattr(actor, "pk", None) is not None else None
-    label = actor.get_username() if user is not None else str(actor or "anonymous")
+    """``actor`` is a User (anonymous too) or a ``accounts.policy.SystemActor``, never a bare string:
+    a string names nobody the policy knows, so it is refused here as it is in ``authorize``."""
+    if isinstance(actor, str):
+        raise TypeError(f"audit actor {actor!r} is a bare string: use an accounts.policy.SystemActor")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = actor.get_username() if user is not None else str(getattr(actor, "name", "") or "anonymous")
     return AuditEvent.objects.create(
         actor=user,
         actor_label=label,
