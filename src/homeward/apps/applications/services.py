@@ -62,6 +62,7 @@ from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound
+from homeward.core.identity import mask_ric
 from homeward.core.ingest import RowError
 
 ORGANISER = "慈溪市企业复工复产返岗专班"
@@ -321,6 +322,7 @@ def application_workers_upload(
             _audit(
                 actor, "application.upload", app, file=file_name[:200], accepted=len(good),
                 rejected=len(rejected), new_hires=sum(r.id_number not in roster for r in good),
+                holds_refused=dict(Counter(reason for reason, _message in refused.values())),
             )  # fmt: skip
     except IntegrityError as exc:
         raise _held_meanwhile(exc) from exc
@@ -328,8 +330,10 @@ def application_workers_upload(
 
 
 def _check_one(
-    app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
+    actor: Any, app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
 ) -> WorkerRow:
+    """The row, checked as an uploaded one; a refused hold is audited (masked ID), so that probing
+    shows in the audit log."""
     (result,) = list(check_rows([(0, values)], today=timezone.localdate(), high_risk=high_risk))
     if isinstance(result, RowError):
         raise DomainError(f"{result.field}: {result.message}", result.reason)
@@ -338,6 +342,10 @@ def _check_one(
     refused = _refusals(app, [result]).get(result.id_number)
     if refused is not None:
         reason, message = refused
+        _audit(
+            actor, "application.hold_refused", app, reason=reason, id_number=mask_ric(result.id_number),
+            new_hire=result.new_hire,
+        )  # fmt: skip
         raise (DomainError if reason == NOT_ON_ROSTER[0] else Conflict)(message, reason)
     return result
 
@@ -362,7 +370,7 @@ def _locked_active_row(app: ReturnApplication, row_id: int) -> ApplicationWorker
 def _worker_add(
     actor: Any, app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
 ) -> ApplicationWorker:
-    rec = _check_one(app, values, high_risk)
+    rec = _check_one(actor, app, values, high_risk)
     try:
         with transaction.atomic():
             row = _save_new_row(app, rec)
@@ -436,7 +444,7 @@ def application_worker_replace(
     """Replace one worker by another: the old row is kept, removed, and points to the new one."""
     app = _editable(actor, application_id)
     drafts_expire()
-    rec = _check_one(app, values, _high_risk())
+    rec = _check_one(actor, app, values, _high_risk())
     try:
         with transaction.atomic():
             old = _locked_active_row(app, row_id)
