@@ -94,6 +94,11 @@ ACTIONS: dict[str, Action] = {
     "worker.reveal": Action(
         PERSONAL_DATA_ROLES, "您的角色无权查看完整个人信息 (your role may not see personal data)"
     ),
+    # Personal data shown unmasked where a role's work needs it (manifests, the heat map's small
+    # cells); each such read is audited by its reader.
+    "personal_data.read": Action(
+        PERSONAL_DATA_ROLES, "您的角色无权查看完整个人信息 (your role may not see personal data)"
+    ),
     "import.read": Action(TASKFORCE, "只有专班可以查看导入 (task force only)"),
     "import.run": Action(TASKFORCE, "只有专班可以导入数据 (task force only)"),
     "user.create": Action(TASKFORCE, "只有专班可以创建用户 (task force only)"),
@@ -157,37 +162,77 @@ ALL = Q()
 NOTHING = Q(pk__in=[])
 
 
-def _enterprise_scope(p: Any) -> Q:
+@dataclass(frozen=True, slots=True)
+class Area:
+    """The part of the city's registries a role is bound to: all of it (every field None), a town,
+    an enterprise, or the workers from one origin province (2-digit code prefix)."""
+
+    town_id: int | None = None
+    enterprise_id: int | None = None
+    province: str | None = None
+
+
+def _area(p: Any) -> Area | None:
     if p.role in CITY_WIDE_ROLES:
-        return ALL
-    if p.role == TOWN:
-        return Q(town_id=p.town_id)
-    if p.role == ENTERPRISE:
-        return Q(pk=p.enterprise_id)
-    return NOTHING
+        return Area()
+    if p.role == TOWN and p.town_id:
+        return Area(town_id=p.town_id)
+    if p.role == ENTERPRISE and p.enterprise_id:
+        return Area(enterprise_id=p.enterprise_id)
+    if p.role == Role.SERVICE_TEAM and p.province_code:
+        return Area(province=p.province_code[:2])
+    return None
+
+
+def area_of(actor: Any) -> Area | None:
+    """Where ``actor``'s registry and heat-map scope lies (a system actor: the city), or None when it
+    has none (station staff, workers, anonymous)."""
+    if isinstance(actor, SystemActor):
+        return Area()
+    profile = _profile(actor)
+    return _area(profile) if profile is not None else None
+
+
+def signer_of(actor: Any) -> Department | None:
+    """The permit department ``actor`` signs as, if any."""
+    profile = _profile(actor)
+    return ROLE_SIGNER.get(profile.role) if profile is not None else None
+
+
+def _enterprise_scope(p: Any) -> Q:
+    area = _area(p)
+    if area is None or area.province is not None:  # enterprises are not by origin province
+        return NOTHING
+    if area.town_id is not None:
+        return Q(town_id=area.town_id)
+    if area.enterprise_id is not None:
+        return Q(pk=area.enterprise_id)
+    return ALL
 
 
 def _worker_scope(p: Any) -> Q:
-    if p.role in CITY_WIDE_ROLES:
-        return ALL
-    if p.role == TOWN:
-        return Q(employer__town_id=p.town_id)
-    if p.role == ENTERPRISE:
-        return Q(employer_id=p.enterprise_id)
-    if p.role == Role.SERVICE_TEAM and p.province_code:
-        return Q(origin_code__startswith=p.province_code[:2])
-    return NOTHING
+    area = _area(p)
+    if area is None:
+        return NOTHING
+    if area.town_id is not None:
+        return Q(employer__town_id=area.town_id)
+    if area.enterprise_id is not None:
+        return Q(employer_id=area.enterprise_id)
+    if area.province is not None:
+        return Q(origin_code__startswith=area.province)
+    return ALL
 
 
 def _application_scope(p: Any) -> Q:
+    area = _area(p)
     if p.role == Role.TASKFORCE:
         return ALL
-    if p.role == ENTERPRISE:
-        return Q(enterprise_id=p.enterprise_id)
-    if p.role == TOWN:  # a town officer sees an application once it is submitted
-        return Q(enterprise__town_id=p.town_id) & ~Q(state__in=("draft", "expired"))
     if p.role in DEPARTMENT_ROLES:  # every accepted application has one task per department
         return Q(case__isnull=False)
+    if area is not None and area.enterprise_id is not None:
+        return Q(enterprise_id=area.enterprise_id)
+    if area is not None and area.town_id is not None:  # a town sees an application once submitted
+        return Q(enterprise__town_id=area.town_id) & ~Q(state__in=("draft", "expired"))
     return NOTHING
 
 
@@ -238,26 +283,24 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
 # ------------------------------------------------------------------------------------- system actors
 
 
-def _grants(*actions: str) -> frozenset[str]:
-    return frozenset(actions)
-
-
 # The command line (an operator at the server), the demo loader, background tasks (acting for a
 # user who has gone, or on their own behalf), the planner marking applications, the import hook
 # that queues a heat-map rebuild, and the import benchmark.
-CLI = SystemActor("cli", _grants("import.run", "heatmap.rebuild", "plan.request", "user.create"))
-DEMO = SystemActor("demo", _grants("import.run", "heatmap.rebuild", "user.create"))
-TASK = SystemActor("task", _grants("import.run"))
-PLANNER = SystemActor("planner", _grants("application.flag"))
-IMPORT_HOOK = SystemActor("import", _grants("heatmap.rebuild"))
-DRAFT_SWEEPER = SystemActor("drafts", _grants("application.expire"))
-BENCH = SystemActor("bench", _grants("import.run"))
+CLI = SystemActor("cli", frozenset({"import.run", "heatmap.rebuild", "plan.request", "user.create"}))
+DEMO = SystemActor("demo", frozenset({"import.run", "heatmap.rebuild", "user.create"}))
+TASK = SystemActor("task", frozenset({"import.run"}))
+PLANNER = SystemActor("planner", frozenset({"application.flag"}))
+IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
+DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
+BENCH = SystemActor("bench", frozenset({"import.run"}))
 
 
 # ------------------------------------------------------------------------------------------- checks
 
 
 def _profile(actor: Any) -> Any:
+    if isinstance(actor, str):
+        raise TypeError(f"actor {actor!r} is a bare string: use a SystemActor")
     if not getattr(actor, "is_authenticated", False):
         return None
     return getattr(actor, "profile", None)
@@ -285,6 +328,18 @@ def scoped[M: Model](actor: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     """``queryset`` narrowed to the rows ``actor`` may see (the object type's scope in ``SCOPES``)."""
     _type, scope = _scope_of(actor, queryset.model)
     return queryset.filter(scope)
+
+
+def actionable[M: Model](actor: Any, action: str, queryset: QuerySet[M]) -> QuerySet[M]:
+    """The rows of ``queryset`` ``actor`` may do ``action`` to (role, scope and narrower rule), for a
+    work queue; none when the role may not do it at all. Nothing is audited."""
+    if not _role_allowed(actor, action):
+        return queryset.none()
+    narrow = ACTIONS[action].narrow
+    queryset = scoped(actor, queryset)
+    if narrow is None or isinstance(actor, SystemActor):
+        return queryset
+    return queryset.filter(narrow(_profile(actor)))
 
 
 def _narrowed(actor: Any, action: str, obj: Model) -> bool:

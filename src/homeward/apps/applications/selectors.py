@@ -12,8 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from homeward.apps.accounts.policy import ACTIONS, ROLE_SIGNER, authorize, scoped
-from homeward.apps.accounts.roles import profile_of
+from homeward.apps.accounts.policy import actionable, authorize, scoped, signer_of
 from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
@@ -54,21 +53,11 @@ def application_clock(app: ReturnApplication, now: datetime | None = None) -> De
     )
 
 
-def tasks_visible(*, actor: Any) -> QuerySet[DepartmentTask]:
-    """Tasks the actor may read: its department's (departments), or all of the applications it may
-    see (task force, enterprise, town officer for status pages)."""
-    return scoped(actor, TASKS)
-
-
 def task_queue(*, actor: Any, state: str = DepartmentTask.State.OPEN) -> QuerySet[DepartmentTask]:
     """The tasks the actor works (those the policy lets it complete): its department's; a town
     officer the reception tasks of its town; the task force every task."""
     authorize(actor, "task.read")
-    narrow = ACTIONS["task.complete"].narrow
-    qs = tasks_visible(actor=actor)
-    profile = profile_of(actor)
-    if narrow is not None and profile is not None:
-        qs = qs.filter(narrow(profile))
+    qs = actionable(actor, "task.complete", TASKS)
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("case__application__deadline_at", "pk")
@@ -97,10 +86,10 @@ def permits_of_application(app: ReturnApplication) -> QuerySet[Permit]:
 def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
     """Drafted permits that need the actor's department's signature and do not have it yet (none
     for those who sign nothing)."""
-    profile = profile_of(actor)
-    if profile is None or profile.role not in ROLE_SIGNER:
+    signer = signer_of(actor)
+    if signer is None:
         return Permit.objects.none()
-    dept = str(ROLE_SIGNER[profile.role])
+    dept = str(signer)
     signed = PermitSignature.objects.filter(permit=OuterRef("pk"), department=dept)
     return (
         scoped(actor, Permit.objects.select_related("application__enterprise", "plan_vehicle"))

@@ -31,13 +31,13 @@ from django.utils.dateparse import parse_datetime
 
 from homeward.apps.accounts.policy import (
     DRAFT_SWEEPER,
-    ROLE_SIGNER,
+    area_of,
     authorize,
     authorized,
     scoped,
+    signer_of,
     user_of,
 )
-from homeward.apps.accounts.roles import Role, profile_of
 from homeward.apps.applications import keystore, selectors
 from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
@@ -156,9 +156,9 @@ def application_create_draft(
     """A draft for the actor's own enterprise (an enterprise user) or for ``enterprise_id`` (the
     task force). It expires after ``HOMEWARD_DRAFT_TTL_HOURS`` unless submitted."""
     authorize(actor, "application.create")
-    profile = profile_of(actor)
-    if profile is not None and profile.role == Role.ENTERPRISE:
-        enterprise_id = profile.enterprise_id
+    area = area_of(actor)
+    if area is not None and area.enterprise_id is not None:  # an enterprise applies for itself
+        enterprise_id = area.enterprise_id
     if enterprise_id is None or not scoped(actor, Enterprise.objects.all()).filter(pk=enterprise_id).exists():
         raise DomainError("请选择企业 (enterprise_id is required)", "enterprise_required")
     fields: dict[str, Any] = {}
@@ -856,7 +856,8 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     """Sign as the actor's department with its current key; the permit is issued (token set) when
     the last required signature lands."""
     permit = authorized(actor, "permit.sign", _PERMITS, permit_id)
-    dept = ROLE_SIGNER[Role(profile_of(actor).role)]
+    dept = signer_of(actor)
+    assert dept is not None  # permit.sign is the departments' and they all sign
     if permit.state != PermitState.DRAFTED:
         raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
     if permit.application is not None and permit.application.state == ApplicationState.CANCELLED:

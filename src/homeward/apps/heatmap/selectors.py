@@ -3,9 +3,9 @@
 Scope (DESIGN §2): the task force and the departments see the whole city; a town officer only the
 workers of the town's enterprises; an enterprise user only its own enterprise's; a service team only
 workers from its province; station staff and workers have no business here (``forbidden``). The roles
-and scopes are the permission policy's (``accounts.policy``). An explicit filter outside the scope is
+and areas are the permission policy's (``accounts.policy``). An explicit filter outside the scope is
 refused (``forbidden``, audited), never silently widened. Roles without personal-data rights
-(``PERSONAL_DATA_ROLES``) get counts under ``min_cell`` blanked.
+(``personal_data.read``) get counts under ``min_cell`` blanked.
 
 Every figure is computed from the snapshot's ``timeline`` (status at ``as_of`` from the fusion, first
 police arrival, insured-before flag) so filters and earlier days need no registry query. For a day
@@ -23,8 +23,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from homeward.apps.accounts.policy import authorize, refuse
-from homeward.apps.accounts.roles import CITY_WIDE_ROLES, PERSONAL_DATA_ROLES, Role, profile_of
+from homeward.apps.accounts.policy import allows, area_of, authorize, refuse
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.heatmap import store
 from homeward.apps.heatmap.models import HeatmapSnapshot
@@ -63,30 +63,29 @@ class Scope:
 
 
 def scope_for(actor: Any) -> Scope:
-    """The part of the heat map ``actor`` sees, from the permission policy's role and scope: the
-    city, a town, an enterprise or an origin province (``heatmap.read``, audited when refused)."""
+    """The part of the heat map ``actor`` sees: its area in the permission policy (the city, a town,
+    an enterprise or an origin province; ``heatmap.read``, audited when refused)."""
     authorize(actor, "heatmap.read")
-    profile = profile_of(actor)
-    if profile is None:  # a system actor granted the heat map sees the city
-        return Scope(personal_data=True, role="system", actor=actor)
-    personal = profile.role in PERSONAL_DATA_ROLES
-    role = str(profile.role)
-    if profile.role in CITY_WIDE_ROLES:
-        return Scope(personal_data=personal, role=role, actor=actor)
-    if profile.role == Role.TOWN and profile.town_id:
-        return Scope(town=profile.town.code, personal_data=personal, role=role, actor=actor)
-    if profile.role == Role.ENTERPRISE and profile.enterprise_id:
+    area = area_of(actor)
+    personal = allows(actor, "personal_data.read")
+    role = str(getattr(profile_of(actor), "role", "system"))
+    if area is None:
+        refuse(actor, "heatmap.read")  # a role bound to no area (an incomplete profile)
+    if area.town_id is not None:
+        town = Town.objects.get(pk=area.town_id)
+        return Scope(town=town.code, personal_data=personal, role=role, actor=actor)
+    if area.enterprise_id is not None:
+        enterprise = Enterprise.objects.select_related("town").get(pk=area.enterprise_id)
         return Scope(
-            enterprise=int(profile.enterprise_id),
-            enterprise_town=profile.enterprise.town.code,
+            enterprise=enterprise.pk,
+            enterprise_town=enterprise.town.code,
             personal_data=personal,
             role=role,
             actor=actor,
         )
-    if profile.role == Role.SERVICE_TEAM and profile.province_code:
-        province = profile.province_code[:2].ljust(6, "0")
-        return Scope(province=province, personal_data=personal, role=role, actor=actor)
-    refuse(actor, "heatmap.read", "profile", profile.pk)  # a role without the scope it needs
+    if area.province is not None:
+        return Scope(province=area.province.ljust(6, "0"), personal_data=personal, role=role, actor=actor)
+    return Scope(personal_data=personal, role=role, actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
