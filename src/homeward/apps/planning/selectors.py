@@ -259,6 +259,7 @@ MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地�
 
 def manifest(actor: Any, vehicle: PlanVehicle) -> tuple[list[list[str]], bool]:
     """Rows of the vehicle's 乘客信息登记表 and whether they are masked. Unmasked reads are audited."""
+    authorize(actor, "plan.manifest", vehicle)
     unmasked = allows(actor, "personal_data.read")
     seats = (
         PlanSeat.objects.filter(vehicle=vehicle)
