@@ -69,6 +69,17 @@ def workers_b(enterprise_b):
     return WorkerFactory.create_batch(2, employer=enterprise_b, origin_code="341221")
 
 
+def flush_database():
+    """Empty a database that a package-scoped fixture filled outside the test transactions, with
+    the role groups the data migration made put back."""
+    from django.core.management import call_command
+
+    from homeward.apps.accounts.services import roles_ensure_groups
+
+    call_command("flush", interactive=False, verbosity=0)
+    roles_ensure_groups()
+
+
 def system_actor():
     """The tests' own system actor: granted every action of the policy, and nothing else."""
     from homeward.apps.accounts.policy import ACTIONS, SystemActor

@@ -4,11 +4,10 @@ the heat-map package does with its city), and its counts printed at the end of e
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 
-from homeward.apps.accounts.services import roles_ensure_groups
 from tests.access import tally
+from tests.conftest import flush_database
 
 
 @pytest.fixture(scope="package")
@@ -25,8 +24,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             built = build_world()
         yield built
         with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
-            roles_ensure_groups()  # flushing also removed what the data migration made
+            flush_database()
 
 
 def pytest_terminal_summary(terminalreporter):

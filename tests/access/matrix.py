@@ -31,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.access.world import HEALTH_DATA, HR_DATA, RECEPTION_DATA, ROLES, TRANSPORT_DATA
+from tests.access.world import HR_DATA, RECEPTION_DATA, ROLES
+from tests.applications.conftest import HEALTH_DATA, TRANSPORT_DATA
 
 ANY = frozenset(ROLES)  # every signed-in role
 PUBLIC = frozenset({*ROLES, "anonymous"})

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.applications.conftest import HEALTH_DATA, TRANSPORT_DATA
 from tests.factories import EnterpriseFactory, TownFactory, make_ric
 
 SIDES = ("own", "foreign")
@@ -27,19 +28,6 @@ ROLES = (
 SCOPED = frozenset({"town", "enterprise", "service_team"})
 PASSWORD = "matrix-pass-1"
 
-TRANSPORT_DATA = {
-    "plate": "贵F·D1234",
-    "carrier": "毕节市汽车运输有限公司",
-    "route": ["毕节", "G56 杭瑞高速", "慈溪"],
-    "provinces": "贵州、湖南、浙江",
-    "entry_station": "毕节东收费站",
-    "exit_station": "慈溪收费站",
-}
-HEALTH_DATA = {
-    "medical_escort": ["王医生"],
-    "kit": [{"name": "医用口罩", "quantity": 100}],
-    "health_checks": ["测温"],
-}
 HR_DATA = {"government_share": 50, "enterprise_share": 50}
 RECEPTION_DATA = {"reception_point": "余姚北站", "contact": "李"}
 
