@@ -32,7 +32,7 @@ def home_city(db):
     """The demo city set up as ``homeward setup --city 330282`` leaves it: the row, 20 towns, stations."""
     from homeward.apps.registry.services.city import city_setup
 
-    return city_setup(actor="test", code="330282").city
+    return city_setup(actor=system_actor(), code="330282").city
 
 
 @pytest.fixture
@@ -77,10 +77,30 @@ def workers_b(enterprise_b):
     return WorkerFactory.create_batch(2, employer=enterprise_b, origin_code="341221")
 
 
+def flush_database():
+    """Empty a database that a package-scoped fixture filled outside the test transactions, with
+    the role groups the data migration made put back."""
+    from django.core.management import call_command
+
+    from homeward.apps.accounts.services import roles_ensure_groups
+
+    call_command("flush", interactive=False, verbosity=0)
+    roles_ensure_groups()
+
+
+def system_actor():
+    """The tests' own system actor: granted every action of the policy, and nothing else."""
+    from homeward.apps.accounts.policy import ACTIONS, SystemActor
+
+    return SystemActor("test", grants=frozenset(ACTIONS))
+
+
 def _persona(username: str, role: str, **scope):
     from homeward.apps.accounts.services import user_create_with_role
 
-    return user_create_with_role(actor="test", username=username, password=PASSWORD, role=role, **scope)
+    return user_create_with_role(
+        actor=system_actor(), username=username, password=PASSWORD, role=role, **scope
+    )
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from homeward.apps.accounts.policy import CLI
 from homeward.cli import main
 from homeward.core import regions
 from homeward.core.identity import uscc_check_char
+from tests.conftest import system_actor
 from tests.factories import make_ric
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +142,7 @@ def test_yiwu_end_to_end_from_setup_to_permits(
         "义乌市甲小商品有限公司": "稠城街道", "义乌市乙饰品有限公司": "佛堂镇", "义乌市丙袜业有限公司": "苏溪镇",
     }  # fmt: skip
     police = police_import(
-        actor="test",
+        actor=system_actor(),
         source=enumerate(({"id_number": n, "arrived_on": "2020-02-12", "place": "义乌站"} for n in back), 2),
     )
     assert police.accepted == len(back)
@@ -165,7 +167,11 @@ def test_yiwu_end_to_end_from_setup_to_permits(
     for name, county in (("义乌市甲小商品有限公司", "341221"), ("义乌市乙饰品有限公司", "411402")):
         ent = Enterprise.objects.get(name=name)
         user = user_create_with_role(
-            actor="test", username=f"ent-{ent.pk}", password="x-pass-1", role="enterprise", enterprise=ent
+            actor=system_actor(),
+            username=f"ent-{ent.pk}",
+            password="x-pass-1",
+            role="enterprise",
+            enterprise=ent,
         )
         away_ids = [n for n in ids[name] if n not in back]
         accepted.append(_application(ent, user, away_ids, county, taskforce))
@@ -222,14 +228,14 @@ def test_the_15_row_roster_accepts_its_8_good_rows_once_the_city_is_set_up():
     from homeward.core.errors import DomainError
 
     try:
-        _run, before = import_run_from_path(actor="cli", kind="roster", path=BAD_ROSTER)
+        _run, before = import_run_from_path(actor=CLI, kind="roster", path=BAD_ROSTER)
         assert before.accepted == 0
     except DomainError:
         pass  # refusing the whole file before the setup is as right
     assert Worker.objects.count() == 0
 
     assert main(["setup", "--city", YIWU]) == 0
-    _run, after = import_run_from_path(actor="cli", kind="roster", path=BAD_ROSTER)
+    _run, after = import_run_from_path(actor=CLI, kind="roster", path=BAD_ROSTER)
     assert after.accepted == 8 and Worker.objects.count() == 8
     refused = {(e["row"], e["field"]) for e in after.rejected}
     assert refused == {

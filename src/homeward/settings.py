@@ -182,6 +182,8 @@ TASKS = {
 
 # Hours from acceptance to factory arrival (the "30-hour home plan").
 HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)
+# Hours a draft application holds its workers unless submitted; then it expires.
+HOMEWARD_DRAFT_TTL_HOURS = env_int("HOMEWARD_DRAFT_TTL_HOURS", 72)
 
 # The heat map: when the return window opened, the hotspot threshold (workers away per prefecture),
 # the smallest cell shown to roles without personal-data rights, and the roster/carrier disagreement

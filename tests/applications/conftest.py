@@ -36,6 +36,27 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+ROSTER_SIZE = 100
+
+
+def put_on_roster(enterprise, rows):
+    """Workers with the ID numbers, names and phones of ``rows`` on ``enterprise``'s roster."""
+    from homeward.apps.registry.models import Worker
+    from tests.factories import WorkerFactory
+
+    Worker.objects.bulk_create(
+        [WorkerFactory.build(id_number=r[0], name=r[1], phone=r[2], employer=enterprise) for r in rows]
+    )
+
+
+@pytest.fixture
+def enterprise_user(enterprise_user, enterprise_a):
+    """Enterprise A's user, with ``good_rows(ROSTER_SIZE)`` on A's roster: an application holds only
+    its enterprise's workers (or flagged new hires)."""
+    put_on_roster(enterprise_a, good_rows(ROSTER_SIZE))
+    return enterprise_user
+
+
 @pytest.fixture
 def other_town_officer(town_b):
     return _persona("town_b", "town", town=town_b)
@@ -119,6 +140,6 @@ def issued(permits_drafted, transport_officer, health_officer, hr_officer):
 
 
 def selectors_signer(user):
-    from homeward.apps.applications.selectors import ROLE_SIGNER
+    from homeward.apps.accounts.policy import ROLE_SIGNER
 
     return str(ROLE_SIGNER[user.profile.role])

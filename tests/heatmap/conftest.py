@@ -10,10 +10,9 @@ the database afterwards; ``small_city_live`` reloads the city when it is gone.
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 
-from homeward.apps.accounts.services import roles_ensure_groups
+from tests.conftest import flush_database, system_actor
 
 SEED = 1
 PASSWORD = "homeward-demo"
@@ -45,7 +44,7 @@ def ensure_small_city():
         load_city(city)
     snap = HeatmapSnapshot.objects.filter(state="done").order_by("-pk").first()
     if snap is None:
-        queued = heatmap_rebuild_request(actor="test", reason="test")
+        queued = heatmap_rebuild_request(actor=system_actor(), reason="test")
         assert heatmap_rebuild_execute_now(queued.pk) == "done"
         snap = HeatmapSnapshot.objects.get(pk=queued.pk)
     return city, snap
@@ -57,8 +56,7 @@ def small_city_session(django_db_setup, django_db_blocker, heatmap_settings):
         city = ensure_small_city()
     yield city
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
-        roles_ensure_groups()  # flushing also removed what the data migration made
+        flush_database()
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ def test_only_the_task_force_may_rebuild(small_city, name):
     with pytest.raises(PermissionDenied) as denied:
         heatmap_rebuild_request(actor=user(name))
     assert denied.value.code == "forbidden"
-    assert AuditEvent.objects.filter(action="heatmap.rebuild.denied", actor__username=f"demo-{name}").exists()
+    assert AuditEvent.objects.filter(action="denied.heatmap.rebuild", actor__username=f"demo-{name}").exists()
 
 
 def test_a_failed_rebuild_is_recorded(small_city, monkeypatch):

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
+from homeward.apps.accounts.policy import SystemActor
 from homeward.apps.audit.models import AuditEvent
 from homeward.apps.audit.services import audit_record
 
@@ -20,10 +21,17 @@ def trail(db, time_machine):
     now = timezone.now().replace(microsecond=0)
     time_machine.move_to(now - timedelta(days=1))
     for i in range(1, 101):
-        audit_record(actor="hr_x", action="worker.reveal", object_type="worker", object_id=i)
+        audit_record(
+            actor=SystemActor("hr_x", frozenset()), action="worker.reveal", object_type="worker", object_id=i
+        )
     time_machine.move_to(now)
     for _ in range(20):
-        audit_record(actor="ent_a", action="auth.login", object_type="login", object_id="ent_a")
+        audit_record(
+            actor=SystemActor("ent_a", frozenset()),
+            action="auth.login",
+            object_type="login",
+            object_id="ent_a",
+        )
     return now
 
 

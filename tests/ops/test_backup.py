@@ -10,6 +10,7 @@ import json
 import pytest
 from django.db import connection
 
+from homeward.apps.accounts.policy import CLI
 from homeward.apps.applications import keystore, services
 from homeward.apps.applications.models import DepartmentKey, Permit
 from homeward.apps.audit.models import AuditEvent
@@ -78,30 +79,30 @@ def test_backup_and_restore_round_trip_the_database_files_and_keys(site, tmp_pat
 
 def test_a_tampered_backup_is_refused_and_nothing_changes(site, tmp_path):
     target = tmp_path / "backup"
-    backup_create(actor="cli", directory=target)
+    backup_create(actor=CLI, directory=target)
     (target / "media" / "plans" / "run-1.json.gz").write_bytes(b"tampered")
     Worker.objects.update(name="改过")
     with pytest.raises(DomainError) as refused:
-        backup_restore(actor="cli", directory=target)
+        backup_restore(actor=CLI, directory=target)
     assert refused.value.code == "backup_corrupt"
     assert set(Worker.objects.values_list("name", flat=True)) == {"改过"}
 
 
 def test_a_backup_from_another_engine_or_a_newer_version_is_refused(site, tmp_path):
     target = tmp_path / "backup"
-    backup_create(actor="cli", directory=target)
+    backup_create(actor=CLI, directory=target)
     manifest_path = target / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest_path.write_text(
         json.dumps({**manifest, "migrations": [*manifest["migrations"], "ops.9999_future"]})
     )
     with pytest.raises(DomainError) as newer:
-        backup_restore(actor="cli", directory=target)
+        backup_restore(actor=CLI, directory=target)
     assert newer.value.code == "backup_newer"
     other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
     manifest_path.write_text(json.dumps({**manifest, "engine": other}))
     with pytest.raises(DomainError) as engine:
-        backup_restore(actor="cli", directory=target)
+        backup_restore(actor=CLI, directory=target)
     assert engine.value.code == "backup_engine"
 
 

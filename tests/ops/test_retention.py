@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from homeward.apps.accounts.policy import CLI
 from homeward.apps.applications import services
 from homeward.apps.applications.models import ApplicationWorker
 from homeward.apps.audit.models import AuditEvent
@@ -76,7 +77,7 @@ def test_it_purges_personal_data_and_files_of_finished_campaigns(
     time_machine.move_to(campaign + timedelta(days=31))
 
     with django_capture_on_commit_callbacks(execute=True):  # files go once the purge commits
-        counts = retention_purge(actor="cli", older_than_days=30)
+        counts = retention_purge(actor=CLI, older_than_days=30)
 
     assert counts == PurgeCounts(
         application_workers=completed_rows, import_files=1, plan_results=1, plan_vehicles=1, police_arrivals=1
@@ -112,13 +113,13 @@ def test_it_purges_personal_data_and_files_of_finished_campaigns(
 
 def test_a_second_run_finds_nothing(campaign, time_machine):
     time_machine.move_to(campaign + timedelta(days=31))
-    retention_purge(actor="cli", older_than_days=30)
-    assert retention_purge(actor="cli", older_than_days=30) == PurgeCounts(0, 0, 0, 0, 0)
+    retention_purge(actor=CLI, older_than_days=30)
+    assert retention_purge(actor=CLI, older_than_days=30) == PurgeCounts(0, 0, 0, 0, 0)
 
 
 def test_nothing_younger_than_the_cutoff_is_touched(campaign, accepted, time_machine):
     time_machine.move_to(campaign + timedelta(days=10))
-    assert retention_purge(actor="cli", older_than_days=30) == PurgeCounts(0, 0, 0, 0, 1)
+    assert retention_purge(actor=CLI, older_than_days=30) == PurgeCounts(0, 0, 0, 0, 1)
     assert all(row.name for row in ApplicationWorker.objects.filter(application=accepted))
 
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
+from tests.conftest import system_actor
+
 
 @pytest.fixture(autouse=True)
 def planning_settings(tmp_path):
@@ -52,6 +54,11 @@ def make_application(enterprise, counties, *, hours=30, accepted_ago_min=30, hea
 def resources(db):
     """Six Cixi coaches, origin-side coaches in Fuyang (341200) and Shangqiu (411400), and a train
     slot 阜阳 → 余姚北 leaving in 6 hours."""
+    return make_resources()
+
+
+def make_resources():
+    """The ``resources`` fixture's fleet and train slot; returns the number of coaches."""
     from django.utils import timezone
 
     from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscort, TrainSlot
@@ -94,11 +101,11 @@ def logged_in(client, user):
     return client
 
 
-def run_plan(actor="test", **kw):
+def run_plan(actor=None, **kw):
     """Request a plan run and execute it here (no task worker); the run, refreshed."""
     from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
 
-    run = plan_run_request(actor=actor, enqueue=False, **kw)
+    run = plan_run_request(actor=actor or system_actor(), enqueue=False, **kw)
     assert plan_run_execute_now(run.pk) == "done", run.__class__.objects.get(pk=run.pk).error
     run.refresh_from_db()
     return run

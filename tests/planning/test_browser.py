@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, system_actor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_board_shows_the_kpis_and_draws_the_routes(page, login, taskforce, campaign):
     from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
 
-    run = plan_run_request(actor="test", enqueue=False)
+    run = plan_run_request(actor=system_actor(), enqueue=False)
     assert plan_run_execute_now(run.pk) == "done"
     login("taskforce", PASSWORD)
     page.goto("/planning/")

@@ -79,7 +79,7 @@ def test_an_enterprise_sees_the_road_pass_of_a_bus_its_workers_ride_only(
     assert permit not in selectors.permits_visible(actor=off)
     with pytest.raises(NotFound):
         services.permit_pdf(actor=off, permit_id=permit.pk)
-    assert AuditEvent.objects.filter(action="denied.permit.pdf", actor=off).exists()
+    assert AuditEvent.objects.filter(action="denied.permit.read", actor=off).exists()
     listed = logged_in(client, on).get("/api/v1/permits").json()
     assert [(p["permit_id"], p["application_id"], p["plan_vehicle_id"]) for p in listed] == [
         (permit.permit_id, None, permit.plan_vehicle_id)
@@ -88,18 +88,23 @@ def test_an_enterprise_sees_the_road_pass_of_a_bus_its_workers_ride_only(
     assert permit.permit_id in client.get(f"/applications/{app.pk}/").content.decode()
 
 
-@pytest.mark.parametrize("persona", ["enterprise_user", "hr_officer", "health_officer", "station_staff"])
-def test_only_the_task_force_and_transport_draft_road_passes(request, planned, persona):
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("enterprise_user", 404), ("hr_officer", 404), ("health_officer", 403), ("station_staff", 404)],
+)
+def test_only_the_task_force_and_transport_draft_road_passes(request, planned, persona, status):
+    """Those who do not see plans at all get 404, health (which checks the buses) 403; audited."""
     from homeward.apps.applications.models import Permit
     from homeward.apps.audit.models import AuditEvent
-    from homeward.core.errors import PermissionDenied
+    from homeward.core.errors import DomainError
 
     actor = request.getfixturevalue(persona)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(DomainError) as refused:
         _draft(actor, planned)
+    assert refused.value.status == status
     assert not Permit.objects.exists()
     assert AuditEvent.objects.filter(
-        action="denied.permit.plan_draft", actor=actor, object_id=str(planned.pk)
+        action="denied.plan.permits", actor=actor, object_id=str(planned.pk)
     ).exists()
 
 

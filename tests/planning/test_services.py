@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import system_actor
 from tests.planning.conftest import run_plan
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,7 @@ def test_the_task_runs_the_run(campaign):
     from homeward.apps.planning.services import plan_run_request
     from homeward.apps.planning.tasks import plan_run_execute
 
-    run = plan_run_request(actor="test", enqueue=False)
+    run = plan_run_request(actor=system_actor(), enqueue=False)
     assert plan_run_execute.call(run.pk) == "done"
     assert PlanRun.objects.get(pk=run.pk).state == "done"
     assert plan_run_execute.call(run.pk) == "skipped"
@@ -107,7 +108,7 @@ def test_a_failed_run_says_why(campaign, monkeypatch):
         raise RuntimeError("solver exploded")
 
     monkeypatch.setattr(services.core, "plan_campaign", boom)
-    run = services.plan_run_request(actor="test", enqueue=False)
+    run = services.plan_run_request(actor=system_actor(), enqueue=False)
     assert services.plan_run_execute_now(run.pk) == "failed"
     run.refresh_from_db()
     assert run.state == "failed" and "solver exploded" in run.error
@@ -137,11 +138,11 @@ def test_a_replan_keeps_dispatched_vehicles_and_seats_newcomers(campaign, taskfo
 def test_dispatch_is_task_force_only_and_once(campaign, taskforce, enterprise_user):
     from homeward.apps.planning.models import Dispatch, PlanVehicle
     from homeward.apps.planning.services import vehicle_dispatch
-    from homeward.core.errors import PermissionDenied
+    from homeward.core.errors import NotFound
 
     run = run_plan()
     v = PlanVehicle.objects.filter(run=run).first()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # an enterprise sees no plan vehicles
         vehicle_dispatch(actor=enterprise_user, vehicle_id=v.pk)
     d1 = vehicle_dispatch(actor=taskforce, vehicle_id=v.pk)
     d2 = vehicle_dispatch(actor=taskforce, vehicle_id=v.pk)

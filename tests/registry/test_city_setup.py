@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from homeward.cli import main
+from tests.conftest import system_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def _setup(code, **kw):
     from homeward.apps.registry.services.city import city_setup
 
-    return city_setup(actor="test", code=code, **kw)
+    return city_setup(actor=system_actor(), code=code, **kw)
 
 
 def _state():

@@ -45,12 +45,14 @@ def upload(client, ids, kind="roster"):
     return client.post(reverse("import-upload"), {"kind": kind, "file": file})
 
 
-@pytest.mark.parametrize("name", ["import-list", "import-upload"])
-def test_it_forbids_other_roles_and_audits_the_denial(client, town_officer, name):
+@pytest.mark.parametrize(
+    ("name", "action"), [("import-list", "import.read"), ("import-upload", "import.run")]
+)
+def test_it_forbids_other_roles_and_audits_the_denial(client, town_officer, name, action):
     client.force_login(town_officer)
     response = client.get(reverse(name))
     assert response.status_code == 403
-    assert AuditEvent.objects.filter(action="denied", actor=town_officer).count() == 1
+    assert AuditEvent.objects.filter(action=f"denied.{action}", actor=town_officer).count() == 1
 
 
 def test_it_forbids_other_roles_from_posting_a_file(client, town_officer, media, ids):

@@ -29,6 +29,7 @@ from homeward.apps.registry.services import (
     roster_import,
 )
 from homeward.core.errors import DomainError
+from tests.conftest import system_actor
 from tests.registry.conftest import AREA_A, uscc
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ class TestRoster:
         ]
         path = write_csv(tmp_path / "roster.csv", ZH, good_rows(ids) + bad)
 
-        report = roster_import(actor="test", source=path, today=TODAY)
+        report = roster_import(actor=system_actor(), source=path, today=TODAY)
 
         assert (report.accepted, report.updated, report.unchanged) == (3, 0, 0)
         got = [(r["row"], r["field"], r["reason"]) for r in report.rejected]
@@ -134,7 +135,7 @@ class TestRoster:
             rows + [[None] * 7, [uscc(1), "慈溪甲电器有限公司", "浒山", "x", "某", "", ""]],
         )
 
-        report = roster_import(actor="test", source=path, today=TODAY)
+        report = roster_import(actor=system_actor(), source=path, today=TODAY)
 
         assert (report.accepted, report.updated, report.unchanged) == (3, 0, 0)
         assert [(r["row"], r["reason"]) for r in report.rejected] == [(6, "length")]  # row 5 is blank
@@ -143,30 +144,34 @@ class TestRoster:
 
     def test_it_reads_gb18030_csv(self, tmp_path, cixi_towns, ids):
         path = write_csv(tmp_path / "gbk.csv", ZH, good_rows(ids), encoding="gb18030")
-        report = roster_import(actor="test", source=path, today=TODAY)
+        report = roster_import(actor=system_actor(), source=path, today=TODAY)
         assert report.accepted == 3 and not report.rejected
         assert Enterprise.objects.filter(name="慈溪乙轴承有限公司").exists()
 
     def test_it_changes_nothing_when_the_same_file_is_imported_twice(self, tmp_path, cixi_towns, ids):
         path = write_csv(tmp_path / "roster.csv", ZH, good_rows(ids))
-        roster_import(actor="test", source=path, today=TODAY)
+        roster_import(actor=system_actor(), source=path, today=TODAY)
 
         with CaptureQueriesContext(connection) as ctx:
-            again = roster_import(actor="test", source=path, today=TODAY)
+            again = roster_import(actor=system_actor(), source=path, today=TODAY)
 
         assert (again.accepted, again.updated, again.unchanged, again.rejected) == (0, 0, 3, [])
         assert registry_writes(ctx.captured_queries) == []
         assert Worker.objects.count() == 3 and RosterMembership.objects.count() == 3
 
     def test_it_reports_updates_to_existing_workers_and_enterprises(self, tmp_path, cixi_towns, ids):
-        roster_import(actor="test", source=write_csv(tmp_path / "a.csv", ZH, good_rows(ids)), today=TODAY)
+        roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "a.csv", ZH, good_rows(ids)), today=TODAY
+        )
         rows = good_rows(ids)
         rows[0][1] = "慈溪甲电器股份有限公司"  # renamed enterprise (first row of that USCC)
         rows[2][5] = "13900000000"  # new phone
         rows[1][6] = "2019-04-01"  # new insured_since
         rows.append([uscc(2), "慈溪乙轴承有限公司", "周巷镇", ids[9], "新人", "", ""])
 
-        report = roster_import(actor="test", source=write_csv(tmp_path / "b.csv", ZH, rows), today=TODAY)
+        report = roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "b.csv", ZH, rows), today=TODAY
+        )
 
         assert (report.accepted, report.updated, report.unchanged) == (1, 3, 0)
         assert Enterprise.objects.get(uscc=uscc(1)).name == "慈溪甲电器股份有限公司"
@@ -176,9 +181,13 @@ class TestRoster:
     def test_it_moves_a_worker_to_a_new_employer_and_keeps_the_old_membership(
         self, tmp_path, cixi_towns, ids
     ):
-        roster_import(actor="test", source=write_csv(tmp_path / "a.csv", ZH, good_rows(ids)[:1]), today=TODAY)
+        roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "a.csv", ZH, good_rows(ids)[:1]), today=TODAY
+        )
         moved = [[uscc(2), "慈溪乙轴承有限公司", "周巷镇", ids[0], "王芳", "13812345678", "2020-01-01"]]
-        report = roster_import(actor="test", source=write_csv(tmp_path / "b.csv", ZH, moved), today=TODAY)
+        report = roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "b.csv", ZH, moved), today=TODAY
+        )
         assert report.updated == 1
         assert Worker.objects.get(id_number=ids[0]).employer.uscc == uscc(2)
         assert RosterMembership.objects.filter(worker__id_number=ids[0]).count() == 2
@@ -187,7 +196,9 @@ class TestRoster:
         rows = good_rows(ids)
         rows.append([uscc(2), "慈溪乙轴承有限公司", "周巷镇", ids[0], "王芳二", "", ""])
         rows.append([uscc(1), "慈溪甲电器有限公司", "浒山", ids[0].lower(), "王芳三", "", ""])
-        report = roster_import(actor="test", source=write_csv(tmp_path / "d.csv", ZH, rows), today=TODAY)
+        report = roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "d.csv", ZH, rows), today=TODAY
+        )
         assert report.accepted == 3
         assert [(r["row"], r["field"], r["reason"]) for r in report.rejected] == [
             (5, "id_number", "duplicate_in_file"),
@@ -199,7 +210,7 @@ class TestRoster:
     def test_it_refuses_a_file_with_missing_columns_and_writes_nothing(self, tmp_path, cixi_towns, ids):
         path = write_csv(tmp_path / "m.csv", ["企业名称", "身份证号", "姓名"], [["x", ids[0], "王"]])
         with pytest.raises(DomainError) as info:
-            roster_import(actor="test", source=path, today=TODAY)
+            roster_import(actor=system_actor(), source=path, today=TODAY)
         assert info.value.code == "missing_column"
         for column in ("统一社会信用代码", "镇街", "手机号"):
             assert column in info.value.message
@@ -215,12 +226,16 @@ class TestRoster:
 
         monkeypatch.setattr(bulk_module, "bulk_insert", failing_insert)
         with pytest.raises(RuntimeError):
-            roster_import(actor="test", source=write_csv(tmp_path / "r.csv", ZH, good_rows(ids)), today=TODAY)
+            roster_import(
+                actor=system_actor(), source=write_csv(tmp_path / "r.csv", ZH, good_rows(ids)), today=TODAY
+            )
         assert Enterprise.objects.count() == 0 and Worker.objects.count() == 0
         assert not AuditEvent.objects.filter(action="import.roster").exists()
 
     def test_it_writes_one_audit_event_per_import(self, tmp_path, cixi_towns, ids):
-        roster_import(actor="test", source=write_csv(tmp_path / "r.csv", ZH, good_rows(ids)), today=TODAY)
+        roster_import(
+            actor=system_actor(), source=write_csv(tmp_path / "r.csv", ZH, good_rows(ids)), today=TODAY
+        )
         events = AuditEvent.objects.filter(action="import.roster")
         assert events.count() == 1
         assert events.get().data == {
@@ -233,7 +248,7 @@ class TestRoster:
 
     def test_it_accepts_rows_as_dicts(self, cixi_towns, ids):
         rows = [(n, dict(zip(EN, row, strict=True))) for n, row in enumerate(good_rows(ids), start=2)]
-        report = roster_import(actor="test", source=rows, today=TODAY)
+        report = roster_import(actor=system_actor(), source=rows, today=TODAY)
         assert report.accepted == 3
 
 
@@ -250,20 +265,20 @@ class TestPolice:
             [ids[3], "2020-02-30", "宁波站"],
         ]
         path = write_csv(tmp_path / "p.csv", self.HEADER, rows)
-        report = police_import(actor="test", source=path, today=TODAY)
+        report = police_import(actor=system_actor(), source=path, today=TODAY)
         assert (report.accepted, report.unchanged) == (3, 0)
         assert [(r["row"], r["field"], r["reason"]) for r in report.rejected] == [
             (5, "id_number", "duplicate_in_file"),
             (6, "arrived_on", "date"),
             (7, "arrived_on", "date"),
         ]
-        again = police_import(actor="test", source=path, today=TODAY)
+        again = police_import(actor=system_actor(), source=path, today=TODAY)
         assert (again.accepted, again.unchanged) == (0, 3)
         assert PoliceArrival.objects.count() == 3
 
     def test_it_takes_english_headers_and_an_optional_place(self, tmp_path, ids):
         path = write_csv(tmp_path / "p.csv", ["id_number", "Arrived On"], [[ids[0], "2020-02-01"]])
-        assert police_import(actor="test", source=path, today=TODAY).accepted == 1
+        assert police_import(actor=system_actor(), source=path, today=TODAY).accepted == 1
         assert PoliceArrival.objects.get().place == ""
 
 
@@ -274,7 +289,7 @@ class TestCarrier:
         first = write_csv(
             tmp_path / "c1.csv", self.HEADER, [["2020-02-01", AREA_A, "1,200"], ["2020-02-01", "520502", 30]]
         )
-        assert carrier_import(actor="test", source=first).accepted == 2
+        assert carrier_import(actor=system_actor(), source=first).accepted == 2
         second = write_csv(
             tmp_path / "c2.csv",
             ["date", "county_code", "count"],
@@ -289,7 +304,7 @@ class TestCarrier:
                 ["", AREA_A, 6],
             ],
         )
-        report = carrier_import(actor="test", source=second)
+        report = carrier_import(actor=system_actor(), source=second)
         assert (report.accepted, report.updated, report.unchanged) == (1, 1, 1)
         assert [(r["row"], r["field"], r["reason"]) for r in report.rejected] == [
             (5, "county_code", "unknown_county"),
@@ -307,7 +322,7 @@ class TestCarrier:
         path = write_csv(
             tmp_path / "c.csv", self.HEADER, [["2020-02-01", "999999", 1], ["2020-02-01", "520500", 1]]
         )
-        report = carrier_import(actor="test", source=path)
+        report = carrier_import(actor=system_actor(), source=path)
         assert [r["reason"] for r in report.rejected] == ["unknown_county", "unknown_county"]
 
 

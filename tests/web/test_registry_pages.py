@@ -111,10 +111,13 @@ def test_it_scopes_a_service_team_to_its_province(client, service_team, workers_
     assert not any(mask_ric(w.id_number) in body for w in workers_b)  # 3412xx: 安徽
 
 
-def test_it_shows_a_station_no_registry(client, station_staff, workers_a):
+def test_it_refuses_a_station_the_registry(client, station_staff, workers_a):
+    from homeward.apps.audit.models import AuditEvent
+
     client.force_login(station_staff)
     response = client.get(reverse("worker-list"))
-    assert response.context["page"].paginator.count == 0
+    assert response.status_code == 403 and workers_a[0].name not in response.content.decode()
+    assert AuditEvent.objects.filter(action="denied.registry.read", actor=station_staff).exists()
 
 
 def test_it_lists_workers_in_a_bounded_number_of_queries(

@@ -204,6 +204,7 @@ def _bench_import(args: argparse.Namespace) -> int:
         from django.core.management import call_command
         from django.db import connection
 
+        from homeward.apps.accounts.policy import BENCH
         from homeward.apps.registry.models import RosterMembership, Worker
         from homeward.apps.registry.services import roster_import
         from homeward.apps.registry.services.city import city_setup
@@ -212,7 +213,7 @@ def _bench_import(args: argparse.Namespace) -> int:
         call_command("migrate", interactive=False, verbosity=0)
         vendor = connection.vendor
         gen = RosterGenerator(seed=args.seed)
-        city_setup(actor="bench", code=regions.DEMO_CITY_CODE)  # the synthetic roster's towns
+        city_setup(actor=BENCH, code=regions.DEMO_CITY_CODE)  # the synthetic roster's towns
         csv_path = workdir / "roster.csv"
         t0 = time.perf_counter()
         gen.write_csv(csv_path, args.rows)
@@ -226,7 +227,7 @@ def _bench_import(args: argparse.Namespace) -> int:
 
         today = date.today()
         t0 = time.perf_counter()
-        report = roster_import(actor="bench", source=csv_path, today=today)
+        report = roster_import(actor=BENCH, source=csv_path, today=today)
         seconds = time.perf_counter() - t0
         rate = args.rows / seconds
         counts = report.counts()
@@ -243,7 +244,7 @@ def _bench_import(args: argparse.Namespace) -> int:
         }
         if not args.no_reimport:
             t0 = time.perf_counter()
-            again = roster_import(actor="bench", source=csv_path, today=today)
+            again = roster_import(actor=BENCH, source=csv_path, today=today)
             re_seconds = time.perf_counter() - t0
             print(
                 f"re-import:        {args.rows:,} rows in {re_seconds:.2f}s = {args.rows / re_seconds:,.0f} rows/s  "

@@ -21,6 +21,7 @@ FIELDS = ("code", "name", "away", "returned", "carrier_estimate", "risk", "hotsp
 
 def _run(args: argparse.Namespace) -> int:
     setup_django()
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.heatmap import selectors
     from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
     from homeward.core.errors import DomainError
@@ -28,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         snap = selectors.latest_snapshot()
         if snap is None or args.rebuild:
-            queued = heatmap_rebuild_request(actor="cli", reason="cli", force_new=True)
+            queued = heatmap_rebuild_request(actor=CLI, reason="cli", force_new=True)
             state = heatmap_rebuild_execute_now(queued.pk)
             queued.refresh_from_db()
             if state == "failed":

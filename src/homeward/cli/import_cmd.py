@@ -22,11 +22,12 @@ def _run(args: argparse.Namespace) -> int:
     setup_django()
     from django.db import DatabaseError
 
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.registry.services import import_run_from_path
     from homeward.core.errors import DomainError
 
     try:
-        _run_obj, report = import_run_from_path(actor="cli", kind=args.kind, path=path)
+        _run_obj, report = import_run_from_path(actor=CLI, kind=args.kind, path=path)
     except DomainError as exc:
         print(f"homeward import: {path.name}: {exc.message} [{exc.code}]", file=sys.stderr)
         return 1

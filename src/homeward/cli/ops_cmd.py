@@ -13,12 +13,13 @@ from homeward.cli._django import setup_django
 
 def _backup(args: argparse.Namespace) -> int:
     setup_django()
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.ops.backup import backup_create
     from homeward.core.errors import DomainError
 
     started = time.monotonic()
     try:
-        summary = backup_create(actor="cli", directory=Path(args.directory).resolve())
+        summary = backup_create(actor=CLI, directory=Path(args.directory).resolve())
     except DomainError as exc:
         print(f"homeward backup: {exc.message} ({exc.code})", file=sys.stderr)
         return 1
@@ -34,6 +35,7 @@ def _restore(args: argparse.Namespace) -> int:
     setup_django()
     from django.conf import settings
 
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.ops.backup import backup_restore
     from homeward.core.errors import DomainError
 
@@ -48,7 +50,7 @@ def _restore(args: argparse.Namespace) -> int:
             return 2
     started = time.monotonic()
     try:
-        summary = backup_restore(actor="cli", directory=Path(args.directory).resolve())
+        summary = backup_restore(actor=CLI, directory=Path(args.directory).resolve())
     except DomainError as exc:
         print(f"homeward restore: {exc.message} ({exc.code})", file=sys.stderr)
         return 1
@@ -62,11 +64,12 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     setup_django()
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.ops.retention import retention_purge
     from homeward.core.errors import DomainError
 
     try:
-        counts = retention_purge(actor="cli", older_than_days=args.older_than, dry_run=args.dry_run)
+        counts = retention_purge(actor=CLI, older_than_days=args.older_than, dry_run=args.dry_run)
     except DomainError as exc:
         print(f"homeward retention purge: {exc.message} ({exc.code})", file=sys.stderr)
         return 1

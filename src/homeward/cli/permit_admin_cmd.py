@@ -69,6 +69,7 @@ def _rotate_keys(args: argparse.Namespace) -> int:
     setup_django()
     from django.conf import settings
 
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.applications.key_services import permit_keys_reencrypt, permit_keys_rotate
     from homeward.core.errors import DomainError
 
@@ -84,11 +85,11 @@ def _rotate_keys(args: argparse.Namespace) -> int:
         return 2
     try:
         if old != new:
-            moved, already = permit_keys_reencrypt(actor="cli", old_secret=old, new_secret=new)
+            moved, already = permit_keys_reencrypt(actor=CLI, old_secret=old, new_secret=new)
             print(f"re-encrypted {moved} private keys under the new secret ({already} already were)")
         if args.signing_keys:
             departments = [Department(d) for d in args.department] if args.department else None
-            for key in permit_keys_rotate(actor="cli", departments=departments, secret=new):
+            for key in permit_keys_rotate(actor=CLI, departments=departments, secret=new):
                 print(f"new signing key {key.kid} for {key.department} from {key.valid_from.isoformat()}")
             print("export the keys file again (homeward permit export-keys FILE) for offline verifiers")
     except DomainError as exc:

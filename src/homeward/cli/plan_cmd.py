@@ -24,6 +24,7 @@ def _say(message: str) -> None:
 
 def run_plan(*, scale: str, seed: int, iterations: int | None = None) -> dict[str, Any]:
     """Ensure the campaign day, plan it, return the KPIs (``KPI_KEYS`` first, then the run's own)."""
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.planning.models import PlanRun
     from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
     from homeward.core.planning import StopCriterion
@@ -35,9 +36,7 @@ def run_plan(*, scale: str, seed: int, iterations: int | None = None) -> dict[st
     stop = None
     if iterations is not None:
         stop = StopCriterion(max_iterations=iterations, no_improvement=max(1, iterations // 4))
-    run = plan_run_request(
-        actor="cli", seed=seed, stop=stop, now=campaign_time(), reason="cli", enqueue=False
-    )
+    run = plan_run_request(actor=CLI, seed=seed, stop=stop, now=campaign_time(), reason="cli", enqueue=False)
     if run.state != PlanRun.State.QUEUED:
         raise RuntimeError(f"plan run #{run.pk} is already {run.state}; wait for it to finish")
     t1 = time.perf_counter()

@@ -18,13 +18,14 @@ def _setup(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
 
+    from homeward.apps.accounts.policy import CLI
     from homeward.apps.registry.services.city import city_setup, county_for_setup
 
     try:
         county_for_setup(args.city)  # refuse a bad code before touching the database
         call_command("migrate", interactive=False, verbosity=0)
         report = city_setup(
-            actor="cli", code=args.city, display_name=args.display_name, organiser=args.organiser
+            actor=CLI, code=args.city, display_name=args.display_name, organiser=args.organiser
         )
     except DomainError as exc:
         print(f"homeward setup: {exc.message} [{exc.code}]", file=sys.stderr)

@@ -149,6 +149,6 @@ def demo_applications_load(*, seed: int = 0) -> dict[str, int]:
 
 
 def _signer(role: Role) -> Any:
-    from homeward.apps.applications.selectors import ROLE_SIGNER
+    from homeward.apps.accounts.policy import ROLE_SIGNER
 
     return ROLE_SIGNER[role]

@@ -33,7 +33,6 @@ from homeward.core.planning import Point, Rules
 from homeward.core.planning.geo import road_km
 
 CAMPAIGN_NOTE = "演示接返日 campaign day"
-ACTOR = "demo"
 SCALES = ("small", "city")
 CITY_WORKERS = 15_000
 CAMPAIGN_COUNTIES = 300  # origin counties served on the day: those with the most workers away
@@ -120,8 +119,8 @@ def _sizes(rng: random.Random, total: int) -> list[int]:
 
 
 def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
+    from homeward.apps.accounts.policy import DEMO
     from homeward.apps.applications.models import (
-        LIVE_STATES,
         ApplicationState,
         ApplicationWorker,
         Case,
@@ -133,11 +132,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
     from homeward.apps.registry.models import CountyRisk, Worker
 
     high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
-    taken = set(
-        ApplicationWorker.objects.filter(active=True, application__state__in=LIVE_STATES).values_list(
-            "id_number", flat=True
-        )
-    )
+    taken = set(ApplicationWorker.objects.filter(active=True, live=True).values_list("id_number", flat=True))
     eligible: list[tuple[int, tuple[int, str, str, str, str]]] = []
     away = 0
     for pk, idn, name, phone, origin, employer_id in (
@@ -237,7 +232,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
             [
                 AuditEvent(
                     actor=None,
-                    actor_label=ACTOR,
+                    actor_label=DEMO.name,
                     action="application.accept",
                     object_type="application",
                     object_id=str(a.pk),

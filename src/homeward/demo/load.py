@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from homeward.apps.accounts.models import Profile
+from homeward.apps.accounts.policy import DEMO
 from homeward.apps.accounts.roles import Role
 from homeward.apps.accounts.services import user_create_with_role
 from homeward.apps.audit.services import audit_record
@@ -30,7 +31,7 @@ from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.demo.generate import DemoCity
 
-ACTOR = "demo"
+ACTOR = DEMO
 PASSWORD = "homeward-demo"
 USERNAME_PREFIX = "demo-"
 TOWN_OFFICER_TOWN = "浒山街道"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from homeward.apps.accounts.roles import PERSONAL_DATA_ROLES, TASK_QUEUE_ROLES, Role
+from homeward.apps.accounts.roles import Role
 
 
 class Profile(models.Model):
@@ -40,16 +40,3 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
-
-    @property
-    def has_task_queue(self) -> bool:
-        """Roles that work department tasks of a case (reception is the town's)."""
-        return self.role in TASK_QUEUE_ROLES
-
-    @property
-    def sees_heatmap(self) -> bool:
-        return self.role not in (Role.STATION, Role.WORKER)
-
-    @property
-    def sees_personal_data(self) -> bool:
-        return self.role in PERSONAL_DATA_ROLES

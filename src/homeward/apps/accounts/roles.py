@@ -1,5 +1,5 @@
-"""The roles of DESIGN §2 and what each may see, and who an actor is. Shared by services, selectors,
-views and the API."""
+"""The roles of DESIGN §2 and the groups of them the permission policy (``accounts.policy``) and
+the personal-data rules are written in."""
 
 from __future__ import annotations
 
@@ -29,20 +29,9 @@ DEPARTMENT_ROLES = frozenset({Role.DEPT_HR, Role.DEPT_TRANSPORT, Role.DEPT_HEALT
 # Roles that see the whole city's registries and heat map, not one town's, enterprise's or province's.
 CITY_WIDE_ROLES = DEPARTMENT_ROLES | {Role.TASKFORCE}
 
-TASK_QUEUE_ROLES = DEPARTMENT_ROLES | {Role.TASKFORCE, Role.TOWN}
-
 
 def profile_of(actor: Any) -> Any:
-    """The signed-in user's ``Profile``, or None (anonymous, a user without one, or a system actor
-    such as "cli")."""
+    """The signed-in user's ``Profile`` (role and scope), or None (anonymous, a user without one, or a
+    system actor). Permission decisions go through ``accounts.policy``; this is for showing who
+    someone is and where their scope lies."""
     return getattr(actor, "profile", None) if getattr(actor, "is_authenticated", False) else None
-
-
-def role_of(actor: Any) -> str | None:
-    profile = profile_of(actor)
-    return profile.role if profile is not None else None
-
-
-def is_taskforce(actor: Any) -> bool:
-    profile = profile_of(actor)
-    return profile is not None and profile.role == Role.TASKFORCE

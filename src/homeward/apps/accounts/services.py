@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from homeward.apps.accounts.models import Profile
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.accounts.roles import Role
 from homeward.apps.audit.services import audit_record
 from homeward.core.errors import DomainError
@@ -19,7 +20,6 @@ def roles_ensure_groups() -> None:
         Group.objects.get_or_create(name=role.value)
 
 
-@transaction.atomic
 def user_create_with_role(
     *,
     actor: Any,
@@ -32,6 +32,7 @@ def user_create_with_role(
     province_code: str = "",
     place: str = "",
 ) -> User:
+    authorize(actor, "user.create")
     role = Role(role)
     if role == Role.ENTERPRISE and enterprise is None:
         raise DomainError(
@@ -41,27 +42,28 @@ def user_create_with_role(
         raise DomainError("镇街用户必须关联一个镇街 (a town officer needs a town)", "town_required")
     if User.objects.filter(username=username).exists():
         raise DomainError(f"用户名 {username} 已存在 (username taken)", "username_taken")
-    user = User.objects.create_user(username=username, password=password)
-    if role == Role.TASKFORCE:
-        user.is_staff = True
-        user.is_superuser = True
-        user.save(update_fields=["is_staff", "is_superuser"])
-    group, _ = Group.objects.get_or_create(name=role.value)
-    user.groups.add(group)
-    Profile.objects.create(
-        user=user,
-        role=role,
-        display_name=display_name,
-        town=town,
-        enterprise=enterprise,
-        province_code=province_code,
-        place=place,
-    )
-    audit_record(
-        actor=actor,
-        action="user.create",
-        object_type="user",
-        object_id=user.pk,
-        data={"username": username, "role": role.value},
-    )
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password)
+        if role == Role.TASKFORCE:
+            user.is_staff = True
+            user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
+        group, _ = Group.objects.get_or_create(name=role.value)
+        user.groups.add(group)
+        Profile.objects.create(
+            user=user,
+            role=role,
+            display_name=display_name,
+            town=town,
+            enterprise=enterprise,
+            province_code=province_code,
+            place=place,
+        )
+        audit_record(
+            actor=actor,
+            action="user.create",
+            object_type="user",
+            object_id=user.pk,
+            data={"username": username, "role": role.value},
+        )
     return user

@@ -7,14 +7,14 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.accounts.policy import allows
 from homeward.apps.registry.selectors import home_city, registry_stats
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """The workbench; before the home city is set up, the task force lands on the first-run page."""
     city = home_city()
-    if city is None and is_taskforce(request.user):
+    if city is None and allows(request.user, "city.setup"):
         return redirect("city-setup")
     return render(request, "accounts/home.html", {"stats": registry_stats(actor=request.user), "city": city})
 

@@ -52,8 +52,9 @@ class ApplicationOut(Schema):
     id: int
     enterprise_id: int
     enterprise: str
-    state: str
+    state: str  # as shown: a draft past ``expires_at`` is "expired"
     created_at: datetime
+    expires_at: datetime | None
     submitted_at: datetime | None
     accepted_at: datetime | None
     deadline_hours: int
@@ -67,6 +68,10 @@ class ApplicationOut(Schema):
     @staticmethod
     def resolve_enterprise(obj: Any) -> str:
         return str(obj.enterprise.name)
+
+    @staticmethod
+    def resolve_state(obj: Any) -> str:
+        return str(obj.shown_state)
 
     @staticmethod
     def resolve_worker_count(obj: Any) -> int:
@@ -86,6 +91,8 @@ class WorkerRowOut(Schema):
     origin_code: str
     pickup_county_code: str
     health_code: str
+    new_hire: bool
+    new_hire_reason: str
     active: bool
     added_at: datetime
     removed_at: datetime | None
@@ -134,6 +141,9 @@ class WorkerIn(Schema):
     phone: str
     pickup_county: str
     health_code: str = "green"
+    # someone recruited since the roster was filed (not on it): say so, and why
+    new_hire: bool = False
+    new_hire_reason: str = ""
 
 
 class RosterPickIn(Schema):
@@ -378,7 +388,7 @@ def application_transition(request: HttpRequest, application_id: int, payload: T
     summary="The case: each department's task, done or pending, and who holds it",
 )
 def application_case(request: HttpRequest, application_id: int) -> Any:
-    app = services.application_get(actor=request.user, application_id=application_id, action="case.read")
+    app = services.application_get(actor=request.user, application_id=application_id)
     case = getattr(app, "case", None)
     if case is None:
         raise NotFound("申请尚未受理，还没有案件 (not accepted yet: no case)", "no_case")

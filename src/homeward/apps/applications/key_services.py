@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.applications import keystore
 from homeward.apps.audit.services import audit_record
 from homeward.core.errors import DomainError
@@ -25,6 +26,7 @@ from homeward.core.permits import Department, SigningKey
 def permit_keys_reencrypt(*, actor: Any, old_secret: str, new_secret: str) -> tuple[int, int]:
     """Re-encrypt every stored private key from ``old_secret`` to ``new_secret``, all or nothing.
     Returns (re-encrypted, already under the new secret)."""
+    authorize(actor, "permit.keys")
     if old_secret == new_secret:
         raise DomainError("新旧密钥相同 (the old and new secrets are the same)", "same_secret")
     with transaction.atomic():
@@ -45,6 +47,7 @@ def permit_keys_rotate(
 ) -> list[SigningKey]:
     """A new signing key from ``at`` for each of ``departments`` (default: all), stored under
     ``secret`` (default: the configured one); the old keys stop signing at ``at``."""
+    authorize(actor, "permit.keys")
     at = (at or timezone.now()).replace(microsecond=0)
     chosen = list(departments) if departments is not None else list(Department)
     with transaction.atomic():

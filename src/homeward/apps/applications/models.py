@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Hours from acceptance to factory arrival (the 30-hour home plan); a project setting may override.
@@ -24,9 +25,12 @@ class ApplicationState(models.TextChoices):
     IN_TRANSIT = "in_transit", _("接返途中")
     COMPLETED = "completed", _("已到厂")
     CANCELLED = "cancelled", _("已取消")
+    # A draft left past ``expires_at`` (HOMEWARD_DRAFT_TTL_HOURS): it no longer holds its workers.
+    EXPIRED = "expired", _("已过期")
 
 
-# States in which the application still holds its workers (a worker may be in one of these at a time).
+# States in which the application still holds its workers: its rows are ``live`` (the database
+# allows one live, active row per ID number), and leaving these states clears the flag.
 LIVE_STATES = (
     ApplicationState.DRAFT,
     ApplicationState.SUBMITTED,
@@ -52,6 +56,8 @@ class ReturnApplication(models.Model):
     state = models.CharField(
         _("状态"), max_length=12, choices=ApplicationState.choices, default=ApplicationState.DRAFT
     )
+    # When a draft stops holding its workers unless submitted (set when the draft is made).
+    expires_at = models.DateTimeField(_("草稿到期"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -87,6 +93,23 @@ class ReturnApplication(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.enterprise_id} {self.state}"
 
+    @property
+    def is_expired_draft(self) -> bool:
+        return (
+            self.state == ApplicationState.DRAFT
+            and self.expires_at is not None
+            and self.expires_at <= timezone.now()
+        )
+
+    @property
+    def shown_state(self) -> str:
+        """The state as pages and the API show it: a draft past its expiry is expired, also before
+        ``services.drafts_expire`` has recorded that (it runs whenever a hold is taken)."""
+        return ApplicationState.EXPIRED.value if self.is_expired_draft else str(self.state)
+
+    def get_shown_state_display(self) -> str:
+        return str(ApplicationState(self.shown_state).label)
+
 
 class HealthCode(models.TextChoices):
     GREEN = "green", _("绿码")
@@ -105,7 +128,13 @@ class ApplicationWorker(models.Model):
     origin_code = models.CharField(_("籍贯区县"), max_length=6, blank=True)
     pickup_county_code = models.CharField(_("接送区县"), max_length=6)
     health_code = models.CharField(_("健康码"), max_length=8, choices=HealthCode.choices)
+    # Not on the enterprise's roster: recruited since, with the enterprise's reason (audited).
+    new_hire = models.BooleanField(_("新员工"), default=False)
+    new_hire_reason = models.CharField(_("新员工说明"), max_length=200, blank=True)
     active = models.BooleanField(default=True)
+    # The application is in a LIVE_STATE (denormalised, kept in step by its state changes) so the
+    # database itself holds "one live application per worker".
+    live = models.BooleanField(default=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -120,7 +149,10 @@ class ApplicationWorker(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "id_number"], condition=Q(active=True), name="one_active_row_per_id"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["id_number"], condition=Q(active=True, live=True), name="one_live_application_per_id"
+            ),
         ]
         indexes = [models.Index(fields=["id_number", "active"])]
 

@@ -1,7 +1,8 @@
-"""Reads scoped to the actor. An enterprise sees its own applications, a town officer its town's, a
-department the cases it has tasks in (every accepted application has one task per department) but
-acts only on its own department's tasks and the permits it must sign; the task force sees all.
-Anything outside scope is simply absent (the caller turns that into a 404 and a denial audit)."""
+"""Reads scoped to the actor by the permission policy (``accounts.policy.SCOPES``): an enterprise
+sees its own applications, a town officer its town's once submitted, a department the cases it has
+tasks in (every accepted application has one task per department) but acts only on its own
+department's tasks and the permits it must sign; the task force sees all. Anything outside scope is
+simply absent (a service asked for it answers 404 and audits the denial)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from homeward.apps.accounts.roles import DEPARTMENT_ROLES, Role, profile_of
+from homeward.apps.accounts.policy import actionable, authorize, scoped, signer_of
 from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
@@ -20,45 +21,25 @@ from homeward.apps.applications.models import (
     PermitSignature,
     PermitState,
     ReturnApplication,
-    TaskDepartment,
 )
 from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
-from homeward.core.permits import Department
 
-# Role → the task department it works and the permit department it signs as.
-ROLE_TASK_DEPARTMENT = {
-    Role.DEPT_TRANSPORT: TaskDepartment.TRANSPORT,
-    Role.DEPT_HEALTH: TaskDepartment.HEALTH,
-    Role.DEPT_HR: TaskDepartment.HR,
-    Role.TOWN: TaskDepartment.RECEPTION,
-}
-ROLE_SIGNER = {
-    Role.DEPT_TRANSPORT: Department.TRANSPORT,
-    Role.DEPT_HEALTH: Department.HEALTH,
-    Role.DEPT_HR: Department.HR,
-}
+TASKS = DepartmentTask.objects.select_related("case__application__enterprise", "assignee", "done_by")
 
 
 def applications_visible(*, actor: Any) -> QuerySet[ReturnApplication]:
-    profile = profile_of(actor)
-    qs = ReturnApplication.objects.select_related("enterprise", "enterprise__town")
-    if profile is None:
-        return qs.none()
-    if profile.role == Role.TASKFORCE:
-        return qs
-    if profile.role == Role.ENTERPRISE:
-        return qs.filter(enterprise_id=profile.enterprise_id)
-    if profile.role == Role.TOWN:
-        return qs.filter(enterprise__town_id=profile.town_id).exclude(state=ApplicationState.DRAFT)
-    if profile.role in DEPARTMENT_ROLES:
-        return qs.filter(case__isnull=False)
-    return qs.none()
+    return scoped(actor, ReturnApplication.objects.select_related("enterprise", "enterprise__town"))
 
 
 def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplication]:
+    """The actor's applications, by ``state`` as shown (a draft past its expiry shows as expired)."""
+    authorize(actor, "application.read")
     qs = applications_visible(actor=actor)
-    if state:
-        qs = qs.filter(state=state)
+    expired = Q(state=ApplicationState.DRAFT, expires_at__lte=timezone.now())
+    if state == ApplicationState.EXPIRED:
+        qs = qs.filter(Q(state=state) | expired)
+    elif state:
+        qs = qs.filter(state=state).exclude(expired)
     return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
 
 
@@ -72,57 +53,21 @@ def application_clock(app: ReturnApplication, now: datetime | None = None) -> De
     )
 
 
-def tasks_visible(*, actor: Any) -> QuerySet[DepartmentTask]:
-    """Tasks the actor may read: its department's (departments, town reception), or all of the
-    applications it may see (task force, enterprise, town officer for status pages)."""
-    profile = profile_of(actor)
-    qs = DepartmentTask.objects.select_related("case__application__enterprise", "assignee", "done_by")
-    if profile is None:
-        return qs.none()
-    if profile.role in DEPARTMENT_ROLES:
-        return qs.filter(department=ROLE_TASK_DEPARTMENT[profile.role])
-    return qs.filter(case__application__in=applications_visible(actor=actor))
-
-
 def task_queue(*, actor: Any, state: str = DepartmentTask.State.OPEN) -> QuerySet[DepartmentTask]:
-    """The tasks the actor works: its department's; a town officer the reception tasks of its town;
-    the task force every task."""
-    profile = profile_of(actor)
-    qs = tasks_visible(actor=actor)
-    if profile is None:
-        return qs.none()
-    if profile.role == Role.TOWN:
-        qs = qs.filter(department=TaskDepartment.RECEPTION)
-    elif profile.role == Role.ENTERPRISE:
-        return qs.none()
+    """The tasks the actor works (those the policy lets it complete): its department's; a town
+    officer the reception tasks of its town; the task force every task."""
+    authorize(actor, "task.read")
+    qs = actionable(actor, "task.complete", TASKS)
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("case__application__deadline_at", "pk")
 
 
-def task_actable(*, actor: Any) -> QuerySet[DepartmentTask]:
-    """Tasks the actor may complete (its own department's; task force: all)."""
-    profile = profile_of(actor)
-    if profile is None or profile.role == Role.ENTERPRISE:
-        return DepartmentTask.objects.none()
-    return task_queue(actor=actor, state="")
-
-
 def permits_visible(*, actor: Any) -> QuerySet[Permit]:
     """Departments: the permits they sign. Others: the permits of the applications they see, and the
-    road passes of plan buses on which workers of those applications ride (a pooled bus carries
-    several enterprises: each sees the bus's pass, none sees another bus's)."""
-    profile = profile_of(actor)
-    qs = Permit.objects.select_related("application__enterprise", "plan_vehicle")
-    if profile is None:
-        return qs.none()
-    if profile.role in DEPARTMENT_ROLES:
-        return qs.filter(required_signers__contains=str(ROLE_SIGNER[profile.role]))
-    if profile.role == Role.TASKFORCE:
-        return qs
-    apps = applications_visible(actor=actor)
-    riding = PlanSeat.objects.filter(vehicle_id=OuterRef("plan_vehicle_id"), application__in=apps)
-    return qs.filter(Q(application__in=apps) | Q(Exists(riding)))
+    road passes of plan buses on which workers of those applications ride."""
+    authorize(actor, "permit.read")
+    return scoped(actor, Permit.objects.select_related("application__enterprise", "plan_vehicle"))
 
 
 def superseded_plan_vehicles() -> QuerySet[PlanVehicle]:
@@ -139,14 +84,15 @@ def permits_of_application(app: ReturnApplication) -> QuerySet[Permit]:
 
 
 def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
-    """Drafted permits that need the actor's department's signature and do not have it yet."""
-    profile = profile_of(actor)
-    if profile is None or profile.role not in DEPARTMENT_ROLES:
+    """Drafted permits that need the actor's department's signature and do not have it yet (none
+    for those who sign nothing)."""
+    signer = signer_of(actor)
+    if signer is None:
         return Permit.objects.none()
-    dept = str(ROLE_SIGNER[profile.role])
+    dept = str(signer)
     signed = PermitSignature.objects.filter(permit=OuterRef("pk"), department=dept)
     return (
-        permits_visible(actor=actor)
+        scoped(actor, Permit.objects.select_related("application__enterprise", "plan_vehicle"))
         .filter(state=PermitState.DRAFTED)
         .exclude(Exists(signed))
         .exclude(application__state=ApplicationState.CANCELLED)

@@ -1,11 +1,19 @@
 """Writes for return applications, cases, department tasks and permits.
 
-Every service is ``<entity>_<action>(*, actor, ...)``. The scope check runs first, outside the
-transaction, so that a denial's audit event lands even though the service raises (404 when the
-object is outside the actor's scope, 403 when it is visible but the action is not the actor's).
-The change itself runs in ``transaction.atomic`` with its audit event; state transitions are
-conditional UPDATEs (``filter(state=from).update(state=to)``) so a repeated submit or accept applies
-once; unique constraints are the last guard (one active row per ID, one signature per department).
+Every service is ``<entity>_<action>(*, actor, ...)`` and starts with the permission policy
+(``accounts.policy.authorize``/``authorized``), outside the transaction, so that a denial's audit
+event lands even though the service raises (404 when the object is outside the actor's scope, 403
+when it is visible but the action is not the actor's). The change itself runs in
+``transaction.atomic`` with its audit event; state transitions are conditional UPDATEs
+(``filter(state=from).update(state=to)``) so a repeated submit or accept applies once; unique
+constraints are the last guard (one live application per ID, one signature per department).
+
+Who an application may hold (``_refusals``): workers on its enterprise's roster, or people flagged
+as new hires with a reason who are on no other enterprise's roster; a worker is held by one live
+application at a time, which the database enforces (``ApplicationWorker.live``). A refusal never
+says which other application or enterprise holds someone: an ID that is not on the roster gets the
+same answer whether it is unknown, on another roster or in another application. Drafts expire after
+``HOMEWARD_DRAFT_TTL_HOURS`` and then hold nobody (``drafts_expire`` runs before every hold is taken).
 """
 
 from __future__ import annotations
@@ -14,14 +22,22 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from homeward.apps.accounts.roles import Role, profile_of, role_of
+from homeward.apps.accounts.policy import (
+    DRAFT_SWEEPER,
+    area_of,
+    authorize,
+    authorized,
+    scoped,
+    signer_of,
+    user_of,
+)
 from homeward.apps.applications import keystore, selectors
 from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
@@ -46,7 +62,8 @@ from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
 from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from homeward.core.errors import Conflict, DomainError, NotFound
+from homeward.core.identity import mask_ric
 from homeward.core.ingest import RowError
 
 DEFAULT_PERMIT_HOURS = 48
@@ -67,52 +84,30 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     ApplicationState.COMPLETED: (ApplicationState.IN_TRANSIT,),
 }
 
+# The answers to "may this application hold this ID number?" (reason, message). Neither names
+# another application or enterprise.
+NOT_ON_ROSTER = (
+    "not_on_roster",
+    "不在本企业参保名册上；新招员工请标记为新员工并填写说明 "
+    "(not on your enterprise's roster: mark someone recruited since as a new hire, with a reason)",
+)
+UNAVAILABLE = (
+    "unavailable",
+    "该人员不能加入本申请：已登记在其他企业或已在另一份有效申请中，如有疑问请联系专班 "
+    "(cannot join this application: registered with another enterprise or held by another live "
+    "application; ask the task force)",
+)
+
 
 # ------------------------------------------------------------------------------------------------
-# Scope helpers
+# Helpers
 # ------------------------------------------------------------------------------------------------
 
-
-def _denied(actor: Any, action: str, object_type: str, object_id: object, **data: Any) -> None:
-    audit_record(
-        actor=actor, action=f"denied.{action}", object_type=object_type, object_id=object_id, data=data
-    )
+_APPLICATIONS = ReturnApplication.objects.select_related("enterprise", "enterprise__town")
 
 
-def _visible(actor: Any, qs: QuerySet[Any], pk: int, action: str, object_type: str) -> Any:
-    obj = qs.filter(pk=pk).first()
-    if obj is None:
-        _denied(actor, action, object_type, pk)
-        raise NotFound(f"找不到该对象 (no such {object_type} in your scope)", "not_found")
-    return obj
-
-
-def _forbid(actor: Any, action: str, object_type: str, object_id: object, message: str) -> NoReturn:
-    _denied(actor, action, object_type, object_id)
-    raise PermissionDenied(message, "forbidden")
-
-
-def application_get(
-    *, actor: Any, application_id: int, action: str = "application.read"
-) -> ReturnApplication:
-    app: ReturnApplication = _visible(
-        actor, selectors.applications_visible(actor=actor), application_id, action, "application"
-    )
-    return app
-
-
-def _application_for_owner(actor: Any, application_id: int, action: str) -> ReturnApplication:
-    """The application, for its enterprise or the task force (else 404 or 403, audited)."""
-    app = application_get(actor=actor, application_id=application_id, action=action)
-    if role_of(actor) not in (Role.ENTERPRISE, Role.TASKFORCE):
-        _forbid(
-            actor,
-            action,
-            "application",
-            app.pk,
-            "只有申请企业或专班可以操作 (the enterprise or task force only)",
-        )
-    return app
+def application_get(*, actor: Any, application_id: int) -> ReturnApplication:
+    return authorized(actor, "application.read", _APPLICATIONS, application_id)
 
 
 def _audit(actor: Any, action: str, app: ReturnApplication, **data: Any) -> None:
@@ -120,14 +115,25 @@ def _audit(actor: Any, action: str, app: ReturnApplication, **data: Any) -> None
 
 
 def _transition(app: ReturnApplication, frm: Iterable[str], to: str, **fields: Any) -> bool:
-    """Conditional UPDATE; True when this call made the change."""
-    changed = ReturnApplication.objects.filter(pk=app.pk, state__in=list(frm)).update(state=to, **fields)
+    """Conditional UPDATE; True when this call made the change. Leaving the live states releases
+    the application's workers (``live`` off on its rows) in the same transaction."""
+    query = ReturnApplication.objects.filter(pk=app.pk, state__in=list(frm))
+    if to != ApplicationState.EXPIRED:  # a draft past its expiry is no longer one to act on
+        query = query.exclude(state=ApplicationState.DRAFT, expires_at__lte=timezone.now())
+    changed = query.update(state=to, **fields)
     if changed:
+        if to not in LIVE_STATES:
+            ApplicationWorker.objects.filter(application=app, live=True).update(live=False)
         app.refresh_from_db()
     return bool(changed)
 
 
 def _state_error(app: ReturnApplication, doing: str) -> DomainError:
+    if app.is_expired_draft:
+        return Conflict(
+            f"申请 #{app.pk} 的草稿已过期，请新建申请 (the draft expired: start a new application)",
+            "draft_expired",
+        )
     return Conflict(
         f"申请 #{app.pk} 当前状态为 {app.get_state_display()}，不能{doing} (not allowed in state {app.state})",
         "bad_state",
@@ -139,20 +145,21 @@ def _state_error(app: ReturnApplication, doing: str) -> DomainError:
 # ------------------------------------------------------------------------------------------------
 
 
+def draft_ttl() -> timedelta:
+    return timedelta(hours=int(getattr(settings, "HOMEWARD_DRAFT_TTL_HOURS", 72)))
+
+
 def application_create_draft(
     *, actor: Any, enterprise_id: int | None = None, notes: str = "", deadline_hours: int | None = None
 ) -> ReturnApplication:
-    role = role_of(actor)
-    profile = profile_of(actor)
-    if role == Role.ENTERPRISE:
-        enterprise_id = profile.enterprise_id
-    elif role == Role.TASKFORCE:
-        if enterprise_id is None or not Enterprise.objects.filter(pk=enterprise_id).exists():
-            raise DomainError("请选择企业 (enterprise_id is required)", "enterprise_required")
-    else:
-        _forbid(
-            actor, "application.create", "application", "", "只有企业或专班可以发起申请 (enterprises only)"
-        )
+    """A draft for the actor's own enterprise (an enterprise user) or for ``enterprise_id`` (the
+    task force). It expires after ``HOMEWARD_DRAFT_TTL_HOURS`` unless submitted."""
+    authorize(actor, "application.create")
+    area = area_of(actor)
+    if area is not None and area.enterprise_id is not None:  # an enterprise applies for itself
+        enterprise_id = area.enterprise_id
+    if enterprise_id is None or not scoped(actor, Enterprise.objects.all()).filter(pk=enterprise_id).exists():
+        raise DomainError("请选择企业 (enterprise_id is required)", "enterprise_required")
     fields: dict[str, Any] = {}
     if deadline_hours is not None:
         if not 1 <= deadline_hours <= MAX_DEADLINE_HOURS:
@@ -163,29 +170,79 @@ def application_create_draft(
     with transaction.atomic():
         app = ReturnApplication.objects.create(
             enterprise_id=enterprise_id,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=user_of(actor),
             notes=notes[:2000],
+            expires_at=timezone.now() + draft_ttl(),
             **fields,
         )
         _audit(actor, "application.create", app, enterprise_id=enterprise_id)
     return app
 
 
-def _taken_elsewhere(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[str, int]:
-    ids = list(id_numbers)
-    if not ids:
-        return {}
-    rows = (
-        ApplicationWorker.objects.filter(active=True, id_number__in=ids, application__state__in=LIVE_STATES)
-        .exclude(application=app)
-        .values_list("id_number", "application_id")
-    )
-    return dict(rows)
+def drafts_expire(*, actor: Any = DRAFT_SWEEPER, now: datetime | None = None) -> int:
+    """draft → expired for every draft past ``expires_at``: it stops holding its workers (``live``
+    off), one audit event each. Idempotent; runs before any hold is taken. Returns how many."""
+    authorize(actor, "application.expire")
+    now = now or timezone.now()
+    due = ReturnApplication.objects.filter(state=ApplicationState.DRAFT, expires_at__lte=now)
+    expired = 0
+    for app in due.only("pk", "state"):
+        with transaction.atomic():
+            if _transition(app, [ApplicationState.DRAFT], ApplicationState.EXPIRED, closed_at=now):
+                _audit(actor, "application.expire", app)
+                expired += 1
+    return expired
+
+
+# ------------------------------------------------------------------------------------------------
+# Who an application may hold
+# ------------------------------------------------------------------------------------------------
 
 
 def _high_risk() -> Callable[[str], bool]:
     high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
     return high.__contains__
+
+
+def _refusals(app: ReturnApplication, rows: Iterable[WorkerRow]) -> dict[str, tuple[str, str]]:
+    """Why each of ``rows`` may not join ``app`` (reason, message) by ID number; absent: it may.
+
+    Not flagged as a new hire: the ID must be on the enterprise's roster, else ``NOT_ON_ROSTER``,
+    whatever else is true of it. Flagged: it must be on no other enterprise's roster. Either way it
+    must not be held by another live application: the enterprise's own says which; anyone else's,
+    or another roster, gets ``UNAVAILABLE``, one answer for both."""
+    wanted = {r.id_number: r for r in rows}
+    if not wanted:
+        return {}
+    employers = dict(
+        Worker.objects.filter(id_number__in=list(wanted)).values_list("id_number", "employer_id")
+    )
+    holders = dict(
+        ApplicationWorker.objects.filter(active=True, live=True, id_number__in=list(wanted))
+        .exclude(application=app)
+        .values_list("id_number", "application_id")
+    )
+    own_holders = set(
+        ReturnApplication.objects.filter(
+            pk__in=set(holders.values()), enterprise_id=app.enterprise_id
+        ).values_list("pk", flat=True)
+    )
+    refusals: dict[str, tuple[str, str]] = {}
+    for number, row in wanted.items():
+        employer = employers.get(number)
+        on_roster = employer is not None and employer == app.enterprise_id
+        if not on_roster and not row.new_hire:
+            refusals[number] = NOT_ON_ROSTER
+        elif not on_roster and employer is not None:
+            refusals[number] = UNAVAILABLE
+        elif number in holders and holders[number] in own_holders:
+            refusals[number] = (
+                "already_applied",
+                f"该人员已在本企业的接返申请 #{holders[number]} 中 (already in your application #{holders[number]})",
+            )
+        elif number in holders:
+            refusals[number] = UNAVAILABLE
+    return refusals
 
 
 def _roster_ids(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[str, int]:
@@ -197,66 +254,99 @@ def _roster_ids(app: ReturnApplication, id_numbers: Iterable[str]) -> dict[str, 
 
 
 def _new_row(app: ReturnApplication, rec: WorkerRow, roster: Mapping[str, int]) -> ApplicationWorker:
+    worker_id = roster.get(rec.id_number)
     return ApplicationWorker(
         application=app,
-        worker_id=roster.get(rec.id_number),
+        worker_id=worker_id,
         id_number=rec.id_number,
         name=rec.name,
         phone=rec.phone,
         origin_code=rec.origin_code,
         pickup_county_code=rec.pickup_county_code,
         health_code=rec.health_code,
+        new_hire=worker_id is None,
+        new_hire_reason=rec.new_hire_reason if worker_id is None else "",
         source_row=rec.row or None,
     )
 
 
+def _held_meanwhile(exc: IntegrityError) -> Conflict:
+    """The database refused a second live hold on an ID (``one_live_application_per_id``): another
+    application took it between our check and our write."""
+    return Conflict(f"{UNAVAILABLE[1]}", UNAVAILABLE[0])
+
+
+def _editable(actor: Any, application_id: int) -> ReturnApplication:
+    app = authorized(actor, "application.edit", _APPLICATIONS, application_id)
+    if app.state not in (ApplicationState.DRAFT, *TRACKED_STATES) or app.is_expired_draft:
+        raise _state_error(app, "修改名单")
+    return app
+
+
 def application_workers_upload(
-    *, actor: Any, application_id: int, source: str | os.PathLike[str] | IO[bytes], file_name: str = ""
+    *,
+    actor: Any,
+    application_id: int,
+    source: str | os.PathLike[str] | IO[bytes] | None,
+    file_name: str = "",
 ) -> dict[str, Any]:
     """Check an uploaded list row by row and make the valid rows the draft's worker list (a re-upload
     replaces it). Returns ``{accepted, rejected: [{row, field, reason, message}], rejected_count}``.
-    A file-level problem (missing columns, unreadable) raises DomainError and changes nothing."""
-    app = _application_for_owner(actor, application_id, "application.upload")
-    if app.state != ApplicationState.DRAFT:
+    A file-level problem (none, missing columns, unreadable) raises DomainError and changes nothing."""
+    app = authorized(actor, "application.edit", _APPLICATIONS, application_id)
+    if app.state != ApplicationState.DRAFT or app.is_expired_draft:
         raise _state_error(app, "上传名单")
+    if source is None:
+        raise DomainError("请选择文件 (choose a .xlsx or .csv file)", "required")
     raw = list(read_worker_table(source))  # type: ignore[arg-type]
-    ids = [str(v.get("id_number") or "").strip().upper() for _, v in raw]
-    taken = _taken_elsewhere(app, ids)
-    results = list(check_rows(raw, today=timezone.localdate(), high_risk=_high_risk(), taken=taken))
-    good = [r for r in results if isinstance(r, WorkerRow)]
-    rejected = [r.as_dict() for r in results if isinstance(r, RowError)]
-    with transaction.atomic():
-        locked = ReturnApplication.objects.select_for_update().get(pk=app.pk)
-        if locked.state != ApplicationState.DRAFT:
-            raise _state_error(locked, "上传名单")
-        ApplicationWorker.objects.filter(application=app).delete()
-        roster = _roster_ids(app, (r.id_number for r in good))
-        ApplicationWorker.objects.bulk_create([_new_row(app, r, roster) for r in good])
-        _audit(
-            actor, "application.upload", app, file=file_name[:200], accepted=len(good), rejected=len(rejected)
-        )
+    results = list(check_rows(raw, today=timezone.localdate(), high_risk=_high_risk()))
+    drafts_expire()
+    refused = _refusals(app, (r for r in results if isinstance(r, WorkerRow)))
+    good = [r for r in results if isinstance(r, WorkerRow) and r.id_number not in refused]
+    errors = [r for r in results if isinstance(r, RowError)]
+    errors += [
+        RowError(r.row, "id_number", *refused[r.id_number])
+        for r in results
+        if isinstance(r, WorkerRow) and r.id_number in refused
+    ]
+    rejected = [e.as_dict() for e in sorted(errors, key=lambda e: e.row)]
+    try:
+        with transaction.atomic():
+            locked = ReturnApplication.objects.select_for_update().get(pk=app.pk)
+            if locked.state != ApplicationState.DRAFT or locked.is_expired_draft:
+                raise _state_error(locked, "上传名单")
+            ApplicationWorker.objects.filter(application=app).delete()
+            roster = _roster_ids(app, (r.id_number for r in good))
+            ApplicationWorker.objects.bulk_create([_new_row(app, r, roster) for r in good])
+            _audit(
+                actor, "application.upload", app, file=file_name[:200], accepted=len(good),
+                rejected=len(rejected), new_hires=sum(r.id_number not in roster for r in good),
+                holds_refused=dict(Counter(reason for reason, _message in refused.values())),
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise _held_meanwhile(exc) from exc
     return {"accepted": len(good), "rejected": rejected, "rejected_count": len(rejected)}
 
 
 def _check_one(
-    app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
+    actor: Any, app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
 ) -> WorkerRow:
-    number = str(values.get("id_number") or "").strip().upper()
-    taken = _taken_elsewhere(app, [number])
-    here = ApplicationWorker.objects.filter(application=app, active=True, id_number=number).exists()
-    if here:
-        raise Conflict("该人员已在本申请中 (already on this application)", "already_applied")
-    (result,) = list(check_rows([(0, values)], today=timezone.localdate(), high_risk=high_risk, taken=taken))
+    """The row, checked as an uploaded one; a refused hold is audited (masked ID), so that probing
+    shows in the audit log."""
+    (result,) = list(check_rows([(0, values)], today=timezone.localdate(), high_risk=high_risk))
     if isinstance(result, RowError):
         raise DomainError(f"{result.field}: {result.message}", result.reason)
+    if ApplicationWorker.objects.filter(application=app, active=True, id_number=result.id_number).exists():
+        raise Conflict("该人员已在本申请中 (already on this application)", "already_applied")
+    refused = _refusals(app, [result]).get(result.id_number)
+    if refused is not None:
+        reason, message = refused
+        _audit(
+            actor, "application.hold_refused", app, reason=reason, id_number=mask_ric(result.id_number),
+            new_hire=result.new_hire,
+        )  # fmt: skip
+        raise (DomainError if reason == NOT_ON_ROSTER[0] else Conflict)(message, reason)
     return result
-
-
-def _editable(actor: Any, application_id: int, action: str) -> ReturnApplication:
-    app = _application_for_owner(actor, application_id, action)
-    if app.state not in (ApplicationState.DRAFT, *TRACKED_STATES):
-        raise _state_error(app, "修改名单")
-    return app
 
 
 def _save_new_row(app: ReturnApplication, rec: WorkerRow) -> ApplicationWorker:
@@ -279,10 +369,16 @@ def _locked_active_row(app: ReturnApplication, row_id: int) -> ApplicationWorker
 def _worker_add(
     actor: Any, app: ReturnApplication, values: Mapping[str, object], high_risk: Callable[[str], bool]
 ) -> ApplicationWorker:
-    rec = _check_one(app, values, high_risk)
-    with transaction.atomic():
-        row = _save_new_row(app, rec)
-        _audit(actor, "application.worker_add", app, row=row.pk, state=app.state)
+    rec = _check_one(actor, app, values, high_risk)
+    try:
+        with transaction.atomic():
+            row = _save_new_row(app, rec)
+            _audit(
+                actor, "application.worker_add", app, row=row.pk, state=app.state,
+                new_hire=row.new_hire, reason=row.new_hire_reason,
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise _held_meanwhile(exc) from exc
     return row
 
 
@@ -290,7 +386,8 @@ def application_worker_add(
     *, actor: Any, application_id: int, values: Mapping[str, object]
 ) -> ApplicationWorker:
     """Add one worker (same checks as an uploaded row). After submission the addition is tracked."""
-    app = _editable(actor, application_id, "application.worker_add")
+    app = _editable(actor, application_id)
+    drafts_expire()
     return _worker_add(actor, app, values, _high_risk())
 
 
@@ -298,12 +395,19 @@ def application_workers_add_from_roster(
     *, actor: Any, application_id: int, worker_ids: Iterable[int], health_code: str = "green"
 ) -> dict[str, Any]:
     """Pick workers from the enterprise's roster: pickup county defaults to their origin county. Each
-    is checked and added as ``application_worker_add`` does (scope and risk levels read once)."""
-    app = _editable(actor, application_id, "application.worker_add")
+    is checked and added as ``application_worker_add`` does (scope and risk levels read once); an id
+    that is not on the roster is refused as ``not_on_roster``, whatever it is."""
+    app = _editable(actor, application_id)
+    drafts_expire()
     high_risk = _high_risk()
-    workers = Worker.objects.filter(employer_id=app.enterprise_id, pk__in=list(worker_ids))
+    wanted = list(dict.fromkeys(worker_ids))
+    workers = {w.pk: w for w in Worker.objects.filter(employer_id=app.enterprise_id, pk__in=wanted)}
     added, rejected = 0, []
-    for w in workers:
+    for pk in wanted:
+        w = workers.get(pk)
+        if w is None:
+            rejected.append({"worker_id": pk, "reason": NOT_ON_ROSTER[0], "message": NOT_ON_ROSTER[1]})
+            continue
         try:
             _worker_add(
                 actor, app,
@@ -319,7 +423,7 @@ def application_workers_add_from_roster(
 
 def application_worker_remove(*, actor: Any, application_id: int, row_id: int) -> ApplicationWorker:
     """Remove a worker: deleted from a draft, marked removed (kept) once submitted."""
-    app = _editable(actor, application_id, "application.worker_remove")
+    app = _editable(actor, application_id)
     with transaction.atomic():
         row = _locked_active_row(app, row_id)
         if app.state == ApplicationState.DRAFT:
@@ -337,27 +441,31 @@ def application_worker_replace(
     *, actor: Any, application_id: int, row_id: int, values: Mapping[str, object]
 ) -> ApplicationWorker:
     """Replace one worker by another: the old row is kept, removed, and points to the new one."""
-    app = _editable(actor, application_id, "application.worker_replace")
-    rec = _check_one(app, values, _high_risk())
-    with transaction.atomic():
-        old = _locked_active_row(app, row_id)
-        old.active = False
-        old.removed_at = timezone.now()
-        old.save(update_fields=["active", "removed_at"])
-        new = _save_new_row(app, rec)
-        old.replaced_by = new
-        old.save(update_fields=["replaced_by"])
-        if app.state == ApplicationState.DRAFT:
-            old.delete()
-        _audit(actor, "application.worker_replace", app, old=row_id, new=new.pk, state=app.state)
+    app = _editable(actor, application_id)
+    drafts_expire()
+    rec = _check_one(actor, app, values, _high_risk())
+    try:
+        with transaction.atomic():
+            old = _locked_active_row(app, row_id)
+            old.active = False
+            old.removed_at = timezone.now()
+            old.save(update_fields=["active", "removed_at"])
+            new = _save_new_row(app, rec)
+            old.replaced_by = new
+            old.save(update_fields=["replaced_by"])
+            if app.state == ApplicationState.DRAFT:
+                old.delete()
+            _audit(actor, "application.worker_replace", app, old=row_id, new=new.pk, state=app.state)
+    except IntegrityError as exc:
+        raise _held_meanwhile(exc) from exc
     return new
 
 
 def application_submit(*, actor: Any, application_id: int, idempotency_key: str = "") -> ReturnApplication:
     """draft → submitted, once. Repeating with the same Idempotency-Key returns the same result."""
-    app = _application_for_owner(actor, application_id, "application.submit")
+    app = authorized(actor, "application.submit", _APPLICATIONS, application_id)
     key = idempotency_key.strip()[:100]
-    if app.state != ApplicationState.DRAFT:
+    if app.state != ApplicationState.DRAFT or app.is_expired_draft:
         if key and app.idempotency_key == key:
             return app
         raise _state_error(app, "再次提交")
@@ -414,22 +522,14 @@ def _destination(app: ReturnApplication) -> str:
 def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
     """submitted → accepted by the town officer of the enterprise's town or the task force; starts the
     deadline clock and opens the case with one task per department."""
-    app = application_get(actor=actor, application_id=application_id, action="application.accept")
-    if role_of(actor) not in (Role.TOWN, Role.TASKFORCE):
-        _forbid(
-            actor,
-            "application.accept",
-            "application",
-            app.pk,
-            "只有镇街或专班可以受理 (town officer or task force)",
-        )
+    app = authorized(actor, "application.accept", _APPLICATIONS, application_id)
     if app.state != ApplicationState.SUBMITTED:
         raise _state_error(app, "受理")
     now = timezone.now()
     with transaction.atomic():
         if not _transition(
             app, [ApplicationState.SUBMITTED], ApplicationState.ACCEPTED,
-            accepted_at=now, accepted_by=actor, deadline_at=now + timedelta(hours=app.deadline_hours),
+            accepted_at=now, accepted_by=user_of(actor), deadline_at=now + timedelta(hours=app.deadline_hours),
         ):  # fmt: skip
             raise _state_error(app, "受理")
         _open_case(actor, app)
@@ -443,10 +543,9 @@ def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
 
 
 def application_cancel(*, actor: Any, application_id: int, reason: str = "") -> ReturnApplication:
-    """Cancel before the trip: by the enterprise, its town officer or the task force."""
-    app = application_get(actor=actor, application_id=application_id, action="application.cancel")
-    if role_of(actor) not in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE):
-        _forbid(actor, "application.cancel", "application", app.pk, "无权取消 (not allowed to cancel)")
+    """Cancel before the trip: by the enterprise, its town officer or the task force. The workers are
+    released (``live`` off) with the state change."""
+    app = authorized(actor, "application.cancel", _APPLICATIONS, application_id)
     now = timezone.now()
     with transaction.atomic():
         if not _transition(app, CANCELLABLE_STATES, ApplicationState.CANCELLED, closed_at=now):
@@ -461,11 +560,7 @@ def application_cancel(*, actor: Any, application_id: int, reason: str = "") -> 
 
 def application_transition(*, actor: Any, application_id: int, to: str) -> ReturnApplication:
     """accepted → planned → in_transit → completed (task force; later the planner and journeys)."""
-    app = application_get(actor=actor, application_id=application_id, action="application.transition")
-    if role_of(actor) != Role.TASKFORCE:
-        _forbid(
-            actor, "application.transition", "application", app.pk, "只有专班可以变更状态 (task force only)"
-        )
+    app = authorized(actor, "application.transition", _APPLICATIONS, application_id)
     if to not in TRANSITIONS:
         raise DomainError(f"不能转到状态 {to} (unknown target state)", "bad_state")
     fields: dict[str, Any] = {"closed_at": timezone.now()} if to == ApplicationState.COMPLETED else {}
@@ -483,12 +578,7 @@ def application_flag_at_risk(
     *, actor: Any, application_id: int, at_risk: bool, reason: str = ""
 ) -> ReturnApplication:
     """The planner (or task force) says whether the deadline can be met."""
-    if isinstance(actor, str):  # a system actor such as "planner"
-        app = ReturnApplication.objects.get(pk=application_id)
-    else:
-        app = application_get(actor=actor, application_id=application_id, action="application.flag")
-        if role_of(actor) != Role.TASKFORCE:
-            _forbid(actor, "application.flag", "application", app.pk, "只有专班可以标记 (task force only)")
+    app = authorized(actor, "application.flag", _APPLICATIONS, application_id)
     with transaction.atomic():
         ReturnApplication.objects.filter(pk=app.pk).update(at_risk=at_risk, at_risk_reason=reason[:200])
         _audit(actor, "application.at_risk", app, at_risk=at_risk, reason=reason[:200])
@@ -629,10 +719,7 @@ def department_task_complete(
 ) -> DepartmentTask:
     """Complete one of the actor's department's tasks (task force: any) with its data. Completing the
     transport task drafts the road passes; transport and health together draft the prevention permit."""
-    visible = selectors.tasks_visible(actor=actor)
-    task: DepartmentTask = _visible(actor, visible, task_id, "task.complete", "task")
-    if not selectors.task_actable(actor=actor).filter(pk=task.pk).exists():
-        _forbid(actor, "task.complete", "task", task.pk, "这不是您部门的任务 (not your department's task)")
+    task = authorized(actor, "task.complete", selectors.TASKS, task_id)
     if task.state != DepartmentTask.State.OPEN:
         raise Conflict("该任务已办结或已取消 (task is not open)", "bad_state")
     app = task.case.application
@@ -642,7 +729,11 @@ def department_task_complete(
     clean = _clean_task_data(task, data or {}, now)
     with transaction.atomic():
         done = DepartmentTask.objects.filter(pk=task.pk, state=DepartmentTask.State.OPEN).update(
-            state=DepartmentTask.State.DONE, done_at=now, done_by=actor, assignee=actor, data=clean
+            state=DepartmentTask.State.DONE,
+            done_at=now,
+            done_by=user_of(actor),
+            assignee=user_of(actor),
+            data=clean,
         )
         if not done:
             raise Conflict("该任务已办结 (task already done)", "bad_state")
@@ -675,6 +766,7 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
     """Draft the permits the tasks' data allows and that do not exist yet: one road pass per vehicle
     (transport done), one prevention permit per trip (transport and health done). Call inside a
     transaction (``department_task_complete`` does)."""
+    authorize(actor, "permit.draft", application)
     app = application
     transport = _task_data(app, TaskKind.VEHICLE_ROUTE_PASS)
     health = _task_data(app, TaskKind.ESCORT_KIT_CHECKS)
@@ -720,7 +812,8 @@ def permit_store(
 ) -> Permit:
     """Store a drafted permit, awaiting its signers, with its ``permit.draft`` audit event. It belongs
     to an application (``permit_draft``) or to a plan's bus (``planning.permits.plan_permits_draft``).
-    No scope check: the caller has made it, and calls inside its transaction."""
+    Called inside the caller's transaction."""
+    authorize(actor, "permit.draft", application or plan_vehicle)
     permit = Permit.objects.create(
         permit_id=drafted.permit_id,
         kind=str(drafted.kind),
@@ -752,19 +845,19 @@ def signed_permit(permit: Permit) -> core_permits.SignedPermit:
     return core_permits.SignedPermit(core_permit(permit), sigs)
 
 
-def permit_get(*, actor: Any, permit_id: int, action: str = "permit.read") -> Permit:
-    permit: Permit = _visible(actor, selectors.permits_visible(actor=actor), permit_id, action, "permit")
-    return permit
+_PERMITS = Permit.objects.select_related("application__enterprise", "plan_vehicle")
+
+
+def permit_get(*, actor: Any, permit_id: int) -> Permit:
+    return authorized(actor, "permit.read", _PERMITS, permit_id)
 
 
 def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     """Sign as the actor's department with its current key; the permit is issued (token set) when
     the last required signature lands."""
-    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.sign")
-    role = role_of(actor)
-    if role not in selectors.ROLE_SIGNER:
-        _forbid(actor, "permit.sign", "permit", permit.pk, "只有审批部门可以签发 (department approvers only)")
-    dept = selectors.ROLE_SIGNER[Role(role)]
+    permit = authorized(actor, "permit.sign", _PERMITS, permit_id)
+    dept = signer_of(actor)
+    assert dept is not None  # permit.sign is the departments' and they all sign
     if permit.state != PermitState.DRAFTED:
         raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
     if permit.application is not None and permit.application.state == ApplicationState.CANCELLED:
@@ -783,7 +876,7 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
             sig = next(s for s in signed.signatures if s.department == dept)
             PermitSignature.objects.create(
                 permit=locked, department=str(dept), kid=sig.kid, signed_at=sig.signed_at,
-                signature=sig.signature, signed_by=actor,
+                signature=sig.signature, signed_by=user_of(actor),
             )  # fmt: skip
             audit_record(
                 actor=actor, action="permit.sign", object_type="permit", object_id=locked.pk,
@@ -805,9 +898,7 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
 
 def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
     """Withdraw an issued permit (task force): publishes the next signed revocation list."""
-    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.revoke")
-    if role_of(actor) != Role.TASKFORCE:
-        _forbid(actor, "permit.revoke", "permit", permit.pk, "只有专班可以撤销许可证 (task force only)")
+    permit = authorized(actor, "permit.revoke", _PERMITS, permit_id)
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         if not Permit.objects.filter(pk=permit.pk, state=PermitState.ISSUED).update(
@@ -825,6 +916,7 @@ def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
 
 def revocation_list_publish(*, actor: Any, at: datetime | None = None) -> RevocationList:
     """Sign and store the next revocation list: every revoked permit id, sequence + 1."""
+    authorize(actor, "revocations.publish")
     at = (at or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         last = RevocationList.objects.select_for_update().order_by("-sequence").first()
@@ -853,7 +945,7 @@ def permit_verify(token: str, now: datetime | None = None) -> core_permits.Verif
 
 
 def permit_pdf(*, actor: Any, permit_id: int) -> tuple[Permit, bytes]:
-    permit = permit_get(actor=actor, permit_id=permit_id, action="permit.pdf")
+    permit = permit_get(actor=actor, permit_id=permit_id)
     if permit.state != PermitState.ISSUED:
         raise Conflict("许可证尚未签发 (permit not issued yet)", "not_issued")
     content = core_permits.render_permit_pdf(core_permit(permit), permit.token)

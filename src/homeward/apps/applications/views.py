@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from homeward.apps.accounts.roles import Role, role_of
+from homeward.apps.accounts.policy import allows
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.applications import selectors, services
 from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
@@ -26,7 +27,6 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskKind,
 )
-from homeward.apps.planning.selectors import MANIFEST_ROLES
 from homeward.apps.registry.selectors import home_stations
 from homeward.core import regions
 from homeward.core.errors import DomainError
@@ -63,22 +63,32 @@ def _act(
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
-    apps = list(selectors.application_list(actor=request.user, state=state)[:200])
+    try:
+        apps = list(selectors.application_list(actor=request.user, state=state)[:200])
+    except DomainError as exc:
+        return _fail(request, exc)
     rows = [{"app": a, "clock": selectors.application_clock(a)} for a in apps]
-    role = role_of(request.user)
     context = {
         "rows": rows,
         "states": ApplicationState.choices,
         "state": state,
-        "can_create": role == Role.ENTERPRISE,
+        # the page's form applies for the user's own enterprise; the task force names one in the API
+        "can_create": allows(request.user, "application.create")
+        and getattr(profile_of(request.user), "enterprise_id", None) is not None,
     }
     return render(request, "applications/list.html", context)
 
 
 @require_POST
 def application_new(request: HttpRequest) -> HttpResponse:
+    """A draft for the user's own enterprise (the task force names one: ``enterprise_id``)."""
+    raw = request.POST.get("enterprise_id", "")
     try:
-        app = services.application_create_draft(actor=request.user, notes=request.POST.get("notes", ""))
+        app = services.application_create_draft(
+            actor=request.user,
+            enterprise_id=int(raw) if raw.isdigit() and len(raw) < 19 else None,
+            notes=request.POST.get("notes", ""),
+        )
     except DomainError as exc:
         return _fail(request, exc)
     return redirect("applications:detail", application_id=app.pk)
@@ -87,8 +97,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, app: ReturnApplication, report: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    role = role_of(request.user)
-    owner = role in (Role.ENTERPRISE, Role.TASKFORCE)
+    user = request.user
     workers = list(app.workers.select_related("replaced_by"))  # removed rows name their replacement
     active = [w for w in workers if w.active]
     removed = [w for w in workers if not w.active]
@@ -119,11 +128,12 @@ def _detail_context(
         "permits": [{"permit": p, "can_sign": p.pk in to_sign} for p in permits],
         "report": report,
         "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
-        "can_edit": owner and app.state == ApplicationState.DRAFT,
-        "can_submit": owner and app.state == ApplicationState.DRAFT and bool(active),
-        "can_accept": role in (Role.TOWN, Role.TASKFORCE) and app.state == ApplicationState.SUBMITTED,
-        "can_cancel": role in (Role.ENTERPRISE, Role.TOWN, Role.TASKFORCE)
-        and app.state in CANCELLABLE_STATES,
+        "can_edit": allows(user, "application.edit", app) and app.shown_state == ApplicationState.DRAFT,
+        "can_submit": allows(user, "application.submit", app)
+        and app.shown_state == ApplicationState.DRAFT
+        and bool(active),
+        "can_accept": allows(user, "application.accept", app) and app.state == ApplicationState.SUBMITTED,
+        "can_cancel": allows(user, "application.cancel", app) and app.shown_state in CANCELLABLE_STATES,
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -152,10 +162,11 @@ def application_clock(request: HttpRequest, application_id: int) -> HttpResponse
 def application_upload(request: HttpRequest, application_id: int) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
-        if upload is None:
-            raise DomainError("请选择文件 (choose a .xlsx or .csv file)", "required")
         report = services.application_workers_upload(
-            actor=request.user, application_id=application_id, source=upload, file_name=upload.name or ""
+            actor=request.user,
+            application_id=application_id,
+            source=upload,
+            file_name=upload.name or "" if upload is not None else "",
         )
     except DomainError as exc:
         report = {"error": {"message": exc.message, "reason": exc.code}, "accepted": 0, "rejected": []}
@@ -190,7 +201,10 @@ def application_worker_remove(request: HttpRequest, application_id: int, row_id:
 
 @require_GET
 def task_queue(request: HttpRequest) -> HttpResponse:
-    tasks = list(selectors.task_queue(actor=request.user)[:200])
+    try:
+        tasks = list(selectors.task_queue(actor=request.user)[:200])
+    except DomainError as exc:
+        return _fail(request, exc)
     done = list(
         selectors.task_queue(actor=request.user, state=DepartmentTask.State.DONE).order_by("-done_at")[:50]
     )
@@ -199,7 +213,7 @@ def task_queue(request: HttpRequest) -> HttpResponse:
         "tasks": [{"task": t, "clock": selectors.application_clock(t.case.application)} for t in tasks],
         "done": done,
         "to_sign": to_sign,
-        "can_open_vehicles": role_of(request.user) in MANIFEST_ROLES,
+        "can_open_vehicles": allows(request.user, "plan.manifest"),
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "stations": home_stations(),

@@ -1,9 +1,11 @@
 """Checking an enterprise's worker list (.xlsx/.csv) row by row. No Django: the caller passes the
-risk lookup and the IDs already taken by other live applications.
+risk lookup, and decides afterwards which rows the application may hold (its roster, new hires).
 
 Columns (Chinese or English headers): 身份证号/id_number, 姓名/name, 手机号/phone,
-接送区县/pickup_county (6-digit code or full name), 健康码/health_code (绿/黄/红 or green/yellow/red).
-Each bad row yields ``RowError(row, field, reason, message)``; good rows yield ``WorkerRow``.
+接送区县/pickup_county (6-digit code or full name), 健康码/health_code (绿/黄/红 or green/yellow/red);
+optional: 新员工/new_hire (是/否, yes/no) with 新员工说明/new_hire_reason, for someone recruited since
+the roster was filed. Each bad row yields ``RowError(row, field, reason, message)``; good rows yield
+``WorkerRow``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import IO, Any
+from typing import IO
 
 from homeward.core import regions
 from homeward.core.errors import DomainError
@@ -33,8 +35,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "接送地",
     ),
     "health_code": ("健康码", "health_code", "健康码状态", "健康码颜色"),
+    "new_hire": ("新员工", "new_hire", "是否新员工"),
+    "new_hire_reason": ("新员工说明", "new_hire_reason", "新员工原因"),
 }
-REQUIRED = tuple(FIELDS)
+REQUIRED = ("id_number", "name", "phone", "pickup_county", "health_code")
+MAX_REASON = 200
 MAX_ROWS = 2000
 MAX_NAME = 50
 
@@ -44,6 +49,8 @@ _HEALTH = {
     "yellow": "yellow", "黄": "yellow", "黄码": "yellow", "黄色": "yellow",
     "red": "red", "红": "red", "红码": "red", "红色": "red",
 }  # fmt: skip
+_YES = {"是", "yes", "y", "true", "1", "新员工"}
+_NO = {"", "否", "no", "n", "false", "0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,8 @@ class WorkerRow:
     origin_code: str
     pickup_county_code: str
     health_code: str
+    new_hire: bool = False
+    new_hire_reason: str = ""
 
 
 def label(field: str) -> str:
@@ -117,14 +126,12 @@ def check_rows(
     *,
     today: date,
     high_risk: Callable[[str], bool],
-    taken: Mapping[str, Any] | None = None,
 ) -> Iterator[WorkerRow | RowError]:
-    """Check each row: ID (checksum, date, area code), name, mobile, pickup county (current), health
-    code green, the pickup county not high-risk, not already in another live application, not twice."""
-    taken = taken or {}
+    """Check each row: ID (checksum, date, area code), not twice, name, mobile, pickup county
+    (current), health code green, the pickup county not high-risk, a new hire with its reason."""
     seen: dict[str, int] = {}
     for row, values in rows:
-        text = {f: cell_text(values.get(f)) for f in REQUIRED}
+        text = {f: cell_text(values.get(f)) for f in FIELDS}
         ric = inspect_ric(text["id_number"], today=today)
         if not text["id_number"]:
             yield RowError(row, "id_number", "required", "必填项为空 (required)")
@@ -144,12 +151,6 @@ def check_rows(
             )
             continue
         seen[number] = row
-        if number in taken:
-            yield RowError(
-                row, "id_number", "already_applied",
-                f"该人员已在接返申请 #{taken[number]} 中 (already in application #{taken[number]})",
-            )  # fmt: skip
-            continue
         if not text["name"]:
             yield RowError(row, "name", "required", "必填项为空 (required)")
             continue
@@ -186,4 +187,18 @@ def check_rows(
                 "接送区县为高风险地区，暂不能接返 (the pickup county is high-risk)",
             )  # fmt: skip
             continue
-        yield WorkerRow(row, number, text["name"], phone, ric.origin_code or "", county, health)
+        flag = text["new_hire"].lower()
+        if flag not in _YES | _NO:
+            yield RowError(row, "new_hire", "format", "新员工应为 是/否 (yes or no)")
+            continue
+        reason = text["new_hire_reason"]
+        if flag in _YES and not reason:
+            yield RowError(row, "new_hire_reason", "required", "新员工须填写说明 (a new hire needs a reason)")
+            continue
+        if len(reason) > MAX_REASON:
+            yield RowError(row, "new_hire_reason", "too_long", f"超过 {MAX_REASON} 个字符 (too long)")
+            continue
+        yield WorkerRow(
+            row, number, text["name"], phone, ric.origin_code or "", county, health,
+            new_hire=flag in _YES, new_hire_reason=reason if flag in _YES else "",
+        )  # fmt: skip

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit import selectors, services
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE
@@ -55,7 +56,7 @@ def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     try:
-        services.audit_log_require_reader(actor=request.user, action="audit.read")
+        authorize(request.user, "audit.read")
     except DomainError as exc:
         return _refused(request, exc)
     form = AuditFilterForm(request.GET)

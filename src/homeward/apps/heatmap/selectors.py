@@ -2,9 +2,10 @@
 
 Scope (DESIGN §2): the task force and the departments see the whole city; a town officer only the
 workers of the town's enterprises; an enterprise user only its own enterprise's; a service team only
-workers from its province; station staff and workers have no business here (``forbidden``). An
-explicit filter outside the scope is refused (``forbidden``), never silently widened. Roles without
-personal-data rights (``PERSONAL_DATA_ROLES``) get counts under ``min_cell`` blanked.
+workers from its province; station staff and workers have no business here (``forbidden``). The roles
+and areas are the permission policy's (``accounts.policy``). An explicit filter outside the scope is
+refused (``forbidden``, audited), never silently widened. Roles without personal-data rights
+(``personal_data.read``) get counts under ``min_cell`` blanked.
 
 Every figure is computed from the snapshot's ``timeline`` (status at ``as_of`` from the fusion, first
 police arrival, insured-before flag) so filters and earlier days need no registry query. For a day
@@ -15,21 +16,22 @@ intentions are not replayed. At ``as_of`` itself the figures equal the fusion's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from homeward.apps.accounts.roles import CITY_WIDE_ROLES, PERSONAL_DATA_ROLES, Role, profile_of
+from homeward.apps.accounts.policy import allows, area_of, authorize, refuse
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.heatmap import store
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.registry.models import Enterprise, Town
 from homeward.apps.registry.selectors import town_list
 from homeward.core import regions
-from homeward.core.errors import DomainError, NotFound, PermissionDenied
+from homeward.core.errors import DomainError, NotFound
 from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table, suppress_small_cells
 from homeward.core.fusion.schema import LEVEL_KEY, REGION_UNIT_KEY, UNKNOWN_CODE, UNKNOWN_NAME, Level
 
@@ -49,6 +51,7 @@ class Scope:
     enterprise_town: str | None = None  # the town of ``enterprise``
     personal_data: bool = False
     role: str = ""
+    actor: Any = field(default=None, compare=False, repr=False)  # whom a refused filter is audited for
 
     @property
     def whole_city(self) -> bool:
@@ -59,32 +62,30 @@ class Scope:
         return self.town is not None or self.enterprise is not None
 
 
-def _denied() -> PermissionDenied:
-    return PermissionDenied(
-        "无权查看该范围的用工热图 (not allowed to see this part of the heat map)", "forbidden"
-    )
-
-
 def scope_for(actor: Any) -> Scope:
-    profile = profile_of(actor)
-    if profile is None:
-        raise _denied()
-    personal = profile.role in PERSONAL_DATA_ROLES
-    role = str(profile.role)
-    if profile.role in CITY_WIDE_ROLES:
-        return Scope(personal_data=personal, role=role)
-    if profile.role == Role.TOWN and profile.town_id:
-        return Scope(town=profile.town.code, personal_data=personal, role=role)
-    if profile.role == Role.ENTERPRISE and profile.enterprise_id:
+    """The part of the heat map ``actor`` sees: its area in the permission policy (the city, a town,
+    an enterprise or an origin province; ``heatmap.read``, audited when refused)."""
+    authorize(actor, "heatmap.read")
+    area = area_of(actor)
+    personal = allows(actor, "personal_data.read")
+    role = str(getattr(profile_of(actor), "role", "system"))
+    if area is None:
+        refuse(actor, "heatmap.read")  # a role bound to no area (an incomplete profile)
+    if area.town_id is not None:
+        town = Town.objects.get(pk=area.town_id)
+        return Scope(town=town.code, personal_data=personal, role=role, actor=actor)
+    if area.enterprise_id is not None:
+        enterprise = Enterprise.objects.select_related("town").get(pk=area.enterprise_id)
         return Scope(
-            enterprise=int(profile.enterprise_id),
-            enterprise_town=profile.enterprise.town.code,
+            enterprise=enterprise.pk,
+            enterprise_town=enterprise.town.code,
             personal_data=personal,
             role=role,
+            actor=actor,
         )
-    if profile.role == Role.SERVICE_TEAM and profile.province_code:
-        return Scope(province=profile.province_code[:2].ljust(6, "0"), personal_data=personal, role=role)
-    raise _denied()
+    if area.province is not None:
+        return Scope(province=area.province.ljust(6, "0"), personal_data=personal, role=role, actor=actor)
+    return Scope(personal_data=personal, role=role, actor=actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,29 +151,32 @@ def parse_filters(
 
 
 def effective(filters: Filters, scope: Scope) -> Filters:
-    """The filters narrowed to the scope; asking for something outside it is refused."""
+    """The filters narrowed to the scope; asking for something outside it is refused (audited)."""
+
+    def outside(name: str, value: object) -> None:
+        refuse(scope.actor, "heatmap.read", f"heatmap_filter.{name}", value)
+
     out = filters
     if scope.town is not None:
         if filters.town not in (None, scope.town):
-            raise _denied()
+            outside("town", filters.town)
         out = replace(out, town=scope.town)
         if (
             filters.enterprise is not None
             and not Enterprise.objects.filter(pk=filters.enterprise, town__code=scope.town).exists()
         ):
-            raise _denied()
+            outside("enterprise", filters.enterprise)
     if scope.enterprise is not None:
-        if filters.enterprise not in (None, scope.enterprise) or filters.town not in (
-            None,
-            scope.enterprise_town,
-        ):
-            raise _denied()
+        if filters.enterprise not in (None, scope.enterprise):
+            outside("enterprise", filters.enterprise)
+        if filters.town not in (None, scope.enterprise_town):
+            outside("town", filters.town)
         out = replace(out, enterprise=scope.enterprise)
     if scope.province is not None:
         if filters.province not in (None, scope.province):
-            raise _denied()
+            outside("province", filters.province)
         if filters.origin is not None and filters.origin[:2] != scope.province[:2]:
-            raise _denied()
+            outside("origin", filters.origin)
         out = replace(out, province=scope.province)
     return out
 
@@ -483,9 +487,8 @@ def crosscheck_rows(
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
     """Roster away vs carrier count per county (as of the snapshot). Carrier data is not per town or
     enterprise: town officers and enterprise users are refused; a service team sees its province."""
+    authorize(actor, "heatmap.crosscheck")
     scope = scope_for(actor)
-    if scope.by_workplace:
-        raise _denied()
     snap = require_snapshot(snapshot)
     table = store.read(snap.path, "cross_check")
     if not scope.personal_data:

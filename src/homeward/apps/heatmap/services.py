@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.accounts.policy import IMPORT_HOOK, TASK, authorize, user_of
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.heatmap import adapters, store
@@ -25,7 +25,7 @@ from homeward.apps.heatmap.models import HeatmapSnapshot, WorkerStatus
 from homeward.apps.heatmap.selectors import params_of
 from homeward.apps.registry.models import Worker
 from homeward.apps.registry.services import bulk
-from homeward.core.errors import DomainError, PermissionDenied
+from homeward.core.errors import DomainError
 from homeward.core.fusion import (
     LEVELS,
     FusionInputs,
@@ -71,9 +71,7 @@ def heatmap_rebuild_request(
     """Queue a rebuild (enqueued once the transaction commits). Idempotent: while a rebuild is queued
     or running, that one is returned (``force_new``: only a queued one is reused, so that a rebuild
     starts after the running one, e.g. after an import). ``as_of`` defaults to the newest evidence."""
-    if getattr(actor, "pk", None) is not None and not is_taskforce(actor):
-        audit_record(actor=actor, action="heatmap.rebuild.denied", data={"reason": "forbidden"})
-        raise _forbidden()
+    authorize(actor, "heatmap.rebuild")
     window_start = window_start_setting()
     if as_of is not None and as_of < window_start:
         raise DomainError(
@@ -92,7 +90,7 @@ def heatmap_rebuild_request(
             window_start=window_start,
             params=default_params(),
             reason=reason[:50],
-            created_by=actor if getattr(actor, "pk", None) is not None else None,
+            created_by=user_of(actor),
         )
         audit_record(
             actor=actor,
@@ -106,12 +104,6 @@ def heatmap_rebuild_request(
     return snapshot
 
 
-def _forbidden() -> DomainError:
-    return PermissionDenied(
-        "只有专班可以重建热图 (only the task force may rebuild the heat map)", "forbidden"
-    )
-
-
 def _enqueue(snapshot_id: int) -> None:
     from homeward.apps.heatmap.tasks import heatmap_rebuild
 
@@ -122,7 +114,7 @@ def heatmap_after_import(*, kind: str) -> HeatmapSnapshot | None:
     """Called by the import service after an import of ``kind`` finished: queue a rebuild (reusing a
     queued one). Never raises: a failed request is logged, the import stands."""
     try:
-        return heatmap_rebuild_request(actor="import", reason=f"import.{kind}", force_new=True)
+        return heatmap_rebuild_request(actor=IMPORT_HOOK, reason=f"import.{kind}", force_new=True)
     except Exception:  # pragma: no cover - defensive: the import must not fail because of this
         log.exception("heat-map rebuild after the %s import could not be queued", kind)
         return None
@@ -152,7 +144,7 @@ def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
             built_at=timezone.now(),
         )
         audit_record(
-            actor="task",
+            actor=TASK,
             action="heatmap.rebuild.failed",
             object_type="heatmap_snapshot",
             object_id=snapshot_id,
@@ -166,7 +158,7 @@ def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
     keep |= set(HeatmapSnapshot.objects.filter(state__in=ACTIVE_STATES).values_list("pk", flat=True))
     store.prune(keep | {snapshot_id})
     audit_record(
-        actor="task",
+        actor=TASK,
         action="heatmap.rebuild.done",
         object_type="heatmap_snapshot",
         object_id=snapshot_id,

@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.accounts.policy import allows
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
@@ -54,7 +54,7 @@ def _status_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "run": snap,
         "active": bool(snap and snap.active),
-        "can_rebuild": is_taskforce(request.user),
+        "can_rebuild": allows(request.user, "heatmap.rebuild"),
     }
 
 
@@ -135,10 +135,10 @@ def _no_origin(f: selectors.Filters) -> selectors.Filters:
 
 
 def _crosscheck_or_none(actor: Any, snap: HeatmapSnapshot) -> list[dict[str, Any]] | None:
-    try:
-        _snap, rows = selectors.crosscheck_rows(actor=actor, flagged_only=True, snapshot=snap)
-    except DomainError:
+    """The flagged counties for those who may see carrier data (asked, not refused: no audit noise)."""
+    if not allows(actor, "heatmap.crosscheck"):
         return None
+    _snap, rows = selectors.crosscheck_rows(actor=actor, flagged_only=True, snapshot=snap)
     return rows[:50]
 
 

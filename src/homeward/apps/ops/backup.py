@@ -36,6 +36,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 import homeward
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.services import audit_record
 from homeward.core.errors import DomainError
 
@@ -143,6 +144,7 @@ def _media_root() -> Path:
 
 def backup_create(*, actor: Any, directory: Path) -> BackupSummary:
     """Write a backup of the database and MEDIA_ROOT into ``directory`` (new or empty)."""
+    authorize(actor, "ops.backup")
     engine = _engine()
     if directory.exists() and any(directory.iterdir()):
         raise DomainError(
@@ -241,6 +243,7 @@ def _replace_media(source: Path) -> None:
 
 def backup_restore(*, actor: Any, directory: Path) -> BackupSummary:
     """Replace the database and MEDIA_ROOT with the backup in ``directory``; see the module docstring."""
+    authorize(actor, "ops.restore")
     engine = _engine()
     manifest = _read_manifest(directory)
     _check(directory, manifest, engine)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
@@ -81,7 +82,7 @@ class RateLimitBackend:
             return None
         request.homeward_login_locked = scope  # type: ignore[attr-defined]
         audit_record(
-            actor="anonymous", action=LOCKOUT, object_type="login", object_id=name,
+            actor=AnonymousUser(), action=LOCKOUT, object_type="login", object_id=name,
             data={"ip": ip, "scope": scope},
         )  # fmt: skip
         raise PermissionDenied("login locked")
@@ -94,7 +95,7 @@ def _audit_failure(
     if request is None or getattr(request, "homeward_login_locked", None):
         return  # no client (commands, tests), or already recorded as a lockout
     audit_record(
-        actor="anonymous", action=LOGIN_FAILED, object_type="login",
+        actor=AnonymousUser(), action=LOGIN_FAILED, object_type="login",
         object_id=_username(credentials.get("username")), data={"ip": client_ip(request)},
     )  # fmt: skip
 

@@ -37,6 +37,7 @@ from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.applications.models import ApplicationState, ApplicationWorker
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanRun, PlanVehicle
@@ -94,6 +95,7 @@ def _delete_files(paths: list[Path]) -> None:
 
 def retention_purge(*, actor: Any, older_than_days: int, dry_run: bool = False) -> PurgeCounts:
     """Purge what the module docstring lists, in one transaction; files go once it commits."""
+    authorize(actor, "ops.retention")
     if older_than_days < 1:
         raise DomainError("保留天数至少为 1 (--older-than must be at least 1 day)", "bad_retention")
     cutoff = timezone.now() - timedelta(days=older_than_days)

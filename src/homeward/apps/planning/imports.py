@@ -18,9 +18,9 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
-from homeward.apps.planning.services import require_taskforce
 from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
 from homeward.core.errors import DomainError
@@ -326,11 +326,13 @@ def _existing(rk: ResourceKind, keys: Collection[tuple[Any, ...]]) -> dict[tuple
 
 
 def resource_import(
-    *, actor: Any, kind: str, source: str | os.PathLike[str] | IO[bytes], file_name: str = ""
+    *, actor: Any, kind: str, source: str | os.PathLike[str] | IO[bytes] | None, file_name: str = ""
 ) -> dict[str, Any]:
     """Import one resource file. Returns ``{kind, created, updated, unchanged, rejected, rejected_count}``;
-    a file-level problem raises DomainError and changes nothing."""
-    require_taskforce(actor, "plan.resource_import")
+    a file-level problem (none, unreadable) raises DomainError and changes nothing."""
+    authorize(actor, "plan.resources")
+    if source is None:
+        raise DomainError("请选择文件 (choose a file)", "no_file")
     rk = RESOURCE_KINDS.get(kind)
     if rk is None:
         raise DomainError(f"未知的资源类型 {kind!r} (use {', '.join(RESOURCE_KINDS)})", "kind")

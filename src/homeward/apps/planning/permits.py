@@ -14,16 +14,17 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from homeward.apps.accounts.policy import authorized
 from homeward.apps.applications.models import Permit
 from homeward.apps.applications.services import permit_store
 from homeward.apps.planning import selectors
 from homeward.apps.planning.models import PlanRun, PlanVehicle
 from homeward.apps.planning.serialize import permit_draft_from_dict
-from homeward.apps.planning.services import latest_done_run, require_role
+from homeward.apps.planning.services import latest_done_run
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
 from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError, NotFound
+from homeward.core.errors import Conflict, DomainError
 from homeward.core.planning import PermitDraft
 
 # The pass is valid a little before the bus leaves its base and well after its last drop: a late
@@ -46,13 +47,7 @@ def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
     transport department); returns the permits this call created. Idempotent: a second call creates
     nothing. A bus kept by a re-plan because it was dispatched keeps the pass drafted for it
     before."""
-    require_role(
-        actor, selectors.PERMIT_DRAFT_ROLES, "permit.plan_draft", run_id,
-        message="只有专班或交通部门可以起草通行证 (task force or transport department only)",
-    )  # fmt: skip
-    run = PlanRun.objects.filter(pk=run_id).first()
-    if run is None:
-        raise NotFound("找不到该计划 (no such plan run)", "not_found")
+    run = authorized(actor, "plan.permits", PlanRun.objects.all(), run_id)
     if run.state != PlanRun.State.DONE:
         raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
     latest = latest_done_run()

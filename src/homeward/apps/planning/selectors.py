@@ -19,7 +19,8 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from homeward.apps.accounts.roles import profile_of, role_of
+from homeward.apps.accounts.policy import allows, authorize, authorized
+from homeward.apps.accounts.roles import profile_of
 from homeward.apps.applications.models import Permit, PermitState
 from homeward.apps.applications.selectors import permits_to_sign
 from homeward.apps.audit.runs import ACTIVE_STATES
@@ -35,40 +36,31 @@ from homeward.apps.planning.models import (
     PreventionKit,
     TrainSlot,
 )
-from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run, require_role
+from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
-from homeward.core.errors import NotFound, PermissionDenied
 from homeward.core.identity import mask_phone, mask_ric
 from homeward.core.permits import Department
 
-MANIFEST_ROLES = frozenset({"taskforce", "dept_health", "dept_transport"})
-UNMASKED_ROLES = frozenset({"taskforce", "dept_health"})
-# Who drafts a plan's road passes: the task force, and transport, which approves vehicle and route.
-PERMIT_DRAFT_ROLES = frozenset({"taskforce", "dept_transport"})
 
-
-def require_board(actor: Any) -> None:
-    require_role(actor, ("taskforce",), "plan.board", message="只有专班可以查看排班计划 (task force only)")
-
-
-def latest_run() -> PlanRun | None:
+def board_run(*, actor: Any, run_id: int | None = None) -> PlanRun | None:
+    """The done run ``run_id``, or the plan in force, for the board and its parts (``plan.read``)."""
+    authorize(actor, "plan.read")
+    if run_id:
+        return PlanRun.objects.filter(pk=run_id, state=PlanRun.State.DONE).first()
     return latest_done_run()
 
 
-def status_run() -> PlanRun | None:
+def status_run(*, actor: Any) -> PlanRun | None:
+    """The run queued or running, else the last one (``plan.read``)."""
+    authorize(actor, "plan.read")
     active = PlanRun.objects.filter(state__in=ACTIVE_STATES).order_by("pk").first()
     return active or PlanRun.objects.order_by("-pk").first()
 
 
-def run_or_latest(run_id: int | None) -> PlanRun | None:
-    if run_id:
-        return PlanRun.objects.filter(pk=run_id, state=PlanRun.State.DONE).first()
-    return latest_run()
-
-
-def resource_counts() -> dict[str, int]:
+def resource_counts(*, actor: Any) -> dict[str, int]:
     """How many of each planning resource there are (the resource import page)."""
+    authorize(actor, "plan.resources")
     return {
         "train_slots": TrainSlot.objects.count(),
         "coaches": Coach.objects.count(),
@@ -166,15 +158,9 @@ def timeline_bar(v: PlanVehicle, span: tuple[datetime, datetime] | None) -> dict
     return {"left": round(left, 2), "width": round(min(width, 100 - left), 2)}
 
 
-def vehicle_for(actor: Any, vehicle_id: int, action: str) -> PlanVehicle:
-    require_role(
-        actor, MANIFEST_ROLES, action, vehicle_id,
-        message="无权查看乘客名单 (not allowed to see manifests)", object_type="plan_vehicle",
-    )  # fmt: skip
-    vehicle = PlanVehicle.objects.select_related("run").filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
-    return vehicle
+def vehicle_for(actor: Any, vehicle_id: int) -> PlanVehicle:
+    """A vehicle of a plan, for its page and manifest (``plan.manifest``)."""
+    return authorized(actor, "plan.manifest", PlanVehicle.objects.select_related("run"), vehicle_id)
 
 
 # Stop kinds of the core planner (core.planning.model.Stop.kind) as the timetable shows them.
@@ -249,7 +235,7 @@ def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
     if permit is None:
         latest = latest_done_run()
         in_force = latest is not None and latest.pk == vehicle.run_id
-        return {"permit": None, "can_draft": in_force and role_of(actor) in PERMIT_DRAFT_ROLES}
+        return {"permit": None, "can_draft": in_force and allows(actor, "plan.permits", vehicle.run)}
     signed = set(permit.signatures.values_list("department", flat=True))
     return {
         "permit": permit,
@@ -274,7 +260,8 @@ MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地�
 
 def manifest(actor: Any, vehicle: PlanVehicle) -> tuple[list[list[str]], bool]:
     """Rows of the vehicle's 乘客信息登记表 and whether they are masked. Unmasked reads are audited."""
-    unmasked = role_of(actor) in UNMASKED_ROLES
+    authorize(actor, "plan.manifest", vehicle)
+    unmasked = allows(actor, "personal_data.read")
     seats = (
         PlanSeat.objects.filter(vehicle=vehicle)
         .select_related("worker", "application__enterprise")
@@ -340,11 +327,9 @@ def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], in
 
 def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
     """An enterprise user's own workers in the latest plan (masked)."""
+    authorize(actor, "plan.seats")
     profile = profile_of(actor)
-    if profile is None or profile.role != "enterprise" or not profile.enterprise_id:
-        audit_record(actor=actor, action="denied.plan.my_seats", object_type="plan_run")
-        raise PermissionDenied("仅企业用户 (enterprise users only)", "forbidden")
-    run = latest_run()
+    run = latest_done_run()
     if run is None:
         return None, []
     seats = (

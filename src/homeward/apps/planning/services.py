@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from homeward.apps.accounts.roles import role_of
+from homeward.apps.accounts.policy import PLANNER, authorize, authorized, user_of
 from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
@@ -44,7 +44,7 @@ from homeward.apps.registry.models import Enterprise, HomeCity
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import planning as core
 from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from homeward.core.errors import Conflict, DomainError
 from homeward.core.planning.model import REASON_NO_LEGAL_WAY
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLANNER_ACTOR = "planner"
 PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED)
 DEFAULT_STOP = core.StopCriterion()
 REASON_LABELS = {
@@ -64,27 +63,6 @@ REASON_LABELS = {
 }
 KIND_LABELS = {"train": "专列", "bus": "包车", "shuttle": "接驳车"}
 _HOUR = timedelta(hours=1)
-
-
-def require_role(
-    actor: Any,
-    roles: Collection[str],
-    action: str,
-    object_id: object = "",
-    *,
-    message: str,
-    object_type: str = "plan_run",
-) -> None:
-    """System actors (strings such as "cli") pass; users must hold one of ``roles`` (denials audited)."""
-    if isinstance(actor, str):
-        return
-    if role_of(actor) not in roles:
-        audit_record(actor=actor, action=f"denied.{action}", object_type=object_type, object_id=object_id)
-        raise PermissionDenied(message, "forbidden")
-
-
-def require_taskforce(actor: Any, action: str, object_id: object = "") -> None:
-    require_role(actor, ("taskforce",), action, object_id, message="只有专班可以排班 (task force only)")
 
 
 def latest_done_run() -> PlanRun | None:
@@ -107,7 +85,7 @@ def plan_run_request(
     """Queue a plan run (task force only). Idempotent: while a run is queued or running, that run is
     returned. The task is enqueued once the transaction commits (``enqueue=False``: the caller runs
     ``plan_run_execute_now`` itself, as the CLI does)."""
-    require_taskforce(actor, "plan.request")
+    authorize(actor, "plan.request")
     if not -(2**31) <= seed < 2**31:
         raise DomainError("种子超出范围 (seed out of range)", "plan_bad_seed")
     stop = stop or DEFAULT_STOP
@@ -120,7 +98,7 @@ def plan_run_request(
             stop=serialize.stop_dict(stop),
             plan_time=now,
             reason=reason[:50],
-            created_by=actor if getattr(actor, "pk", None) is not None else None,
+            created_by=user_of(actor),
         )
         audit_record(
             actor=actor, action="plan.request", object_type="plan_run", object_id=run.pk,
@@ -296,11 +274,9 @@ def plan_run_execute_now(run_id: int) -> str:
             error=run_error(exc),
             finished_at=timezone.now(),
         )
-        audit_record(actor=PLANNER_ACTOR, action="plan.failed", object_type="plan_run", object_id=run_id)
+        audit_record(actor=PLANNER, action="plan.failed", object_type="plan_run", object_id=run_id)
         return PlanRun.State.FAILED.value
-    audit_record(
-        actor=PLANNER_ACTOR, action="plan.done", object_type="plan_run", object_id=run_id, data=summary
-    )
+    audit_record(actor=PLANNER, action="plan.done", object_type="plan_run", object_id=run_id, data=summary)
     return PlanRun.State.DONE.value
 
 
@@ -560,7 +536,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
         )
     for pk in to_plan:
         audit_record(
-            actor=PLANNER_ACTOR, action="application.planned", object_type="application", object_id=pk,
+            actor=PLANNER, action="application.planned", object_type="application", object_id=pk,
             data={"from": "accepted", "plan_run": run.pk},
         )  # fmt: skip
     late: dict[int, int] = Counter()
@@ -570,7 +546,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
     flagged = 0
     for app_id, n in sorted(late.items()):
         application_flag_at_risk(
-            actor=PLANNER_ACTOR, application_id=app_id, at_risk=True,
+            actor=PLANNER, application_id=app_id, at_risk=True,
             reason=f"计划 #{run.pk}: {n} 人无法在时限内合法到达 (no legal way in time)",
         )  # fmt: skip
         flagged += 1
@@ -581,7 +557,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
         .exclude(pk__in=list(late))
         .values_list("pk", flat=True)
     ):
-        application_flag_at_risk(actor=PLANNER_ACTOR, application_id=app_id, at_risk=False, reason="")
+        application_flag_at_risk(actor=PLANNER, application_id=app_id, at_risk=False, reason="")
         cleared += 1
     return planned, flagged, cleared
 
@@ -591,10 +567,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
 
 def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch:
     """Mark a vehicle of the latest done run as sent (task force); re-plans keep it. Once only."""
-    require_taskforce(actor, "plan.dispatch", vehicle_id)
-    vehicle = PlanVehicle.objects.select_related("run").filter(pk=vehicle_id).first()
-    if vehicle is None:
-        raise NotFound("找不到该车辆 (no such vehicle)", "not_found")
+    vehicle = authorized(actor, "plan.dispatch", PlanVehicle.objects.select_related("run"), vehicle_id)
     if vehicle.run.state != PlanRun.State.DONE:
         raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
     latest = latest_done_run()
@@ -605,7 +578,7 @@ def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch
             vehicle=vehicle,
             defaults={
                 "dispatched_at": timezone.now(),
-                "dispatched_by": actor if getattr(actor, "pk", None) is not None else None,
+                "dispatched_by": user_of(actor),
                 "note": note[:200],
             },
         )

@@ -4,8 +4,6 @@ polling; resource imports; an enterprise's own seats."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -13,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from homeward.apps.accounts.roles import is_taskforce, role_of
+from homeward.apps.accounts.policy import allows
 from homeward.apps.planning import selectors
 from homeward.apps.planning.imports import RESOURCE_KINDS, resource_import
 from homeward.apps.planning.manifest_pdf import render_manifest_pdf
@@ -24,49 +22,32 @@ from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
 VEHICLES_PER_PAGE = 50
-View = Callable[..., HttpResponse]
 
 
 def _error(request: HttpRequest, exc: DomainError, template: str = "partials/error.html") -> HttpResponse:
     return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
 
 
-def _board_only(denied: str = "partials/error.html") -> Callable[[View], View]:
-    """The board and its parts are the task force's (``selectors.require_board``, denials audited);
-    anyone else gets the error, as a page (``planning/denied.html``) or a partial."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                selectors.require_board(request.user)
-            except DomainError as exc:
-                return _error(request, exc, denied)
-            return view(request, *args, **kwargs)
-
-        return guarded
-
-    return decorate
-
-
 def _requested_run(request: HttpRequest) -> PlanRun | None:
-    """The done run named by ``?run=``, or the plan in force."""
-    return selectors.run_or_latest(_int(request.GET.get("run")))
+    """The done run named by ``?run=``, or the plan in force (``plan.read``: raises when refused)."""
+    return selectors.board_run(actor=request.user, run_id=_int(request.GET.get("run")))
 
 
 def _status_context(request: HttpRequest) -> dict[str, Any]:
-    run = selectors.status_run()
+    run = selectors.status_run(actor=request.user)
     return {
         "run": run,
         "active": bool(run and run.active),
-        "can_run": is_taskforce(request.user),
+        "can_run": allows(request.user, "plan.request"),
     }
 
 
 @require_GET
-@_board_only("planning/denied.html")
 def board(request: HttpRequest) -> HttpResponse:
-    run = selectors.latest_run()
+    try:
+        run = selectors.board_run(actor=request.user)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
     context: dict[str, Any] = {"plan": run, "kinds": KIND_LABELS, **_status_context(request)}
     if run is not None:
         context["kpis"] = selectors.kpi_rows(run)
@@ -76,9 +57,11 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_board_only()
 def status(request: HttpRequest) -> HttpResponse:
-    context = _status_context(request)
+    try:
+        context = _status_context(request)
+    except DomainError as exc:
+        return _error(request, exc)
     response = render(request, "planning/_status.html", context)
     run = context["run"]
     if run is not None and run.state == PlanRun.State.DONE and request.GET.get("was") == "active":
@@ -104,7 +87,7 @@ def _road_passes_context(request: HttpRequest, run: PlanRun, created: int | None
         **counts,
         "created": created,
         "existing": counts["passes"] - (created or 0),
-        "can_draft": role_of(request.user) in selectors.PERMIT_DRAFT_ROLES,
+        "can_draft": allows(request.user, "plan.permits", run),
     }
 
 
@@ -127,9 +110,11 @@ def permits_draft(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @require_GET
-@_board_only()
 def vehicle_rows(request: HttpRequest) -> HttpResponse:
-    run = _requested_run(request)
+    try:
+        run = _requested_run(request)
+    except DomainError as exc:
+        return _error(request, exc)
     if run is None:
         return HttpResponse("")
     kind = request.GET.get("kind", "")
@@ -144,9 +129,11 @@ def vehicle_rows(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_board_only()
 def unassigned_rows(request: HttpRequest) -> HttpResponse:
-    run = _requested_run(request)
+    try:
+        run = _requested_run(request)
+    except DomainError as exc:
+        return _error(request, exc)
     if run is None:
         return HttpResponse("")
     rows, total = selectors.unassigned(run)
@@ -154,9 +141,11 @@ def unassigned_rows(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_board_only()
 def unassigned_export(request: HttpRequest) -> HttpResponse:
-    run = _requested_run(request)
+    try:
+        run = _requested_run(request)
+    except DomainError as exc:
+        return _error(request, exc)
     if run is None:
         return HttpResponse(status=404)
     rows, _ = selectors.unassigned(run, limit=1_000_000)
@@ -184,12 +173,11 @@ def unassigned_export(request: HttpRequest) -> HttpResponse:
 @require_GET
 def map_json(request: HttpRequest, run_id: int) -> HttpResponse:
     try:
-        selectors.require_board(request.user)
+        run = selectors.board_run(actor=request.user, run_id=run_id)
     except DomainError as exc:
         return JsonResponse(
             {"status": exc.status, "reason": exc.code, "message": exc.message}, status=exc.status
         )
-    run = selectors.run_or_latest(run_id)
     if run is None:
         return JsonResponse({"status": 404, "reason": "not_found", "message": "no such plan"}, status=404)
     return JsonResponse(selectors.map_data(run), json_dumps_params={"ensure_ascii": False})
@@ -198,7 +186,7 @@ def map_json(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_GET
 def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     try:
-        vehicle = selectors.vehicle_for(request.user, vehicle_id, "plan.vehicle")
+        vehicle = selectors.vehicle_for(request.user, vehicle_id)
         rows, masked = selectors.manifest(request.user, vehicle)
     except DomainError as exc:
         return _error(request, exc, "planning/denied.html")
@@ -215,7 +203,7 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
             "headers": selectors.MANIFEST_HEADERS,
             "rows": rows,
             "masked": masked,
-            "can_dispatch": is_taskforce(request.user),
+            "can_dispatch": allows(request.user, "plan.dispatch", vehicle),
             "dispatch": getattr(vehicle, "dispatch", None),
         },
     )
@@ -224,7 +212,7 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 @require_GET
 def manifest_file(request: HttpRequest, vehicle_id: int, fmt: str) -> HttpResponse:
     try:
-        vehicle = selectors.vehicle_for(request.user, vehicle_id, "plan.manifest")
+        vehicle = selectors.vehicle_for(request.user, vehicle_id)
         rows, masked = selectors.manifest(request.user, vehicle)
     except DomainError as exc:
         return _error(request, exc)
@@ -258,26 +246,31 @@ def my_seats(request: HttpRequest) -> HttpResponse:
     return render(request, "planning/my_seats.html", {"plan": run, "rows": rows})
 
 
-@_board_only("planning/denied.html")
 def resources(request: HttpRequest) -> HttpResponse:
     """Upload train slots, coaches, drivers, escorts or kits (.xlsx/.csv); task force only."""
     report = None
     error = None
     if request.method == "POST":
         upload = request.FILES.get("file")
-        kind = request.POST.get("kind", "")
         try:
-            if upload is None:
-                raise DomainError("请选择文件 (choose a file)", "no_file")
             report = resource_import(
-                actor=request.user, kind=kind, source=upload, file_name=upload.name or ""
+                actor=request.user,
+                kind=request.POST.get("kind", ""),
+                source=upload,
+                file_name=upload.name or "" if upload is not None else "",
             )
         except DomainError as exc:
             error = exc
+    try:
+        if error is not None and error.status in (403, 404):
+            raise error
+        counts = selectors.resource_counts(actor=request.user)
+    except DomainError as exc:
+        return _error(request, exc, "planning/denied.html")
     return render(
         request,
         "planning/resources.html",
-        {"kinds": RESOURCE_KINDS, "report": report, "error": error, "counts": selectors.resource_counts()},
+        {"kinds": RESOURCE_KINDS, "report": report, "error": error, "counts": counts},
         status=error.status if error else 200,
     )
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from homeward.apps.accounts.policy import allows
 from homeward.apps.accounts.roles import profile_of
 from homeward.apps.registry import selectors
 from homeward.apps.registry.personal_data import worker_contact_masked, worker_reveal
@@ -86,7 +87,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "role": profile.role if profile else None,
         "enterprise_id": profile.enterprise_id if profile else None,
         "town_code": profile.town.code if profile and profile.town else None,
-        "sees_personal_data": bool(profile and profile.sees_personal_data),
+        "sees_personal_data": allows(request.user, "personal_data.read"),
     }
 
 

@@ -1,8 +1,9 @@
 """Reads of the registries, always scoped to what the actor's role and ownership allow.
 
-An enterprise user sees only its own enterprise; a town officer only the town's; a service team only
-workers from its province. Roles with no business in a registry get an empty queryset, not an error,
-so lists render empty rather than leak.
+The scope is the permission policy's (``accounts.policy.SCOPES``): an enterprise user sees only its
+own enterprise; a town officer only the town's; a service team only workers from its province. The
+lists are refused to roles with no registry (``registry.read``); the headline counts of the home
+page are scoped only, so they show zeros to those roles.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from homeward.apps.accounts.roles import CITY_WIDE_ROLES, Role, profile_of
-from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, Town, Worker
+from homeward.apps.accounts.policy import authorize, authorized, scoped
+from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, ImportRun, Town, Worker
 from homeward.core.errors import Conflict
 
 
@@ -39,39 +40,18 @@ def home_stations() -> list[HomeStation]:
 
 
 def enterprises_visible(*, actor: Any) -> QuerySet[Enterprise]:
-    profile = profile_of(actor)
-    qs = Enterprise.objects.select_related("town")
-    if profile is None:
-        return qs.none()
-    if profile.role in CITY_WIDE_ROLES:
-        return qs
-    if profile.role == Role.TOWN:
-        return qs.filter(town_id=profile.town_id)
-    if profile.role == Role.ENTERPRISE:
-        return qs.filter(pk=profile.enterprise_id)
-    return qs.none()
+    return scoped(actor, Enterprise.objects.select_related("town"))
 
 
 def workers_visible(*, actor: Any) -> QuerySet[Worker]:
-    profile = profile_of(actor)
-    qs = Worker.objects.select_related("employer", "employer__town")
-    if profile is None:
-        return qs.none()
-    if profile.role in CITY_WIDE_ROLES:
-        return qs
-    if profile.role == Role.TOWN:
-        return qs.filter(employer__town_id=profile.town_id)
-    if profile.role == Role.ENTERPRISE:
-        return qs.filter(employer_id=profile.enterprise_id)
-    if profile.role == Role.SERVICE_TEAM and profile.province_code:
-        return qs.filter(origin_code__startswith=profile.province_code[:2])
-    return qs.none()
+    return scoped(actor, Worker.objects.select_related("employer", "employer__town"))
 
 
 def enterprise_list(
     *, actor: Any, town: str = "", search: str = "", key_only: bool = False
 ) -> QuerySet[Enterprise]:
     """Enterprises with their roster counts (workers on the roster, back, away); key enterprises first."""
+    authorize(actor, "registry.read")
     qs = enterprises_visible(actor=actor)
     if town:
         qs = qs.filter(town__code=town)
@@ -89,6 +69,7 @@ def enterprise_list(
 def worker_list(
     *, actor: Any, enterprise_id: int | None = None, status: str = "", search: str = ""
 ) -> QuerySet[Worker]:
+    authorize(actor, "registry.read")
     qs = workers_visible(actor=actor)
     if enterprise_id:
         qs = qs.filter(employer_id=enterprise_id)
@@ -121,3 +102,13 @@ def registry_stats(*, actor: Any) -> dict[str, int]:
         "returned": by_status.get(Worker.Status.RETURNED, 0),
         "away": by_status.get(Worker.Status.AWAY, 0),
     }
+
+
+def import_runs(*, actor: Any, limit: int = 100) -> QuerySet[ImportRun]:
+    """The latest import runs, newest first (without their reports)."""
+    authorize(actor, "import.read")
+    return ImportRun.objects.select_related("created_by").defer("report")[:limit]
+
+
+def import_run_get(*, actor: Any, run_id: int) -> ImportRun:
+    return authorized(actor, "import.read", ImportRun.objects.select_related("created_by"), run_id)

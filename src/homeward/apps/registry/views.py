@@ -23,12 +23,21 @@ class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def _error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """The refusal as a partial for HTMX, else as a page."""
+    template = "partials/error.html" if getattr(request, "htmx", False) else "registry/import_denied.html"
+    return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
+
+
 @require_GET
 def enterprise_list(request: HtmxRequest) -> HttpResponse:
     town = request.GET.get("town", "")
     search = request.GET.get("q", "")
     key_only = request.GET.get("key") == "1"
-    qs = selectors.enterprise_list(actor=request.user, town=town, search=search, key_only=key_only)
+    try:
+        qs = selectors.enterprise_list(actor=request.user, town=town, search=search, key_only=key_only)
+    except DomainError as exc:
+        return _error(request, exc)
     if request.GET.get("format") == "xlsx":
         return enterprises_xlsx_response(qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -47,7 +56,12 @@ def worker_list(request: HtmxRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     enterprise_raw = request.GET.get("enterprise", "")
     enterprise_id = int(enterprise_raw) if enterprise_raw.isdigit() else None
-    qs = selectors.worker_list(actor=request.user, enterprise_id=enterprise_id, status=status, search=search)
+    try:
+        qs = selectors.worker_list(
+            actor=request.user, enterprise_id=enterprise_id, status=status, search=search
+        )
+    except DomainError as exc:
+        return _error(request, exc)
     if request.GET.get("format") == "xlsx":
         return workers_xlsx_response(qs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -70,10 +84,5 @@ def worker_reveal_view(request: HttpRequest, worker_id: int) -> HttpResponse:
     try:
         contact = worker_reveal(actor=request.user, worker_id=worker_id)
     except DomainError as exc:
-        return render(
-            request,
-            "partials/error.html",
-            {"message": exc.message, "reason": exc.code},
-            status=exc.status,
-        )
+        return _error(request, exc)
     return render(request, "registry/_worker_contact.html", {"contact": contact, "revealed": _("已显示")})

@@ -10,15 +10,16 @@ from typing import Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import ImportRun
+from homeward.apps.registry.selectors import import_run_get, import_runs
 from homeward.apps.registry.services import import_run_create
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
@@ -39,18 +40,12 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-def _denied(request: HttpRequest, what: str) -> HttpResponse:
-    audit_record(
-        actor=request.user,
-        action="denied",
-        object_type="import_run",
-        data={"view": what, "path": request.path},
-    )
+def _denied(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(
         request,
         "registry/import_denied.html",
-        {"message": _("只有专班可以导入数据 (task force only)"), "reason": "forbidden"},
-        status=403,
+        {"message": exc.message, "reason": exc.code},
+        status=exc.status,
     )
 
 
@@ -72,31 +67,38 @@ def _report_context(run: ImportRun) -> dict[str, Any]:
 
 @require_GET
 def import_list(request: HttpRequest) -> HttpResponse:
-    if not is_taskforce(request.user):
-        return _denied(request, "import-list")
-    runs = ImportRun.objects.select_related("created_by").defer("report")[:100]
+    try:
+        runs = import_runs(actor=request.user)
+    except DomainError as exc:
+        return _denied(request, exc)
     return render(request, "registry/import_list.html", {"runs": runs, "form": ImportUploadForm()})
 
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    if not is_taskforce(request.user):
-        return _denied(request, "import-upload")
+    """GET: the form (for those the policy lets import); POST: the upload service decides."""
     error: DomainError | None = None
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
+        try:
+            if not form.is_valid():
+                authorize(request.user, "import.run")  # a refusal beats a form error
+            else:
                 run = import_run_create(
                     actor=request.user,
                     kind=form.cleaned_data["kind"],
                     uploaded_file=form.cleaned_data["file"],
                 )
-            except DomainError as exc:
-                error = exc
-            else:
                 return redirect("import-detail", run_id=run.pk)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                return _denied(request, exc)
+            error = exc
     else:
+        try:
+            authorize(request.user, "import.run")
+        except DomainError as exc:
+            return _denied(request, exc)
         form = ImportUploadForm(initial={"kind": request.GET.get("kind", "roster")})
     status = 400 if request.method == "POST" else 200
     return render(request, "registry/import_upload.html", {"form": form, "error": error}, status=status)
@@ -104,26 +106,29 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def import_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    if not is_taskforce(request.user):
-        return _denied(request, "import-detail")
-    run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=run_id)
+    try:
+        run = import_run_get(actor=request.user, run_id=run_id)
+    except DomainError as exc:
+        return _denied(request, exc)
     return render(request, "registry/import_detail.html", _report_context(run))
 
 
 @require_GET
 def import_status(request: HttpRequest, run_id: int) -> HttpResponse:
-    if not is_taskforce(request.user):
-        return _denied(request, "import-status")
-    run = get_object_or_404(ImportRun, pk=run_id)
+    try:
+        run = import_run_get(actor=request.user, run_id=run_id)
+    except DomainError as exc:
+        return _denied(request, exc)
     return render(request, "registry/import_status.html", _report_context(run))
 
 
 @require_GET
 def import_rejects(request: HttpRequest, run_id: int) -> HttpResponse:
     """The rejected rows as .xlsx (every cell neutralised against formula injection)."""
-    if not is_taskforce(request.user):
-        return _denied(request, "import-rejects")
-    run = get_object_or_404(ImportRun, pk=run_id)
+    try:
+        run = import_run_get(actor=request.user, run_id=run_id)
+    except DomainError as exc:
+        return _denied(request, exc)
     report = run.report if isinstance(run.report, dict) else {}
     rows = (
         [r.get("row"), r.get("field"), r.get("reason"), r.get("message")]

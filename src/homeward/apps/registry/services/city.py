@@ -13,11 +13,11 @@ from typing import Any
 
 from django.db import transaction
 
-from homeward.apps.accounts.roles import is_taskforce
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, Town
 from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError, PermissionDenied
+from homeward.core.errors import Conflict, DomainError
 
 # Arrival stations: the curated ones within this distance of the city, nearest first.
 STATION_RADIUS_KM = 60.0
@@ -89,15 +89,13 @@ def city_setup(
 ) -> SetupReport:
     """Record ``code`` as the home city, seed its towns and pick its arrival stations.
 
-    Task force only (system actors such as "cli" pass). ``display_name`` (page titles) defaults to the
+    Task force only, and system actors granted ``city.setup``. ``display_name`` (page titles) defaults to the
     city's name and ``organiser`` (on permits) to "<name>企业复工复产返岗专班"; given as None they keep
     what an earlier run set. Replacing another city is refused (``home_city_in_use``) once the
     registry holds enterprises; before that the other city's towns and stations are removed.
     Raises DomainError ``unknown_city`` / ``not_a_county`` for a bad code, PermissionDenied
     ``forbidden`` for other roles (the denial is audited)."""
-    if not isinstance(actor, str) and not is_taskforce(actor):
-        audit_record(actor=actor, action="denied.city.setup", object_type="home_city", object_id=code[:20])
-        raise PermissionDenied("只有专班可以设置本市 (task force only)", "forbidden")
+    authorize(actor, "city.setup")
     region = county_for_setup(code)
     display_name = (display_name or "").strip() or None
     organiser = (organiser or "").strip() or None

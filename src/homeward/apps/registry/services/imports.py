@@ -22,6 +22,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 
+from homeward.apps.accounts.policy import TASK, authorize, user_of
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import (
@@ -167,6 +168,7 @@ def roster_import(
 ) -> ImportReport:
     """Import a social-insurance roster: upsert enterprises by USCC, workers by ID number and their
     roster membership. Raises DomainError for a file-level problem (missing columns, unreadable)."""
+    authorize(actor, "import.run")
     today = today or timezone.localdate()
     towns = TownMatcher(Town.objects.values_list("name", "id"))
     report = ImportReport("roster")
@@ -318,6 +320,7 @@ def police_import(
 ) -> ImportReport:
     """Import police arrival records; a record identical in (ID, date, place) to a stored one is
     unchanged, so re-importing a file adds nothing."""
+    authorize(actor, "import.run")
     today = today or timezone.localdate()
     report = ImportReport("police")
     rows = _with_progress(rows_of(source, "police"), progress)
@@ -363,6 +366,7 @@ def carrier_import(
     run_id: int | None = None,
 ) -> ImportReport:
     """Import carrier aggregates, upserting the count on (date, county_code)."""
+    authorize(actor, "import.run")
     del today  # carrier dates are not checked against today; accepted for a uniform signature
     report = ImportReport("carrier")
     rows = _with_progress(rows_of(source, "carrier"), progress)
@@ -404,6 +408,7 @@ IMPORTERS: dict[str, Callable[..., ImportReport]] = {
 
 def import_file(*, kind: str, actor: Any, source: Source, **kwargs: Any) -> ImportReport:
     """Dispatch to the importer for ``kind`` (roster, police or carrier)."""
+    authorize(actor, "import.run")
     return IMPORTERS[check_kind(kind)](actor=actor, source=source, **kwargs)
 
 
@@ -413,10 +418,6 @@ def import_file(*, kind: str, actor: Any, source: Source, **kwargs: Any) -> Impo
 
 # The stored report keeps at most this many rejected rows (``rejected_count`` has the total).
 REPORT_MAX_REJECTED = 50_000
-
-
-def _actor_user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) is not None and hasattr(actor, "get_username") else None
 
 
 def _sha256_of(uploaded_file: Any) -> str:
@@ -436,8 +437,9 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
 
     Idempotent: the same content (sha256) of the same kind while a run of it is queued or running
     returns that run; so does a repeated ``idempotency_key`` from the same user."""
+    authorize(actor, "import.run")
     kind = check_kind(kind)
-    user = _actor_user(actor)
+    user = user_of(actor)
     digest = _sha256_of(uploaded_file)
     with transaction.atomic():
         if idempotency_key:
@@ -514,7 +516,7 @@ def import_run_execute_now(run_id: int) -> str:
     if not run_claim(ImportRun, run_id):
         return "skipped"
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
-    actor = run.created_by or "task"
+    actor = run.created_by or TASK
     path = run.file.path
     try:
         ImportRun.objects.filter(pk=run_id).update(rows_total=count_data_rows(path))
@@ -555,10 +557,11 @@ def import_run_from_path(
 ) -> tuple[ImportRun, ImportReport]:
     """Import a local file synchronously (the CLI) and record it as an ImportRun. A file-level
     DomainError is recorded as a failed run and re-raised."""
+    authorize(actor, "import.run")
     kind = check_kind(kind)
     name = Path(path).name
     run = ImportRun.objects.create(
-        kind=kind, state=ImportRun.State.RUNNING, original_name=name[:255], created_by=_actor_user(actor)
+        kind=kind, state=ImportRun.State.RUNNING, original_name=name[:255], created_by=user_of(actor)
     )
     try:
         report = import_file(kind=kind, actor=actor, source=path, source_name=name, run_id=run.pk)

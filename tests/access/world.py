@@ -1,0 +1,189 @@
+"""The world the access matrix walks: two sides of the city and one user per role.
+
+Side ``own`` is enterprise A in town A, with workers from Guizhou (province 52); side ``foreign`` is
+enterprise B in town B, with workers from Anhui (34). Every persona belongs to side ``own`` (the
+town officer's town A, the enterprise user's enterprise A, the service team's province 52), so a
+``foreign`` object is one that a scoped role must not even see.
+
+Each side holds an application in every state an endpoint acts on (draft, submitted, accepted with
+its open tasks, one with drafted permits, one with issued permits), roster workers free to be added,
+and there is one import run, one done plan (with buses) and one heat-map snapshot of it all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.applications.conftest import HEALTH_DATA, TRANSPORT_DATA
+from tests.factories import EnterpriseFactory, TownFactory, make_ric
+
+SIDES = ("own", "foreign")
+ROLES = (
+    "taskforce", "town", "enterprise", "dept_hr", "dept_transport", "dept_health",
+    "service_team", "station", "worker",
+)  # fmt: skip
+# Roles bound to a part of the city: they must not see the other side's objects at all.
+SCOPED = frozenset({"town", "enterprise", "service_team"})
+PASSWORD = "matrix-pass-1"
+
+HR_DATA = {"government_share": 50, "enterprise_share": 50}
+RECEPTION_DATA = {"reception_point": "余姚北站", "contact": "李"}
+
+
+@dataclass
+class Side:
+    town: Any
+    enterprise: Any
+    roster: list[Any]
+    objects: dict[str, Any] = field(default_factory=dict)
+    free: list[Any] = field(default_factory=list)  # roster workers in no application
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    sides: dict[str, Side]
+    shared: dict[str, Any]
+
+    def params(self, kind: str, side: str) -> dict[str, object]:
+        """Path parameters naming the object ``kind`` of ``side``."""
+        s = self.sides[side]
+        if kind in self.shared:
+            obj = self.shared[kind]
+        else:
+            obj = s.objects[kind] if kind in s.objects else getattr(s, kind)
+        if kind == "enterprise":
+            return {"enterprise_id": obj.pk}
+        if kind == "worker":
+            return {"worker_id": obj.pk}
+        if kind in ("draft", "submitted", "accepted", "drafted", "issued"):
+            first = obj.workers.filter(active=True).order_by("pk").first()
+            return {"application_id": obj.pk, "row_id": first.pk}
+        if kind.startswith("task_"):
+            return {"task_id": obj.pk}
+        if kind.startswith("permit_"):
+            return {"permit_id": obj.pk}
+        if kind == "plan_run":
+            return {"run_id": obj.pk}
+        if kind == "vehicle":
+            return {"vehicle_id": obj.pk, "fmt": "xlsx"}
+        if kind == "import_run":
+            return {"run_id": obj.pk}
+        raise KeyError(kind)
+
+
+def _roster(enterprise: Any, area: str, born: dt.date, count: int) -> list[Any]:
+    from homeward.apps.registry.models import Worker
+    from tests.factories import WorkerFactory
+
+    workers = [
+        WorkerFactory.build(
+            id_number=make_ric(area, born + dt.timedelta(days=i), 500 + i),
+            name=f"{enterprise.name[2]}工{i:02d}",
+            phone=f"137{enterprise.pk % 10}{i:07d}",
+            origin_code=area,
+            employer=enterprise,
+        )
+        for i in range(count)
+    ]
+    return list(Worker.objects.bulk_create(workers))
+
+
+def _application(actor: Any, side: Side, state: str, users: dict[str, Any]) -> Any:
+    """An application of ``side`` taken to ``state`` through the services, holding two roster workers."""
+    from homeward.apps.accounts.policy import ROLE_SIGNER
+    from homeward.apps.applications import services
+    from homeward.apps.applications.models import DepartmentTask
+
+    app = services.application_create_draft(actor=actor, enterprise_id=side.enterprise.pk)
+    picked = [side.free.pop(), side.free.pop()]
+    services.application_workers_add_from_roster(
+        actor=actor, application_id=app.pk, worker_ids=[w.pk for w in picked]
+    )
+    if state != "draft":
+        services.application_submit(actor=actor, application_id=app.pk)
+    if state in ("accepted", "drafted", "issued"):
+        services.application_accept(actor=actor, application_id=app.pk)
+    if state in ("drafted", "issued"):
+        for kind, data in (("vehicle_route_pass", TRANSPORT_DATA), ("escort_kit_checks", HEALTH_DATA)):
+            task = DepartmentTask.objects.get(case__application=app, kind=kind)
+            services.department_task_complete(actor=actor, task_id=task.pk, data=data)
+    if state == "issued":
+        for permit in app.permits.all():
+            for role in ("dept_hr", "dept_transport", "dept_health"):
+                if str(ROLE_SIGNER[role]) in permit.signer_list:
+                    services.permit_sign(actor=users[role], permit_id=permit.pk)
+    app.refresh_from_db()
+    return app
+
+
+def build_world() -> World:
+    from homeward.apps.accounts.services import user_create_with_role
+    from homeward.apps.applications.models import DepartmentTask, Permit
+    from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
+    from homeward.apps.planning.models import PlanVehicle
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+    from homeward.apps.registry.models import ImportRun
+    from tests.conftest import system_actor
+    from tests.planning.conftest import make_application, make_resources
+
+    system = system_actor()
+    town_a = TownFactory(code="330282001", name="浒山街道", kind="街道")
+    town_b = TownFactory(code="330282106", name="周巷镇", kind="镇")
+    ent_a = EnterpriseFactory(name="慈溪甲电器有限公司", town=town_a, is_key=True)
+    ent_b = EnterpriseFactory(name="慈溪乙轴承有限公司", town=town_b)
+    sides = {
+        "own": Side(town_a, ent_a, _roster(ent_a, "520502", dt.date(1986, 1, 1), 14)),
+        "foreign": Side(town_b, ent_b, _roster(ent_b, "341221", dt.date(1987, 1, 1), 14)),
+    }
+    scope = {
+        "town": {"town": town_a},
+        "enterprise": {"enterprise": ent_a},
+        "service_team": {"province_code": "52"},
+        "station": {"place": "余姚北站"},
+    }
+    users = {
+        role: user_create_with_role(
+            actor=system, username=f"m-{role}", password=PASSWORD, role=role, **scope.get(role, {})
+        )
+        for role in ROLES
+    }
+    # A plan first, while only its own applications are accepted (a plan run plans every accepted one).
+    make_resources()
+    make_application(ent_a, ["341221"] * 3)
+    make_application(ent_b, ["411402"] * 3)
+    run = plan_run_request(actor=system, enqueue=False)
+    assert plan_run_execute_now(run.pk) == "done"
+    run.refresh_from_db()
+    for side in sides.values():
+        side.free = list(side.roster)
+        for state in ("draft", "submitted", "accepted", "drafted", "issued"):
+            side.objects[state] = _application(system, side, state, users)
+        accepted = side.objects["accepted"]
+        for kind, name in (
+            ("vehicle_route_pass", "task_transport"), ("escort_kit_checks", "task_health"),
+            ("list_check_subsidy", "task_hr"), ("landing_handover", "task_reception"),
+        ):  # fmt: skip
+            side.objects[name] = DepartmentTask.objects.get(case__application=accepted, kind=kind)
+        side.objects["permit_drafted"] = Permit.objects.get(
+            application=side.objects["drafted"], kind="prevention"
+        )
+        side.objects["permit_issued"] = Permit.objects.get(
+            application=side.objects["issued"], kind="prevention"
+        )
+        side.objects["worker"] = side.free[0]
+    import_run = ImportRun.objects.create(
+        kind="roster", state="done", original_name="名册.csv",
+        report={"rejected": [{"row": 2, "field": "id_number", "reason": "checksum", "message": "x"}]},
+    )  # fmt: skip
+    snapshot = heatmap_rebuild_request(actor=system, reason="matrix")
+    assert heatmap_rebuild_execute_now(snapshot.pk) == "done"
+    shared = {
+        "plan_run": run,
+        "vehicle": PlanVehicle.objects.filter(run=run, kind="bus").order_by("pk").first(),
+        "import_run": import_run,
+    }
+    assert shared["vehicle"] is not None, "the matrix plan has no bus"
+    return World(users=users, sides=sides, shared=shared)
