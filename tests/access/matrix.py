@@ -244,6 +244,11 @@ PAGES: list[Row] = [
     Row("GET imports/<int:run_id>/", T, obj="import_run"),
     Row("GET imports/<int:run_id>/status/", T, obj="import_run"),
     Row("GET imports/<int:run_id>/rejected.xlsx", T, obj="import_run"),
+    # the home city and the audit trail
+    Row("GET setup/", T),
+    Row("POST setup/", T, body={"code": "330282"}, ok=302),
+    Row("GET audit/", T),
+    Row("GET audit/export.xlsx", T),
     # applications
     Row("GET applications/", APP_READERS, sees=APP_READERS, marker=enterprise_name, foreign=True),
     Row("POST applications/new/", OWNERS, body=new_draft, ok=302),

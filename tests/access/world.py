@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.applications.conftest import HEALTH_DATA, TRANSPORT_DATA
-from tests.factories import EnterpriseFactory, TownFactory, make_ric
+from tests.factories import EnterpriseFactory, make_ric
 
 SIDES = ("own", "foreign")
 ROLES = (
@@ -130,8 +130,12 @@ def build_world() -> World:
     from tests.planning.conftest import make_application, make_resources
 
     system = system_actor()
-    town_a = TownFactory(code="330282001", name="浒山街道", kind="街道")
-    town_b = TownFactory(code="330282106", name="周巷镇", kind="镇")
+    from homeward.apps.registry.models import Town
+    from homeward.apps.registry.services.city import city_setup
+
+    city_setup(actor=system, code="330282")  # the home city, its towns and stations
+    town_a = Town.objects.get(name="浒山街道")
+    town_b = Town.objects.get(name="周巷镇")
     ent_a = EnterpriseFactory(name="慈溪甲电器有限公司", town=town_a, is_key=True)
     ent_b = EnterpriseFactory(name="慈溪乙轴承有限公司", town=town_b)
     sides = {

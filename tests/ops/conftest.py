@@ -3,6 +3,7 @@
 from tests.applications.conftest import (  # noqa: F401
     accepted,
     draft,
+    enterprise_user,
     issued,
     permits_drafted,
     submitted,

@@ -87,7 +87,6 @@ DEPARTMENTS = frozenset(DEPARTMENT_ROLES)
 SCOPED_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE, Role.SERVICE_TEAM}
 APPLICATION_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE}
 TASK_FORCE_ONLY = "只有专班可以操作 (task force only)"
-OPERATOR_ONLY = "只能在服务器命令行执行 (operators at the server's command line only)"
 
 ACTIONS: dict[str, Action] = {
     # Registries
@@ -158,11 +157,11 @@ ACTIONS: dict[str, Action] = {
     "city.setup": Action(TASKFORCE, "只有专班可以设置本市 (task force only)"),
     "audit.read": Action(TASKFORCE, "只有专班可以查看审计日志 (task force only)"),
     "audit.export": Action(TASKFORCE, "只有专班可以导出审计日志 (task force only)"),
-    # Operator work at the server's command line: no signed-in role may do it.
-    "ops.backup": Action(frozenset(), OPERATOR_ONLY),
-    "ops.restore": Action(frozenset(), OPERATOR_ONLY),
-    "ops.retention": Action(frozenset(), OPERATOR_ONLY),
-    "permit.keys": Action(frozenset(), OPERATOR_ONLY),
+    # Operator work, done at the server's command line (no page or endpoint offers it).
+    "ops.backup": Action(TASKFORCE, TASK_FORCE_ONLY),
+    "ops.restore": Action(TASKFORCE, TASK_FORCE_ONLY),
+    "ops.retention": Action(TASKFORCE, TASK_FORCE_ONLY),
+    "permit.keys": Action(TASKFORCE, TASK_FORCE_ONLY),
 }
 
 

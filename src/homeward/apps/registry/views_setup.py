@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from homeward.apps.accounts.policy import allows
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.registry import selectors
 from homeward.apps.registry.services.city import city_setup
 from homeward.core.errors import DomainError
@@ -35,7 +35,9 @@ def _page(request: HttpRequest, form: CitySetupForm, error: DomainError | None =
 
 @require_http_methods(["GET", "POST"])
 def city_setup_page(request: HttpRequest) -> HttpResponse:
-    if not allows(request.user, "city.setup"):
+    try:
+        authorize(request.user, "city.setup")
+    except DomainError:
         return render(request, "registry/setup_denied.html", status=403)
     if request.method == "GET":
         city = selectors.home_city()
