@@ -14,8 +14,8 @@ from homeward.apps.registry.models import (
 
 @admin.register(Town)
 class TownAdmin(admin.ModelAdmin[Town]):
-    list_display = ["code", "name", "kind"]
-    search_fields = ["name", "code"]
+    list_display = ["code", "name", "kind", "aliases"]
+    search_fields = ["name", "code", "aliases"]
 
 
 @admin.register(Enterprise)

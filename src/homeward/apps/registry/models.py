@@ -6,6 +6,8 @@ Region codes (origin counties, carrier counties) are stored as 6-digit strings a
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +18,9 @@ class Town(models.Model):
     code = models.CharField(_("区划代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=50, unique=True)
     kind = models.CharField(_("类型"), max_length=8)
+    # Other names offices write for this town in their files (a former name, a common short form),
+    # separated by commas, 、 or spaces; imports match them as they match the name.
+    aliases = models.CharField(_("别名"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -24,6 +29,10 @@ class Town(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def split_aliases(text: str) -> list[str]:
+        return [a for a in re.split(r"[,，、;；\s]+", text) if a]
 
 
 class Enterprise(models.Model):
