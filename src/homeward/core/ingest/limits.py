@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -258,7 +259,11 @@ def _scan_part(
     return scan
 
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError)
+# What zipfile raises for a damaged, encrypted or exotic archive (RuntimeError: a password is needed).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
+    RuntimeError, KeyError, struct.error, zlib.error,
+)  # fmt: skip
 
 
 def _open_zip(stream: IO[bytes], limits: Limits) -> zipfile.ZipFile:

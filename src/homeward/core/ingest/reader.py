@@ -239,20 +239,26 @@ def _xls_rows(stream: IO[bytes], limits: Limits) -> Table:
     yield from fill_merged(iter(rows), merges)
 
 
+# xlrd's cell types: XL_CELL_DATE, XL_CELL_BOOLEAN, XL_CELL_ERROR (empty cells read as "").
+_XLS_DATE, _XLS_BOOLEAN, _XLS_ERROR = 3, 4, 5
+
+
 def _xls_values(sheet: Any, n: int, datemode: int) -> list[object]:
+    """Row ``n`` (0-based) without trailing empty cells; dates as datetimes, errors as None."""
     import xlrd
 
-    values: list[object] = []
-    for cell in sheet.row(n):
-        kind, value = cell.ctype, cell.value
-        if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-            values.append(None)
-        elif kind == xlrd.XL_CELL_DATE:
-            values.append(xlrd.xldate.xldate_as_datetime(value, datemode))
-        elif kind == xlrd.XL_CELL_BOOLEAN:
-            values.append(bool(value))
-        else:
-            values.append(value)
+    types = bytes(sheet.row_types(n))
+    width = len(types.rstrip(b"\x00\x05\x06"))
+    values: list[object] = sheet.row_values(n, 0, width)
+    kept = types[:width]
+    if b"\x03" in kept or b"\x04" in kept or b"\x05" in kept:  # only such rows need a pass in Python
+        for i, t in enumerate(kept):
+            if t == _XLS_ERROR:
+                values[i] = None
+            elif t == _XLS_DATE:
+                values[i] = xlrd.xldate.xldate_as_datetime(values[i], datemode)
+            elif t == _XLS_BOOLEAN:
+                values[i] = bool(values[i])
     return values
 
 
@@ -261,8 +267,8 @@ def _xls_values(sheet: Any, n: int, datemode: int) -> list[object]:
 # ------------------------------------------------------------------------------------------------
 
 
-def _blank(values: Sequence[object]) -> bool:
-    return all(v is None or v == "" for v in values)
+def _blank(values: list[object]) -> bool:
+    return values.count(None) + values.count("") == len(values)  # counted in C: rows may be wide
 
 
 def read_table(source: Source, limits: Limits) -> Generator[tuple[int, list[object]], None, None]:
