@@ -121,6 +121,8 @@ def test_an_enterprise_uploads_its_worker_list_as_a_legacy_xls_with_a_title(ente
 
     draft = services.application_create_draft(actor=enterprise_user)
     with (REAL / "workers_legacy.xls").open("rb") as fh:
-        report = services.application_workers_upload(actor=enterprise_user, application_id=draft.pk, source=fh)
+        report = services.application_workers_upload(
+            actor=enterprise_user, application_id=draft.pk, source=fh
+        )
     assert (report["accepted"], report["rejected"]) == (3, [])
     assert sorted(draft.workers.values_list("source_row", flat=True)) == [3, 4, 5]

@@ -45,7 +45,17 @@ def worker_rows(count: int, start: int = 0) -> list[list[object]]:
     rows = []
     for i in range(start, start + count):
         code, name, town = ENTERPRISES[i % 2]
-        rows.append([code, name, town, ric(i, "522401" if i % 3 == 0 else "341221"), f"工人{i}", phone(i), "2019-03-01"])
+        rows.append(
+            [
+                code,
+                name,
+                town,
+                ric(i, "522401" if i % 3 == 0 else "341221"),
+                f"工人{i}",
+                phone(i),
+                "2019-03-01",
+            ]
+        )
     return rows
 
 
@@ -139,7 +149,10 @@ def roster_town_names() -> None:
         "观城",  # a former name, recorded as an alias of 观海卫镇
         "火星镇",
     ]
-    rows = [[uscc(1), "慈溪甲电器有限公司", town, ric(50 + i), f"工人{50 + i}", phone(50 + i), ""] for i, town in enumerate(written)]
+    rows = [
+        [uscc(1), "慈溪甲电器有限公司", town, ric(50 + i), f"工人{50 + i}", phone(50 + i), ""]
+        for i, town in enumerate(written)
+    ]
     write_csv("roster_town_names.csv", [ROSTER_HEADER, *rows])
 
 
@@ -157,7 +170,11 @@ def roster_no_uscc() -> None:
 
 def roster_gbk_title() -> None:
     """A GBK CSV saved from a titled sheet: the title line, then the header on line 2."""
-    write_csv("roster_gbk_title.csv", [["慈溪市企业参保人员名单", "", "", "", "", "", ""], ROSTER_HEADER, *worker_rows(3, 70)], "gbk")
+    write_csv(
+        "roster_gbk_title.csv",
+        [["慈溪市企业参保人员名单", "", "", "", "", "", ""], ROSTER_HEADER, *worker_rows(3, 70)],
+        "gbk",
+    )
 
 
 def roster_15_rows_8_good() -> None:
@@ -165,7 +182,15 @@ def roster_15_rows_8_good() -> None:
     good = worker_rows(8, 80)
     bad_checksum = ric(90)[:-1] + ("0" if ric(90)[-1] != "0" else "1")
     bad = [
-        [uscc(1), "慈溪甲电器有限公司", "浒山街道", bad_checksum, "坏校验", phone(90), ""],  # id_number checksum
+        [
+            uscc(1),
+            "慈溪甲电器有限公司",
+            "浒山街道",
+            bad_checksum,
+            "坏校验",
+            phone(90),
+            "",
+        ],  # id_number checksum
         [uscc(1), "慈溪甲电器有限公司", "火星镇", ric(91), "无此镇", phone(91), ""],  # town unknown
         [uscc(1), "慈溪甲电器有限公司", "浒山街道", ric(92), "", phone(92), ""],  # name required
         [uscc(1), "慈溪甲电器有限公司", "浒山街道", ric(93), "坏手机", "12345", ""],  # phone

@@ -206,6 +206,13 @@ class _Counter:
 
     def feed(self, text: bytes) -> None:
         scan = self.scan
+        if b"mergeCell" in text:
+            for m in _MERGE.finditer(text):
+                r1, c1 = int(m[2]), column_number(m[1].decode())
+                r2, c2 = (int(m[4]), column_number(m[3].decode())) if m[3] else (r1, c1)
+                scan.merges.append((r1, c1, r2, c2))
+                if len(scan.merges) > self.limits.max_rows:
+                    raise too_many_cells(self.limits)
         tags = b"".join(m[:1] for m in _TAGS.findall(text))  # b"r", b"c", b"s" per tag
         if not tags:
             return
@@ -226,13 +233,6 @@ class _Counter:
             raise too_many_rows(self.limits)
         if scan.strings > self.limits.max_cells:
             raise too_many_cells(self.limits)
-        if b"mergeCell" in text:
-            for m in _MERGE.finditer(text):
-                r1, c1 = int(m[2]), column_number(m[1].decode())
-                r2, c2 = (int(m[4]), column_number(m[3].decode())) if m[3] else (r1, c1)
-                scan.merges.append((r1, c1, r2, c2))
-                if len(scan.merges) > self.limits.max_rows:
-                    raise too_many_cells(self.limits)
 
 
 def _scan_part(
