@@ -126,3 +126,23 @@ def test_an_enterprise_uploads_its_worker_list_as_a_legacy_xls_with_a_title(ente
         )
     assert (report["accepted"], report["rejected"]) == (3, [])
     assert sorted(draft.workers.values_list("source_row", flat=True)) == [3, 4, 5]
+
+
+def test_the_import_page_shows_the_rows_matched_by_name(client, settings, tmp_path, taskforce, city_towns):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from homeward.apps.registry.models import ImportRun
+    from homeward.apps.registry.services import import_run_execute_now
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    Enterprise.objects.create(
+        uscc="91330282MA0000001D", name="慈溪甲电器有限公司", town=Town.objects.get(name="浒山街道")
+    )
+    client.force_login(taskforce)
+    upload = SimpleUploadedFile("roster_no_uscc.csv", (REAL / "roster_no_uscc.csv").read_bytes())
+    client.post(reverse("import-upload"), {"kind": "roster", "file": upload})
+    run = ImportRun.objects.get()
+    assert import_run_execute_now(run.pk) == "done"
+    page = client.get(reverse("import-status", args=[run.pk])).content.decode()
+    assert 'data-testid="flagged-rows"' in page and page.count("<code>uscc_by_name</code>") == 2
