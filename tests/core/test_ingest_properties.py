@@ -15,7 +15,6 @@ import io
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openpyxl import Workbook
 
 from homeward.core.errors import DomainError
 from homeward.core.identity import inspect_ric, ric_check_char, uscc_check_char
@@ -37,6 +36,7 @@ from homeward.core.ingest import (
 from homeward.core.ingest.export import _ILLEGAL_XML as ILLEGAL_XML
 from homeward.core.ingest.limits import MB
 from homeward.core.regions import AreaCodeSpan
+from tests.data.adversarial.corpus import xlsx_bytes
 
 settings.register_profile(
     "ingest", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -112,17 +112,7 @@ def test_the_header_is_found_or_refused_with_a_domain_error(kind, rows):
     assert len(set(mapping.values())) == len(mapping)
 
 
-def _xlsx(rows: list[list[object]]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-VALID_XLSX = _xlsx(
+VALID_XLSX = xlsx_bytes(
     [["身份证号", "到达日期", "地点"], [ric(1), "2020-02-01", "余姚北站"], [ric(2), 43862, None]]
 )
 VALID_CSV = "身份证号,到达日期\r\nA,2020-02-01\r\n".encode()
@@ -184,7 +174,7 @@ def test_no_roster_row_is_lost_between_the_file_and_the_report(rows, as_xlsx):
         # As typed into Excel: no control characters; text starting with "=" is a formula, which a
         # file saved by a program other than Excel holds without a value (read as empty).
         rows = [[ILLEGAL_XML.sub("", cell_text(v)) or None for v in row] for row in rows]
-        data = _xlsx([header, *rows])
+        data = xlsx_bytes([header, *rows])
         rows = [[None if v and v.startswith("=") else v for v in row] for row in rows]
     else:
         out = io.StringIO()

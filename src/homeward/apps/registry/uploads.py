@@ -18,28 +18,28 @@ from django.core.files.uploadhandler import FileUploadHandler
 from homeward.core.ingest import Limits
 
 
-def import_limits() -> Limits:
+def _limits(profile: str) -> Limits:
+    def setting(name: str) -> int:
+        return int(getattr(settings, f"UPLOAD_{profile}_{name}"))
+
     return Limits(
-        max_bytes=settings.UPLOAD_IMPORT_MAX_BYTES,
-        max_unpacked_bytes=settings.UPLOAD_IMPORT_MAX_UNPACKED_BYTES,
+        max_bytes=setting("MAX_BYTES"),
+        max_unpacked_bytes=setting("MAX_UNPACKED_BYTES"),
         max_ratio=settings.UPLOAD_MAX_RATIO,
         max_parts=settings.UPLOAD_MAX_PARTS,
-        max_rows=settings.UPLOAD_IMPORT_MAX_ROWS,
-        max_cells=settings.UPLOAD_IMPORT_MAX_CELLS,
+        max_rows=setting("MAX_ROWS"),
+        max_cells=setting("MAX_CELLS"),
     )
+
+
+def import_limits() -> Limits:
+    return _limits("IMPORT")
 
 
 def sync_limits(*, max_rows: int | None = None) -> Limits:
     """The limits of a file answered within the request; ``max_rows`` lowers the row cap further
     (a worker list holds at most 2,000 workers whatever the setting)."""
-    limits = Limits(
-        max_bytes=settings.UPLOAD_SYNC_MAX_BYTES,
-        max_unpacked_bytes=settings.UPLOAD_SYNC_MAX_UNPACKED_BYTES,
-        max_ratio=settings.UPLOAD_MAX_RATIO,
-        max_parts=settings.UPLOAD_MAX_PARTS,
-        max_rows=settings.UPLOAD_SYNC_MAX_ROWS,
-        max_cells=settings.UPLOAD_SYNC_MAX_CELLS,
-    )
+    limits = _limits("SYNC")
     if max_rows is not None and max_rows < limits.max_rows:
         limits = replace(limits, max_rows=max_rows)
     return limits
