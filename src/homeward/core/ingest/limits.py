@@ -125,7 +125,7 @@ def _declared_parts(stream: IO[bytes], size: int) -> int:
     if at < 0 or at + 22 > len(tail):
         raise UnreadableFile("不是有效的 .xlsx 文件 (not a valid .xlsx file: no zip directory)")
     (entries,) = struct.unpack_from("<H", tail, at + 10)
-    if entries == 0xFFFF or tail.rfind(_ZIP64_LOCATOR, 0, at) >= 0:
+    if entries == 0xFFFF or tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
         # A zip64 archive: the count lives in another record; a workbook never needs one.
         raise UnreadableFile("不支持 zip64 格式 (zip64 archives are not accepted)")
     return int(entries)
