@@ -162,6 +162,27 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static", ("vendor", VENDOR_STATIC_DIR)]
 MEDIA_ROOT = env_path("HOMEWARD_MEDIA_ROOT", DATA_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# Uploaded files stop being stored past the largest upload limit (the refusal still names the size).
+FILE_UPLOAD_HANDLERS = [
+    "homeward.apps.registry.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Upload limits, checked before a file is parsed (homeward.core.ingest.limits). IMPORT: roster,
+# police and carrier imports, run by the task worker; SYNC: files answered within the request
+# (an application's worker list, planning resources). Rows are data rows below the header.
+UPLOAD_IMPORT_MAX_BYTES = env_int("HOMEWARD_UPLOAD_IMPORT_MAX_BYTES", 256 * 1024 * 1024)
+UPLOAD_IMPORT_MAX_UNPACKED_BYTES = env_int("HOMEWARD_UPLOAD_IMPORT_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+UPLOAD_IMPORT_MAX_ROWS = env_int("HOMEWARD_UPLOAD_IMPORT_MAX_ROWS", 1_000_000)
+UPLOAD_IMPORT_MAX_CELLS = env_int("HOMEWARD_UPLOAD_IMPORT_MAX_CELLS", 20_000_000)
+UPLOAD_SYNC_MAX_BYTES = env_int("HOMEWARD_UPLOAD_SYNC_MAX_BYTES", 5 * 1024 * 1024)
+UPLOAD_SYNC_MAX_UNPACKED_BYTES = env_int("HOMEWARD_UPLOAD_SYNC_MAX_UNPACKED_BYTES", 20 * 1024 * 1024)
+UPLOAD_SYNC_MAX_ROWS = env_int("HOMEWARD_UPLOAD_SYNC_MAX_ROWS", 20_000)
+UPLOAD_SYNC_MAX_CELLS = env_int("HOMEWARD_UPLOAD_SYNC_MAX_CELLS", 400_000)
+# Both: how far one part of an .xlsx may expand (uncompressed ÷ compressed, parts over 1 MB), and
+# how many parts it may have.
+UPLOAD_MAX_RATIO = env_int("HOMEWARD_UPLOAD_MAX_RATIO", 100)
+UPLOAD_MAX_PARTS = env_int("HOMEWARD_UPLOAD_MAX_PARTS", 1_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

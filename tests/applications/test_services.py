@@ -58,11 +58,31 @@ def test_it_reports_each_bad_row_and_keeps_the_good_ones(enterprise_user):
     assert app.workers.count() == 2
 
 
-def test_it_replaces_the_draft_list_on_re_upload(enterprise_user):
+def test_uploading_two_corrected_rows_no_longer_replaces_the_eight_good_ones(enterprise_user):
+    """#12: a re-upload merges by ID number. Two corrected rows update their workers, a new row
+    adds one, the other workers stay, and the result says so."""
+    app = services.application_create_draft(actor=enterprise_user)
+    eight = good_rows(8)
+    _upload(enterprise_user, app, eight)
+    corrected = [
+        [eight[0][0], "王零改", *eight[0][2:]],
+        [eight[1][0], eight[1][1], "13900009999", *eight[1][3:]],
+    ]
+    report = _upload(enterprise_user, app, [*corrected, *good_rows(1, 20)])
+    assert (report["added"], report["updated"], report["unchanged"], report["kept"]) == (1, 2, 0, 6)
+    assert app.workers.filter(active=True).count() == 9
+    by_id = {w.id_number: w for w in app.workers.all()}
+    assert by_id[eight[0][0]].name == "王零改" and by_id[eight[1][0]].phone == "13900009999"
+    event = AuditEvent.objects.filter(action="application.upload").latest("pk")
+    assert (event.data["added"], event.data["updated"], event.data["kept"]) == (1, 2, 6)
+
+
+def test_re_uploading_the_same_file_changes_nothing(enterprise_user):
     app = services.application_create_draft(actor=enterprise_user)
     _upload(enterprise_user, app, good_rows(3))
-    _upload(enterprise_user, app, good_rows(2, 5))
-    assert sorted(app.workers.values_list("name", flat=True)) == ["王5", "王6"]
+    report = _upload(enterprise_user, app, good_rows(3))
+    assert (report["added"], report["updated"], report["unchanged"], report["kept"]) == (0, 0, 3, 0)
+    assert app.workers.count() == 3
 
 
 def test_it_refuses_a_file_without_the_columns(enterprise_user):

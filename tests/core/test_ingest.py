@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from homeward.core.errors import DomainError
 from homeward.core.identity import inspect_ric, ric_check_char, uscc_check_char
 from homeward.core.ingest import (
+    Limits,
     RosterRecord,
     RowError,
     TownMatcher,
@@ -34,6 +35,7 @@ from homeward.core.ingest import (
 from homeward.core.regions import AreaCodeSpan
 
 TODAY = dt.date(2020, 2, 10)
+LIMITS = Limits()
 SPANS = {
     "341221": (AreaCodeSpan("341221", "临泉县", 1980, None, "341221"),),
     "522401": (AreaCodeSpan("522401", "毕节市", 1993, 2011, "520502"),),
@@ -106,7 +108,7 @@ class TestReading:
         path.write_bytes(
             "\ufeff身份证号,到达日期,地点\r\nA,2020-01-01,余姚北站\r\n,,\r\nB,2020-01-02,\r\n".encode()
         )
-        assert list(read_rows(path, "police")) == [
+        assert list(read_rows(path, "police", LIMITS)) == [
             (2, {"id_number": "A", "arrived_on": "2020-01-01", "place": "余姚北站"}),
             (4, {"id_number": "B", "arrived_on": "2020-01-02", "place": ""}),
         ]
@@ -114,7 +116,9 @@ class TestReading:
     def test_csv_in_gb18030_is_read(self, tmp_path: Path):
         path = tmp_path / "p.csv"
         path.write_bytes("身份证号,到达日期\nA,2020-01-01\n".encode("gb18030"))
-        assert list(read_rows(path, "police")) == [(2, {"id_number": "A", "arrived_on": "2020-01-01"})]
+        assert list(read_rows(path, "police", LIMITS)) == [
+            (2, {"id_number": "A", "arrived_on": "2020-01-01"})
+        ]
 
     def test_xlsx_is_read_with_typed_cells_and_short_rows(self, tmp_path: Path):
         wb = Workbook()
@@ -124,21 +128,21 @@ class TestReading:
         ws.append([])
         ws.append(["2020-02-02", "341221"])
         wb.save(tmp_path / "c.xlsx")
-        rows = list(read_rows(tmp_path / "c.xlsx", "carrier"))
+        rows = list(read_rows(tmp_path / "c.xlsx", "carrier", LIMITS))
         assert rows[0] == (2, {"date": dt.datetime(2020, 2, 1), "county_code": "341221", "count": 12})
         assert rows[1][0] == 4 and rows[1][1]["count"] is None
 
     def test_an_empty_or_unreadable_file_is_a_file_level_error(self, tmp_path: Path):
         (tmp_path / "e.csv").write_bytes(b"")
         with pytest.raises(DomainError) as info:
-            list(read_rows(tmp_path / "e.csv", "police"))
+            list(read_rows(tmp_path / "e.csv", "police", LIMITS))
         assert info.value.code == "empty"
         (tmp_path / "bad.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
         with pytest.raises(DomainError) as info:
-            list(read_rows(tmp_path / "bad.xlsx", "police"))
+            list(read_rows(tmp_path / "bad.xlsx", "police", LIMITS))
         assert info.value.code == "unreadable"
         with pytest.raises(DomainError) as info:
-            list(read_rows(tmp_path / "missing.csv", "police"))
+            list(read_rows(tmp_path / "missing.csv", "police", LIMITS))
         assert info.value.code == "unreadable"
 
 

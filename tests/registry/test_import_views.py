@@ -81,7 +81,7 @@ def test_upload_then_poll_until_the_report_shows(tf_client, media, cixi_towns, i
     assert import_run_execute_now(run.pk) == "done"
     final = tf_client.get(reverse("import-status", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in final and 'data-state="done"' in final
-    assert "unknown_town" in final and "length" in final
+    assert "unknown_town" in final and "formula" in final
     assert reverse("import-rejects", args=[run.pk]) in final
 
     listing = tf_client.get(reverse("import-list")).content.decode()
@@ -100,7 +100,10 @@ def test_the_rejected_rows_download_as_xlsx(tf_client, media, cixi_towns, ids):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("行号 row", "字段 field", "原因 reason", "说明 message")
-    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [(3, "town", "unknown_town"), (4, "id_number", "length")]
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
+        (3, "town", "unknown_town"),
+        (4, "enterprise_name", "formula"),
+    ]
     assert isinstance(rows[1][0], int)  # numbers stay numbers
 
 
@@ -115,7 +118,7 @@ def test_the_api_uploads_and_reads_a_run(tf_client, media, cixi_towns, ids):
     import_run_execute_now(run_id)
     body = tf_client.get(f"/api/v1/imports/{run_id}").json()
     assert body["state"] == "done" and body["report"]["accepted"] == 1
-    assert [r["reason"] for r in body["report"]["rejected"]] == ["unknown_town", "length"]
+    assert [r["reason"] for r in body["report"]["rejected"]] == ["unknown_town", "formula"]
 
 
 def test_the_api_forbids_other_roles(client, town_officer, media, ids):

@@ -212,7 +212,7 @@ class TestRoster:
         with pytest.raises(DomainError) as info:
             roster_import(actor=system_actor(), source=path, today=TODAY)
         assert info.value.code == "missing_column"
-        for column in ("统一社会信用代码", "镇街", "手机号"):
+        for column in ("镇街", "手机号"):
             assert column in info.value.message
         assert Worker.objects.count() == 0 and not AuditEvent.objects.filter(action="import.roster").exists()
 

@@ -1,4 +1,4 @@
-"""``homeward import {roster,police,carrier} FILE``: import a CSV or XLSX file and print the report.
+"""``homeward import {roster,police,carrier} FILE``: import a CSV, XLSX or XLS file and print the report.
 
 Exit status 0 when the import ran (even with rejected rows), 1 on a file-level error (missing
 columns, unreadable file) or when the database is not migrated.
@@ -54,16 +54,17 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "import",
-        help="import a roster, police or carrier file (.csv or .xlsx) and print the report",
+        help="import a roster, police or carrier file (.csv, .xlsx or .xls) and print the report",
         description=(
-            "Import a file with Chinese or English headers. roster: 统一社会信用代码/uscc, 企业名称/enterprise_name, "
+            "Import a file with Chinese or English headers (a title may sit above the header row; the "
+            "HOMEWARD_UPLOAD_IMPORT_MAX_* limits apply). roster: 统一社会信用代码/uscc, 企业名称/enterprise_name, "
             "镇街/town, 身份证号/id_number, 姓名/name, 手机号/phone, 参保日期/insured_since; police: 身份证号/id_number, "
             "到达日期/arrived_on, 地点/place; carrier: 日期/date, 所在区县代码/county_code, 人数/count. "
-            "Prints {accepted, updated, unchanged, rejected: [{row, field, reason, message}]}."
+            "Prints {accepted, updated, unchanged, rejected: [{row, field, reason, message}], flagged: [...]}."
         ),
     )
     parser.add_argument("kind", choices=["roster", "police", "carrier"])
-    parser.add_argument("file", help="a .csv (UTF-8 or GB18030) or .xlsx file")
+    parser.add_argument("file", help="a .csv (UTF-8, UTF-16 or GB18030), .xlsx or .xls file")
     parser.add_argument("--json", action="store_true", help="print only the report, as one JSON line")
     parser.add_argument(
         "--max-rejected",

@@ -131,6 +131,11 @@ class RowErrorOut(Schema):
 
 class UploadOut(Schema):
     accepted: int
+    # How the accepted rows merged into the list (by ID number); ``kept``: workers not in the file.
+    added: int
+    updated: int
+    unchanged: int
+    kept: int
     rejected: list[RowErrorOut]
     rejected_count: int
 
@@ -280,7 +285,7 @@ def application_detail(request: HttpRequest, application_id: int) -> Any:
 @router.post(
     "/applications/{int:application_id}/upload",
     response=UploadOut,
-    summary="Upload the worker list (.xlsx/.csv); valid rows replace the draft's list, bad rows are reported",
+    summary="Upload the worker list (.xlsx/.xls/.csv); valid rows merge into the draft's list by ID number, bad rows are reported",
 )
 def application_upload(
     request: HttpRequest,

@@ -60,6 +60,8 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
 from homeward.apps.registry.selectors import require_home_city
+from homeward.apps.registry.services.imports import upload_refused
+from homeward.apps.registry.uploads import sync_limits
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import Conflict, DomainError, NotFound
@@ -290,15 +292,23 @@ def application_workers_upload(
     source: str | os.PathLike[str] | IO[bytes] | None,
     file_name: str = "",
 ) -> dict[str, Any]:
-    """Check an uploaded list row by row and make the valid rows the draft's worker list (a re-upload
-    replaces it). Returns ``{accepted, rejected: [{row, field, reason, message}], rejected_count}``.
-    A file-level problem (none, missing columns, unreadable) raises DomainError and changes nothing."""
+    """Check an uploaded list row by row and merge the valid rows into the draft's worker list: a
+    row whose ID number is on the list updates that worker, any other row adds one, and workers
+    the file does not name stay (re-uploading two corrected rows keeps the other eight).
+
+    Returns ``{accepted, added, updated, unchanged, kept, rejected: [{row, field, reason,
+    message}], rejected_count}``. A file-level problem (none, a limit, missing columns, unreadable)
+    raises DomainError before anything changes."""
     app = authorized(actor, "application.edit", _APPLICATIONS, application_id)
     if app.state != ApplicationState.DRAFT or app.is_expired_draft:
         raise _state_error(app, "上传名单")
     if source is None:
         raise DomainError("请选择文件 (choose a .xlsx or .csv file)", "required")
-    raw = list(read_worker_table(source))  # type: ignore[arg-type]
+    try:
+        raw = list(read_worker_table(source, sync_limits()))  # type: ignore[arg-type]
+    except DomainError as exc:
+        upload_refused(actor, exc, what="application.upload", name=file_name)
+        raise
     results = list(check_rows(raw, today=timezone.localdate(), high_risk=_high_risk()))
     drafts_expire()
     refused = _refusals(app, (r for r in results if isinstance(r, WorkerRow)))
@@ -315,17 +325,54 @@ def application_workers_upload(
             locked = ReturnApplication.objects.select_for_update().get(pk=app.pk)
             if locked.state != ApplicationState.DRAFT or locked.is_expired_draft:
                 raise _state_error(locked, "上传名单")
-            ApplicationWorker.objects.filter(application=app).delete()
-            roster = _roster_ids(app, (r.id_number for r in good))
-            ApplicationWorker.objects.bulk_create([_new_row(app, r, roster) for r in good])
+            merged = _merge_rows(app, good)
             _audit(
-                actor, "application.upload", app, file=file_name[:200], accepted=len(good),
-                rejected=len(rejected), new_hires=sum(r.id_number not in roster for r in good),
-                holds_refused=dict(Counter(reason for reason, _message in refused.values())),
+                actor, "application.upload", app, file=file_name[:200], rejected=len(rejected),
+                holds_refused=dict(Counter(reason for reason, _message in refused.values())), **merged,
             )  # fmt: skip
     except IntegrityError as exc:
         raise _held_meanwhile(exc) from exc
-    return {"accepted": len(good), "rejected": rejected, "rejected_count": len(rejected)}
+    return {"accepted": len(good), **merged, "rejected": rejected, "rejected_count": len(rejected)}
+
+
+_MERGED_FIELDS = (
+    "name",
+    "phone",
+    "origin_code",
+    "pickup_county_code",
+    "health_code",
+    "new_hire",
+    "new_hire_reason",
+    "source_row",
+    "worker_id",
+)
+
+
+def _merge_rows(app: ReturnApplication, good: list[WorkerRow]) -> dict[str, int]:
+    """Add or update the draft's rows by ID number; counts of added, updated, unchanged and kept
+    (the new hires among the added and updated)."""
+    current = {row.id_number: row for row in ApplicationWorker.objects.filter(application=app, active=True)}
+    roster = _roster_ids(app, (r.id_number for r in good))
+    new_rows, changed = [], []
+    for rec in good:
+        fresh = _new_row(app, rec, roster)
+        row = current.pop(rec.id_number, None)
+        if row is None:
+            new_rows.append(fresh)
+        elif any(getattr(row, f) != getattr(fresh, f) for f in _MERGED_FIELDS):
+            for f in _MERGED_FIELDS:
+                setattr(row, f, getattr(fresh, f))
+            changed.append(row)
+    ApplicationWorker.objects.bulk_create(new_rows)
+    ApplicationWorker.objects.bulk_update(changed, list(_MERGED_FIELDS))
+    unchanged = len(good) - len(new_rows) - len(changed)
+    return {
+        "added": len(new_rows),
+        "updated": len(changed),
+        "unchanged": unchanged,
+        "kept": len(current),
+        "new_hires": sum(r.new_hire for r in (*new_rows, *changed)),
+    }
 
 
 def _check_one(

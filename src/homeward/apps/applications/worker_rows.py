@@ -11,7 +11,7 @@ the roster was filed. Each bad row yields ``RowError(row, field, reason, message
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import IO
@@ -19,31 +19,33 @@ from typing import IO
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import inspect_ric, normalize_mobile
-from homeward.core.ingest import RowError, cell_text, read_table
-from homeward.core.ingest.headers import normalize_header
+from homeward.core.ingest import Columns, Limits, RowError, cell_text, looks_like_formula, read_mapped
+from homeward.core.ingest.validate import FORMULA
 
-FIELDS: dict[str, tuple[str, ...]] = {
-    "id_number": ("身份证号", "id_number", "身份证号码", "公民身份号码", "证件号码", "id_no"),
-    "name": ("姓名", "name"),
-    "phone": ("手机号", "phone", "手机号码", "手机", "mobile"),
-    "pickup_county": (
-        "接送区县",
-        "pickup_county",
-        "接送区县代码",
-        "pickup_county_code",
-        "上车区县",
-        "接送地",
-    ),
-    "health_code": ("健康码", "health_code", "健康码状态", "健康码颜色"),
-    "new_hire": ("新员工", "new_hire", "是否新员工"),
-    "new_hire_reason": ("新员工说明", "new_hire_reason", "新员工原因"),
-}
-REQUIRED = ("id_number", "name", "phone", "pickup_county", "health_code")
+COLUMNS = Columns(
+    {
+        "id_number": ("身份证号", "id_number", "身份证号码", "公民身份号码", "证件号码", "id_no"),
+        "name": ("姓名", "name"),
+        "phone": ("手机号", "phone", "手机号码", "手机", "mobile", "联系电话"),
+        "pickup_county": (
+            "接送区县",
+            "pickup_county",
+            "接送区县代码",
+            "pickup_county_code",
+            "上车区县",
+            "接送地",
+        ),
+        "health_code": ("健康码", "health_code", "健康码状态", "健康码颜色"),
+        "new_hire": ("新员工", "new_hire", "是否新员工"),
+        "new_hire_reason": ("新员工说明", "new_hire_reason", "新员工原因"),
+    },
+    ("id_number", "name", "phone", "pickup_county", "health_code"),
+)
+REQUIRED = COLUMNS.required
 MAX_REASON = 200
 MAX_ROWS = 2000
 MAX_NAME = 50
 
-_LOOKUP = {normalize_header(alias): field for field, aliases in FIELDS.items() for alias in aliases}
 _HEALTH = {
     "green": "green", "绿": "green", "绿码": "green", "绿色": "green",
     "yellow": "yellow", "黄": "yellow", "黄码": "yellow", "黄色": "yellow",
@@ -67,7 +69,7 @@ class WorkerRow:
 
 
 def label(field: str) -> str:
-    return f"{FIELDS[field][0]}/{FIELDS[field][1]}"
+    return COLUMNS.label(field)
 
 
 @cache
@@ -87,38 +89,12 @@ def resolve_county(text: str) -> str | None:
     return _counties_by_name().get(text)
 
 
-def read_worker_table(source: str | IO[bytes]) -> Iterator[tuple[int, dict[str, object]]]:
-    """Rows as ``(row_number, {field: value})``; DomainError ``empty``/``missing_column``/``unreadable``."""
-    table = read_table(source)
-    try:
-        yield from _mapped(table)
-    finally:
-        table.close()  # also when the header is refused, so the reader lets go of the stream
-
-
-def _mapped(table: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, dict[str, object]]]:
-    try:
-        _, header = next(table)
-    except StopIteration:
-        header = []
-    if not any(v not in (None, "") for v in header):
-        raise DomainError(
-            "文件是空的，或第 1 行不是表头 (the file is empty or row 1 is not a header)", "empty"
-        )
-    mapping: dict[int, str] = {}
-    for index, cell in enumerate(header):
-        field = _LOOKUP.get(normalize_header(cell))
-        if field is not None and field not in mapping.values():
-            mapping[index] = field
-    missing = [f for f in REQUIRED if f not in mapping.values()]
-    if missing:
-        names = "、".join(label(f) for f in missing)
-        raise DomainError(f"缺少列: {names} (missing columns)", "missing_column")
-    for count, (row_number, values) in enumerate(table, start=1):
-        if count > MAX_ROWS:
-            raise DomainError(f"一次最多 {MAX_ROWS} 行 (at most {MAX_ROWS} rows per list)", "too_many_rows")
-        n = len(values)
-        yield row_number, {field: values[i] if i < n else None for i, field in mapping.items()}
+def read_worker_table(source: str | IO[bytes], limits: Limits) -> Iterator[tuple[int, dict[str, object]]]:
+    """Rows as ``(row_number, {field: value})``, at most ``MAX_ROWS`` of them whatever ``limits``
+    say; DomainError ``empty``/``missing_column``/``too_many_rows``/``unreadable``/…"""
+    if limits.max_rows > MAX_ROWS:
+        limits = replace(limits, max_rows=MAX_ROWS)
+    return read_mapped(source, COLUMNS, limits)
 
 
 def check_rows(
@@ -131,7 +107,7 @@ def check_rows(
     (current), health code green, the pickup county not high-risk, a new hire with its reason."""
     seen: dict[str, int] = {}
     for row, values in rows:
-        text = {f: cell_text(values.get(f)) for f in FIELDS}
+        text = {f: cell_text(values.get(f)) for f in COLUMNS.fields}
         ric = inspect_ric(text["id_number"], today=today)
         if not text["id_number"]:
             yield RowError(row, "id_number", "required", "必填项为空 (required)")
@@ -158,6 +134,9 @@ def check_rows(
             yield RowError(
                 row, "name", "too_long", f"超过 {MAX_NAME} 个字符 (longer than {MAX_NAME} characters)"
             )
+            continue
+        if looks_like_formula(text["name"]):
+            yield RowError(row, "name", "formula", FORMULA)
             continue
         try:
             phone = normalize_mobile(text["phone"])

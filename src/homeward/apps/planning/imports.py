@@ -1,4 +1,4 @@
-"""Importing planning resources from .xlsx/.csv: train slots, coaches, drivers, escorts, kits.
+"""Importing planning resources from .xlsx/.xls/.csv: train slots, coaches, drivers, escorts, kits.
 
 Chinese or English headers (case, spaces, BOM ignored). Every row is checked first; bad rows are
 reported by row, field and reason (``RowError``); good rows are upserted on their natural key in one
@@ -22,11 +22,13 @@ from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscort, PreventionKit, TrainSlot
 from homeward.apps.registry.selectors import home_city
+from homeward.apps.registry.services.imports import upload_refused
+from homeward.apps.registry.uploads import sync_limits
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import normalize_mobile
-from homeward.core.ingest import RowError, cell_text, read_table
-from homeward.core.ingest.headers import normalize_header
+from homeward.core.ingest import Columns, RowError, cell_text, looks_like_formula, read_mapped
+from homeward.core.ingest.validate import FORMULA
 
 MAX_ROWS = 20_000
 
@@ -42,6 +44,8 @@ def _text(v: object, field: str, *, required: bool = True, max_len: int = 100) -
         raise _Bad(field, "required", "必填 (required)")
     if len(s) > max_len:
         raise _Bad(field, "too_long", f"超过 {max_len} 字 (too long)")
+    if looks_like_formula(s):
+        raise _Bad(field, "formula", FORMULA)
     return s
 
 
@@ -225,6 +229,10 @@ class ResourceKind:
     required: tuple[str, ...]
     parse: Callable[[Mapping[str, object]], tuple[tuple[Any, ...], dict[str, Any]]]
 
+    @property
+    def columns(self) -> Columns:
+        return Columns(self.fields, self.required)
+
 
 RESOURCE_KINDS: dict[str, ResourceKind] = {
     "train_slots": ResourceKind(
@@ -280,39 +288,6 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
 }  # fmt: skip
 
 
-def _rows(kind: ResourceKind, source: Any) -> list[tuple[int, dict[str, object]]]:
-    lookup = {normalize_header(a): f for f, aliases in kind.fields.items() for a in aliases}
-    table = read_table(source)
-    try:
-        return _mapped(kind, lookup, table)
-    finally:
-        table.close()
-
-
-def _mapped(kind: ResourceKind, lookup: dict[str, str], table: Any) -> list[tuple[int, dict[str, object]]]:
-    try:
-        _, header = next(table)
-    except StopIteration:
-        header = []
-    mapping: dict[int, str] = {}
-    for i, h in enumerate(header):
-        f = lookup.get(normalize_header(h))
-        if f is not None:
-            if f in mapping.values():
-                raise DomainError(f"重复的列 {h} (duplicate column)", "duplicate_column")
-            mapping[i] = f
-    missing = [f for f in kind.required if f not in mapping.values()]
-    if missing:
-        names = ", ".join(f"{kind.fields[f][0]}/{kind.fields[f][1]}" for f in missing)
-        raise DomainError(f"缺少列 {names} (missing columns)", "missing_column")
-    out = []
-    for n, values in table:
-        out.append((n, {f: values[i] if i < len(values) else None for i, f in mapping.items()}))
-        if len(out) > MAX_ROWS:
-            raise DomainError(f"超过 {MAX_ROWS} 行 (too many rows)", "too_many_rows")
-    return out
-
-
 def _existing(rk: ResourceKind, keys: Collection[tuple[Any, ...]]) -> dict[tuple[Any, ...], models.Model]:
     """The stored rows the file names, by natural key, locked: one query per 500 first key values
     rather than one per row."""
@@ -339,7 +314,12 @@ def resource_import(
     parsed: dict[tuple[Any, ...], tuple[int, dict[str, Any]]] = {}
     rejected: list[dict[str, object]] = []
     home_names = _home_names()
-    for n, row in _rows(rk, source):
+    try:
+        rows = list(read_mapped(source, rk.columns, sync_limits(max_rows=MAX_ROWS)))
+    except DomainError as exc:
+        upload_refused(actor, exc, what=f"plan.resource_import.{kind}", name=file_name)
+        raise
+    for n, row in rows:
         if cell_text(row.get("base")) in home_names:
             row["base"] = HOME_BASE
         try:

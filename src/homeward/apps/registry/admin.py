@@ -17,9 +17,9 @@ from homeward.apps.registry.models import (
 
 @admin.register(Town)
 class TownAdmin(admin.ModelAdmin[Town]):
-    list_display = ["code", "name", "kind", "lat", "lon", "approximate_point"]
+    list_display = ["code", "name", "kind", "aliases", "lat", "lon", "approximate_point"]
     list_filter = ["kind", "approximate_point"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "code", "aliases"]
 
 
 @admin.register(Enterprise)

@@ -7,6 +7,8 @@ Region codes (origin counties, carrier counties) are stored as 6-digit strings a
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +67,9 @@ class Town(models.Model):
     lon = models.FloatField(_("经度"), null=True, blank=True)
     # True when no source locates the town and its point is its county's (see core.regions).
     approximate_point = models.BooleanField(_("位置为近似值"), default=True)
+    # Other names offices write for this town in their files (a former name, a common short form),
+    # separated by commas, 、 or spaces; imports match them as they match the name.
+    aliases = models.CharField(_("别名"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -73,6 +78,10 @@ class Town(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def split_aliases(text: str) -> list[str]:
+        return [a for a in re.split(r"[,，、;；\s]+", text) if a]
 
 
 class Enterprise(models.Model):

@@ -25,18 +25,18 @@ from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
 SHOWN_REJECTED = 200
-ALLOWED_SUFFIXES = (".csv", ".xlsx", ".txt")
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xls", ".txt")
 
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=ImportRun.Kind.choices)
-    file = forms.FileField(label=_("文件 (.xlsx 或 .csv)"))
+    file = forms.FileField(label=_("文件 (.xlsx、.xls 或 .csv)"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         name = (upload.name or "").lower()
         if not name.endswith(ALLOWED_SUFFIXES):
-            raise forms.ValidationError(_("只接受 .xlsx 或 .csv 文件"), code="format")
+            raise forms.ValidationError(_("只接受 .xlsx、.xls 或 .csv 文件"), code="format")
         return upload
 
 

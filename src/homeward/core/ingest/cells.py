@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from homeward.core.ingest.export import FORMULA_PREFIXES
+
 _EXCEL_EPOCH = date(1899, 12, 30)
 _SEPARATED = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -35,6 +37,12 @@ def cell_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip(STRIP)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Text a spreadsheet would run as a formula (``=cmd|…``, ``+1``, ``@SUM``): refused in fields
+    stored as free text, so an export can never hand one back to Excel."""
+    return text.startswith(FORMULA_PREFIXES)
 
 
 def parse_date(value: object) -> date | None:

@@ -19,6 +19,7 @@ REASONS = (
     "phone",
     "date",
     "number",
+    "formula",
     "unknown_town",
     "unknown_county",
     "duplicate_in_file",
@@ -48,6 +49,8 @@ class RosterRecord:
     origin_code: str
     birth_date: date
     insured_since: date | None
+    # No USCC in the row: taken from the registered enterprise with exactly this name (reported).
+    uscc_by_name: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,12 @@ occurrence after the first is a ``duplicate_in_file`` error naming the first row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 
 from homeward.core.errors import DomainError
 from homeward.core.identity import RicInspection, inspect_ric, normalize_mobile, validate_uscc
-from homeward.core.ingest.cells import STRIP, cell_text, parse_count, parse_date
+from homeward.core.ingest.cells import STRIP, cell_text, looks_like_formula, parse_count, parse_date
 from homeward.core.ingest.reader import Row
 from homeward.core.ingest.records import CarrierRecord, PoliceRecord, RosterRecord, RowError
 from homeward.core.ingest.towns import TownMatcher
@@ -34,6 +34,12 @@ def _too_long(limit: int) -> str:
 
 def _bad_date(text: str) -> str:
     return f"日期 “{text}” 无法识别，应为 YYYY-MM-DD、YYYY/MM/DD 或 YYYYMMDD (unrecognised date)"
+
+
+FORMULA = "以 = + - @ 开头，像是表格公式，请填写纯文本 (looks like a spreadsheet formula)"
+_NO_USCC = (
+    "必填项为空，且没有名称完全相同的已登记企业 (required: no registered enterprise has exactly this name)"
+)
 
 
 def _duplicate(first_row: int) -> str:
@@ -85,11 +91,15 @@ def validate_roster(
     towns: TownMatcher,
     today: date,
     inspect: Inspect = inspect_ric,
+    usccs_by_name: Mapping[str, str] | None = None,
 ) -> Iterator[RosterRecord | RowError]:
     """Roster rows → RosterRecord (worker, enterprise, insured_since) or the row's first error.
 
     Fields are checked in column order; a valid ID seen before (even on a rejected row) makes every
-    later row with it a ``duplicate_in_file``."""
+    later row with it a ``duplicate_in_file``. A row without a USCC takes the one of the registered
+    enterprise whose name is exactly its enterprise name (``usccs_by_name``: only names that one
+    enterprise holds); its record says so (``uscc_by_name``)."""
+    by_name = usccs_by_name or {}
     # Caches keyed by the raw cell value: these columns repeat down a roster.
     usccs: dict[object, str | RowError] = {}
     names: dict[object, str] = {}
@@ -101,23 +111,6 @@ def validate_roster(
         get = row.get
         error: RowError | None = None
 
-        raw = get("uscc")
-        try:
-            uscc = usccs[raw]
-        except (KeyError, TypeError):
-            text = cell_text(raw)
-            if not text:
-                uscc = RowError(0, "uscc", "required", _REQUIRED)
-            else:
-                try:
-                    uscc = validate_uscc(text)
-                except DomainError as exc:
-                    uscc = RowError(0, "uscc", "uscc", exc.message)
-            if len(usccs) < 100_000:
-                usccs[raw] = uscc
-        if type(uscc) is RowError:
-            error = RowError(row_number, "uscc", uscc.reason, uscc.message)
-
         raw = get("enterprise_name")
         try:
             enterprise_name = names[raw]
@@ -125,11 +118,34 @@ def validate_roster(
             enterprise_name = cell_text(raw)
             if len(names) < 100_000:
                 names[raw] = enterprise_name
+
+        raw = get("uscc")
+        uscc_by_name = False
+        try:
+            uscc = usccs[raw]
+        except (KeyError, TypeError):
+            text = cell_text(raw)
+            if not text:
+                uscc = RowError(0, "uscc", "required", _NO_USCC)
+            else:
+                try:
+                    uscc = validate_uscc(text)
+                except DomainError as exc:
+                    uscc = RowError(0, "uscc", "uscc", exc.message)
+            if len(usccs) < 100_000:
+                usccs[raw] = uscc
+        if type(uscc) is RowError and uscc.reason == "required" and enterprise_name in by_name:
+            uscc, uscc_by_name = by_name[enterprise_name], True
+        if type(uscc) is RowError:
+            error = RowError(row_number, "uscc", uscc.reason, uscc.message)
+
         if error is None:
             if not enterprise_name:
                 error = RowError(row_number, "enterprise_name", "required", _REQUIRED)
             elif len(enterprise_name) > MAX_ENTERPRISE_NAME:
                 error = RowError(row_number, "enterprise_name", "too_long", _too_long(MAX_ENTERPRISE_NAME))
+            elif looks_like_formula(enterprise_name):
+                error = RowError(row_number, "enterprise_name", "formula", FORMULA)
 
         raw = get("town")
         try:
@@ -173,6 +189,8 @@ def validate_roster(
                 error = RowError(row_number, "name", "required", _REQUIRED)
             elif len(name) > MAX_NAME:
                 error = RowError(row_number, "name", "too_long", _too_long(MAX_NAME))
+            elif looks_like_formula(name):
+                error = RowError(row_number, "name", "formula", FORMULA)
 
         raw = get("phone")
         phone = raw.strip(strip) if type(raw) is str else cell_text(raw)
@@ -209,6 +227,7 @@ def validate_roster(
             checked.origin_code or checked.code_at_issue or id_number[:6],
             checked.birth_date,
             insured_since,
+            uscc_by_name,
         )
 
 
@@ -249,6 +268,9 @@ def validate_police(
         place = places.setdefault(place_text, place_text)
         if len(place) > MAX_PLACE:
             yield RowError(row_number, "place", "too_long", _too_long(MAX_PLACE))
+            continue
+        if looks_like_formula(place):
+            yield RowError(row_number, "place", "formula", FORMULA)
             continue
         number = checked.number or ""
         key = (number, arrived_on, place)

@@ -36,16 +36,19 @@ from homeward.apps.registry.models import (
 )
 from homeward.apps.registry.services import bulk
 from homeward.apps.registry.signals import import_completed
+from homeward.apps.registry.uploads import import_limits
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.ingest import (
     CarrierRecord,
+    Limits,
     PoliceRecord,
     RosterRecord,
     RowError,
     TownMatcher,
     check_kind,
     count_data_rows,
+    precheck,
     rows_of,
     validate_carrier,
     validate_police,
@@ -69,6 +72,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # Rows taken in with a note (e.g. no USCC, enterprise matched by exact name): counted above too.
+    flagged: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -87,6 +92,7 @@ class ImportReport:
 
     def as_dict(self, *, max_rejected: int | None = None) -> dict[str, Any]:
         rejected = self.rejected if max_rejected is None else self.rejected[:max_rejected]
+        flagged = self.flagged if max_rejected is None else self.flagged[:max_rejected]
         return {
             "kind": self.kind,
             "accepted": self.accepted,
@@ -94,6 +100,8 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": rejected,
             "rejected_count": len(self.rejected),
+            "flagged": flagged,
+            "flagged_count": len(self.flagged),
         }
 
 
@@ -157,6 +165,47 @@ def _lookup(
 # ------------------------------------------------------------------------------------------------
 
 
+def town_matcher() -> TownMatcher:
+    """The city's towns by name, alias and code, tolerating the county (and province and city)
+    written before a town's name."""
+    names: list[tuple[str, int]] = []
+    counties: set[str] = set()
+    for pk, name, code, aliases in Town.objects.values_list("id", "name", "code", "aliases"):
+        names += [(name, pk), (code, pk)]
+        names += [(alias, pk) for alias in Town.split_aliases(aliases)]
+        counties.add(code[:6])
+    prefixes = [
+        part.name
+        for code in counties
+        if (county := regions.get(code)) is not None
+        for part in (county, regions.get(county.parent or ""), regions.province_of(code))
+        if part is not None
+    ]
+    return TownMatcher(names, prefixes)
+
+
+def usccs_by_name() -> dict[str, str]:
+    """Registered enterprises' USCC by exact name, for the names only one enterprise holds."""
+    by_name: dict[str, str | None] = {}
+    for name, uscc in Enterprise.objects.values_list("name", "uscc"):
+        by_name[name] = uscc if name not in by_name else None
+    return {name: uscc for name, uscc in by_name.items() if uscc is not None}
+
+
+def _flag_by_name(records: list[RosterRecord], report: ImportReport) -> None:
+    for rec in records:
+        if rec.uscc_by_name:
+            report.flagged.append(
+                {
+                    "row": rec.row,
+                    "field": "uscc",
+                    "reason": "uscc_by_name",
+                    "message": f"统一社会信用代码为空，已按企业名称 “{rec.enterprise_name}” 匹配到 {rec.uscc} "
+                    f"(no USCC: matched the registered enterprise by its exact name)",
+                }
+            )
+
+
 def roster_import(
     *,
     actor: Any,
@@ -165,15 +214,19 @@ def roster_import(
     progress: Progress | None = None,
     source_name: str = "",
     run_id: int | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Import a social-insurance roster: upsert enterprises by USCC, workers by ID number and their
-    roster membership. Raises DomainError for a file-level problem (missing columns, unreadable)."""
+    roster membership. A row without a USCC joins the registered enterprise with exactly its name,
+    flagged in the report. Raises DomainError for a file-level problem (a limit, missing columns,
+    unreadable) before anything is written."""
     authorize(actor, "import.run")
     today = today or timezone.localdate()
-    towns = TownMatcher(Town.objects.values_list("name", "id"))
     report = ImportReport("roster")
-    rows = _with_progress(rows_of(source, "roster"), progress)
-    records: list[RosterRecord] = _split(validate_roster(rows, towns=towns, today=today), report)
+    rows = _with_progress(rows_of(source, "roster", limits or import_limits()), progress)
+    validated = validate_roster(rows, towns=town_matcher(), today=today, usccs_by_name=usccs_by_name())
+    records: list[RosterRecord] = _split(validated, report)
+    _flag_by_name(records, report)
     with transaction.atomic(), bulk.write_cache():
         _roster_apply(records, report)
         _audit(actor, report, source=source_name or _source_name(source), run_id=run_id)
@@ -317,13 +370,14 @@ def police_import(
     progress: Progress | None = None,
     source_name: str = "",
     run_id: int | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Import police arrival records; a record identical in (ID, date, place) to a stored one is
     unchanged, so re-importing a file adds nothing."""
     authorize(actor, "import.run")
     today = today or timezone.localdate()
     report = ImportReport("police")
-    rows = _with_progress(rows_of(source, "police"), progress)
+    rows = _with_progress(rows_of(source, "police", limits or import_limits()), progress)
     records: list[PoliceRecord] = _split(validate_police(rows, today=today), report)
     with transaction.atomic():
         id_numbers = list(dict.fromkeys(r.id_number for r in records))
@@ -364,12 +418,13 @@ def carrier_import(
     progress: Progress | None = None,
     source_name: str = "",
     run_id: int | None = None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Import carrier aggregates, upserting the count on (date, county_code)."""
     authorize(actor, "import.run")
     del today  # carrier dates are not checked against today; accepted for a uniform signature
     report = ImportReport("carrier")
-    rows = _with_progress(rows_of(source, "carrier"), progress)
+    rows = _with_progress(rows_of(source, "carrier", limits or import_limits()), progress)
     records: list[CarrierRecord] = _split(validate_carrier(rows, county_exists=regions.is_county), report)
     q = connection.ops.quote_name
     with transaction.atomic():
@@ -436,10 +491,17 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
     """Store an uploaded file under MEDIA_ROOT and enqueue its import once the transaction commits.
 
     Idempotent: the same content (sha256) of the same kind while a run of it is queued or running
-    returns that run; so does a repeated ``idempotency_key`` from the same user."""
+    returns that run; so does a repeated ``idempotency_key`` from the same user. A file over the
+    upload limits that can be seen without parsing (size, type, an .xlsx's zip directory) is
+    refused here (audited), before it is stored."""
     authorize(actor, "import.run")
     kind = check_kind(kind)
     user = user_of(actor)
+    try:
+        precheck(uploaded_file, import_limits())
+    except DomainError as exc:
+        upload_refused(actor, exc, what=f"import.{kind}", name=str(getattr(uploaded_file, "name", "")))
+        raise
     digest = _sha256_of(uploaded_file)
     with transaction.atomic():
         if idempotency_key:
@@ -465,7 +527,11 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
             created_by=user,
             idempotency_key=idempotency_key,
         )
-        suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".txt") else ""
+        suffix = (
+            Path(name).suffix.lower()
+            if Path(name).suffix.lower() in (".csv", ".xlsx", ".xls", ".txt")
+            else ""
+        )
         run.file.save(f"{kind}-{digest[:16]}{suffix}", File(uploaded_file), save=False)
         run.save()
         audit_record(
@@ -478,6 +544,16 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
         run_id = run.pk
         transaction.on_commit(lambda: _enqueue(run_id))
     return run
+
+
+def upload_refused(actor: Any, exc: DomainError, *, what: str, name: str) -> None:
+    """Audit an upload refused before it was read (every path calls this for its refusals)."""
+    audit_record(
+        actor=actor,
+        action="upload.refused",
+        object_type="upload",
+        data={"what": what, "file": Path(name).name[:200], "reason": exc.code},
+    )
 
 
 def _enqueue(run_id: int) -> None:
@@ -519,7 +595,7 @@ def import_run_execute_now(run_id: int) -> str:
     actor = run.created_by or TASK
     path = run.file.path
     try:
-        ImportRun.objects.filter(pk=run_id).update(rows_total=count_data_rows(path))
+        ImportRun.objects.filter(pk=run_id).update(rows_total=count_data_rows(path, import_limits()))
 
         def progress(done: int) -> None:
             ImportRun.objects.filter(pk=run_id).update(rows_done=done)
