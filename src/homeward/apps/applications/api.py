@@ -20,8 +20,8 @@ from homeward.apps.applications.models import (
     Permit,
     ReturnApplication,
 )
+from homeward.apps.registry.personal_data import PersonSchema, RevealedOut
 from homeward.core.errors import NotFound
-from homeward.core.identity import mask_phone, mask_ric
 
 router = Router(tags=["applications 接返申请"])
 
@@ -78,12 +78,9 @@ class ApplicationOut(Schema):
         return clock_of(obj)
 
 
-class WorkerRowOut(Schema):
+class WorkerRowOut(PersonSchema):
     id: int
     name: str
-    id_number: str
-    phone: str
-    origin_code: str
     pickup_county_code: str
     health_code: str
     active: bool
@@ -92,21 +89,13 @@ class WorkerRowOut(Schema):
     replaced_by_id: int | None
     worker_id: int | None
 
-    @staticmethod
-    def resolve_id_number(obj: Any) -> str:
-        return mask_ric(obj.id_number)
-
-    @staticmethod
-    def resolve_phone(obj: Any) -> str:
-        return mask_phone(obj.phone)
-
 
 class ApplicationDetailOut(ApplicationOut):
     workers: list[WorkerRowOut]
 
     @staticmethod
-    def resolve_workers(obj: Any) -> list[ApplicationWorker]:
-        return list(obj.workers.all())
+    def resolve_workers(obj: Any, context: Any) -> list[ApplicationWorker]:
+        return selectors.application_people(actor=context["request"].user, app=obj)
 
 
 class ApplicationIn(Schema):
@@ -314,6 +303,17 @@ def application_workers_from_roster(request: HttpRequest, application_id: int, p
 )
 def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> Any:
     return services.application_worker_remove(
+        actor=request.user, application_id=application_id, row_id=row_id
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/workers/{int:row_id}/reveal",
+    response=RevealedOut,
+    summary="Full ID number and phone of one worker row (roles with personal-data rights; audited)",
+)
+def application_worker_reveal(request: HttpRequest, application_id: int, row_id: int) -> Any:
+    return selectors.application_worker_reveal(
         actor=request.user, application_id=application_id, row_id=row_id
     )
 

@@ -27,9 +27,9 @@ from homeward.apps.applications.models import (
     TaskKind,
 )
 from homeward.apps.planning.selectors import MANIFEST_ROLES
+from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.core import regions
 from homeward.core.errors import DomainError
-from homeward.core.identity import mask_phone, mask_ric
 
 SHOWN_REJECTED = 200
 
@@ -88,7 +88,8 @@ def _detail_context(
 ) -> dict[str, Any]:
     role = role_of(request.user)
     owner = role in (Role.ENTERPRISE, Role.TASKFORCE)
-    workers = list(app.workers.select_related("replaced_by"))  # removed rows name their replacement
+    workers = selectors.application_people(actor=request.user, app=app)  # removed rows name their replacement
+    revealable = may_reveal(request.user)
     active = [w for w in workers if w.active]
     removed = [w for w in workers if not w.active]
     case = getattr(app, "case", None)
@@ -105,9 +106,11 @@ def _detail_context(
         "workers": [
             {
                 "row": w,
-                "id_number": mask_ric(w.id_number),
-                "phone": mask_phone(w.phone),
+                "contact": person_out(w),
                 "pickup": regions.full_name_or_code(w.pickup_county_code),
+                "reveal_href": reverse("applications:worker-reveal", args=[app.pk, w.pk])
+                if revealable
+                else "",
             }
             for w in active
         ],  # fmt: skip
@@ -185,6 +188,19 @@ def application_cancel(request: HttpRequest, application_id: int) -> HttpRespons
 @require_POST
 def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
     return _act(request, application_id, services.application_worker_remove, row_id=row_id)
+
+
+@require_POST
+def application_worker_reveal(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
+    try:
+        contact = selectors.application_worker_reveal(
+            actor=request.user, application_id=application_id, row_id=row_id
+        )
+    except DomainError as exc:
+        return render(
+            request, "partials/error.html", {"message": exc.message, "reason": exc.code}, status=exc.status
+        )
+    return render(request, "registry/_worker_contact.html", {"contact": contact})
 
 
 @require_GET
