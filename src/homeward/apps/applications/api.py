@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from homeward.apps.applications import selectors, services
 from homeward.apps.applications.models import (
@@ -232,6 +233,7 @@ class VerificationOut(Schema):
 @router.get(
     "/applications", response=list[ApplicationOut], summary="Return applications visible to the caller"
 )
+@paginate
 def applications(request: HttpRequest, state: str = "") -> Any:
     return selectors.application_list(actor=request.user, state=state)
 
@@ -400,6 +402,7 @@ def application_case(request: HttpRequest, application_id: int) -> Any:
 
 
 @router.get("/tasks", response=list[TaskOut], summary="The caller's task queue (its department's tasks)")
+@paginate
 def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> Any:
     return selectors.task_queue(actor=request.user, state=state)
 
@@ -423,6 +426,7 @@ def task_complete(request: HttpRequest, task_id: int, payload: TaskCompleteIn) -
 
 
 @router.get("/permits", response=list[PermitOut], summary="Permits visible to the caller")
+@paginate
 def permits(request: HttpRequest, to_sign: bool = False, state: str = "") -> Any:
     qs = (
         selectors.permits_to_sign(actor=request.user)

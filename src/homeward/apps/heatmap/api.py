@@ -12,12 +12,13 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
 from homeward.core import regions
+from homeward.pagination import MAX_LIMIT
 
 router = Router(tags=["heatmap 用工热图"])
 
@@ -52,6 +53,7 @@ class OriginRow(Schema):
     carrier_estimate: int | None
     risk: str
     hotspot: bool
+    suppressed: list[str]  # columns with someone in them whose protected count is 0 (shown as <min_cell)
     lat: float | None = None
     lon: float | None = None
 
@@ -60,7 +62,8 @@ class OriginsOut(Schema):
     snapshot: SnapshotRef
     level: str
     date: dt.date
-    suppressed: bool
+    suppressed: bool  # whether the counts are protected (roles without personal-data rights)
+    rounded_to: int  # every count is a multiple of this (1: exact)
     rows: list[OriginRow]
 
 
@@ -79,6 +82,7 @@ class HotspotRow(Schema):
 class HotspotsOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[HotspotRow]
 
 
@@ -93,6 +97,7 @@ class EnterpriseRow(Schema):
     away: int | None
     unknown: int | None
     share_back: float | None
+    suppressed: list[str]
 
 
 class TownRow(Schema):
@@ -105,17 +110,20 @@ class TownRow(Schema):
     away: int | None
     unknown: int | None
     share_back: float | None
+    suppressed: list[str]
 
 
 class EnterprisesOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[EnterpriseRow]
 
 
 class TownsOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[TownRow]
 
 
@@ -127,10 +135,12 @@ class CrossRow(Schema):
     carrier_date: dt.date | None
     ratio: float | None
     flagged: bool
+    suppressed: list[str] = []
 
 
 class CrossOut(Schema):
     snapshot: SnapshotRef
+    rounded_to: int
     rows: list[CrossRow]
 
 
@@ -148,6 +158,10 @@ def _filters(
 
 def _ref(snap: HeatmapSnapshot) -> dict[str, Any]:
     return {"id": snap.pk, "as_of": snap.as_of, "window_start": snap.window_start, "built_at": snap.built_at}
+
+
+def _rounded_to(request: HttpRequest) -> int:
+    return selectors.protection_for(selectors.scope_for(request.user)).base
 
 
 def with_points(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -177,6 +191,7 @@ def heatmap(
         "level": level,
         "date": selectors.day_of(snap, f),
         "suppressed": not selectors.scope_for(request.user).personal_data,
+        "rounded_to": _rounded_to(request),
         "rows": with_points(rows),
     }
 
@@ -192,7 +207,9 @@ def hotspot_list(
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, risk, date)
     snap, rows = selectors.hotspot_rows(actor=request.user, filters=f)
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request), "rows": rows,
+    }  # fmt: skip
 
 
 @router.get(
@@ -207,13 +224,16 @@ def enterprise_shortfall(
     date: str = "",
     sort: str = "",
     key_only: bool = False,
-    limit: int = 500,
+    limit: int = Query(MAX_LIMIT, ge=0, le=MAX_LIMIT),
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.enterprise_shortfall_rows(
         actor=request.user, filters=f, sort=sort, key_only=key_only
     )
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows[: max(0, limit)]}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request),
+        "rows": rows[:limit],
+    }  # fmt: skip
 
 
 @router.get("/heatmap/shortfall/towns", response=TownsOut, summary="Per town: roster, back, away")
@@ -228,13 +248,15 @@ def town_shortfall(
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.town_shortfall_rows(actor=request.user, filters=f, sort=sort)
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request), "rows": rows,
+    }  # fmt: skip
 
 
 @router.get("/heatmap/crosscheck", response=CrossOut, summary="Roster away vs carrier count per county")
 def crosscheck(request: HttpRequest, flagged: bool = False) -> dict[str, Any]:
     snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=flagged)
-    return {"snapshot": _ref(snap), "rows": rows}
+    return {"snapshot": _ref(snap), "rounded_to": _rounded_to(request), "rows": rows}
 
 
 @router.get(

@@ -10,11 +10,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from homeward.apps.accounts.middleware import public_data
 from homeward.apps.accounts.roles import is_taskforce
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
@@ -122,6 +124,8 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         "towns": towns,
         "risk_names": RISK_NAMES,
         "crosscheck": _crosscheck_or_none(actor, snap),
+        "min_cell": settings.HEATMAP_MIN_CELL,
+        "rounded_to": selectors.protection_for(selectors.scope_for(actor)).base,
     }
 
 
@@ -170,6 +174,7 @@ def heatmap_rebuild(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_data
 def heatmap_boundaries(request: HttpRequest, level: str) -> HttpResponse:
     if level not in ("province", "prefecture"):
         return HttpResponse(status=404)
