@@ -139,8 +139,8 @@ HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOU
 HOMEWARD_PERMIT_KEY_SECRET = env_str("HOMEWARD_PERMIT_KEY_SECRET", "")
 
 # The heat map: when the return window opened, the hotspot threshold (workers away per prefecture),
-# the smallest cell shown to roles without personal-data rights, and the roster/carrier disagreement
-# ratio that flags a county.
+# the smallest count shown to roles without personal-data rights (their counts are rounded to its
+# multiples: core.fusion.disclosure), and the roster/carrier disagreement ratio that flags a county.
 HEATMAP_WINDOW_START = env_str("HOMEWARD_HEATMAP_WINDOW_START", "2020-01-24")
 HEATMAP_HOTSPOT_MIN_AWAY = env_int("HOMEWARD_HEATMAP_HOTSPOT_MIN_AWAY", 10_000)
 HEATMAP_MIN_CELL = env_int("HOMEWARD_HEATMAP_MIN_CELL", 5)

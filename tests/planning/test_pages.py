@@ -108,7 +108,9 @@ def test_vehicle_page_lists_passengers_masked_with_the_reveal_step_of_the_worker
         assert read.data["rows"] == vehicle.passengers
         revealed = c.post(reveal).content.decode()
         assert worker.id_number in revealed and worker.phone in revealed
-        assert AuditEvent.objects.filter(action="application_worker.reveal", object_id=str(worker.pk)).exists()
+        assert AuditEvent.objects.filter(
+            action="application_worker.reveal", object_id=str(worker.pk)
+        ).exists()
 
 
 def test_the_full_manifest_is_an_audited_reveal_for_the_task_force(client, taskforce, planned):

@@ -9,10 +9,10 @@ as_of), ``origin`` (a region code: restricts the shortfall tables to workers fro
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
@@ -224,7 +224,7 @@ def enterprise_shortfall(
     date: str = "",
     sort: str = "",
     key_only: bool = False,
-    limit: int = Query(MAX_LIMIT, ge=0, le=MAX_LIMIT),
+    limit: Annotated[int, Field(ge=0, le=MAX_LIMIT)] = MAX_LIMIT,
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.enterprise_shortfall_rows(

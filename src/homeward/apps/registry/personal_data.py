@@ -185,7 +185,7 @@ def _safe_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
     """Filters as they go into the audit log: empty ones dropped, an ID number masked."""
     out: dict[str, Any] = {}
     for key, value in filters.items():
-        if value in (None, "", False):
+        if value is None or value is False or value == "":
             continue
         if isinstance(value, str) and looks_like_id_number(value):
             value = mask_ric(value)
