@@ -107,7 +107,7 @@ def test_an_enterprise_user_sees_only_its_own_enterprise(small_city, api_as):
     assert _total(full, "away") == mine.filter(status="away").count()
     assert _total(full, "returned") == mine.filter(status="returned").count()
     # the enterprise sees the sums of its protected cells, as the oracle computes them apart
-    protection = selectors.protection_for(selectors.scope_for(user("enterprise")))
+    protection = selectors.protection_for(selectors.scope_for(user("enterprise")), snap)
     cube = cube_of(snap, lambda r: r["enterprise_id"] == me.pk)
     expected = protected_by(cube, lambda county, _e: cube.units[county]["province"], protection)
     client = api_as("enterprise")  # the same test client, signed in again as the enterprise
@@ -151,7 +151,7 @@ def test_a_town_officer_sees_the_towns_enterprises(small_city, api_as):
     rows = _rows(client.get("/api/v1/heatmap", {"level": "province"}))
     full = _rows(api_as("taskforce").get("/api/v1/heatmap", {"level": "province", "town": town.code}))
     assert _total(full, "away") == Worker.objects.filter(employer__town=town, status="away").count()
-    protection = selectors.protection_for(selectors.scope_for(user("town")))
+    protection = selectors.protection_for(selectors.scope_for(user("town")), snap)
     cube = cube_of(snap, lambda r: r["town_code"] == town.code)
     expected = protected_by(cube, lambda county, _e: cube.units[county]["province"], protection)
     assert {r["code"]: r["away"] for r in rows} == {code: v["away"] for code, v in expected.items()}

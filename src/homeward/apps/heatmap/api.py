@@ -160,8 +160,8 @@ def _ref(snap: HeatmapSnapshot) -> dict[str, Any]:
     return {"id": snap.pk, "as_of": snap.as_of, "window_start": snap.window_start, "built_at": snap.built_at}
 
 
-def _rounded_to(request: HttpRequest) -> int:
-    return selectors.protection_for(selectors.scope_for(request.user)).base
+def _rounded_to(request: HttpRequest, snap: HeatmapSnapshot) -> int:
+    return selectors.protection_for(selectors.scope_for(request.user), snap).base
 
 
 def with_points(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ def heatmap(
         "level": level,
         "date": selectors.day_of(snap, f),
         "suppressed": not selectors.scope_for(request.user).personal_data,
-        "rounded_to": _rounded_to(request),
+        "rounded_to": _rounded_to(request, snap),
         "rows": with_points(rows),
     }
 
@@ -208,7 +208,7 @@ def hotspot_list(
     f = _filters(town, enterprise, province, risk, date)
     snap, rows = selectors.hotspot_rows(actor=request.user, filters=f)
     return {
-        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request), "rows": rows,
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap), "rows": rows,
     }  # fmt: skip
 
 
@@ -231,7 +231,7 @@ def enterprise_shortfall(
         actor=request.user, filters=f, sort=sort, key_only=key_only
     )
     return {
-        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request),
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap),
         "rows": rows[:limit],
     }  # fmt: skip
 
@@ -249,14 +249,14 @@ def town_shortfall(
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.town_shortfall_rows(actor=request.user, filters=f, sort=sort)
     return {
-        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request), "rows": rows,
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap), "rows": rows,
     }  # fmt: skip
 
 
 @router.get("/heatmap/crosscheck", response=CrossOut, summary="Roster away vs carrier count per county")
 def crosscheck(request: HttpRequest, flagged: bool = False) -> dict[str, Any]:
     snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=flagged)
-    return {"snapshot": _ref(snap), "rounded_to": _rounded_to(request), "rows": rows}
+    return {"snapshot": _ref(snap), "rounded_to": _rounded_to(request, snap), "rows": rows}
 
 
 @router.get(

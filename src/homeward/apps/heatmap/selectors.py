@@ -23,7 +23,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from django.conf import settings
 from django.utils.crypto import salted_hmac
 
 from homeward.apps.accounts.roles import CITY_WIDE_ROLES, PERSONAL_DATA_ROLES, Role, profile_of
@@ -288,14 +287,15 @@ class Protection:
 EXACT = Protection(1)
 
 
-def protection_for(scope: Scope) -> Protection:
+def protection_for(scope: Scope, snapshot: HeatmapSnapshot) -> Protection:
     """Exact for roles with personal-data rights; otherwise every count a sum of cells randomly
-    rounded to multiples of ``HEATMAP_MIN_CELL``, under a key derived from the secret key (stable, so
-    that asking again averages nothing out)."""
+    rounded to multiples of the snapshot's ``min_cell`` (``HEATMAP_MIN_CELL`` when it was built: one
+    snapshot's figures never change), under a key derived from the secret key (stable, so that
+    asking again averages nothing out)."""
     if scope.personal_data:
         return EXACT
     secret = salted_hmac("homeward.heatmap.cells", "protected-count", algorithm="sha256").hexdigest()
-    return Protection(max(1, int(settings.HEATMAP_MIN_CELL)), secret)
+    return Protection(max(1, params_of(snapshot).min_cell), secret)
 
 
 # The finest cell any filter selects: an origin county × an enterprise × a status (on one day).
@@ -415,7 +415,7 @@ def origin_rows(
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    out = origin_table(snap, level, f, protection_for(scope)).select(ORIGIN_COLUMNS).to_pylist()
+    out = origin_table(snap, level, f, protection_for(scope, snap)).select(ORIGIN_COLUMNS).to_pylist()
     out.sort(key=lambda r: (-(r["away"] or 0), r["code"]))
     return snap, out
 
@@ -429,7 +429,7 @@ def hotspot_rows(
     snap = require_snapshot(snapshot)
     params = params_of(snap)
     f = effective(filters, scope)
-    table = origin_table(snap, params.hotspot_level, f, protection_for(scope))
+    table = origin_table(snap, params.hotspot_level, f, protection_for(scope, snap))
     return snap, hotspots(table, params).to_pylist()
 
 
@@ -518,7 +518,7 @@ def enterprise_shortfall_rows(
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    table = shortfall_table(snap, "enterprise", f, protection_for(scope))
+    table = shortfall_table(snap, "enterprise", f, protection_for(scope, snap))
     rows = table.to_pylist()
     if key_only:
         rows = [r for r in rows if r["is_key"]]
@@ -538,7 +538,7 @@ def town_shortfall_rows(
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    table = shortfall_table(snap, "town", f, protection_for(scope))
+    table = shortfall_table(snap, "town", f, protection_for(scope, snap))
     towns = dict(Town.objects.values_list("code", "name"))
     rows = table.to_pylist()
     for r in rows:
@@ -559,7 +559,7 @@ def crosscheck_rows(
         raise _denied()
     snap = require_snapshot(snapshot)
     rows = store.read(snap.path, "cross_check").to_pylist()
-    protection = protection_for(scope)
+    protection = protection_for(scope, snap)
     if protection != EXACT:
         rows = _protected_crosscheck(snap, rows, protection)
     if scope.province is not None:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -124,8 +123,8 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         "towns": towns,
         "risk_names": RISK_NAMES,
         "crosscheck": _crosscheck_or_none(actor, snap),
-        "min_cell": settings.HEATMAP_MIN_CELL,
-        "rounded_to": selectors.protection_for(selectors.scope_for(actor)).base,
+        "min_cell": selectors.params_of(snap).min_cell,
+        "rounded_to": selectors.protection_for(selectors.scope_for(actor), snap).base,
     }
 
 
