@@ -151,3 +151,37 @@ def _as_taskforce_of(api_as: Any, town: str) -> Any:
             return client.get(path, {"town": town, **params})
 
     return Narrowed()
+
+
+def test_heatmap_pages_and_exports_show_the_threshold_from_settings_and_a_dash_without_carrier(
+    small_city, api_as
+):
+    """The page and the .xlsx show a suppressed cell as ``<min_cell`` (the snapshot's
+    ``HEATMAP_MIN_CELL``, not a hard-coded "<5") and a county without a carrier figure as "—" (the
+    page) or an empty cell (the export), never as suppressed."""
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    from homeward.apps.heatmap.models import HeatmapSnapshot
+
+    _city, shared = small_city
+    snap = HeatmapSnapshot.objects.get(pk=shared.pk)  # a copy: the package's object stays as it is
+    snap.params = {**snap.params, "min_cell": 7}
+    snap.save(update_fields=["params"])  # rolled back with the test
+    client = api_as("town")
+    body = client.get("/api/v1/heatmap", {"level": "county"}).json()
+    assert body["rounded_to"] == 7
+    suppressed = [r for r in body["rows"] if r["suppressed"]]
+    assert suppressed and all(r["carrier_estimate"] is None for r in body["rows"])  # by workplace: none
+    html = client.get("/heatmap/tables/", {"origin": suppressed[0]["code"][:2] + "0000"}).content.decode()
+    cells = re.findall(r'<td class="num" data-value="[^"]*">([^<]*|&lt;\d+)</td>', html)
+    assert "&lt;7" in cells and "&lt;5" not in html and "—" in cells
+    sheet = client.get("/heatmap/export/", {"table": "origins", "level": "county"}).content
+    values = [
+        c
+        for row in load_workbook(io.BytesIO(sheet)).active.iter_rows(min_row=2, values_only=True)
+        for c in row[2:6]
+    ]
+    assert "<7" in values and all(v in (None, "<7") or v % 7 == 0 for v in values)

@@ -204,7 +204,10 @@ EXPORTS = {
 }
 
 
-def _cell(key: str, value: Any) -> Any:
+def _cell(key: str, row: dict[str, Any], min_cell: int) -> Any:
+    value = row.get(key)
+    if key in (row.get("suppressed") or ()):
+        return f"<{min_cell}"
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "risk":
@@ -238,7 +241,8 @@ def heatmap_export(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _error(request, exc)
     headers, keys = EXPORTS[table]
-    body = xlsx_bytes(headers, ([_cell(k, r.get(k)) for k in keys] for r in rows), sheet=table)
+    min_cell = selectors.params_of(snap).min_cell
+    body = xlsx_bytes(headers, ([_cell(k, r, min_cell) for k in keys] for r in rows), sheet=table)
     day = selectors.day_of(snap, f).isoformat()
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename=heatmap-{table}-{day}.xlsx"
