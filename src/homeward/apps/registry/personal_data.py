@@ -159,8 +159,8 @@ def people_reveal(
 
 
 def looks_like_id_number(term: str) -> bool:
-    """Whether a search term is (a prefix-free, full) resident ID number: 15 or 18 characters,
-    digits with an optional final X."""
+    """Whether a search term is a whole resident ID number: 15 or 18 characters, digits with an
+    optional final X."""
     s = "".join(term.split()).upper()
     return len(s) in (15, 18) and s[:-1].isdigit() and (s[-1].isdigit() or s[-1] == "X")
 
