@@ -141,3 +141,37 @@ def test_every_response_schema_with_an_id_number_goes_through_the_policy():
                     assert not issubclass(model, RevealedOut) or path.endswith("/reveal"), where
     print(f"schemas with an id_number checked: {checked}")
     assert checked >= 5
+
+
+def test_worker_api_sends_no_birth_date_beside_a_masked_id(client, town_officer, workers_a):
+    """The finding as reported: ``GET /api/v1/workers`` sent ``3302**********1234`` with
+    ``origin_code`` and ``birth_date``, the hidden digits. Now: the county and a ten-year age band."""
+    from homeward.core.identity import mask_ric
+
+    client.force_login(town_officer)
+    items = client.get("/api/v1/workers").json()["items"]
+    assert {i["id_number"] for i in items} == {mask_ric(w.id_number) for w in workers_a}
+    for item in items:
+        assert not HIDDEN_BY_MASK & set(item)
+        worker = next(w for w in workers_a if mask_ric(w.id_number) == item["id_number"])
+        assert f"{worker.birth_date:%Y%m%d}" not in str(item) and str(worker.birth_date) not in str(item)
+        assert item["age_band"] in ("20–29", "30–39") and item["origin_name"] == "贵州省毕节市七星关区"
+
+
+@pytest.mark.parametrize(
+    ("born", "band"),
+    [
+        ("2010-05-02", "<20"),
+        ("2006-05-01", "20–29"),
+        ("2006-05-02", "<20"),
+        ("1966-05-01", "60+"),
+        ("1966-05-02", "50–59"),
+    ],
+)
+def test_age_bands_turn_on_the_birthday(born, band):
+    from datetime import date
+
+    from homeward.apps.registry.personal_data import age_band
+
+    assert age_band(date.fromisoformat(born), date(2026, 5, 1)) == band
+    assert age_band(None, date(2026, 5, 1)) == ""
