@@ -211,7 +211,7 @@ def _cell(key: str, row: dict[str, Any], min_cell: int) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "risk":
-        return RISK_NAMES.get(value, value)
+        return RISK_NAMES.get(str(value), value)
     if key == "share_back" and value is not None:
         return round(value, 4)
     return value
