@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "homeward.apps.ops.middleware.IdleSessionMiddleware",
     "homeward.apps.accounts.middleware.PagesLoginRequiredMiddleware",
+    "homeward.apps.accounts.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -207,12 +208,16 @@ HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOU
 HOMEWARD_DRAFT_TTL_HOURS = env_int("HOMEWARD_DRAFT_TTL_HOURS", 72)
 
 # The heat map: when the return window opened, the hotspot threshold (workers away per prefecture),
-# the smallest cell shown to roles without personal-data rights, and the roster/carrier disagreement
-# ratio that flags a county.
+# the smallest count shown to roles without personal-data rights (their counts are rounded to its
+# multiples: core.fusion.disclosure), and the roster/carrier disagreement ratio that flags a county.
 HEATMAP_WINDOW_START = env_str("HOMEWARD_HEATMAP_WINDOW_START", "2020-01-24")
 HEATMAP_HOTSPOT_MIN_AWAY = env_int("HOMEWARD_HEATMAP_HOTSPOT_MIN_AWAY", 10_000)
 HEATMAP_MIN_CELL = env_int("HOMEWARD_HEATMAP_MIN_CELL", 5)
 HEATMAP_DISAGREEMENT_RATIO = env_str("HOMEWARD_HEATMAP_DISAGREEMENT_RATIO", "1.5")
+
+# Every list endpoint of the API pages (homeward.pagination): at most this many rows per request.
+NINJA_PAGINATION_CLASS = "homeward.pagination.CappedLimitOffsetPagination"
+NINJA_PAGINATION_MAX_LIMIT = env_int("HOMEWARD_API_MAX_LIMIT", 500)
 
 # Security headers and cookies (SecurityMiddleware, ContentSecurityPolicyMiddleware and
 # homeward.apps.ops.middleware). Production defaults to HTTPS-only; behind a reverse proxy that

@@ -26,7 +26,7 @@ def test_a_department_queue_holds_only_its_tasks(
         (health_officer, {"escort_kit_checks"}),
         (town_officer, {"landing_handover"}),
     ):
-        rows = _client(user).get("/api/v1/tasks").json()
+        rows = _client(user).get("/api/v1/tasks").json()["items"]
         assert {r["kind"] for r in rows} == kinds
     assert _client(enterprise_user).get("/api/v1/tasks").status_code == 403  # no task queue
 

@@ -17,7 +17,6 @@ from homeward.core.fusion import (
     open_engine,
     origins,
     run_fusion,
-    suppress_small_cells,
 )
 from homeward.core.fusion.synthetic import default_params, generate
 
@@ -176,17 +175,6 @@ def test_town_filter_counts_only_that_towns_workers() -> None:
     engine = open_engine(_inputs(), PARAMS, "duckdb")
     t = origins(engine, "province", OriginFilters(town="T1"))
     assert pc.sum(t["away"]).as_py() + pc.sum(t["returned"]).as_py() == 5
-
-
-def test_small_cells_are_blanked_for_roles_without_personal_data_rights() -> None:
-    t = pa.table(
-        {"code": ["a", "b", "c"], "away": [0, 3, 12], "back": [7, 4, 5], "roster": [7, 7, 17]}
-    ).append_column("share_back", pa.array([1.0, 4 / 7, 5 / 17]))
-    out = suppress_small_cells(t, 5)
-    assert out["away"].to_pylist() == [0, None, 12]
-    assert out["back"].to_pylist() == [7, None, 5]
-    assert out["share_back"].to_pylist() == [1.0, None, 5 / 17]
-    assert suppress_small_cells(t, 5, keep_zero=False)["away"].to_pylist() == [None, None, 12]
 
 
 def test_same_seed_same_city() -> None:

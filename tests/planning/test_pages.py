@@ -1,5 +1,6 @@
 """The plan board and its partials (task force only), manifests as PDF and .xlsx (masked unless the
-role has personal-data rights, every read audited), an enterprise's own seats, resource uploads."""
+role has personal-data rights and asks for the full copy; every read audited), an enterprise's own
+seats, resource uploads."""
 
 from __future__ import annotations
 
@@ -84,31 +85,63 @@ def test_the_vehicle_page_shows_local_times_and_where_passengers_get_off(client,
     assert local.strftime("%m-%d %H:%M") in page  # Beijing time, not the stored UTC
 
 
-def test_manifests_are_full_for_the_task_force_and_audited(client, taskforce, planned):
+def test_vehicle_page_lists_passengers_masked_with_the_reveal_step_of_the_worker_list(
+    client, taskforce, planned
+):
+    """Finding: a train's vehicle page listed every passenger's full ID number and phone with no
+    reveal step and no audit. Now it is masked for every role; a role with personal-data rights
+    reveals one passenger at a time, each reveal and each page read audited."""
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.planning.models import PlanSeat
+    from homeward.core.identity import mask_phone, mask_ric
+
+    for vehicle in planned.vehicles.all():
+        seat = PlanSeat.objects.filter(vehicle=vehicle).select_related("worker").first()
+        worker = seat.worker
+        c = logged_in(client, taskforce)
+        page = c.get(f"/planning/vehicles/{vehicle.pk}/").content.decode()
+        assert worker.id_number not in page and worker.phone not in page
+        assert mask_ric(worker.id_number) in page and mask_phone(worker.phone) in page
+        reveal = f"/applications/{seat.application_id}/workers/{worker.pk}/reveal/"
+        assert reveal in page
+        read = AuditEvent.objects.get(action="plan_manifest.list", object_id=str(vehicle.pk))
+        assert read.data["rows"] == vehicle.passengers
+        revealed = c.post(reveal).content.decode()
+        assert worker.id_number in revealed and worker.phone in revealed
+        assert AuditEvent.objects.filter(
+            action="application_worker.reveal", object_id=str(worker.pk)
+        ).exists()
+
+
+def test_the_full_manifest_is_an_audited_reveal_for_the_task_force(client, taskforce, planned):
     from openpyxl import load_workbook
 
     from homeward.apps.audit.models import AuditEvent
     from homeward.apps.planning.models import PlanSeat
+    from homeward.core.identity import mask_ric
 
     bus = _bus(planned)
     worker = PlanSeat.objects.filter(vehicle=bus).first().worker
     c = logged_in(client, taskforce)
-    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
-    assert worker.id_number in page and worker.phone in page and "乘客信息登记表" in page
-    pdf = c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf")
+    pdf = c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf?full=1")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
-    xlsx = c.get(f"/planning/vehicles/{bus.pk}/manifest.xlsx")
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
+    full = c.get(f"/planning/vehicles/{bus.pk}/manifest.xlsx?full=1")
+    rows = list(load_workbook(io.BytesIO(full.content)).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("座位", "姓名", "身份证号", "手机号") and len(rows) == bus.passengers + 1
     assert worker.id_number in {r[2] for r in rows}
-    assert AuditEvent.objects.filter(action="plan.manifest.unmasked", object_id=str(bus.pk)).count() == 3
+    masked = c.get(f"/planning/vehicles/{bus.pk}/manifest.xlsx")
+    rows = list(load_workbook(io.BytesIO(masked.content)).active.iter_rows(values_only=True))
+    assert mask_ric(worker.id_number) in {r[2] for r in rows} and worker.id_number not in {r[2] for r in rows}
+    reveals = AuditEvent.objects.filter(action="plan_manifest.reveal", object_id=str(bus.pk))
+    assert reveals.count() == 2 and all(e.data["rows"] == bus.passengers for e in reveals)
+    assert AuditEvent.objects.filter(action="plan_manifest.export", object_id=str(bus.pk)).count() == 1
 
 
 def test_manifests_are_masked_for_the_transport_department(client, db, planned):
     from pypdf import PdfReader
 
     from homeward.apps.accounts.services import user_create_with_role
+    from homeward.apps.audit.models import AuditEvent
     from homeward.apps.planning.models import PlanSeat
     from homeward.core.identity import mask_ric
 
@@ -123,6 +156,9 @@ def test_manifests_are_masked_for_the_transport_department(client, db, planned):
     pdf = PdfReader(io.BytesIO(c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf").content))
     text = "".join(p.extract_text() for p in pdf.pages).replace("\x00", "")
     assert "乘客信息登记表" in text and worker.id_number not in text and mask_ric(worker.id_number) in text
+    refused = c.get(f"/planning/vehicles/{bus.pk}/manifest.pdf?full=1")
+    assert refused.status_code == 403 and worker.id_number.encode() not in refused.content
+    assert AuditEvent.objects.filter(action="denied.plan_manifest.reveal", object_id=str(bus.pk)).exists()
 
 
 def test_an_enterprise_sees_its_own_seats_only(client, enterprise_user, enterprise_a, planned):

@@ -80,7 +80,7 @@ def test_an_enterprise_sees_the_road_pass_of_a_bus_its_workers_ride_only(
     with pytest.raises(NotFound):
         services.permit_pdf(actor=off, permit_id=permit.pk)
     assert AuditEvent.objects.filter(action="denied.permit.read", actor=off).exists()
-    listed = logged_in(client, on).get("/api/v1/permits").json()
+    listed = logged_in(client, on).get("/api/v1/permits").json()["items"]
     assert [(p["permit_id"], p["application_id"], p["plan_vehicle_id"]) for p in listed] == [
         (permit.permit_id, None, permit.plan_vehicle_id)
     ]

@@ -1,7 +1,7 @@
 """``homeward heatmap --level {province,prefecture,county} --format {json,csv} [--date YYYY-MM-DD]``.
 
 Prints the origin table, rows ``{code, name, away, returned, carrier_estimate, risk, hotspot}``, largest
-away first, for the whole city (an operator's command: no role scoping, no small-cell suppression).
+away first, for the whole city (an operator's command: no role scoping, exact counts).
 Reads the latest heat-map snapshot; when there is none, or with ``--rebuild``, builds one first from the
 database (synchronously, stored like a background rebuild). ``--date`` shows an earlier day of the
 snapshot (between its window start and its as_of).

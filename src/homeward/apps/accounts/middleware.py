@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import add_never_cache_headers
 
 
 class PagesLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -18,3 +21,32 @@ class PagesLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith(self.open_prefixes):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def public_data(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Mark a view whose answers carry no personal data (region boundaries): browsers may cache them
+    even for a signed-in user. Everything else a signed-in user gets is ``no-store``."""
+
+    @wraps(view)
+    def marked(*args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(*args, **kwargs)
+        response.homeward_public_data = True  # type: ignore[attr-defined]
+        return response
+
+    return marked
+
+
+class NoStoreForSignedInMiddleware:
+    """Any answer to a signed-in user may hold personal data (lists, exports, manifests, reveals), so
+    none is kept by the browser's cache or a proxy: ``Cache-Control: no-store`` (with Django's other
+    never-cache headers), unless the view is marked :func:`public_data`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False) and not getattr(response, "homeward_public_data", False):
+            add_never_cache_headers(response)
+        return response

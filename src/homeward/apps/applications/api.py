@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from homeward.apps.applications import selectors, services
 from homeward.apps.applications.models import (
@@ -20,8 +21,8 @@ from homeward.apps.applications.models import (
     Permit,
     ReturnApplication,
 )
+from homeward.apps.registry.personal_data import PersonSchema, RevealedOut
 from homeward.core.errors import NotFound
-from homeward.core.identity import mask_phone, mask_ric
 
 router = Router(tags=["applications 接返申请"])
 
@@ -83,12 +84,9 @@ class ApplicationOut(Schema):
         return clock_of(obj)
 
 
-class WorkerRowOut(Schema):
+class WorkerRowOut(PersonSchema):
     id: int
     name: str
-    id_number: str
-    phone: str
-    origin_code: str
     pickup_county_code: str
     health_code: str
     new_hire: bool
@@ -99,21 +97,13 @@ class WorkerRowOut(Schema):
     replaced_by_id: int | None
     worker_id: int | None
 
-    @staticmethod
-    def resolve_id_number(obj: Any) -> str:
-        return mask_ric(obj.id_number)
-
-    @staticmethod
-    def resolve_phone(obj: Any) -> str:
-        return mask_phone(obj.phone)
-
 
 class ApplicationDetailOut(ApplicationOut):
     workers: list[WorkerRowOut]
 
     @staticmethod
-    def resolve_workers(obj: Any) -> list[ApplicationWorker]:
-        return list(obj.workers.all())
+    def resolve_workers(obj: Any, context: Any) -> list[ApplicationWorker]:
+        return selectors.application_people(actor=context["request"].user, app=obj)
 
 
 class ApplicationIn(Schema):
@@ -258,6 +248,7 @@ class VerificationOut(Schema):
 @router.get(
     "/applications", response=list[ApplicationOut], summary="Return applications visible to the caller"
 )
+@paginate
 def applications(request: HttpRequest, state: str = "") -> Any:
     return selectors.application_list(actor=request.user, state=state)
 
@@ -329,6 +320,17 @@ def application_workers_from_roster(request: HttpRequest, application_id: int, p
 )
 def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> Any:
     return services.application_worker_remove(
+        actor=request.user, application_id=application_id, row_id=row_id
+    )
+
+
+@router.post(
+    "/applications/{int:application_id}/workers/{int:row_id}/reveal",
+    response=RevealedOut,
+    summary="Full ID number and phone of one worker row (roles with personal-data rights; audited)",
+)
+def application_worker_reveal(request: HttpRequest, application_id: int, row_id: int) -> Any:
+    return selectors.application_worker_reveal(
         actor=request.user, application_id=application_id, row_id=row_id
     )
 
@@ -415,6 +417,7 @@ def application_case(request: HttpRequest, application_id: int) -> Any:
 
 
 @router.get("/tasks", response=list[TaskOut], summary="The caller's task queue (its department's tasks)")
+@paginate
 def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> Any:
     return selectors.task_queue(actor=request.user, state=state)
 
@@ -438,6 +441,7 @@ def task_complete(request: HttpRequest, task_id: int, payload: TaskCompleteIn) -
 
 
 @router.get("/permits", response=list[PermitOut], summary="Permits visible to the caller")
+@paginate
 def permits(request: HttpRequest, to_sign: bool = False, state: str = "") -> Any:
     qs = (
         selectors.permits_to_sign(actor=request.user)

@@ -16,6 +16,7 @@ from homeward.apps.accounts.policy import actionable, authorize, scoped, signer_
 from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
+    ApplicationWorker,
     DepartmentTask,
     Permit,
     PermitSignature,
@@ -23,6 +24,7 @@ from homeward.apps.applications.models import (
     ReturnApplication,
 )
 from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
+from homeward.apps.registry.personal_data import PersonOut, audit_list_read, person_reveal
 
 TASKS = DepartmentTask.objects.select_related("case__application__enterprise", "assignee", "done_by")
 
@@ -41,6 +43,31 @@ def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplicati
     elif state:
         qs = qs.filter(state=state).exclude(expired)
     return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
+
+
+def application_people(*, actor: Any, app: ReturnApplication) -> list[ApplicationWorker]:
+    """The application's worker rows (active and removed), for an actor who may see the application
+    (the caller checked); the read of the list is audited once."""
+    rows = list(app.workers.select_related("replaced_by"))
+    audit_list_read(
+        actor=actor,
+        what="application_worker",
+        rows=len(rows),
+        filters={"application": app.pk},
+        object_id=app.pk,
+    )
+    return rows
+
+
+def application_worker_reveal(*, actor: Any, application_id: int, row_id: int) -> PersonOut:
+    """The full ID number and phone of one worker row of an application the actor may see, for a role
+    with personal-data rights; audited either way (``personal_data.person_reveal``)."""
+    row = ApplicationWorker.objects.filter(
+        pk=row_id,
+        application_id=application_id,
+        application__in=applications_visible(actor=actor),
+    ).first()
+    return person_reveal(actor=actor, record=row, object_type="application_worker", object_id=row_id)
 
 
 def application_clock(app: ReturnApplication, now: datetime | None = None) -> DeadlineStatus:

@@ -20,6 +20,11 @@ urlpatterns = [
         views.application_worker_remove,
         name="worker-remove",
     ),
+    path(
+        "applications/<int:application_id>/workers/<int:row_id>/reveal/",
+        views.application_worker_reveal,
+        name="worker-reveal",
+    ),
     path("tasks/", views.task_queue, name="tasks"),
     path("tasks/<int:task_id>/complete/", views.task_complete, name="task-complete"),
     path("permits/<int:permit_id>/sign/", views.permit_sign, name="permit-sign"),

@@ -27,10 +27,10 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskKind,
 )
+from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.apps.registry.selectors import home_stations
 from homeward.core import regions
 from homeward.core.errors import DomainError
-from homeward.core.identity import mask_phone, mask_ric
 
 SHOWN_REJECTED = 200
 
@@ -98,7 +98,8 @@ def _detail_context(
     request: HttpRequest, app: ReturnApplication, report: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     user = request.user
-    workers = list(app.workers.select_related("replaced_by"))  # removed rows name their replacement
+    workers = selectors.application_people(actor=user, app=app)  # removed rows name their replacement
+    revealable = may_reveal(user)
     active = [w for w in workers if w.active]
     removed = [w for w in workers if not w.active]
     case = getattr(app, "case", None)
@@ -115,9 +116,11 @@ def _detail_context(
         "workers": [
             {
                 "row": w,
-                "id_number": mask_ric(w.id_number),
-                "phone": mask_phone(w.phone),
+                "contact": person_out(w),
                 "pickup": regions.full_name_or_code(w.pickup_county_code),
+                "reveal_href": reverse("applications:worker-reveal", args=[app.pk, w.pk])
+                if revealable
+                else "",
             }
             for w in active
         ],  # fmt: skip
@@ -197,6 +200,19 @@ def application_cancel(request: HttpRequest, application_id: int) -> HttpRespons
 @require_POST
 def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
     return _act(request, application_id, services.application_worker_remove, row_id=row_id)
+
+
+@require_POST
+def application_worker_reveal(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
+    try:
+        contact = selectors.application_worker_reveal(
+            actor=request.user, application_id=application_id, row_id=row_id
+        )
+    except DomainError as exc:
+        return render(
+            request, "partials/error.html", {"message": exc.message, "reason": exc.code}, status=exc.status
+        )
+    return render(request, "registry/_worker_contact.html", {"contact": contact})
 
 
 @require_GET

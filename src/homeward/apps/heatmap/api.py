@@ -9,16 +9,17 @@ as_of), ``origin`` (a region code: restricts the shortfall tables to workers fro
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
 from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
+from homeward.pagination import MAX_LIMIT
 
 router = Router(tags=["heatmap 用工热图"])
 
@@ -53,6 +54,7 @@ class OriginRow(Schema):
     carrier_estimate: int | None
     risk: str
     hotspot: bool
+    suppressed: list[str]  # columns with someone in them whose protected count is 0 (shown as <min_cell)
     lat: float | None = None
     lon: float | None = None
 
@@ -70,7 +72,8 @@ class OriginsOut(Schema):
     snapshot: SnapshotRef
     level: str
     date: dt.date
-    suppressed: bool
+    suppressed: bool  # whether the counts are protected (roles without personal-data rights)
+    rounded_to: int  # every count is a multiple of this (1: exact)
     home: HomeOut | None = None
     rows: list[OriginRow]
 
@@ -90,6 +93,7 @@ class HotspotRow(Schema):
 class HotspotsOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[HotspotRow]
 
 
@@ -104,6 +108,7 @@ class EnterpriseRow(Schema):
     away: int | None
     unknown: int | None
     share_back: float | None
+    suppressed: list[str]
 
 
 class TownRow(Schema):
@@ -116,17 +121,20 @@ class TownRow(Schema):
     away: int | None
     unknown: int | None
     share_back: float | None
+    suppressed: list[str]
 
 
 class EnterprisesOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[EnterpriseRow]
 
 
 class TownsOut(Schema):
     snapshot: SnapshotRef
     date: dt.date
+    rounded_to: int
     rows: list[TownRow]
 
 
@@ -138,10 +146,12 @@ class CrossRow(Schema):
     carrier_date: dt.date | None
     ratio: float | None
     flagged: bool
+    suppressed: list[str] = []
 
 
 class CrossOut(Schema):
     snapshot: SnapshotRef
+    rounded_to: int
     rows: list[CrossRow]
 
 
@@ -159,6 +169,10 @@ def _filters(
 
 def _ref(snap: HeatmapSnapshot) -> dict[str, Any]:
     return {"id": snap.pk, "as_of": snap.as_of, "window_start": snap.window_start, "built_at": snap.built_at}
+
+
+def _rounded_to(request: HttpRequest, snap: HeatmapSnapshot) -> int:
+    return selectors.protection_for(selectors.scope_for(request.user), snap).base
 
 
 def with_points(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -189,6 +203,7 @@ def heatmap(
         "date": selectors.day_of(snap, f),
         "suppressed": not selectors.scope_for(request.user).personal_data,
         "home": _home(),
+        "rounded_to": _rounded_to(request, snap),
         "rows": with_points(rows),
     }
 
@@ -213,7 +228,9 @@ def hotspot_list(
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, risk, date)
     snap, rows = selectors.hotspot_rows(actor=request.user, filters=f)
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap), "rows": rows,
+    }  # fmt: skip
 
 
 @router.get(
@@ -228,13 +245,16 @@ def enterprise_shortfall(
     date: str = "",
     sort: str = "",
     key_only: bool = False,
-    limit: int = 500,
+    limit: Annotated[int, Field(ge=0, le=MAX_LIMIT)] = MAX_LIMIT,
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.enterprise_shortfall_rows(
         actor=request.user, filters=f, sort=sort, key_only=key_only
     )
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows[: max(0, limit)]}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap),
+        "rows": rows[:limit],
+    }  # fmt: skip
 
 
 @router.get("/heatmap/shortfall/towns", response=TownsOut, summary="Per town: roster, back, away")
@@ -249,13 +269,15 @@ def town_shortfall(
 ) -> dict[str, Any]:
     f = _filters(town, enterprise, province, "", date, origin)
     snap, rows = selectors.town_shortfall_rows(actor=request.user, filters=f, sort=sort)
-    return {"snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rows": rows}
+    return {
+        "snapshot": _ref(snap), "date": selectors.day_of(snap, f), "rounded_to": _rounded_to(request, snap), "rows": rows,
+    }  # fmt: skip
 
 
 @router.get("/heatmap/crosscheck", response=CrossOut, summary="Roster away vs carrier count per county")
 def crosscheck(request: HttpRequest, flagged: bool = False) -> dict[str, Any]:
     snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=flagged)
-    return {"snapshot": _ref(snap), "rows": rows}
+    return {"snapshot": _ref(snap), "rounded_to": _rounded_to(request, snap), "rows": rows}
 
 
 @router.get(

@@ -5,7 +5,9 @@ workers of the town's enterprises; an enterprise user only its own enterprise's;
 workers from its province; station staff and workers have no business here (``forbidden``). The roles
 and areas are the permission policy's (``accounts.policy``). An explicit filter outside the scope is
 refused (``forbidden``, audited), never silently widened. Roles without personal-data rights
-(``personal_data.read``) get counts under ``min_cell`` blanked.
+(``personal_data.read``) get protected counts (``core.fusion.disclosure``): sums of randomly rounded
+finest cells, so that no subtraction of figures reveals a small count; a cell with someone in it but a
+protected value of 0 is null and named in the row's ``suppressed``.
 
 Every figure is computed from the snapshot's ``timeline`` (status at ``as_of`` from the fusion, first
 police arrival, insured-before flag) so filters and earlier days need no registry query. For a day
@@ -22,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from django.utils.crypto import salted_hmac
 
 from homeward.apps.accounts.policy import allows, area_of, authorize, refuse
 from homeward.apps.accounts.roles import profile_of
@@ -32,7 +35,8 @@ from homeward.apps.registry.models import Enterprise, Town
 from homeward.apps.registry.selectors import town_list
 from homeward.core import regions
 from homeward.core.errors import DomainError, NotFound
-from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table, suppress_small_cells
+from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table
+from homeward.core.fusion.disclosure import protected_count_sql
 from homeward.core.fusion.schema import LEVEL_KEY, REGION_UNIT_KEY, UNKNOWN_CODE, UNKNOWN_NAME, Level
 
 RISK_LEVELS = ("low", "medium", "high")
@@ -272,16 +276,55 @@ _STATUS_AT = """
 """
 
 
-def _suppress(table: pa.Table, scope: Scope, params: FusionParams) -> pa.Table:
-    return table if scope.personal_data else suppress_small_cells(table, params.min_cell)
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """How counts are protected for one reader (``core.fusion.disclosure``): ``base`` 1 is exact."""
+
+    base: int
+    secret: str = ""
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return {"pc_base": self.base, "pc_secret": self.secret}
+
+
+EXACT = Protection(1)
+
+
+def protection_for(scope: Scope, snapshot: HeatmapSnapshot) -> Protection:
+    """Exact for roles with personal-data rights; otherwise every count a sum of cells randomly
+    rounded to multiples of the snapshot's ``min_cell`` (``HEATMAP_MIN_CELL`` when it was built: one
+    snapshot's figures never change), under a key derived from the secret key (stable, so that
+    asking again averages nothing out)."""
+    if scope.personal_data:
+        return EXACT
+    secret = salted_hmac("homeward.heatmap.cells", "protected-count", algorithm="sha256").hexdigest()
+    return Protection(max(1, params_of(snapshot).min_cell), secret)
+
+
+# The finest cell any filter selects: an origin county × an enterprise × a status (on one day).
+_CELL_KEY = ("county_code", "enterprise_id", "st")
+
+
+def _flags(columns: tuple[str, ...]) -> str:
+    """SQL select items: each count column, NULL where suppressed (someone there, protected value 0),
+    and ``suppressed``, the list of the row's suppressed columns. Needs ``<column>_true``."""
+    cond = {c: f"(coalesce({c}_true, 0) > 0 AND {c} < $pc_base)" for c in columns}
+    items = [f"CASE WHEN {cond[c]} THEN NULL ELSE {c} END AS {c}" for c in columns]
+    marks = ", ".join(f"CASE WHEN {cond[c]} THEN '{c}' END" for c in columns)
+    items.append(f"list_filter([{marks}], x -> x IS NOT NULL)::VARCHAR[] AS suppressed")
+    return ", ".join(items)
 
 
 # --------------------------------------------------------------------------------------------- origins
 
 
-def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> pa.Table:
-    """The origin table (``ORIGINS_SCHEMA`` columns, sorted by code) for already-scoped filters,
-    unsuppressed. Same rules as ``core.fusion.pipeline.origins_expr``."""
+def origin_table(
+    snapshot: HeatmapSnapshot, level: Level, filters: Filters, protection: Protection = EXACT
+) -> pa.Table:
+    """The origin table (``ORIGINS_SCHEMA`` columns and ``suppressed``, sorted by code) for
+    already-scoped filters, its counts protected by ``protection`` (exact by default). Same rules as
+    ``core.fusion.pipeline.origins_expr``."""
     if level not in LEVELS:
         raise DomainError("level 应为 province, prefecture 或 county", "heatmap_bad_level")
     params = params_of(snapshot)
@@ -289,37 +332,49 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
     key, unit = LEVEL_KEY[level], REGION_UNIT_KEY[level]
     where, args = _where(replace(filters, province=None), origin=False)
     args.update(
-        day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE
-    )
+        day=day, asof=snapshot.as_of, level=level, min_away=params.hotspot_min_away, unknown=UNKNOWN_CODE,
+        **protection.args,
+    )  # fmt: skip
     if filters.by_workplace:
-        carrier_sql = "SELECT NULL::VARCHAR AS c_unit, NULL::BIGINT AS carrier_estimate WHERE FALSE"
+        carrier_sql = (
+            "SELECT NULL::VARCHAR AS c_unit, NULL::BIGINT AS carrier_estimate, "
+            "NULL::BIGINT AS carrier_estimate_true WHERE FALSE"
+        )
     else:
         carrier_sql = f"""
-            SELECT coalesce(g.{unit}, $unknown) AS c_unit, sum(c.c_count)::BIGINT AS carrier_estimate
+            SELECT coalesce(g.{unit}, $unknown) AS c_unit, sum(c.c_count)::BIGINT AS carrier_estimate,
+                   sum(c.c_true)::BIGINT AS carrier_estimate_true
             FROM (
-                SELECT CASE WHEN r.code IS NULL THEN $unknown ELSE l.county_code END AS c_code,
-                       sum(l."count") AS c_count
-                FROM (SELECT *, row_number() OVER (PARTITION BY county_code ORDER BY date DESC) AS rn
-                      FROM carrier WHERE date <= $day) l
-                LEFT JOIN regions r ON r.code = l.county_code
-                WHERE l.rn = 1 GROUP BY 1
+                SELECT c_code, c_true, {protected_count_sql("c_true", ("'carrier'", "c_code"))} AS c_count
+                FROM (
+                    SELECT CASE WHEN r.code IS NULL THEN $unknown ELSE l.county_code END AS c_code,
+                           sum(l."count")::BIGINT AS c_true
+                    FROM (SELECT *, row_number() OVER (PARTITION BY county_code ORDER BY date DESC) AS rn
+                          FROM carrier WHERE date <= $day) l
+                    LEFT JOIN regions r ON r.code = l.county_code
+                    WHERE l.rn = 1 GROUP BY 1
+                )
             ) c LEFT JOIN regions g ON g.code = c.c_code
             GROUP BY 1
         """
+    counts = ("away", "returned", "unknown")
+    sums = ", ".join(
+        f"coalesce(sum(n) FILTER (WHERE st = '{c}'), 0)::BIGINT AS {c}, "
+        f"coalesce(sum(n_true) FILTER (WHERE st = '{c}'), 0)::BIGINT AS {c}_true"
+        for c in counts
+    )
     sql = f"""
-        WITH t AS (SELECT {key} AS code, n, {_STATUS_AT} AS st FROM timeline WHERE {where}),
-        agg AS (
-            SELECT code,
-                   coalesce(sum(n) FILTER (WHERE st = 'away'), 0)::BIGINT AS away,
-                   coalesce(sum(n) FILTER (WHERE st = 'returned'), 0)::BIGINT AS returned,
-                   coalesce(sum(n) FILTER (WHERE st = 'unknown'), 0)::BIGINT AS unknown
-            FROM t GROUP BY code
+        WITH cells AS (
+            SELECT {key} AS code, county_code, enterprise_id, {_STATUS_AT} AS st, sum(n)::BIGINT AS n_true
+            FROM timeline WHERE {where} GROUP BY ALL
         ),
+        t AS (SELECT code, st, n_true, {protected_count_sql("n_true", _CELL_KEY)} AS n FROM cells),
+        agg AS (SELECT code, {sums} FROM t GROUP BY code),
         car AS ({carrier_sql}),
         o AS (
-            SELECT coalesce(agg.code, car.c_unit) AS code, coalesce(agg.away, 0) AS away,
-                   coalesce(agg.returned, 0) AS returned, coalesce(agg.unknown, 0) AS unknown,
-                   car.carrier_estimate
+            SELECT coalesce(agg.code, car.c_unit) AS code,
+                   {", ".join(f"coalesce(agg.{c}, 0) AS {c}, coalesce(agg.{c}_true, 0) AS {c}_true" for c in counts)},
+                   car.carrier_estimate, car.carrier_estimate_true
             FROM agg FULL OUTER JOIN car ON agg.code = car.c_unit
         ),
         rk AS (
@@ -332,8 +387,8 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
                    CASE coalesce(rk.k_rank, 1) WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS risk
             FROM o LEFT JOIN rk ON rk.k_code = o.code LEFT JOIN regions nm ON nm.code = o.code
         )
-        SELECT code, coalesce(n_name, '{UNKNOWN_NAME}') AS name, $level AS level, away, returned, unknown,
-               carrier_estimate, risk,
+        SELECT code, coalesce(n_name, '{UNKNOWN_NAME}') AS name, $level AS level,
+               {_flags((*counts, "carrier_estimate"))}, risk,
                (code <> $unknown AND risk <> 'high' AND away >= $min_away) AS hotspot
         FROM j
         WHERE {"n_prov = $province" if filters.province is not None else "TRUE"}
@@ -351,19 +406,20 @@ def origin_table(snapshot: HeatmapSnapshot, level: Level, filters: Filters) -> p
         con.close()
 
 
+ORIGIN_COLUMNS = [
+    "code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot", "suppressed",
+]  # fmt: skip
+
+
 def origin_rows(
     *, actor: Any, level: Level, filters: Filters, snapshot: HeatmapSnapshot | None = None
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
-    """Rows ``{code, name, away, returned, unknown, carrier_estimate, risk, hotspot}`` within the
-    actor's scope, largest away first."""
+    """Rows ``{code, name, away, returned, unknown, carrier_estimate, risk, hotspot, suppressed}``
+    within the actor's scope, protected for its role, largest away first."""
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    table = _suppress(origin_table(snap, level, f), scope, params_of(snap))
-    rows = table.select(
-        ["code", "name", "away", "returned", "unknown", "carrier_estimate", "risk", "hotspot"]
-    )
-    out = rows.to_pylist()
+    out = origin_table(snap, level, f, protection_for(scope, snap)).select(ORIGIN_COLUMNS).to_pylist()
     out.sort(key=lambda r: (-(r["away"] or 0), r["code"]))
     return snap, out
 
@@ -371,16 +427,14 @@ def origin_rows(
 def hotspot_rows(
     *, actor: Any, filters: Filters, snapshot: HeatmapSnapshot | None = None
 ) -> tuple[HeatmapSnapshot, list[dict[str, Any]]]:
-    """Hotspots (prefecture level by default) ranked by volume, with the nearest railway station."""
+    """Hotspots (prefecture level by default) ranked by volume, with the nearest railway station;
+    from the same protected figures as the origin table."""
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     params = params_of(snap)
     f = effective(filters, scope)
-    table = origin_table(snap, params.hotspot_level, f)
-    hot = hotspots(table, params)
-    if not scope.personal_data:
-        hot = suppress_small_cells(hot, params.min_cell)
-    return snap, hot.to_pylist()
+    table = origin_table(snap, params.hotspot_level, f, protection_for(scope, snap))
+    return snap, hotspots(table, params).to_pylist()
 
 
 # ------------------------------------------------------------------------------------------- shortfall
@@ -389,27 +443,44 @@ def hotspot_rows(
 def _shortfall_sql(group: str) -> str:
     if group == "enterprise":
         cols, keys = "enterprise_id, town_code, bool_or(is_key) AS is_key", "enterprise_id, town_code"
+        passed = "enterprise_id, town_code, is_key"
     else:
         cols = (
             "town_code, count(DISTINCT enterprise_id)::BIGINT AS enterprises, "
             "count(DISTINCT enterprise_id) FILTER (WHERE is_key)::BIGINT AS key_enterprises"
         )
         keys = "town_code"
+        passed = "town_code, enterprises, key_enterprises"
+    sums = ", ".join(
+        f"coalesce(sum(n) FILTER (WHERE st = '{st}'), 0)::BIGINT AS {c}, "
+        f"coalesce(sum(n_true) FILTER (WHERE st = '{st}'), 0)::BIGINT AS {c}_true"
+        for c, st in (("back", "returned"), ("away", "away"), ("unknown", "unknown"))
+    )
+    counts = ("roster", "back", "away", "unknown")
+    shown = " AND ".join(f"NOT (coalesce({c}_true, 0) > 0 AND {c} < $pc_base)" for c in ("roster", "back"))
     return f"""
-        WITH t AS (SELECT *, {_STATUS_AT} AS st FROM timeline WHERE {{where}})
-        SELECT {cols}, sum(n)::BIGINT AS roster,
-               coalesce(sum(n) FILTER (WHERE st = 'returned'), 0)::BIGINT AS back,
-               coalesce(sum(n) FILTER (WHERE st = 'away'), 0)::BIGINT AS away,
-               coalesce(sum(n) FILTER (WHERE st = 'unknown'), 0)::BIGINT AS unknown,
-               (coalesce(sum(n) FILTER (WHERE st = 'returned'), 0) / sum(n))::DOUBLE AS share_back
-        FROM t GROUP BY {keys}
+        WITH cells AS (
+            SELECT enterprise_id, town_code, is_key, county_code, {_STATUS_AT} AS st, sum(n)::BIGINT AS n_true
+            FROM timeline WHERE {{where}} GROUP BY ALL
+        ),
+        t AS (SELECT *, {protected_count_sql("n_true", _CELL_KEY)} AS n FROM cells),
+        g AS (
+            SELECT {cols}, sum(n)::BIGINT AS roster, sum(n_true)::BIGINT AS roster_true, {sums}
+            FROM t GROUP BY {keys}
+        )
+        SELECT {passed}, {_flags(counts)},
+               (CASE WHEN roster > 0 AND {shown} THEN back / roster END)::DOUBLE AS share_back
+        FROM g
     """
 
 
-def shortfall_table(snapshot: HeatmapSnapshot, group: str, filters: Filters) -> pa.Table:
-    """Enterprise or town shortfall for already-scoped filters, unsuppressed, unsorted."""
+def shortfall_table(
+    snapshot: HeatmapSnapshot, group: str, filters: Filters, protection: Protection = EXACT
+) -> pa.Table:
+    """Enterprise or town shortfall (and ``suppressed``) for already-scoped filters, its counts
+    protected by ``protection`` (exact by default), unsorted."""
     where, args = _where(filters)
-    args.update(day=day_of(snapshot, filters), asof=snapshot.as_of)
+    args.update(day=day_of(snapshot, filters), asof=snapshot.as_of, **protection.args)
     con = _con(snapshot, "timeline")
     try:
         return con.execute(_shortfall_sql(group).format(where=where), args).fetch_arrow_table()
@@ -451,7 +522,7 @@ def enterprise_shortfall_rows(
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    table = _suppress(shortfall_table(snap, "enterprise", f), scope, params_of(snap))
+    table = shortfall_table(snap, "enterprise", f, protection_for(scope, snap))
     rows = table.to_pylist()
     if key_only:
         rows = [r for r in rows if r["is_key"]]
@@ -471,7 +542,7 @@ def town_shortfall_rows(
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
     f = effective(filters, scope)
-    table = _suppress(shortfall_table(snap, "town", f), scope, params_of(snap))
+    table = shortfall_table(snap, "town", f, protection_for(scope, snap))
     towns = dict(Town.objects.values_list("code", "name"))
     rows = table.to_pylist()
     for r in rows:
@@ -490,16 +561,47 @@ def crosscheck_rows(
     authorize(actor, "heatmap.crosscheck")
     scope = scope_for(actor)
     snap = require_snapshot(snapshot)
-    table = store.read(snap.path, "cross_check")
-    if not scope.personal_data:
-        table = suppress_small_cells(table, params_of(snap).min_cell)
-    rows = table.to_pylist()
+    rows = store.read(snap.path, "cross_check").to_pylist()
+    protection = protection_for(scope, snap)
+    if protection != EXACT:
+        rows = _protected_crosscheck(snap, rows, protection)
     if scope.province is not None:
         rows = [r for r in rows if r["code"][:2] == scope.province[:2]]
     if flagged_only:
         rows = [r for r in rows if r["flagged"]]
     rows.sort(key=lambda r: (not r["flagged"], -(r["ratio"] or 0), r["code"]))
     return snap, rows
+
+
+def _protected_crosscheck(
+    snap: HeatmapSnapshot, rows: list[dict[str, Any]], protection: Protection
+) -> list[dict[str, Any]]:
+    """The cross-check with the county figures of the protected origin table (so that they add up
+    with every other table); the ``flagged`` verdict is the exact one (it names no count)."""
+    counties = {
+        r["code"]: r for r in origin_table(snap, "county", Filters(day=snap.as_of), protection).to_pylist()
+    }
+    out = []
+    for r in rows:
+        c = counties.get(r["code"])
+        if c is None:  # a carrier county outside today's region list: pooled under "unknown" there
+            continue
+        away, carrier = c["away"], c["carrier_estimate"]
+        known = away is not None and carrier is not None and min(away, carrier) > 0
+        out.append(
+            {
+                **r,
+                "roster_away": away,
+                "carrier_count": carrier,
+                "ratio": max(away, carrier) / min(away, carrier) if known else None,
+                "suppressed": [
+                    name
+                    for k, name in (("away", "roster_away"), ("carrier_estimate", "carrier_count"))
+                    if k in c["suppressed"]
+                ],  # fmt: skip
+            }
+        )
+    return out
 
 
 # -------------------------------------------------------------------------------------------- geojson

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from homeward.apps.accounts.middleware import public_data
 from homeward.apps.accounts.policy import allows
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
@@ -122,6 +123,8 @@ def _table_context(request: HttpRequest) -> dict[str, Any]:
         "towns": towns,
         "risk_names": RISK_NAMES,
         "crosscheck": _crosscheck_or_none(actor, snap),
+        "min_cell": selectors.params_of(snap).min_cell,
+        "rounded_to": selectors.protection_for(selectors.scope_for(actor), snap).base,
     }
 
 
@@ -170,6 +173,7 @@ def heatmap_rebuild(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_data
 def heatmap_boundaries(request: HttpRequest, level: str) -> HttpResponse:
     if level not in ("province", "prefecture"):
         return HttpResponse(status=404)
@@ -200,11 +204,14 @@ EXPORTS = {
 }
 
 
-def _cell(key: str, value: Any) -> Any:
+def _cell(key: str, row: dict[str, Any], min_cell: int) -> Any:
+    value = row.get(key)
+    if key in (row.get("suppressed") or ()):
+        return f"<{min_cell}"
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "risk":
-        return RISK_NAMES.get(value, value)
+        return RISK_NAMES.get(str(value), value)
     if key == "share_back" and value is not None:
         return round(value, 4)
     return value
@@ -234,7 +241,8 @@ def heatmap_export(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _error(request, exc)
     headers, keys = EXPORTS[table]
-    body = xlsx_bytes(headers, ([_cell(k, r.get(k)) for k in keys] for r in rows), sheet=table)
+    min_cell = selectors.params_of(snap).min_cell
+    body = xlsx_bytes(headers, ([_cell(k, r, min_cell) for k in keys] for r in rows), sheet=table)
     day = selectors.day_of(snap, f).isoformat()
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename=heatmap-{table}-{day}.xlsx"

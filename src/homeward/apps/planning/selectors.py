@@ -1,8 +1,9 @@
 """Reads for the plan board, the manifests and an enterprise's own seats, scoped to the actor.
 
 - The board, the map and the unassigned list: the task force.
-- Manifests (乘客信息登记表): the task force and the health department in full (each read audited),
-  the transport department masked.
+- Manifests (乘客信息登记表): the task force and the health and transport departments, masked; the
+  full copy (it travels with the vehicle and goes to the health authority) only for roles with
+  personal-data rights, on explicit request. Every read is audited once.
 - An enterprise sees the seats of its own workers only (masked).
 - A bus's road pass and its signatures: whoever may see the bus's page (signing and the PDF go
   through ``applications``, whose selectors scope permits).
@@ -24,7 +25,6 @@ from homeward.apps.accounts.roles import profile_of
 from homeward.apps.applications.models import Permit, PermitState
 from homeward.apps.applications.selectors import permits_to_sign
 from homeward.apps.audit.runs import ACTIVE_STATES
-from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import (
     Coach,
     Dispatch,
@@ -37,9 +37,9 @@ from homeward.apps.planning.models import (
     TrainSlot,
 )
 from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run
+from homeward.apps.registry.personal_data import PersonOut, audit_list_read, people_reveal, person_out
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
-from homeward.core.identity import mask_phone, mask_ric
 from homeward.core.permits import Department
 
 
@@ -258,48 +258,73 @@ def road_pass_counts(run: PlanRun) -> dict[str, int]:
 MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地点", "目的企业", "健康码"]
 
 
-def manifest(actor: Any, vehicle: PlanVehicle) -> tuple[list[list[str]], bool]:
-    """Rows of the vehicle's 乘客信息登记表 and whether they are masked. Unmasked reads are audited."""
+@dataclass(frozen=True)
+class ManifestRow:
+    """One passenger of a 乘客信息登记表: ``person`` is masked unless the full list was asked for."""
+
+    seat: str
+    name: str
+    person: PersonOut
+    pickup: str
+    enterprise: str
+    health: str
+    application_id: int
+
+    def cells(self) -> list[str]:
+        """The row under ``MANIFEST_HEADERS`` (the .xlsx and the PDF)."""
+        p = self.person
+        return [self.seat, self.name, p.id_number, p.phone, self.pickup, self.enterprise, self.health]
+
+
+def manifest(
+    actor: Any, vehicle: PlanVehicle, *, full: bool = False, export: bool = False
+) -> list[ManifestRow]:
+    """The vehicle's 乘客信息登记表 for an actor ``vehicle_for`` let through: masked, or with ``full``
+    the copy that travels with the vehicle and goes to the health authority (roles with personal-data
+    rights only; a refusal is audited and raised). One audit event per read, with the row count."""
     authorize(actor, "plan.manifest", vehicle)
-    unmasked = allows(actor, "personal_data.read")
-    seats = (
+    seats = list(
         PlanSeat.objects.filter(vehicle=vehicle)
         .select_related("worker", "application__enterprise")
         .order_by("seat", "pk")
     )
-    rows = []
-    for s in seats:
-        w = s.worker
-        pickup = (
-            vehicle.origin_name
-            if vehicle.kind == "shuttle"
-            else regions.full_name_or_code(w.pickup_county_code)
+    workers = [s.worker for s in seats]
+    if full:
+        people = people_reveal(
+            actor=actor, records=workers, object_type="plan_manifest", object_id=vehicle.pk,
+            data={"run": vehicle.run_id},
+        )  # fmt: skip
+    else:
+        people = [person_out(w) for w in workers]
+        audit_list_read(
+            actor=actor, what="plan_manifest", rows=len(seats), filters={"run": vehicle.run_id},
+            export=export, object_id=vehicle.pk,
+        )  # fmt: skip
+    return [
+        ManifestRow(
+            seat=s.seat,
+            name=s.worker.name,
+            person=person,
+            pickup=(
+                vehicle.origin_name
+                if vehicle.kind == "shuttle"
+                else regions.full_name_or_code(s.worker.pickup_county_code)
+            ),
+            enterprise=s.application.enterprise.name,
+            health=s.worker.get_health_code_display(),
+            application_id=s.application_id,
         )
-        rows.append(
-            [
-                s.seat,
-                w.name,
-                w.id_number if unmasked else mask_ric(w.id_number),
-                w.phone if unmasked else mask_phone(w.phone),
-                pickup,
-                s.application.enterprise.name,
-                w.get_health_code_display(),
-            ]
-        )
-    audit_record(
-        actor=actor,
-        action="plan.manifest.unmasked" if unmasked else "plan.manifest.read",
-        object_type="plan_vehicle",
-        object_id=vehicle.pk,
-        data={"run": vehicle.run_id, "rows": len(rows)},
-    )
-    return rows, not unmasked
+        for s, person in zip(seats, people, strict=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------ unassigned
 
 
-def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+def unassigned(
+    actor: Any, run: PlanRun, limit: int = 200, *, export: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """The workers of ``run`` without a seat and why (names: the read is audited once)."""
     qs = (
         PlanSeat.objects.filter(run=run, vehicle__isnull=True)
         .select_related("worker", "application__enterprise")
@@ -319,6 +344,14 @@ def unassigned(run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], in
                 "detail": s.detail,
             }
         )
+    audit_list_read(
+        actor=actor,
+        what="plan_unassigned",
+        rows=len(rows),
+        total=total,
+        filters={"run": run.pk},
+        export=export,
+    )
     return rows, total
 
 
@@ -343,7 +376,7 @@ def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
         rows.append(
             {
                 "name": s.worker.name,
-                "id_number": mask_ric(s.worker.id_number),
+                "id_number": person_out(s.worker).id_number,
                 "leg": "接驳" if s.leg else "干线",
                 "vehicle": f"{KIND_LABELS.get(v.kind, v.kind)} {v.name}" if v else "",
                 "seat": s.seat,
@@ -352,6 +385,7 @@ def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
                 "reason": REASON_LABELS.get(s.reason, s.reason) if s.reason else "",
             }
         )
+    audit_list_read(actor=actor, what="plan_seat", rows=len(rows), filters={"run": run.pk})
     return run, rows
 
 

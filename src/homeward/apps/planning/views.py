@@ -9,6 +9,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from homeward.apps.accounts.policy import allows
@@ -18,6 +19,7 @@ from homeward.apps.planning.manifest_pdf import render_manifest_pdf
 from homeward.apps.planning.models import PlanRun
 from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
+from homeward.apps.registry.personal_data import may_reveal
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
@@ -136,7 +138,7 @@ def unassigned_rows(request: HttpRequest) -> HttpResponse:
         return _error(request, exc)
     if run is None:
         return HttpResponse("")
-    rows, total = selectors.unassigned(run)
+    rows, total = selectors.unassigned(request.user, run)
     return render(request, "planning/_unassigned.html", {"plan": run, "rows": rows, "total": total})
 
 
@@ -148,7 +150,7 @@ def unassigned_export(request: HttpRequest) -> HttpResponse:
         return _error(request, exc)
     if run is None:
         return HttpResponse(status=404)
-    rows, _ = selectors.unassigned(run, limit=1_000_000)
+    rows, _ = selectors.unassigned(request.user, run, limit=1_000_000, export=True)
     body = xlsx_bytes(
         ["姓名", "申请", "企业", "接送区县", "原因代码", "原因", "说明"],
         (
@@ -185,11 +187,14 @@ def map_json(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @require_GET
 def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    """One vehicle's plan and its passenger list, masked like ``/workers/``: a role with personal-data
+    rights reveals one passenger at a time, or downloads the full list; each read is audited."""
     try:
         vehicle = selectors.vehicle_for(request.user, vehicle_id)
-        rows, masked = selectors.manifest(request.user, vehicle)
+        rows = selectors.manifest(request.user, vehicle)
     except DomainError as exc:
         return _error(request, exc, "planning/denied.html")
+    revealable = may_reveal(request.user)
     return render(
         request,
         "planning/vehicle.html",
@@ -200,9 +205,18 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
             "crew": vehicle.detail.get("crew", {}),
             "kit": vehicle.detail.get("kit", {}),
             "cost": {k: (v or 0) / 100 for k, v in vehicle.detail.get("cost", {}).items()},
-            "headers": selectors.MANIFEST_HEADERS,
-            "rows": rows,
-            "masked": masked,
+            "rows": [
+                {
+                    "row": r,
+                    "reveal_href": (
+                        reverse("applications:worker-reveal", args=[r.application_id, r.person.id])
+                        if revealable
+                        else ""
+                    ),
+                }
+                for r in rows
+            ],
+            "can_reveal": revealable,
             "can_dispatch": allows(request.user, "plan.dispatch", vehicle),
             "dispatch": getattr(vehicle, "dispatch", None),
         },
@@ -211,18 +225,22 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 
 @require_GET
 def manifest_file(request: HttpRequest, vehicle_id: int, fmt: str) -> HttpResponse:
+    """The passenger list as .xlsx or PDF: masked, or with ``?full=1`` the full copy for the health
+    authority (roles with personal-data rights; audited as a reveal)."""
+    full = request.GET.get("full") == "1"
     try:
         vehicle = selectors.vehicle_for(request.user, vehicle_id)
-        rows, masked = selectors.manifest(request.user, vehicle)
+        rows = selectors.manifest(request.user, vehicle, full=full, export=True)
     except DomainError as exc:
         return _error(request, exc)
-    name = f"manifest-{vehicle.run_id}-{vehicle.key}"
+    cells = [r.cells() for r in rows]
+    name = f"manifest-{vehicle.run_id}-{vehicle.key}{'-full' if full else ''}"
     if fmt == "xlsx":
-        body = xlsx_bytes(selectors.MANIFEST_HEADERS, rows, sheet="乘客信息登记表")
+        body = xlsx_bytes(selectors.MANIFEST_HEADERS, cells, sheet="乘客信息登记表")
         response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f"attachment; filename={name}.xlsx"
         return response
-    pdf = render_manifest_pdf(vehicle, selectors.MANIFEST_HEADERS, rows, masked=masked)
+    pdf = render_manifest_pdf(vehicle, selectors.MANIFEST_HEADERS, cells, masked=not full)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename={name}.pdf"
     return response

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from homeward.apps.accounts.policy import allows
 from homeward.apps.accounts.roles import profile_of
 from homeward.apps.registry import selectors
-from homeward.apps.registry.personal_data import worker_contact_masked, worker_reveal
+from homeward.apps.registry.personal_data import PersonSchema, RevealedOut, person_out
 
 router = Router(tags=["registry 登记册"])
 
@@ -40,35 +39,24 @@ class EnterpriseOut(Schema):
         return str(obj.town.name)
 
 
-class WorkerOut(Schema):
+class WorkerOut(PersonSchema):
     id: int
     name: str
-    id_number: str
-    phone: str
-    masked: bool
-    origin_code: str
-    birth_date: date
+    age_band: str
     employer_id: int | None
     status: str
 
     @staticmethod
-    def resolve_id_number(obj: Any) -> str:
-        return worker_contact_masked(obj).id_number
+    def resolve_age_band(obj: Any) -> str:
+        return person_out(obj).age_band
+
+
+class WorkerContactOut(RevealedOut):
+    worker_id: int  # the same as ``id``
 
     @staticmethod
-    def resolve_phone(obj: Any) -> str:
-        return worker_contact_masked(obj).phone
-
-    @staticmethod
-    def resolve_masked(obj: Any) -> bool:
-        return True
-
-
-class WorkerContactOut(Schema):
-    worker_id: int
-    id_number: str
-    phone: str
-    masked: bool
+    def resolve_worker_id(obj: Any) -> int:
+        return int(obj.id)
 
 
 class MeOut(Schema):
@@ -92,18 +80,24 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get("/towns", response=list[TownOut], summary="The city's towns 镇街")
+@paginate
 def towns(request: HttpRequest) -> Any:
     return selectors.town_list()
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], summary="Enterprises visible to the caller")
-@paginate(LimitOffsetPagination)
+@paginate
 def enterprises(request: HttpRequest, town: str = "", q: str = "", key_only: bool = False) -> Any:
     return selectors.enterprise_list(actor=request.user, town=town, search=q, key_only=key_only)
 
 
-@router.get("/workers", response=list[WorkerOut], summary="Workers visible to the caller, masked")
-@paginate(LimitOffsetPagination)
+@router.get(
+    "/workers",
+    response=list[WorkerOut],
+    summary="Workers visible to the caller, masked (each page read is audited; search by full ID "
+    "number for roles with personal-data rights only)",
+)
+@paginate(audit="worker")
 def workers(request: HttpRequest, enterprise: int | None = None, status: str = "", q: str = "") -> Any:
     return selectors.worker_list(actor=request.user, enterprise_id=enterprise, status=status, search=q)
 
@@ -114,4 +108,4 @@ def workers(request: HttpRequest, enterprise: int | None = None, status: str = "
     summary="Full ID number and phone of one worker (roles with personal-data rights; audited)",
 )
 def reveal(request: HttpRequest, worker_id: int) -> Any:
-    return worker_reveal(actor=request.user, worker_id=worker_id)
+    return selectors.worker_reveal(actor=request.user, worker_id=worker_id)

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 
 from homeward.apps.accounts.policy import authorize, authorized, scoped
 from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, ImportRun, Town, Worker
+from homeward.apps.registry.personal_data import PersonOut, person_reveal, require_id_search
 from homeward.core.errors import Conflict
 
 
@@ -69,18 +70,26 @@ def enterprise_list(
 def worker_list(
     *, actor: Any, enterprise_id: int | None = None, status: str = "", search: str = ""
 ) -> QuerySet[Worker]:
+    """The workers in the actor's scope, filtered. A search term is a name, or a full ID number for
+    roles with personal-data rights (for others "is this one of yours?" would rebuild masked IDs)."""
     authorize(actor, "registry.read")
+    term = search.strip()
+    require_id_search(actor=actor, term=term, object_type="worker")
     qs = workers_visible(actor=actor)
     if enterprise_id:
         qs = qs.filter(employer_id=enterprise_id)
     if status:
         qs = qs.filter(status=status)
-    if search:
-        term = search.strip()
-        # Searching by full ID number is allowed for everyone who may see the worker: it reveals
-        # nothing the searcher did not already type.
+    if term:
         qs = qs.filter(Q(name=term) | Q(id_number=term.upper()))
     return qs.order_by("employer__name", "name", "pk")
+
+
+def worker_reveal(*, actor: Any, worker_id: int) -> PersonOut:
+    """The full ID number and phone of one worker in the actor's scope, for a role with personal-data
+    rights; audited either way."""
+    worker = authorized(actor, "worker.reveal", Worker.objects.all(), worker_id)
+    return person_reveal(actor=actor, record=worker, object_type="worker", object_id=worker_id)
 
 
 def town_list() -> QuerySet[Town]:

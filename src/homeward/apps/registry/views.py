@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -12,8 +13,7 @@ from django_htmx.middleware import HtmxDetails
 from homeward.apps.registry import selectors
 from homeward.apps.registry.exports import enterprises_xlsx_response, workers_xlsx_response
 from homeward.apps.registry.models import Worker
-from homeward.apps.registry.personal_data import worker_contact_masked, worker_reveal
-from homeward.core import regions
+from homeward.apps.registry.personal_data import audit_list_read, may_reveal, person_out
 from homeward.core.errors import DomainError
 
 PAGE_SIZE = 50
@@ -56,33 +56,51 @@ def worker_list(request: HtmxRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     enterprise_raw = request.GET.get("enterprise", "")
     enterprise_id = int(enterprise_raw) if enterprise_raw.isdigit() else None
+    filters = {"enterprise": enterprise_id, "status": status, "q": search}
+    error: DomainError | None = None
     try:
         qs = selectors.worker_list(
             actor=request.user, enterprise_id=enterprise_id, status=status, search=search
         )
-    except DomainError as exc:
-        return _error(request, exc)
-    if request.GET.get("format") == "xlsx":
-        return workers_xlsx_response(qs)
+    except DomainError as exc:  # a search the role may not make: the page says so, lists nobody
+        error, qs = exc, Worker.objects.none()
+    if error is not None and request.htmx:
+        return _error(request, error)
+    if error is None and request.GET.get("format") == "xlsx":
+        return workers_xlsx_response(qs, actor=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    revealable = may_reveal(request.user)
     rows = [
-        {"worker": w, "contact": worker_contact_masked(w), "origin": regions.full_name_or_code(w.origin_code)}
+        {
+            "worker": w,
+            "contact": person_out(w),
+            "reveal_href": reverse("worker-reveal", args=[w.pk]) if revealable else "",
+        }
         for w in page.object_list
     ]
+    if error is None:
+        audit_list_read(
+            actor=request.user,
+            what="worker",
+            rows=len(rows),
+            total=page.paginator.count,
+            filters={**filters, "page": page.number},
+        )
     context = {
         "page": page,
         "rows": rows,
         "statuses": Worker.Status.choices,
         "filters": {"status": status, "q": search, "enterprise": enterprise_raw},
+        "error": error,
     }
     template = "registry/_worker_rows.html" if request.htmx else "registry/worker_list.html"
-    return render(request, template, context)
+    return render(request, template, context, status=error.status if error else 200)
 
 
 @require_POST
 def worker_reveal_view(request: HttpRequest, worker_id: int) -> HttpResponse:
     try:
-        contact = worker_reveal(actor=request.user, worker_id=worker_id)
+        contact = selectors.worker_reveal(actor=request.user, worker_id=worker_id)
     except DomainError as exc:
         return _error(request, exc)
     return render(request, "registry/_worker_contact.html", {"contact": contact, "revealed": _("已显示")})

@@ -12,7 +12,9 @@ Usage::
     result = run_fusion(inputs, params)                    # everything, on DuckDB
     engine = open_engine(inputs, params)                   # or: query one level at a time
     table = origins(engine, "prefecture", OriginFilters(town="330282001000"))
-    public = suppress_small_cells(table, params.min_cell)  # roles without personal-data rights
+
+Roles without personal-data rights see protected counts (``disclosure``: sums of randomly rounded
+finest cells, so that no subtraction reveals a small count); the shell applies them in its queries.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from .result import (
     origin_totals,
     origins,
     run_fusion,
-    suppress_small_cells,
 )
 from .schema import (
     LEVELS,
@@ -54,5 +55,4 @@ __all__ = [
     "origins",
     "regions_table",
     "run_fusion",
-    "suppress_small_cells",
 ]

@@ -1,8 +1,8 @@
-"""Running the fusion on an engine, the result bundle, hotspots and small-cell suppression."""
+"""Running the fusion on an engine, the result bundle and hotspots."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -174,58 +174,6 @@ def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb
     return result
 
 
-# ------------------------------------------------------------------------------ small-cell suppression
-
-#: Count columns blanked by :func:`suppress_small_cells`, and the ratios derived from them.
-COUNT_COLUMNS = (
-    "away",
-    "returned",
-    "unknown",
-    "carrier_estimate",
-    "roster",
-    "back",
-    "roster_away",
-    "carrier_count",
-)
-_DERIVED: dict[str, tuple[str, ...]] = {
-    "share_back": ("back", "roster"),
-    "ratio": ("roster_away", "carrier_count"),
-}
-
-
-def suppress_small_cells(
-    table: pa.Table, min_cell: int = 5, *, columns: Iterable[str] = COUNT_COLUMNS, keep_zero: bool = True
-) -> pa.Table:
-    """For roles without personal-data rights: counts ``0 < n < min_cell`` become null (0 is kept:
-    "nobody" discloses no person; pass ``keep_zero=False`` to blank it too), and ratios derived from
-    a blanked count (``share_back``, ``ratio``) become null. Apply to aggregate outputs only.
-
-    Known limit: no complementary suppression, so a blanked cell can be recovered from a total and
-    its siblings; show totals only at levels where that is acceptable."""
-    wanted = set(columns)
-    blanked: dict[str, Any] = {}
-    for name in table.column_names:
-        if name not in wanted:
-            continue
-        col = table[name]
-        small = pc.less(col, min_cell)
-        if keep_zero:
-            small = pc.and_(small, pc.greater(col, 0))
-        small = pc.fill_null(small, False)
-        blanked[name] = small
-        table = table.set_column(table.column_names.index(name), name, pc.if_else(small, None, col))
-    for name, deps in _DERIVED.items():
-        if name in table.column_names:
-            masks = [blanked[d] for d in deps if d in blanked]
-            if masks:
-                mask = masks[0]
-                for m in masks[1:]:
-                    mask = pc.or_(mask, m)
-                idx = table.column_names.index(name)
-                table = table.set_column(idx, name, pc.if_else(mask, None, table[name]))
-    return table
-
-
 __all__ = [
     "UNKNOWN_CODE",
     "FusionEngine",
@@ -236,5 +184,4 @@ __all__ = [
     "origin_totals",
     "origins",
     "run_fusion",
-    "suppress_small_cells",
 ]

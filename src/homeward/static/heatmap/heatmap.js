@@ -7,8 +7,18 @@
   var RISK = { low: "低风险", medium: "中风险", high: "高风险" };
   var UNKNOWN = "000000";
 
+  /* The smallest count shown to this reader (the API's rounded_to; 1 = exact figures). */
+  var minCell = 1;
+
+  /* A count of row r's column: "<min" where suppressed, "—" where there is no figure. */
+  function cell(r, col) {
+    if (r && r.suppressed && r.suppressed.indexOf(col) >= 0) return "<" + minCell;
+    var v = r ? r[col] : null;
+    return v === null || v === undefined ? "—" : Number(v).toLocaleString("zh-CN");
+  }
+
   function fmt(v) {
-    return v === null || v === undefined ? "<5" : Number(v).toLocaleString("zh-CN");
+    return v === null || v === undefined ? "—" : Number(v).toLocaleString("zh-CN");
   }
 
   var mapPromises = {};
@@ -43,8 +53,8 @@
     }
     var lines = [
       "<b>" + r.name + "</b> <small>" + r.code + "</small>",
-      "未返 " + fmt(r.away) + " · 已返 " + fmt(r.returned),
-      "运营商估计 " + (r.carrier_estimate === null || r.carrier_estimate === undefined ? "—" : fmt(r.carrier_estimate)),
+      "未返 " + cell(r, "away") + " · 已返 " + cell(r, "returned"),
+      "运营商估计 " + cell(r, "carrier_estimate"),
       (RISK[r.risk] || r.risk) + (r.hotspot ? " · 重点地区" : ""),
     ];
     return lines.join("<br>");
@@ -248,6 +258,7 @@
       ]).then(function (res) {
         if (mine !== seq) return;
         var payload = res[0];
+        minCell = payload.rounded_to || 1;
         Page.data = payload;
         Page.features = res[1];
         Page.chart.render(level, payload.rows || [], origin, res[1]);
@@ -379,6 +390,7 @@
         loadMap(cfg.boundaries, "prefecture"),
       ]).then(function (res) {
         var rows = res[0].rows || [];
+        minCell = res[0].rounded_to || 1;
         var away = 0, back = 0;
         rows.forEach(function (r) { away += r.away || 0; back += r.returned || 0; });
         set("screen-away", fmt(away));
