@@ -7,16 +7,35 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.urls import register_converter
 from ninja import File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from homeward.api_contract import Id, answers
 from homeward.apps.accounts.roles import is_taskforce
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import ImportRun
 from homeward.apps.registry.services import import_run_create
 from homeward.core.errors import NotFound, PermissionDenied
+from homeward.core.ingest.headers import KINDS, Kind
 
 router = Router(tags=["imports 数据导入"])
+
+
+class ImportKindConverter:
+    """``/imports/{import_kind:kind}`` matches only the kinds, so that ``GET /imports/abc`` is a 404
+    rather than a 405 from the upload's POST-only route."""
+
+    regex = "|".join(KINDS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ImportKindConverter, "import_kind")
 
 
 class ImportRunOut(Schema):
@@ -39,8 +58,13 @@ def _require_taskforce(request: HttpRequest, what: str) -> None:
         raise PermissionDenied("只有专班可以导入数据 (task force only)", "forbidden")
 
 
-@router.get("/imports/{int:run_id}", response=ImportRunOut, summary="An import run and its report")
-def import_run_get(request: HttpRequest, run_id: int) -> ImportRun:
+# /imports/<number> and /imports/<kind> are two routes: a method the other one takes is a 405.
+@router.get(
+    "/imports/{int:run_id}",
+    response=answers(ImportRunOut, errors=(404, 405)),
+    summary="An import run and its report",
+)
+def import_run_get(request: HttpRequest, run_id: Id) -> ImportRun:
     _require_taskforce(request, "import-get")
     run = ImportRun.objects.filter(pk=run_id).first()
     if run is None:
@@ -49,13 +73,13 @@ def import_run_get(request: HttpRequest, run_id: int) -> ImportRun:
 
 
 @router.post(
-    "/imports/{kind}",
-    response={202: ImportRunOut},
+    "/imports/{import_kind:kind}",
+    response=answers(ImportRunOut, status=202, errors=(404, 405, 409)),
     summary="Upload a roster, police or carrier file (.xlsx/.csv) to import",
 )
 def import_run_post(
     request: HttpRequest,
-    kind: str,
+    kind: Kind,
     file: Annotated[UploadedFile, File()],
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> Status[ImportRun]:
