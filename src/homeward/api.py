@@ -47,15 +47,41 @@ class SignedInSession(SessionAuth):
         return request.user
 
 
-class JsonObjectParser(Parser):
-    """Every JSON body of this API is an object. Ninja would read a bare ``true``, number or list as
-    "no fields given" and run the operation with its defaults; refused instead (400 bad_request)."""
+class InputRefused(ValueError):
+    """Input that no operation of this API accepts, whatever its schema (400 bad_request)."""
+
+
+def _refuse_nul(value: Any, where: str) -> None:
+    """PostgreSQL cannot store a NUL character (a query or write with one raised an error, answered
+    as a 500); none has a meaning in a name, an id or a note, so it is refused at the door."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InputRefused(f"{where} 含有 NUL 字符 ({where} contains a NUL character)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, where)
+
+
+class ApiParser(Parser):
+    """What ninja parses from a request, checked for what no operation accepts: a JSON body that is
+    not an object (ninja read a bare ``true``, number or list as "no fields" and ran the operation
+    with its defaults) and NUL characters anywhere in the body or form fields."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         data = super().parse_body(request)
         if not isinstance(data, dict):
-            raise ValueError("the request body must be a JSON object")
+            raise InputRefused("请求体应为 JSON 对象 (the request body must be a JSON object)")
+        _refuse_nul(data, "body")
         return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if data is not request.GET:  # the query string was checked by RefuseNulInQueryMiddleware
+            _refuse_nul(parsed, "form")
+        return parsed
 
 
 api = NinjaAPI(
@@ -64,7 +90,7 @@ api = NinjaAPI(
     description="返岗通 Homeward: registries, imports and (later) applications, plans and journeys.",
     urls_namespace="api",
     auth=SignedInSession(),
-    parser=JsonObjectParser(),
+    parser=ApiParser(),
 )
 
 
@@ -93,10 +119,17 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """Ninja's own refusals: no session (401), a body it cannot parse (400), a throttle (429)."""
     status = exc.status_code
+    if isinstance(exc.__cause__, InputRefused):  # raised in ApiParser.parse_body, wrapped by ninja
+        return input_refused(request, exc.__cause__)
     message = MESSAGES.get(status, "请求被拒绝 (refused)")
     if status not in (401, 403):  # ninja's text says what was wrong with the request
         message = f"{message}: {exc.message}"
     return error_response(request, status, REASONS.get(status, "http_error"), message)
+
+
+@api.exception_handler(InputRefused)
+def input_refused(request: HttpRequest, exc: InputRefused) -> HttpResponse:
+    return error_response(request, 400, REASONS[400], f"{MESSAGES[400]}: {exc}")
 
 
 @api.exception_handler(Http404)

@@ -41,8 +41,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that it sees the error page of anything below it (see the module).
-    "homeward.api_middleware.ApiErrorsAsJsonMiddleware",
+    # Outermost, so that it sees the error page of anything below it (see homeward.middleware).
+    "homeward.middleware.ApiErrorsAsJsonMiddleware",
+    "homeward.middleware.RefuseNulInQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -290,3 +290,25 @@ def test_every_integer_input_is_bounded(schema):
         if not (-(2**63) <= node.get("minimum", -(2**64)) <= node.get("maximum", 2**64) <= MAX_BIGINT)
     ]
     assert unbounded == []
+
+
+def test_it_refuses_a_nul_character_in_a_query(client, taskforce, workers_a):
+    """On PostgreSQL ``?q=%00`` (a search, a state filter) raised an error in the database: a 500 on
+    the API and on the pages alike."""
+    client.force_login(taskforce)
+    for url in ("/api/v1/workers?q=%00", "/api/v1/applications?state=a%00", "/api/v1/permits?state=%00"):
+        body = error_of(client.get(url), 400, "bad_request")
+        assert "NUL" in body["message"]
+    page = client.get("/workers/?q=%00")
+    assert page.status_code == 400
+    assert "请求无效" in page.content.decode()
+
+
+def test_it_refuses_a_nul_character_in_a_json_body(client, enterprise_user):
+    from homeward.apps.applications.models import ReturnApplication
+
+    client.force_login(enterprise_user)
+    response = client.post("/api/v1/applications", {"notes": "a\x00b"}, content_type="application/json")
+    body = error_of(response, 400, "bad_request")
+    assert "body.notes" in body["message"]
+    assert not ReturnApplication.objects.exists()
