@@ -86,6 +86,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "homeward.apps.ops.middleware.RequestLogMiddleware",
+    # Outermost, so that it sees the error page of anything below it (see homeward.middleware).
+    "homeward.middleware.ApiErrorsAsJsonMiddleware",
+    "homeward.middleware.RefuseNulInQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "homeward.apps.ops.middleware.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

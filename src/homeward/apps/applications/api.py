@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Header, Router, Schema, Status
+from ninja import Field, File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from homeward.api_contract import Id, answers, answers_file
 from homeward.apps.applications import selectors, services
 from homeward.apps.applications.models import (
     ApplicationWorker,
@@ -108,8 +109,8 @@ class ApplicationDetailOut(ApplicationOut):
 
 class ApplicationIn(Schema):
     notes: str = ""
-    deadline_hours: int | None = None
-    enterprise_id: int | None = None  # task force only; an enterprise applies for itself
+    deadline_hours: int | None = Field(None, ge=1, le=services.MAX_DEADLINE_HOURS)
+    enterprise_id: Id | None = None  # task force only; an enterprise applies for itself
 
 
 class RowErrorOut(Schema):
@@ -142,7 +143,7 @@ class WorkerIn(Schema):
 
 
 class RosterPickIn(Schema):
-    worker_ids: list[int]
+    worker_ids: list[Id]
     health_code: str = "green"
 
 
@@ -246,7 +247,9 @@ class VerificationOut(Schema):
 
 
 @router.get(
-    "/applications", response=list[ApplicationOut], summary="Return applications visible to the caller"
+    "/applications",
+    response=answers(list[ApplicationOut]),
+    summary="Return applications visible to the caller",
 )
 @paginate
 def applications(request: HttpRequest, state: str = "") -> Any:
@@ -254,7 +257,9 @@ def applications(request: HttpRequest, state: str = "") -> Any:
 
 
 @router.post(
-    "/applications", response={201: ApplicationOut}, summary="Start a draft application (enterprise)"
+    "/applications",
+    response=answers(ApplicationOut, status=201, errors=(404,)),
+    summary="Start a draft application (enterprise)",
 )
 def application_create(request: HttpRequest, payload: ApplicationIn) -> Status[Any]:
     app = services.application_create_draft(
@@ -266,21 +271,21 @@ def application_create(request: HttpRequest, payload: ApplicationIn) -> Status[A
 
 @router.get(
     "/applications/{int:application_id}",
-    response=ApplicationDetailOut,
+    response=answers(ApplicationDetailOut, errors=(404,)),
     summary="One application with its workers (masked), including removed and replaced rows",
 )
-def application_detail(request: HttpRequest, application_id: int) -> Any:
+def application_detail(request: HttpRequest, application_id: Id) -> Any:
     return services.application_get(actor=request.user, application_id=application_id)
 
 
 @router.post(
     "/applications/{int:application_id}/upload",
-    response=UploadOut,
+    response=answers(UploadOut, errors=(404, 409)),
     summary="Upload the worker list (.xlsx/.xls/.csv); valid rows merge into the draft's list by ID number, bad rows are reported",
 )
 def application_upload(
     request: HttpRequest,
-    application_id: int,
+    application_id: Id,
     file: Annotated[UploadedFile, File()],
 ) -> Any:
     """Columns: 身份证号/id_number, 姓名/name, 手机号/phone, 接送区县/pickup_county, 健康码/health_code."""
@@ -291,10 +296,10 @@ def application_upload(
 
 @router.post(
     "/applications/{int:application_id}/workers",
-    response={201: WorkerRowOut},
+    response=answers(WorkerRowOut, status=201, errors=(404, 409)),
     summary="Add one worker (tracked after submission)",
 )
-def application_worker_add(request: HttpRequest, application_id: int, payload: WorkerIn) -> Status[Any]:
+def application_worker_add(request: HttpRequest, application_id: Id, payload: WorkerIn) -> Status[Any]:
     row = services.application_worker_add(
         actor=request.user, application_id=application_id, values=payload.dict()
     )
@@ -303,10 +308,10 @@ def application_worker_add(request: HttpRequest, application_id: int, payload: W
 
 @router.post(
     "/applications/{int:application_id}/workers/from-roster",
-    response=RosterPickOut,
+    response=answers(RosterPickOut, errors=(404, 409)),
     summary="Add workers picked from the enterprise's roster",
 )
-def application_workers_from_roster(request: HttpRequest, application_id: int, payload: RosterPickIn) -> Any:
+def application_workers_from_roster(request: HttpRequest, application_id: Id, payload: RosterPickIn) -> Any:
     return services.application_workers_add_from_roster(
         actor=request.user, application_id=application_id, worker_ids=payload.worker_ids,
         health_code=payload.health_code,
@@ -315,10 +320,10 @@ def application_workers_from_roster(request: HttpRequest, application_id: int, p
 
 @router.delete(
     "/applications/{int:application_id}/workers/{int:row_id}",
-    response=WorkerRowOut,
+    response=answers(WorkerRowOut, errors=(404, 409)),
     summary="Remove a worker (deleted from a draft; kept and marked removed once submitted)",
 )
-def application_worker_remove(request: HttpRequest, application_id: int, row_id: int) -> Any:
+def application_worker_remove(request: HttpRequest, application_id: Id, row_id: Id) -> Any:
     return services.application_worker_remove(
         actor=request.user, application_id=application_id, row_id=row_id
     )
@@ -337,11 +342,11 @@ def application_worker_reveal(request: HttpRequest, application_id: int, row_id:
 
 @router.post(
     "/applications/{int:application_id}/workers/{int:row_id}/replace",
-    response={201: WorkerRowOut},
+    response=answers(WorkerRowOut, status=201, errors=(404, 409)),
     summary="Replace a worker by another (the old row is kept and points to the new one)",
 )
 def application_worker_replace(
-    request: HttpRequest, application_id: int, row_id: int, payload: WorkerIn
+    request: HttpRequest, application_id: Id, row_id: Id, payload: WorkerIn
 ) -> Status[Any]:
     row = services.application_worker_replace(
         actor=request.user, application_id=application_id, row_id=row_id, values=payload.dict()
@@ -351,12 +356,12 @@ def application_worker_replace(
 
 @router.post(
     "/applications/{int:application_id}/submit",
-    response=ApplicationOut,
+    response=answers(ApplicationOut, errors=(404, 409)),
     summary="Submit (once). Send an Idempotency-Key: repeating the request returns the same result",
 )
 def application_submit(
     request: HttpRequest,
-    application_id: int,
+    application_id: Id,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "",
 ) -> Any:
     return services.application_submit(
@@ -366,15 +371,19 @@ def application_submit(
 
 @router.post(
     "/applications/{int:application_id}/accept",
-    response=ApplicationOut,
+    response=answers(ApplicationOut, errors=(404, 409)),
     summary="Accept (town officer of the enterprise's town, or task force): starts the clock, opens the case",
 )
-def application_accept(request: HttpRequest, application_id: int) -> Any:
+def application_accept(request: HttpRequest, application_id: Id) -> Any:
     return services.application_accept(actor=request.user, application_id=application_id)
 
 
-@router.post("/applications/{int:application_id}/cancel", response=ApplicationOut, summary="Cancel")
-def application_cancel(request: HttpRequest, application_id: int, payload: CancelIn) -> Any:
+@router.post(
+    "/applications/{int:application_id}/cancel",
+    response=answers(ApplicationOut, errors=(404, 409)),
+    summary="Cancel",
+)
+def application_cancel(request: HttpRequest, application_id: Id, payload: CancelIn) -> Any:
     return services.application_cancel(
         actor=request.user, application_id=application_id, reason=payload.reason
     )
@@ -382,19 +391,19 @@ def application_cancel(request: HttpRequest, application_id: int, payload: Cance
 
 @router.post(
     "/applications/{int:application_id}/transition",
-    response=ApplicationOut,
+    response=answers(ApplicationOut, errors=(404, 409)),
     summary="Move to planned, in_transit or completed (task force)",
 )
-def application_transition(request: HttpRequest, application_id: int, payload: TransitionIn) -> Any:
+def application_transition(request: HttpRequest, application_id: Id, payload: TransitionIn) -> Any:
     return services.application_transition(actor=request.user, application_id=application_id, to=payload.to)
 
 
 @router.get(
     "/applications/{int:application_id}/case",
-    response=CaseOut,
+    response=answers(CaseOut, errors=(404,)),
     summary="The case: each department's task, done or pending, and who holds it",
 )
-def application_case(request: HttpRequest, application_id: int) -> Any:
+def application_case(request: HttpRequest, application_id: Id) -> Any:
     app = services.application_get(actor=request.user, application_id=application_id)
     case = getattr(app, "case", None)
     if case is None:
@@ -416,7 +425,9 @@ def application_case(request: HttpRequest, application_id: int) -> Any:
 # ------------------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", response=list[TaskOut], summary="The caller's task queue (its department's tasks)")
+@router.get(
+    "/tasks", response=answers(list[TaskOut]), summary="The caller's task queue (its department's tasks)"
+)
 @paginate
 def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> Any:
     return selectors.task_queue(actor=request.user, state=state)
@@ -424,10 +435,10 @@ def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> 
 
 @router.post(
     "/tasks/{int:task_id}/complete",
-    response=TaskOut,
+    response=answers(TaskOut, errors=(404, 409)),
     summary="Complete a task of the caller's department with its data",
 )
-def task_complete(request: HttpRequest, task_id: int, payload: TaskCompleteIn) -> Any:
+def task_complete(request: HttpRequest, task_id: Id, payload: TaskCompleteIn) -> Any:
     """Data by kind — vehicle_route_pass: vehicles [{plate, carrier, passengers}] (or plate, carrier),
     route, provinces, entry_station, exit_station, departure (ISO), window_hours; escort_kit_checks:
     medical_escort, kit [{name, quantity}], health_checks; list_check_subsidy: government_share,
@@ -440,7 +451,7 @@ def task_complete(request: HttpRequest, task_id: int, payload: TaskCompleteIn) -
 # ------------------------------------------------------------------------------------------------
 
 
-@router.get("/permits", response=list[PermitOut], summary="Permits visible to the caller")
+@router.get("/permits", response=answers(list[PermitOut]), summary="Permits visible to the caller")
 @paginate
 def permits(request: HttpRequest, to_sign: bool = False, state: str = "") -> Any:
     qs = (
@@ -453,40 +464,56 @@ def permits(request: HttpRequest, to_sign: bool = False, state: str = "") -> Any
     return qs.prefetch_related("signatures")
 
 
-@router.get("/permits/verify", response=VerificationOut, auth=None, summary="Verify a permit token (public)")
+@router.get(
+    "/permits/verify",
+    response=answers(VerificationOut, public=True),
+    auth=None,
+    summary="Verify a permit token (public)",
+)
 def permit_verify(request: HttpRequest, token: str) -> Any:
     """The same check as ``homeward permit verify TOKEN --keys FILE`` against the current keys."""
     return services.permit_verify(token).to_dict()
 
 
-@router.get("/permits/keys", auth=None, summary="Public keys and the signed revocation list (keys file)")
+@router.get(
+    "/permits/keys",
+    response=answers(dict[str, Any], public=True),
+    auth=None,
+    summary="Public keys and the signed revocation list (keys file)",
+)
 def permit_keys(request: HttpRequest) -> HttpResponse:
     return HttpResponse(services.keys_file_text(), content_type="application/json; charset=utf-8")
 
 
-@router.get("/permits/{int:permit_id}", response=PermitOut, summary="One permit")
-def permit_detail(request: HttpRequest, permit_id: int) -> Permit:
+@router.get("/permits/{int:permit_id}", response=answers(PermitOut, errors=(404,)), summary="One permit")
+def permit_detail(request: HttpRequest, permit_id: Id) -> Permit:
     return services.permit_get(actor=request.user, permit_id=permit_id)
 
 
 @router.post(
     "/permits/{int:permit_id}/sign",
-    response=PermitOut,
+    response=answers(PermitOut, errors=(404, 409)),
     summary="Sign as the caller's department; issued when the last required signature lands",
 )
-def permit_sign(request: HttpRequest, permit_id: int) -> Any:
+def permit_sign(request: HttpRequest, permit_id: Id) -> Any:
     return services.permit_sign(actor=request.user, permit_id=permit_id)
 
 
 @router.post(
-    "/permits/{int:permit_id}/revoke", response=PermitOut, summary="Revoke an issued permit (task force)"
+    "/permits/{int:permit_id}/revoke",
+    response=answers(PermitOut, errors=(404, 409)),
+    summary="Revoke an issued permit (task force)",
 )
-def permit_revoke(request: HttpRequest, permit_id: int, payload: RevokeIn) -> Any:
+def permit_revoke(request: HttpRequest, permit_id: Id, payload: RevokeIn) -> Any:
     return services.permit_revoke(actor=request.user, permit_id=permit_id, reason=payload.reason)
 
 
-@router.get("/permits/{int:permit_id}/pdf", summary="The printable A5 PDF with its QR code")
-def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
+@router.get(
+    "/permits/{int:permit_id}/pdf",
+    **answers_file("application/pdf", errors=(404, 409)),
+    summary="The printable A5 PDF with its QR code",
+)
+def permit_pdf(request: HttpRequest, permit_id: Id) -> HttpResponse:
     permit, content = services.permit_pdf(actor=request.user, permit_id=permit_id)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{permit.permit_id}.pdf"'

@@ -175,7 +175,10 @@ def application_upload(request: HttpRequest, application_id: int) -> HttpRespons
         report = {"error": {"message": exc.message, "reason": exc.code}, "accepted": 0, "rejected": []}
         if exc.status in (403, 404):
             return _fail(request, exc)
-    app = services.application_get(actor=request.user, application_id=application_id)
+    try:  # without a file the service never ran: the scope is checked here
+        app = services.application_get(actor=request.user, application_id=application_id)
+    except DomainError as exc:
+        return _fail(request, exc)
     context = _detail_context(request, app, report)
     template = "applications/_workers.html" if getattr(request, "htmx", False) else "applications/detail.html"
     return render(request, template, context)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from homeward.api_contract import JSON_OBJECT, answers, answers_file
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
@@ -182,7 +183,11 @@ def with_points(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/heatmap", response=OriginsOut, summary="Where the workers are: origin table at one level")
+@router.get(
+    "/heatmap",
+    response=answers(OriginsOut, errors=(404,)),
+    summary="Where the workers are: origin table at one level",
+)
 def heatmap(
     request: HttpRequest,
     level: LevelParam = "prefecture",
@@ -217,7 +222,11 @@ def _home() -> dict[str, Any] | None:
     )
 
 
-@router.get("/heatmap/hotspots", response=HotspotsOut, summary="Hotspots ranked by volume, nearest station")
+@router.get(
+    "/heatmap/hotspots",
+    response=answers(HotspotsOut, errors=(404,)),
+    summary="Hotspots ranked by volume, nearest station",
+)
 def hotspot_list(
     request: HttpRequest,
     town: str = "",
@@ -234,7 +243,9 @@ def hotspot_list(
 
 
 @router.get(
-    "/heatmap/shortfall/enterprises", response=EnterprisesOut, summary="Per enterprise: roster, back, away"
+    "/heatmap/shortfall/enterprises",
+    response=answers(EnterprisesOut, errors=(404,)),
+    summary="Per enterprise: roster, back, away",
 )
 def enterprise_shortfall(
     request: HttpRequest,
@@ -257,7 +268,11 @@ def enterprise_shortfall(
     }  # fmt: skip
 
 
-@router.get("/heatmap/shortfall/towns", response=TownsOut, summary="Per town: roster, back, away")
+@router.get(
+    "/heatmap/shortfall/towns",
+    response=answers(TownsOut, errors=(404,)),
+    summary="Per town: roster, back, away",
+)
 def town_shortfall(
     request: HttpRequest,
     town: str = "",
@@ -274,7 +289,11 @@ def town_shortfall(
     }  # fmt: skip
 
 
-@router.get("/heatmap/crosscheck", response=CrossOut, summary="Roster away vs carrier count per county")
+@router.get(
+    "/heatmap/crosscheck",
+    response=answers(CrossOut, errors=(404,)),
+    summary="Roster away vs carrier count per county",
+)
 def crosscheck(request: HttpRequest, flagged: bool = False) -> dict[str, Any]:
     snap, rows = selectors.crosscheck_rows(actor=request.user, flagged_only=flagged)
     return {"snapshot": _ref(snap), "rounded_to": _rounded_to(request, snap), "rows": rows}
@@ -282,6 +301,7 @@ def crosscheck(request: HttpRequest, flagged: bool = False) -> dict[str, Any]:
 
 @router.get(
     "/heatmap/geojson/{level}",
+    **answers_file("application/geo+json", body=JSON_OBJECT, errors=(404,)),
     summary="The origin table as GeoJSON (polygons for province/prefecture, points for counties)",
 )
 def heatmap_geojson(
@@ -307,14 +327,18 @@ def heatmap_geojson(
     return response
 
 
-@router.get("/heatmap/status", response={200: SnapshotOut, 204: None}, summary="The latest rebuild")
+@router.get("/heatmap/status", response=answers({200: SnapshotOut, 204: None}), summary="The latest rebuild")
 def status(request: HttpRequest) -> Any:
     selectors.scope_for(request.user)
     snap = selectors.status_snapshot()
     return snap if snap is not None else Status(204, None)
 
 
-@router.post("/heatmap/rebuild", response={202: SnapshotOut}, summary="Queue a rebuild (task force)")
+@router.post(
+    "/heatmap/rebuild",
+    response=answers(SnapshotOut, status=202),
+    summary="Queue a rebuild (task force)",
+)
 def rebuild(request: HttpRequest, payload: RebuildIn | None = None) -> Any:
     as_of = payload.as_of if payload is not None else None
     return Status(202, heatmap_rebuild_request(actor=request.user, as_of=as_of))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 
+from homeward.api_contract import MAX_INT, Id, answers
 from homeward.apps.planning import selectors
 from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import plan_run_request
+from homeward.core.errors import NotFound
 
 router = Router(tags=["planning"])
 
@@ -27,15 +29,15 @@ class PlanRunOut(Schema):
 
 
 class PlanRunIn(Schema):
-    seed: int = 0
+    seed: int = Field(0, ge=-MAX_INT - 1, le=MAX_INT)
 
 
-@router.get("/plans/latest", response={200: PlanRunOut, 404: dict}, url_name="plan_latest")
+@router.get("/plans/latest", response=answers(PlanRunOut, errors=(404,)), url_name="plan_latest")
 def plan_latest(request: HttpRequest) -> Any:
     run = selectors.status_run(actor=request.user)
     if run is None:
-        return 404, {"status": 404, "reason": "not_found", "message": "no plan yet"}
-    return 200, run
+        raise NotFound("还没有计划 (no plan yet)", "not_found")
+    return run
 
 
 class RoadPassesOut(Schema):
@@ -44,15 +46,14 @@ class RoadPassesOut(Schema):
 
 @router.post(
     "/plans/{int:run_id}/permits",
-    response={200: RoadPassesOut},
+    response=answers(RoadPassesOut, errors=(404, 409)),
     url_name="plan_permits_draft",
     summary="Draft the road pass of every bus of the plan in force (task force, transport)",
 )
-def plan_permits(request: HttpRequest, run_id: int) -> Any:
-    return 200, {"created": [p.permit_id for p in plan_permits_draft(actor=request.user, run_id=run_id)]}
+def plan_permits(request: HttpRequest, run_id: Id) -> Any:
+    return {"created": [p.permit_id for p in plan_permits_draft(actor=request.user, run_id=run_id)]}
 
 
-@router.post("/plans", response={202: PlanRunOut}, url_name="plan_request")
+@router.post("/plans", response=answers(PlanRunOut, status=202), url_name="plan_request")
 def plan_request(request: HttpRequest, body: PlanRunIn) -> Any:
-    run = plan_run_request(actor=request.user, seed=body.seed, reason="api")
-    return 202, run
+    return Status(202, plan_run_request(actor=request.user, seed=body.seed, reason="api"))

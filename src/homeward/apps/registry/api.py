@@ -7,7 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
+from ninja.params import functions as param_functions
 
+from homeward.api_contract import MAX_BIGINT, Id, answers
 from homeward.apps.accounts.policy import allows
 from homeward.apps.accounts.roles import profile_of
 from homeward.apps.registry import selectors
@@ -67,7 +69,7 @@ class MeOut(Schema):
     sees_personal_data: bool
 
 
-@router.get("/me", response=MeOut, summary="The signed-in user and role")
+@router.get("/me", response=answers(MeOut), summary="The signed-in user and role")
 def me(request: HttpRequest) -> dict[str, Any]:
     profile = profile_of(request.user)
     return {
@@ -79,13 +81,15 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@router.get("/towns", response=list[TownOut], summary="The city's towns 镇街")
+@router.get("/towns", response=answers(list[TownOut]), summary="The city's towns 镇街")
 @paginate
 def towns(request: HttpRequest) -> Any:
     return selectors.town_list()
 
 
-@router.get("/enterprises", response=list[EnterpriseOut], summary="Enterprises visible to the caller")
+@router.get(
+    "/enterprises", response=answers(list[EnterpriseOut]), summary="Enterprises visible to the caller"
+)
 @paginate
 def enterprises(request: HttpRequest, town: str = "", q: str = "", key_only: bool = False) -> Any:
     return selectors.enterprise_list(actor=request.user, town=town, search=q, key_only=key_only)
@@ -93,19 +97,25 @@ def enterprises(request: HttpRequest, town: str = "", q: str = "", key_only: boo
 
 @router.get(
     "/workers",
-    response=list[WorkerOut],
+    response=answers(list[WorkerOut]),
     summary="Workers visible to the caller, masked (each page read is audited; search by full ID "
     "number for roles with personal-data rights only)",
 )
 @paginate(audit="worker")
-def workers(request: HttpRequest, enterprise: int | None = None, status: str = "", q: str = "") -> Any:
+def workers(
+    request: HttpRequest,
+    # Not the Id alias: @paginate resolves annotations in its own module, where Id is unknown.
+    enterprise: int | None = param_functions.Query(None, ge=1, le=MAX_BIGINT),
+    status: str = "",
+    q: str = "",
+) -> Any:
     return selectors.worker_list(actor=request.user, enterprise_id=enterprise, status=status, search=q)
 
 
 @router.post(
     "/workers/{worker_id}/reveal",
-    response=WorkerContactOut,
+    response=answers(WorkerContactOut, errors=(404,)),
     summary="Full ID number and phone of one worker (roles with personal-data rights; audited)",
 )
-def reveal(request: HttpRequest, worker_id: int) -> Any:
+def reveal(request: HttpRequest, worker_id: Id) -> Any:
     return selectors.worker_reveal(actor=request.user, worker_id=worker_id)

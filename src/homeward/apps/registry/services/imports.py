@@ -38,7 +38,7 @@ from homeward.apps.registry.services import bulk
 from homeward.apps.registry.signals import import_completed
 from homeward.apps.registry.uploads import import_limits
 from homeward.core import regions
-from homeward.core.errors import DomainError
+from homeward.core.errors import Conflict, DomainError
 from homeward.core.ingest import (
     CarrierRecord,
     Limits,
@@ -505,11 +505,19 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
     digest = _sha256_of(uploaded_file)
     with transaction.atomic():
         if idempotency_key:
+            # The key is unique per user (whatever the kind): reused for another kind, it is refused
+            # rather than left to the unique constraint (an IntegrityError, answered as a 500).
             earlier = (
                 ImportRun.objects.select_for_update()
-                .filter(created_by=user, kind=kind, idempotency_key=idempotency_key)
+                .filter(created_by=user, idempotency_key=idempotency_key)
                 .first()
             )
+            if earlier is not None and earlier.kind != kind:
+                raise Conflict(
+                    f"该 Idempotency-Key 已用于导入 #{earlier.pk}（{earlier.kind}）"
+                    f"(Idempotency-Key already used for {earlier.kind} import #{earlier.pk})",
+                    "idempotency_key_reused",
+                )
             if earlier is not None:
                 return earlier
         active = (
