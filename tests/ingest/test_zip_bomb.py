@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from homeward.apps.accounts.policy import CLI
 from homeward.core.errors import DomainError
 from homeward.core.ingest import Limits, read_table
 from tests.data.adversarial.corpus import zip_bomb
@@ -101,7 +102,7 @@ def test_posting_the_zip_bomb_to_every_upload_endpoint_is_refused_in_under_2s_an
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(bomb)
     with cost() as spent, pytest.raises(DomainError) as info:
-        import_run_from_path(actor="cli", kind="roster", path=path)  # the task worker's import
+        import_run_from_path(actor=CLI, kind="roster", path=path)  # the task worker's import
     assert info.value.code in REFUSALS
     figures.append(("roster import (task worker / CLI)", spent))
 

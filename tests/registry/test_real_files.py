@@ -16,6 +16,7 @@ import pytest
 from homeward.apps.registry.models import Enterprise, Town, Worker
 from homeward.apps.registry.services import roster_import
 from homeward.core import regions
+from tests.conftest import system_actor
 
 pytestmark = pytest.mark.django_db
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
@@ -34,12 +35,12 @@ def rejected(report):
 
 def test_the_15_row_bad_roster_accepts_exactly_its_8_good_rows_once_towns_exist(db):
     path = REAL / "roster_15_rows_8_good.csv"
-    before = roster_import(actor="test", source=path, today=TODAY)
+    before = roster_import(actor=system_actor(), source=path, today=TODAY)
     assert before.accepted == 0 and len(before.rejected) == 15  # no town yet: "本市没有镇街"
     assert sum(r["reason"] == "unknown_town" for r in before.rejected) == 14  # the 15th: its bad USCC
 
     Town.objects.bulk_create(Town(code=t.code, name=t.name, kind=t.kind) for t in regions.towns())
-    report = roster_import(actor="test", source=path, today=TODAY)
+    report = roster_import(actor=system_actor(), source=path, today=TODAY)
     assert report.accepted == 8 and Worker.objects.count() == 8
     assert rejected(report) == [
         (3, "id_number", "checksum"),
@@ -54,18 +55,18 @@ def test_the_15_row_bad_roster_accepts_exactly_its_8_good_rows_once_towns_exist(
 
 
 def test_a_title_and_a_filled_in_by_row_above_the_header(city_towns):
-    report = roster_import(actor="test", source=REAL / "roster_title_rows.xlsx", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_title_rows.xlsx", today=TODAY)
     assert (report.accepted, report.rejected) == (5, [])
     assert Worker.objects.filter(name="工人0").exists()
 
 
 def test_a_gbk_csv_saved_from_a_titled_sheet(city_towns):
-    report = roster_import(actor="test", source=REAL / "roster_gbk_title.csv", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_gbk_title.csv", today=TODAY)
     assert (report.accepted, report.rejected) == (3, [])
 
 
 def test_merged_enterprise_cells_are_filled_down_beside_each_worker(city_towns):
-    report = roster_import(actor="test", source=REAL / "roster_merged_cells.xlsx", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_merged_cells.xlsx", today=TODAY)
     assert (report.accepted, report.rejected) == (5, [])
     employers = dict(Worker.objects.values_list("name", "employer__name"))
     assert employers == {
@@ -79,7 +80,7 @@ def test_merged_enterprise_cells_are_filled_down_beside_each_worker(city_towns):
 
 
 def test_a_legacy_xls_with_a_title_merged_cells_and_excel_dates(city_towns):
-    report = roster_import(actor="test", source=REAL / "roster_legacy.xls", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_legacy.xls", today=TODAY)
     assert (report.accepted, report.rejected) == (3, [])
     worker = Worker.objects.get(name="工人31")
     assert worker.employer.name == "慈溪乙塑料制品厂"
@@ -88,7 +89,7 @@ def test_a_legacy_xls_with_a_title_merged_cells_and_excel_dates(city_towns):
 
 def test_town_names_as_offices_write_them(city_towns):
     Town.objects.filter(name="观海卫镇").update(aliases="观城，观城镇")
-    report = roster_import(actor="test", source=REAL / "roster_town_names.csv", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_town_names.csv", today=TODAY)
     assert report.accepted == 8
     assert rejected(report) == [(10, "town", "unknown_town")]
 
@@ -97,7 +98,7 @@ def test_rows_without_a_uscc_join_the_registered_enterprise_of_that_exact_name_f
     registered = Enterprise.objects.create(
         uscc="91330282MA0000001D", name="慈溪甲电器有限公司", town=Town.objects.get(name="浒山街道")
     )
-    report = roster_import(actor="test", source=REAL / "roster_no_uscc.csv", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_no_uscc.csv", today=TODAY)
     assert report.accepted == 3
     assert rejected(report) == [(4, "uscc", "required")]
     assert [(f["row"], f["reason"]) for f in report.flagged] == [(2, "uscc_by_name"), (3, "uscc_by_name")]
@@ -111,7 +112,7 @@ def test_an_enterprise_name_two_registered_enterprises_share_is_not_guessed(city
     town = Town.objects.get(name="浒山街道")
     Enterprise.objects.create(uscc="91330282MA0000001D", name="慈溪甲电器有限公司", town=town)
     Enterprise.objects.create(uscc="91330282MA0000003K", name="慈溪甲电器有限公司", town=town)
-    report = roster_import(actor="test", source=REAL / "roster_no_uscc.csv", today=TODAY)
+    report = roster_import(actor=system_actor(), source=REAL / "roster_no_uscc.csv", today=TODAY)
     assert [r[:2] for r in rejected(report)] == [(2, "uscc"), (3, "uscc"), (4, "uscc")]
     assert report.flagged == []
 
