@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from homeward.apps.audit.runs import LeasedRun
+
 
 class Town(models.Model):
     """A town (镇) or subdistrict (街道) of the city, by its MCA code."""
@@ -150,8 +152,10 @@ class CountyRisk(models.Model):
         return f"{self.county_code}: {self.level}"
 
 
-class ImportRun(models.Model):
+class ImportRun(LeasedRun):
     """One import of a file (CLI or web upload), with its report. Web uploads run as a task."""
+
+    audit_type = "import_run"
 
     class Kind(models.TextChoices):
         ROSTER = "roster", _("参保名册")
