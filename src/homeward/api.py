@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
-from homeward import __version__
+from homeward import __version__, dbfaults
 from homeward.core.errors import DomainError
 
 api = NinjaAPI(
@@ -23,6 +24,15 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(
         request, {"status": exc.status, "reason": exc.code, "message": exc.message}, status=exc.status
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: OperationalError | InterfaceError) -> HttpResponse:
+    """A database locked past its timeout or away: 503 ``{status, reason: db_unavailable, message}``."""
+    response = api.create_response(request, dbfaults.unavailable_body(), status=503)
+    response["Retry-After"] = str(dbfaults.RETRY_AFTER_SECONDS)
+    return response
 
 
 def _mount_routers() -> None:

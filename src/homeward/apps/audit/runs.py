@@ -172,7 +172,8 @@ class RunLease:
         self._stop.set()
         self._wake.set()
         # a beat blocked on a locked database finishes on its own; it only touches a running run
-        self._thread.join(timeout=2)
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
 
 
 @contextmanager
