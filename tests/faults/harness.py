@@ -87,7 +87,7 @@ class Deployment:
         return json.loads(out.strip().splitlines()[-1])
 
     def spawn(self, name: str, argv: list[str], **extra: str) -> subprocess.Popen[bytes]:
-        log = (self.root / f"{name}.log").open("ab")
+        log = (self.root / f"{name}.log").open("wb")  # one log per process started
         proc = subprocess.Popen(argv, env=self.env(**extra), stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(proc)
         return proc
@@ -206,9 +206,9 @@ class Browser:
         assert any(c.name == "sessionid" for c in self.jar), "login failed"
 
 
-def serve(dep: Deployment, port: int, **extra: str) -> subprocess.Popen[bytes]:
+def serve(dep: Deployment, port: int, name: str = "serve", **extra: str) -> subprocess.Popen[bytes]:
     proc = dep.spawn(
-        "serve",
+        name,
         [
             sys.executable,
             "-m",

@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 ACTOR = "worker"
 WORKER_LOST = "homeward.apps.audit.worker.WorkerLost"
-# Seconds without a database error after which an outage counts as over (the backoff starts again).
+# Seconds without a database error after which an outage counts as over (the backoff starts again),
+# and the longest wait between two tries while it lasts (the queue is polled again soon after).
 RESET_BACKOFF_AFTER = 60.0
+WAIT_CAP = 10.0
 
 
 def live_worker_ids(now: Any = None) -> set[str]:
@@ -116,7 +118,7 @@ class ResilientWorker(Worker):
     def run(self) -> None:
         beat = WorkerBeat(self.worker_id)
         beat.start()
-        delays, last_error = backoff(), 0.0
+        delays, last_error = backoff(cap=WAIT_CAP), 0.0
         try:
             while self.running:
                 try:
@@ -124,7 +126,7 @@ class ResilientWorker(Worker):
                     return
                 except DB_UNAVAILABLE as exc:
                     if time.monotonic() - last_error > RESET_BACKOFF_AFTER:
-                        delays = backoff()  # a new outage starts from the shortest wait
+                        delays = backoff(cap=WAIT_CAP)  # a new outage starts from the shortest wait
                     last_error = time.monotonic()
                     self._wait_for_database(exc, next(delays))
         finally:
@@ -136,7 +138,7 @@ class ResilientWorker(Worker):
         except DB_UNAVAILABLE as exc:
             # the task ran (its run recorded itself or will be abandoned) but its result row could not
             # be written: write it as failed once the database answers, so it does not stay RUNNING
-            for delay in backoff():
+            for delay in backoff(cap=WAIT_CAP):
                 self._wait_for_database(exc, delay)
                 try:
                     db_task_result.set_failed(exc)
