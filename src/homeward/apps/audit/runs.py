@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -110,6 +110,56 @@ def run_claim(model: type[LeasedRun], pk: Any, **fields: Any) -> bool:
 # ------------------------------------------------------------------------------------------- lease
 
 
+class Beater:
+    """A daemon thread calling ``beat()`` every ``every`` seconds, or sooner when woken (but at most
+    once per ``gap`` seconds), on a database connection of its own, until stopped; the first call at
+    once when ``immediately``."""
+
+    def __init__(
+        self,
+        name: str,
+        beat: Callable[[], None],
+        every: float,
+        *,
+        gap: float = 0.0,
+        immediately: bool = False,
+    ) -> None:
+        self._beat = beat
+        self.every = every
+        self.gap = gap
+        self.immediately = immediately
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def _loop(self) -> None:
+        try:
+            if self.immediately:
+                self._beat()
+            while not self._stop.is_set():
+                self._wake.wait(self.every)
+                self._wake.clear()
+                if self._stop.is_set():
+                    return
+                self._beat()
+                self._stop.wait(self.gap)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float) -> None:
+        """Stop; a beat blocked on a locked database is left to finish on its own (after ``timeout``)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout)
+
+
 class RunLease:
     """The heartbeat of one running run, beaten by a thread of the process that runs it.
 
@@ -121,18 +171,16 @@ class RunLease:
     def __init__(self, model: type[LeasedRun], pk: Any, *, every: float | None = None) -> None:
         self.model = model
         self.pk = pk
-        self.every = beat_seconds() if every is None else every
         self.lost = False  # a beat found the run no longer running (declared abandoned)
         self._pending: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"lease-{model.__name__}-{pk}", daemon=True)
+        every = beat_seconds() if every is None else every
+        self._beater = Beater(f"lease-{model.__name__}-{pk}", self.beat, every, gap=PROGRESS_EVERY)
 
     def progress(self, **fields: Any) -> None:
         with self._lock:
             self._pending.update(fields)
-        self._wake.set()
+        self._beater.wake()
 
     def beat(self) -> None:
         """Write the heartbeat and the pending progress now (on the calling thread's connection)."""
@@ -153,27 +201,12 @@ class RunLease:
             self.lost = True
             log.warning("%s #%s: no longer running; its lease is lost", self.model.__name__, self.pk)
 
-    def _loop(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._wake.wait(self.every)
-                self._wake.clear()
-                if self._stop.is_set():
-                    return
-                self.beat()
-                self._stop.wait(PROGRESS_EVERY)
-        finally:
-            connections.close_all()  # this thread's connections only
-
     def start(self) -> None:
-        self._thread.start()
+        self._beater.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        # a beat blocked on a locked database finishes on its own; it only touches a running run
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
+        # a beat still blocked on a locked database only ever touches a running run
+        self._beater.stop(timeout=2)
 
 
 @contextmanager

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from homeward.apps.audit.models import WorkerHeartbeat
-from homeward.apps.audit.runs import beat_seconds, lease_seconds, runs_expire_all
+from homeward.apps.audit.runs import Beater, beat_seconds, lease_seconds, runs_expire_all
 from homeward.dbfaults import DB_UNAVAILABLE, backoff
 
 log = logging.getLogger(__name__)
@@ -78,8 +77,7 @@ class WorkerBeat:
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id[:64]
         self.started_at = timezone.now()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="worker-beat", daemon=True)
+        self._beater = Beater("worker-beat", self._beat_or_log, beat_seconds(), immediately=True)
 
     def beat_once(self) -> None:
         WorkerHeartbeat.objects.update_or_create(
@@ -88,26 +86,19 @@ class WorkerBeat:
         )
         sweep()
 
-    def _loop(self) -> None:
+    def _beat_or_log(self) -> None:
         try:
-            while not self._stop.is_set():
-                try:
-                    self.beat_once()
-                except DatabaseError as exc:
-                    log.warning("worker heartbeat or sweep failed (%s); again in %.0f s", exc, beat_seconds())
-                    close_old_connections()
-                self._stop.wait(beat_seconds())
-        finally:
-            connections.close_all()  # this thread's connections only
+            self.beat_once()
+        except DatabaseError as exc:
+            log.warning("worker heartbeat or sweep failed (%s); again in %.0f s", exc, beat_seconds())
+            close_old_connections()
 
     def start(self) -> None:
-        self._thread.start()
+        self._beater.start()
 
     def stop(self) -> None:
         """Stop beating and remove the row, so that /healthz does not count a worker that left."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        self._beater.stop(timeout=5)
         with contextlib.suppress(DatabaseError):  # else the row ages out of the lease
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
