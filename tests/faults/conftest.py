@@ -75,8 +75,13 @@ def installation():
     shutil.rmtree(root, ignore_errors=True)
 
 
+LEASE = 6  # seconds: a killed worker's run is abandoned in a test's time
+
+
 @pytest.fixture
 def deployment(installation):
-    """The installation, with every process a test started stopped afterwards."""
+    """The installation with the tests' short lease, every process a test started stopped after."""
+    installation.lease = LEASE
     yield installation
     installation.stop_all()
+    installation.lease = LEASE

@@ -48,7 +48,7 @@ def wait_until(what: str, check: Callable[[], Any], timeout: float, every: float
 class Deployment:
     root: Path
     database_url: str
-    lease: int = 6
+    lease: int = 6  # HOMEWARD_RUN_LEASE_SECONDS of the processes it starts
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
