@@ -229,3 +229,23 @@ def test_a_lease_notices_its_run_was_abandoned(taskforce):
     PlanRun.objects.filter(pk=run.pk).update(state="failed", error_code="abandoned")
     lease.beat()
     assert lease.lost
+
+
+def test_the_admin_shows_the_lease_fields_read_only(admin_client, taskforce):
+    from django.urls import reverse
+
+    from homeward.apps.heatmap.services import heatmap_rebuild_request
+    from homeward.apps.registry.models import ImportRun
+
+    runs = [
+        _running_run(taskforce),
+        heatmap_rebuild_request(actor=taskforce),
+        ImportRun.objects.create(kind="roster", state="failed", error_code="abandoned"),
+    ]
+    for run in runs:
+        opts = run._meta
+        change = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[run.pk]))
+        listing = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert change.status_code == listing.status_code == 200
+        form = change.context["adminform"].form
+        assert not {"heartbeat_at", "error_code", "task_id", "started_at"} & set(form.fields)

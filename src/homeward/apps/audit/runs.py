@@ -69,6 +69,10 @@ class LeasedRun(models.Model):
         abstract = True
 
 
+# Read-only in the admin: only the run's own process and the sweep write them.
+LEASE_FIELDS = ["started_at", "heartbeat_at", "task_id", "error_code"]
+
+
 def lease_seconds() -> float:
     return float(settings.HOMEWARD_RUN_LEASE_SECONDS)
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from homeward.apps.audit.runs import LEASE_FIELDS
 from homeward.apps.registry.models import (
     CarrierAggregate,
     CountyRisk,
@@ -65,6 +66,6 @@ class CountyRiskAdmin(admin.ModelAdmin[CountyRisk]):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
-    list_display = ["created_at", "kind", "state", "original_name", "rows_done", "created_by"]
+    list_display = ["created_at", "kind", "state", "original_name", "rows_done", "created_by", "error_code"]
     list_filter = ["kind", "state"]
-    readonly_fields = ["report"]
+    readonly_fields = ["report", *LEASE_FIELDS]
