@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
@@ -21,7 +22,7 @@ from ninja.parser import Parser
 from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 
-from homeward import __version__
+from homeward import __version__, dbfaults
 from homeward.api_contract import MESSAGES, REASONS
 from homeward.core.errors import DomainError, PermissionDenied
 
@@ -113,6 +114,15 @@ def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return error_response(
         request, 422, "invalid_input", f"请求参数无效：{where} (invalid input: {where})", errors=exc.errors
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: OperationalError | InterfaceError) -> HttpResponse:
+    """A database locked past its timeout or away: 503 ``{status, reason: db_unavailable, message}``."""
+    response = api.create_response(request, dbfaults.unavailable_body(), status=503)
+    response["Retry-After"] = str(dbfaults.RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -133,12 +133,20 @@ DATABASES = {
         conn_max_age=env_int("HOMEWARD_DB_CONN_MAX_AGE", 0),
     )
 }
+# Seconds a statement waits for a lock before failing (then a request answers 503, a run retries).
+DB_LOCK_TIMEOUT = env_int("HOMEWARD_DB_LOCK_TIMEOUT", 30)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the task worker writes; the busy timeout waits out locks.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "timeout": 30,
+        "timeout": DB_LOCK_TIMEOUT,
         "transaction_mode": "IMMEDIATE",
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Without these a locked table or a silent server would hold a request (or the worker) for ever.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": 10,
+        "options": f"-c lock_timeout={DB_LOCK_TIMEOUT * 1000}",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -204,6 +212,10 @@ TASKS = {
         "BACKEND": env_str("HOMEWARD_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A running import, heat-map rebuild or plan beats a heartbeat every lease / 6 seconds; one silent for
+# a whole lease has lost its worker and is failed as abandoned (so is a worker, for /healthz). Longer
+# than any database outage a run should ride out and, on SQLite, than the longest write transaction.
+HOMEWARD_RUN_LEASE_SECONDS = env_int("HOMEWARD_RUN_LEASE_SECONDS", 120)
 
 # Hours from acceptance to factory arrival (the "30-hour home plan").
 HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)

@@ -2,8 +2,13 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from homeward.api import api
+from homeward.health import healthz
+
+# A database locked past its timeout or away is a 503 with a clear message, not a 500 (dbfaults).
+handler500 = "homeward.dbfaults.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

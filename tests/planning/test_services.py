@@ -93,10 +93,15 @@ def test_the_task_runs_the_run(campaign):
 
 
 def test_the_solver_stages_show_as_the_run_progress(taskforce):
+    from homeward.apps.audit.runs import RunLease, run_claim
     from homeward.apps.planning import services
+    from homeward.apps.planning.models import PlanRun
 
     run = services.plan_run_request(actor=taskforce, enqueue=False)
-    services._progress(run.pk, 10, 85)(40, "buses")  # the core's progress(percent, stage)
+    assert run_claim(PlanRun, run.pk)
+    lease = RunLease(PlanRun, run.pk)
+    services._progress(lease, 10, 85)(40, "buses")  # the core's progress(percent, stage)
+    lease.beat()  # what the lease's thread does next
     run.refresh_from_db()
     assert (run.progress, run.stage) == (40, "solve: buses")
 

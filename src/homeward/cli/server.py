@@ -1,12 +1,10 @@
-"""``manage``, ``migrate``-style plumbing, ``openapi``, ``serve`` and ``worker``."""
+"""``manage``, ``openapi``, ``serve`` (web server and task worker, supervised) and ``worker``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 
 from homeward.cli._django import setup_django
@@ -43,50 +41,40 @@ def _warn_missing_vendor() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Migrate, collect static files, then run the web server and the task worker side by side."""
+    """Migrate, collect static files, then run the web server and the task worker side by side,
+    restarting the worker when it dies (``cli.supervise``)."""
     setup_django()
     from django.core.management import call_command
+
+    from homeward.cli.supervise import Child, Supervisor
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     _warn_missing_vendor()
-    children: list[subprocess.Popen[bytes]] = []
+    children: list[Child] = []
     if not args.no_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "homeward", "manage", "db_worker"]))
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "homeward.wsgi:application",
-            "--bind",
-            f"{args.host}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "4",
-            "--timeout",
-            "120",
-            # No gunicorn access log: it would print query strings (names, ID numbers in searches);
-            # homeward.request logs each request without them.
-        ]
-    )
-    children.append(web)
+        children.append(Child("task worker", [sys.executable, "-m", "homeward", "worker"], restart=True))
+    web = [
+        sys.executable, "-m", "gunicorn", "homeward.wsgi:application",
+        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers), "--threads", "4",
+        "--timeout", "120",
+        # No gunicorn access log: it would print query strings (names, ID numbers in searches);
+        # homeward.request logs each request without them.
+    ]  # fmt: skip
+    children.append(Child("web server", web, restart=False))
+    supervisor = Supervisor(children)
+    supervisor.install_signals()
     print(f"Homeward is serving http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    return supervisor.run()
 
-    def stop(*_: object) -> None:
-        for child in children:
-            child.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        return web.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop()
-        for child in children:
-            child.wait(timeout=30)
+def _worker(args: argparse.Namespace) -> int:
+    """The task worker alone (``homeward serve`` runs one itself)."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("task_worker", interval=args.interval)
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,3 +91,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--workers", type=int, default=2, help="web server processes")
     serve.add_argument("--no-worker", action="store_true", help="do not start the task worker")
     serve.set_defaults(func=_serve)
+
+    worker = subparsers.add_parser(
+        "worker",
+        help="run the task worker (imports, heat-map rebuilds, plans); `homeward serve` starts one",
+        description=(
+            "Run queued background tasks. Beats a heartbeat (seen by /healthz), fails runs whose worker "
+            "died as abandoned, and waits out a locked or unreachable database. Options of Django's "
+            "worker: homeward manage task_worker --help."
+        ),
+    )
+    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls of an empty queue")
+    worker.set_defaults(func=_worker)

@@ -310,6 +310,8 @@ PLANNER = SystemActor("planner", frozenset({"application.flag"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
 BENCH = SystemActor("bench", frozenset({"import.run", "city.setup"}))
+# The task worker's sweep, which fails runs that lost their lease (it acts on nothing else).
+WORKER = SystemActor("worker", frozenset())
 
 
 # ------------------------------------------------------------------------------------------- checks

@@ -26,3 +26,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A task worker's sign of life, beaten every lease / 6 seconds (``apps.audit.worker``); /healthz
+    counts a worker alive when it beat within the lease."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("任务进程心跳")
+        verbose_name_plural = _("任务进程心跳")
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} (pid {self.pid}) {self.beat_at:%H:%M:%S}"

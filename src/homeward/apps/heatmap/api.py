@@ -37,6 +37,7 @@ class SnapshotOut(Schema):
     built_at: dt.datetime | None
     summary: dict[str, Any]
     error: str
+    error_code: str
 
 
 class SnapshotRef(Schema):

@@ -6,10 +6,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from homeward.apps.audit.runs import LeasedRun
 
-class HeatmapSnapshot(models.Model):
+
+class HeatmapSnapshot(LeasedRun):
     """One rebuild of the heat map as of a day. The computed tables are Parquet files in
     ``MEDIA_ROOT/heatmap/snapshot-<id>/`` (see ``store.py``); ``summary`` keeps the headline totals."""
+
+    audit_type = "heatmap_snapshot"
+    finished_field = "built_at"
 
     class State(models.TextChoices):
         QUEUED = "queued", _("排队中")

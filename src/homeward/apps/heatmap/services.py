@@ -18,7 +18,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import IMPORT_HOOK, TASK, authorize, user_of
-from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
+from homeward.apps.audit.runs import (
+    ACTIVE_STATES,
+    RunLease,
+    run_claim,
+    run_enqueue,
+    run_fail,
+    run_finish_or_abandon,
+    run_lease,
+    runs_expire,
+)
 from homeward.apps.audit.services import audit_record
 from homeward.apps.heatmap import adapters, store
 from homeward.apps.heatmap.models import HeatmapSnapshot, WorkerStatus
@@ -70,7 +79,8 @@ def heatmap_rebuild_request(
 ) -> HeatmapSnapshot:
     """Queue a rebuild (enqueued once the transaction commits). Idempotent: while a rebuild is queued
     or running, that one is returned (``force_new``: only a queued one is reused, so that a rebuild
-    starts after the running one, e.g. after an import). ``as_of`` defaults to the newest evidence."""
+    starts after the running one, e.g. after an import); one whose lease expired is failed as
+    abandoned first. ``as_of`` defaults to the newest evidence."""
     authorize(actor, "heatmap.rebuild")
     window_start = window_start_setting()
     if as_of is not None and as_of < window_start:
@@ -78,6 +88,7 @@ def heatmap_rebuild_request(
             f"截至日期不能早于统计起始日 {window_start} (as_of must not be before the window start)",
             "heatmap_bad_date",
         )
+    runs_expire(HeatmapSnapshot, actor=actor)
     with transaction.atomic():
         states = [HeatmapSnapshot.State.QUEUED] if force_new else list(ACTIVE_STATES)
         active = HeatmapSnapshot.objects.select_for_update().filter(state__in=states).order_by("pk").first()
@@ -107,7 +118,7 @@ def heatmap_rebuild_request(
 def _enqueue(snapshot_id: int) -> None:
     from homeward.apps.heatmap.tasks import heatmap_rebuild
 
-    heatmap_rebuild.enqueue(snapshot_id)
+    run_enqueue(HeatmapSnapshot, snapshot_id, heatmap_rebuild)
 
 
 def heatmap_after_import(*, kind: str) -> HeatmapSnapshot | None:
@@ -123,33 +134,25 @@ def heatmap_after_import(*, kind: str) -> HeatmapSnapshot | None:
 # ----------------------------------------------------------------------------------------- execution
 
 
-def _set(snapshot_id: int, **fields: Any) -> None:
-    HeatmapSnapshot.objects.filter(pk=snapshot_id).update(**fields)
-
-
 def heatmap_rebuild_execute_now(snapshot_id: int) -> str:
-    """queued → running (a conditional UPDATE claims it once) → done/failed. Returns the final state,
-    or ``"skipped"`` when the snapshot was not queued."""
+    """queued → running (a conditional UPDATE claims it once, under a lease) → done/failed. Returns
+    the final state, or ``"skipped"`` when the snapshot was not queued."""
     if not run_claim(HeatmapSnapshot, snapshot_id, progress=1, stage="start"):
         return "skipped"
     snapshot = HeatmapSnapshot.objects.get(pk=snapshot_id)
-    try:
-        summary = _build(snapshot)
-    except Exception as exc:
-        log.exception("heat-map rebuild %s failed", snapshot_id)
-        _set(
-            snapshot_id,
-            state=HeatmapSnapshot.State.FAILED,
-            error=run_error(exc),
-            built_at=timezone.now(),
-        )
-        audit_record(
-            actor=TASK,
-            action="heatmap.rebuild.failed",
-            object_type="heatmap_snapshot",
-            object_id=snapshot_id,
-        )
-        return HeatmapSnapshot.State.FAILED.value
+    with run_lease(HeatmapSnapshot, snapshot_id) as lease:
+        try:
+            summary = _build(snapshot, lease)
+        except Exception as exc:
+            log.exception("heat-map rebuild %s failed", snapshot_id)
+            run_fail(HeatmapSnapshot, snapshot_id, exc)
+            audit_record(
+                actor=TASK,
+                action="heatmap.rebuild.failed",
+                object_type="heatmap_snapshot",
+                object_id=snapshot_id,
+            )
+            return HeatmapSnapshot.State.FAILED.value
     keep = set(
         HeatmapSnapshot.objects.filter(state=HeatmapSnapshot.State.DONE)
         .order_by("-built_at")
@@ -177,7 +180,7 @@ STAGES = {  # stage -> progress % when it starts
 }
 
 
-def _build(snapshot: HeatmapSnapshot) -> dict[str, Any]:
+def _build(snapshot: HeatmapSnapshot, lease: RunLease) -> dict[str, Any]:
     sid = snapshot.pk
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -188,7 +191,7 @@ def _build(snapshot: HeatmapSnapshot) -> dict[str, Any]:
         now = time.perf_counter()
         seconds[last] = round(now - clock, 3)
         clock, last = now, name
-        _set(sid, stage=name, progress=STAGES.get(name, 0))
+        lease.progress(stage=name, progress=STAGES.get(name, 0))
 
     params = params_of(snapshot)
     inputs = adapters.fusion_inputs(window_start=params.window_start, as_of=params.as_of, progress=stage)
@@ -197,25 +200,28 @@ def _build(snapshot: HeatmapSnapshot) -> dict[str, Any]:
     stage("store")
     path = store.write(sid, tables)
     stage("status")
-    changed = write_back_status(workers, snapshot_id=sid)
-    stage("done")
-    summary = {
-        "workers": int(inputs.roster.num_rows),
-        **origin_totals(tables["origins_province"]),
-        "hotspots": int(tables["hotspots"].num_rows),
-        "status_changed": changed,
-        "inputs": {k: v for k, v in inputs.row_counts.items() if k != "regions"},
-        "seconds": seconds,
-    }
-    _set(
-        sid,
-        state=HeatmapSnapshot.State.DONE,
-        progress=100,
-        stage="done",
-        path=path,
-        summary=summary,
-        built_at=timezone.now(),
-    )
+    # the per-worker status and the snapshot marked done in one transaction: a rebuild declared
+    # abandoned meanwhile writes nothing back
+    with transaction.atomic():
+        changed = write_back_status(workers, snapshot_id=sid)
+        stage("done")
+        summary = {
+            "workers": int(inputs.roster.num_rows),
+            **origin_totals(tables["origins_province"]),
+            "hotspots": int(tables["hotspots"].num_rows),
+            "status_changed": changed,
+            "inputs": {k: v for k, v in inputs.row_counts.items() if k != "regions"},
+            "seconds": seconds,
+        }
+        run_finish_or_abandon(
+            HeatmapSnapshot,
+            sid,
+            state=HeatmapSnapshot.State.DONE,
+            progress=100,
+            stage="done",
+            path=path,
+            summary=summary,
+        )
     return summary
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from homeward.apps.audit.runs import LEASE_FIELDS
 from homeward.apps.planning.models import (
     Coach,
     Dispatch,
@@ -58,10 +59,11 @@ class PlanRunAdmin(admin.ModelAdmin[PlanRun]):
         "created_by",
         "created_at",
         "finished_at",
+        "error_code",
     ]
     list_filter = ["state"]
     readonly_fields = ["kpis", "baseline", "stop", "result_path", "error", "created_by", "created_at",
-                       "started_at", "finished_at", "previous", "solver"]  # fmt: skip
+                       "finished_at", "previous", "solver", "basis", *LEASE_FIELDS]  # fmt: skip
 
 
 @admin.register(PlanVehicle)

@@ -26,6 +26,8 @@ class PlanRunOut(Schema):
     stop: dict[str, Any]
     kpis: dict[str, Any]
     baseline: dict[str, Any]
+    error: str
+    error_code: str  # why it failed: "abandoned", "stale", "interrupted", "db_unavailable", ...
 
 
 class PlanRunIn(Schema):

@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from homeward.apps.audit.runs import LeasedRun
+
 # The ``base`` of the home city's own coaches, drivers and escorts (others: an origin region code).
 HOME_BASE = "home"
 
@@ -135,7 +137,9 @@ class PlanRunQuerySet(models.QuerySet["PlanRun"]):
         return self.filter(state=PlanRun.State.DONE).order_by("-finished_at", "-pk")
 
 
-class PlanRun(models.Model):
+class PlanRun(LeasedRun):
+    audit_type = "plan_run"
+
     class State(models.TextChoices):
         QUEUED = "queued", _("排队中")
         RUNNING = "running", _("计算中")
@@ -162,8 +166,10 @@ class PlanRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the run read of the dispatch register: {"run": the plan in force, "dispatches": their ids};
+    # re-checked when it stores its result (a plan that missed a dispatch fails as stale).
+    basis = models.JSONField(default=dict, blank=True)
 
     objects = PlanRunQuerySet.as_manager()
 

@@ -25,7 +25,16 @@ from django.utils import timezone
 
 from homeward.apps.accounts.policy import PLANNER, authorize, authorized, user_of
 from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
-from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
+from homeward.apps.audit.runs import (
+    ACTIVE_STATES,
+    RunLease,
+    run_claim,
+    run_enqueue,
+    run_fail,
+    run_finish_or_abandon,
+    run_lease,
+    runs_expire,
+)
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
 from homeward.apps.planning.home import core_base, shell_base, shell_place, with_home_city
@@ -83,12 +92,14 @@ def plan_run_request(
     enqueue: bool = True,
 ) -> PlanRun:
     """Queue a plan run (task force only). Idempotent: while a run is queued or running, that run is
-    returned. The task is enqueued once the transaction commits (``enqueue=False``: the caller runs
+    returned — unless its lease expired, then it is failed as abandoned and a new one starts. The
+    task is enqueued once the transaction commits (``enqueue=False``: the caller runs
     ``plan_run_execute_now`` itself, as the CLI does)."""
     authorize(actor, "plan.request")
     if not -(2**31) <= seed < 2**31:
         raise DomainError("种子超出范围 (seed out of range)", "plan_bad_seed")
     stop = stop or DEFAULT_STOP
+    runs_expire(PlanRun, actor=actor)
     with transaction.atomic():
         active = PlanRun.objects.select_for_update().filter(state__in=ACTIVE_STATES).order_by("pk").first()
         if active is not None:
@@ -113,7 +124,7 @@ def plan_run_request(
 def _enqueue(run_id: int) -> None:
     from homeward.apps.planning.tasks import plan_run_execute
 
-    plan_run_execute.enqueue(run_id)
+    run_enqueue(PlanRun, run_id, plan_run_execute)
 
 
 # ---------------------------------------------------------------------------------------- the input
@@ -226,23 +237,13 @@ def build_request(
 # ---------------------------------------------------------------------------------------- execution
 
 
-def _set(run_id: int, **fields: Any) -> None:
-    PlanRun.objects.filter(pk=run_id).update(**fields)
-
-
-def _progress(run_id: int, lo: int, hi: int) -> Callable[[int, str], None]:
+def _progress(lease: RunLease, lo: int, hi: int) -> Callable[[int, str], None]:
     """The core's ``progress(percent, stage)`` as the run's progress, ``lo``..``hi`` percent, and its
-    stage; written at most twice a second."""
-    last = 0.0
+    stage (written by the lease's thread)."""
 
     def progress(percent: int, stage: str) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last < 0.5:
-            return
-        last = now
         done = max(0, min(100, percent))
-        _set(run_id, stage=f"solve: {stage}"[:50], progress=lo + (hi - lo) * done // 100)
+        lease.progress(stage=f"solve: {stage}"[:50], progress=lo + (hi - lo) * done // 100)
 
     return progress
 
@@ -259,41 +260,61 @@ def _dispatches(run: PlanRun | None) -> dict[str, Dispatch]:
 
 
 def plan_run_execute_now(run_id: int) -> str:
-    """queued → running (claimed once by a conditional UPDATE) → done/failed. Returns the final state,
-    or ``"skipped"`` when the run was not queued."""
-    if not run_claim(PlanRun, run_id, progress=1, stage="input", started_at=timezone.now()):
+    """queued → running (claimed once by a conditional UPDATE, under a lease) → done/failed. Returns
+    the final state, or ``"skipped"`` when the run was not queued."""
+    if not run_claim(PlanRun, run_id, progress=1, stage="input"):
         return "skipped"
     run = PlanRun.objects.get(pk=run_id)
-    try:
-        summary = _execute(run)
-    except Exception as exc:
-        log.exception("plan run %s failed", run_id)
-        _set(
-            run_id,
-            state=PlanRun.State.FAILED,
-            error=run_error(exc),
-            finished_at=timezone.now(),
-        )
-        audit_record(actor=PLANNER, action="plan.failed", object_type="plan_run", object_id=run_id)
-        return PlanRun.State.FAILED.value
+    with run_lease(PlanRun, run_id) as lease:
+        try:
+            summary = _execute(run, lease)
+        except Exception as exc:
+            log.exception("plan run %s failed", run_id)
+            run_fail(PlanRun, run_id, exc)
+            audit_record(
+                actor=PLANNER, action="plan.failed", object_type="plan_run", object_id=run_id,
+                data={"reason": getattr(exc, "code", "internal")},
+            )  # fmt: skip
+            return PlanRun.State.FAILED.value
     audit_record(actor=PLANNER, action="plan.done", object_type="plan_run", object_id=run_id, data=summary)
     return PlanRun.State.DONE.value
 
 
-def _execute(run: PlanRun) -> dict[str, Any]:
+def _basis(last: PlanRun | None, dispatched: dict[str, Dispatch]) -> dict[str, Any]:
+    """What a run reads of the dispatch register: the plan in force and the ids of its dispatches."""
+    return {"run": last.pk if last else None, "dispatches": sorted(d.pk for d in dispatched.values())}
+
+
+def _require_same_basis(run: PlanRun, basis: dict[str, Any]) -> None:
+    """In the storing transaction: the plan in force and its dispatches are still what the run read
+    (``vehicle_dispatch`` locks the same plan row, so none can slip in before the commit)."""
+    last = latest_done_run()
+    if last is not None:
+        PlanRun.objects.select_for_update().filter(pk=last.pk).first()
+    if _basis(last, _dispatches(last)) != basis:
+        raise Conflict(
+            f"排班 #{run.pk} 运行期间有车辆登记发车，结果已作废，请重新排班 (vehicles were dispatched "
+            "while the plan ran; its result was discarded — request a new plan)",
+            "stale",
+        )
+
+
+def _execute(run: PlanRun, lease: RunLease) -> dict[str, Any]:
     t0 = time.perf_counter()
     # whole minutes: the planner counts in minutes after ``now``, and a re-plan's carried vehicles
     # must land on the same minute grid as the run that planned them
     now = (run.plan_time or timezone.now()).replace(second=0, microsecond=0)
     stop = core.StopCriterion(**run.stop) if run.stop else DEFAULT_STOP
+    last = latest_done_run()
+    dispatched = _dispatches(last)
+    basis = _basis(last, dispatched)
+    PlanRun.objects.filter(pk=run.pk).update(plan_time=now, basis=basis)
     data = build_request(now=now, seed=run.seed, stop=stop)
     request = data.request
     t_input = time.perf_counter() - t0
-    _set(run.pk, stage="solve", progress=10, plan_time=now)
-    last = latest_done_run()
-    dispatched = _dispatches(last)
+    lease.progress(stage="solve", progress=10)
     previous = last if dispatched else None  # re-plan around what is already on the road
-    progress = _progress(run.pk, 10, 85)
+    progress = _progress(lease, 10, 85)
     if previous is not None:
         result = _replan(previous, request, frozenset(dispatched), progress)
     else:
@@ -302,28 +323,34 @@ def _execute(run: PlanRun) -> dict[str, Any]:
     problems = core.check_plan(request, result)
     if problems:
         raise DomainError(f"计划未通过检查 (plan failed its checks): {problems[:3]}", "plan_unsound")
-    _set(run.pk, stage="store", progress=88)
+    lease.progress(stage="store", progress=88)
     path = plans_dir() / f"run-{run.pk}.json.gz"
-    serialize.write_result(path, result)
-    with transaction.atomic():
-        _store(run, data, result, dispatched)
-        planned, flagged, cleared = _mark_applications(run, data, result)
-        kpis = dict(result.kpis)
-        kpis["seconds_total"] = round(time.perf_counter() - t0, 3)
-        kpis["seconds_input"] = round(t_input, 3)
-        kpis["seconds_solve"] = round(t_solve, 3)
-        kpis["applications"] = data.applications
-        PlanRun.objects.filter(pk=run.pk).update(
-            state=PlanRun.State.DONE,
-            progress=100,
-            stage="done",
-            kpis=kpis,
-            baseline=_baseline(kpis),
-            solver=result.solver[:40],
-            result_path=str(path.relative_to(settings.MEDIA_ROOT)),
-            previous=previous,
-            finished_at=timezone.now(),
-        )
+    try:
+        with transaction.atomic():
+            _require_same_basis(run, basis)
+            serialize.write_result(path, result)
+            _store(run, data, result, dispatched)
+            planned, flagged, cleared = _mark_applications(run, data, result)
+            kpis = dict(result.kpis)
+            kpis["seconds_total"] = round(time.perf_counter() - t0, 3)
+            kpis["seconds_input"] = round(t_input, 3)
+            kpis["seconds_solve"] = round(t_solve, 3)
+            kpis["applications"] = data.applications
+            run_finish_or_abandon(
+                PlanRun,
+                run.pk,
+                state=PlanRun.State.DONE,
+                progress=100,
+                stage="done",
+                kpis=kpis,
+                baseline=_baseline(kpis),
+                solver=result.solver[:40],
+                result_path=str(path.relative_to(settings.MEDIA_ROOT)),
+                previous=previous,
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)  # nothing of a run that did not store stays behind
+        raise
     return {
         "workers": int(kpis.get("workers", 0)),
         "assigned": int(kpis.get("assigned", 0)),
@@ -570,10 +597,14 @@ def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch
     vehicle = authorized(actor, "plan.dispatch", PlanVehicle.objects.select_related("run"), vehicle_id)
     if vehicle.run.state != PlanRun.State.DONE:
         raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
-    latest = latest_done_run()
-    if latest is None or latest.pk != vehicle.run_id:
-        raise Conflict("只能登记最新计划的车辆 (only vehicles of the latest plan)", "stale_plan")
     with transaction.atomic():
+        # the plan's row is locked before checking that it is in force: a plan run storing its result
+        # locks it too, so a dispatch lands either before it (the run fails as stale) or after (here
+        # refused as not of the latest plan), never lost between them
+        PlanRun.objects.select_for_update().filter(pk=vehicle.run_id).first()
+        latest = latest_done_run()
+        if latest is None or latest.pk != vehicle.run_id:
+            raise Conflict("只能登记最新计划的车辆 (only vehicles of the latest plan)", "stale_plan")
         dispatch, created = Dispatch.objects.get_or_create(
             vehicle=vehicle,
             defaults={

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 
+from homeward.apps.audit.runs import LEASE_FIELDS
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import (
     CarrierAggregate,
@@ -161,9 +162,9 @@ class CountyRiskAdmin(admin.ModelAdmin[CountyRisk]):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin[ImportRun]):
-    list_display = ["created_at", "kind", "state", "original_name", "rows_done", "created_by"]
+    list_display = ["created_at", "kind", "state", "original_name", "rows_done", "created_by", "error_code"]
     list_filter = ["kind", "state"]
-    readonly_fields = ["report"]
+    readonly_fields = ["report", *LEASE_FIELDS]
 
 
 @admin.register(HomeCity)

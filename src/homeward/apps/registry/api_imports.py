@@ -47,6 +47,7 @@ class ImportRunOut(Schema):
     rows_total: int
     rows_done: int
     error: str
+    error_code: str
     report: dict[str, Any]
 
 

@@ -12,6 +12,8 @@ import re
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from homeward.apps.audit.runs import LeasedRun
+
 
 class HomeCity(models.Model):
     """The city this installation serves: one row, written by ``homeward setup --city CODE`` (or the
@@ -208,8 +210,10 @@ class CountyRisk(models.Model):
         return f"{self.county_code}: {self.level}"
 
 
-class ImportRun(models.Model):
+class ImportRun(LeasedRun):
     """One import of a file (CLI or web upload), with its report. Web uploads run as a task."""
+
+    audit_type = "import_run"
 
     class Kind(models.TextChoices):
         ROSTER = "roster", _("参保名册")

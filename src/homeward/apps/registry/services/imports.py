@@ -23,7 +23,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import TASK, authorize, user_of
-from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
+from homeward.apps.audit.runs import (
+    ACTIVE_STATES,
+    run_claim,
+    run_enqueue,
+    run_fail,
+    run_finish_or_abandon,
+    run_lease,
+    runs_expire,
+)
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import (
     CarrierAggregate,
@@ -491,9 +499,10 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
     """Store an uploaded file under MEDIA_ROOT and enqueue its import once the transaction commits.
 
     Idempotent: the same content (sha256) of the same kind while a run of it is queued or running
-    returns that run; so does a repeated ``idempotency_key`` from the same user. A file over the
-    upload limits that can be seen without parsing (size, type, an .xlsx's zip directory) is
-    refused here (audited), before it is stored."""
+    returns that run (unless its lease expired: it is failed as abandoned and a new run starts); so
+    does a repeated ``idempotency_key`` from the same user. A file over the upload limits that can be
+    seen without parsing (size, type, an .xlsx's zip directory) is refused here (audited), before it
+    is stored."""
     authorize(actor, "import.run")
     kind = check_kind(kind)
     user = user_of(actor)
@@ -503,6 +512,7 @@ def import_run_create(*, actor: Any, kind: str, uploaded_file: Any, idempotency_
         upload_refused(actor, exc, what=f"import.{kind}", name=str(getattr(uploaded_file, "name", "")))
         raise
     digest = _sha256_of(uploaded_file)
+    runs_expire(ImportRun, actor=actor)
     with transaction.atomic():
         if idempotency_key:
             # The key is unique per user (whatever the kind): reused for another kind, it is refused
@@ -567,65 +577,60 @@ def upload_refused(actor: Any, exc: DomainError, *, what: str, name: str) -> Non
 def _enqueue(run_id: int) -> None:
     from homeward.apps.registry.tasks import import_run_execute
 
-    import_run_execute.enqueue(run_id)
-
-
-def _finish(run_id: int, **fields: Any) -> None:
-    ImportRun.objects.filter(pk=run_id).update(finished_at=timezone.now(), **fields)
+    run_enqueue(ImportRun, run_id, import_run_execute)
 
 
 def _finish_failed(run_id: int, exc: BaseException) -> None:
     """A file-level DomainError keeps its reason code in the report; anything else only its text."""
-    if isinstance(exc, DomainError):
-        report = {"reason": exc.code, "message": exc.message}
-        _finish(run_id, state=ImportRun.State.FAILED, error=exc.message, report=report)
-    else:
-        _finish(run_id, state=ImportRun.State.FAILED, error=run_error(exc))
+    report = {"reason": exc.code, "message": exc.message} if isinstance(exc, DomainError) else None
+    run_fail(ImportRun, run_id, exc, **({"report": report} if report else {}))
 
 
-def _finish_done(run_id: int, kind: str, report: ImportReport) -> None:
-    _finish(
-        run_id,
-        state=ImportRun.State.DONE,
-        report=report.as_dict(max_rejected=REPORT_MAX_REJECTED),
-        rows_done=report.rows,
-        rows_total=report.rows,
-    )
-    import_completed.send(sender=ImportRun, kind=kind)
+def _import_and_finish(run_id: int, kind: str, **kwargs: Any) -> ImportReport:
+    """The import and its run marked done in one transaction: a run declared abandoned meanwhile keeps
+    nothing of it. The heat map hears of it once committed."""
+    with transaction.atomic():
+        report = import_file(kind=kind, run_id=run_id, **kwargs)
+        run_finish_or_abandon(
+            ImportRun,
+            run_id,
+            state=ImportRun.State.DONE,
+            report=report.as_dict(max_rejected=REPORT_MAX_REJECTED),
+            rows_done=report.rows,
+            rows_total=report.rows,
+        )
+        transaction.on_commit(lambda: import_completed.send(sender=ImportRun, kind=kind))
+    return report
 
 
 def import_run_execute_now(run_id: int) -> str:
-    """Run a queued ImportRun: queued → running (a conditional UPDATE claims it once) → done/failed.
-    Returns the final state, or ``"skipped"`` when the run was not queued."""
+    """Run a queued ImportRun: queued → running (a conditional UPDATE claims it once, under a lease)
+    → done/failed. Returns the final state, or ``"skipped"`` when the run was not queued."""
     if not run_claim(ImportRun, run_id):
         return "skipped"
     run = ImportRun.objects.select_related("created_by").get(pk=run_id)
     actor = run.created_by or TASK
     path = run.file.path
-    try:
-        ImportRun.objects.filter(pk=run_id).update(rows_total=count_data_rows(path, import_limits()))
-
-        def progress(done: int) -> None:
-            ImportRun.objects.filter(pk=run_id).update(rows_done=done)
-
-        report = import_file(
-            kind=run.kind,
-            actor=actor,
-            source=path,
-            progress=progress,
-            source_name=run.original_name,
-            run_id=run_id,
-        )
-    except DomainError as exc:
-        _finish_failed(run_id, exc)
-        reason = exc.code
-    except Exception as exc:
-        log.exception("import run %s failed", run_id)
-        _finish_failed(run_id, exc)
-        reason = "internal"
-    else:
-        _finish_done(run_id, run.kind, report)
-        return ImportRun.State.DONE.value
+    with run_lease(ImportRun, run_id) as lease:
+        try:
+            lease.progress(rows_total=count_data_rows(path, import_limits()))
+            _import_and_finish(
+                run_id,
+                run.kind,
+                actor=actor,
+                source=path,
+                progress=lambda done: lease.progress(rows_done=done),
+                source_name=run.original_name,
+            )
+        except DomainError as exc:
+            _finish_failed(run_id, exc)
+            reason = exc.code
+        except Exception as exc:
+            log.exception("import run %s failed", run_id)
+            _finish_failed(run_id, exc)
+            reason = "internal"
+        else:
+            return ImportRun.State.DONE.value
     audit_record(
         actor=actor,
         action="import.failed",
@@ -639,19 +644,25 @@ def import_run_execute_now(run_id: int) -> str:
 def import_run_from_path(
     *, actor: Any, kind: str, path: str | os.PathLike[str]
 ) -> tuple[ImportRun, ImportReport]:
-    """Import a local file synchronously (the CLI) and record it as an ImportRun. A file-level
-    DomainError is recorded as a failed run and re-raised."""
+    """Import a local file synchronously (the CLI) and record it as an ImportRun, under a lease. A
+    file-level DomainError is recorded as a failed run and re-raised."""
     authorize(actor, "import.run")
     kind = check_kind(kind)
     name = Path(path).name
+    now = timezone.now()
     run = ImportRun.objects.create(
-        kind=kind, state=ImportRun.State.RUNNING, original_name=name[:255], created_by=user_of(actor)
+        kind=kind,
+        state=ImportRun.State.RUNNING,
+        original_name=name[:255],
+        created_by=user_of(actor),
+        started_at=now,
+        heartbeat_at=now,
     )
-    try:
-        report = import_file(kind=kind, actor=actor, source=path, source_name=name, run_id=run.pk)
-    except BaseException as exc:
-        _finish_failed(run.pk, exc)
-        raise
-    _finish_done(run.pk, kind, report)
+    with run_lease(ImportRun, run.pk):
+        try:
+            report = _import_and_finish(run.pk, kind, actor=actor, source=path, source_name=name)
+        except Exception as exc:
+            _finish_failed(run.pk, exc)
+            raise
     run.refresh_from_db()
     return run, report
