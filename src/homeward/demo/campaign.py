@@ -2,7 +2,10 @@
 
 ``campaign_ensure(scale=..., seed=...)`` is idempotent: applications are made once (they carry the
 note ``CAMPAIGN_NOTE``), resources once (when there are no train slots, no coaches). Deterministic by
-seed in whom it picks and where the trains go; times run from ``now``.
+seed in whom it picks and where the trains go. The day starts at a fixed local time,
+``campaign_start``: 08:00 Beijing time of the day before it is made, so that its trips are partly
+done and partly on the road when a newcomer looks; every time in it (acceptances, deadlines, train
+departures) is relative to that start, so the same seed gives the same plan at any hour.
 
 - Small scale: accepted applications for ~2% of the away workers; city scale: ~15,000 workers in
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
@@ -22,8 +25,9 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +44,8 @@ CAMPAIGN_COUNTIES = 300  # origin counties served on the day: those with the mos
 SMALL_SHARE = 0.02
 _DEST_STATIONS = ("余姚北", "宁波")
 TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
+DAY_START = time(8, 0)  # Beijing time
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]
 
@@ -77,11 +83,18 @@ def campaign_time() -> datetime | None:
     return value
 
 
+def campaign_start(when: datetime) -> datetime:
+    """08:00 Beijing time of the day before ``when`` (aware): the demo campaign day's start."""
+    day = when.astimezone(_BEIJING).date() - timedelta(days=1)
+    return datetime.combine(day, DAY_START, tzinfo=_BEIJING)
+
+
 def campaign_ensure(
     *, scale: str = "small", seed: int = 1, now: datetime | None = None, report: Report | None = None
 ) -> dict[str, int]:
     """Make the campaign day's applications and resources unless they are there. Returns counts of
-    what was created (zeros when everything existed)."""
+    what was created (zeros when everything existed). The day starts at ``campaign_start(now)``
+    (``now`` defaults to the clock)."""
     from homeward.apps.planning.models import Coach, TrainSlot
     from homeward.apps.registry.models import Enterprise
 
@@ -95,7 +108,7 @@ def campaign_ensure(
             "数据库中没有演示城市，请先运行 homeward demo (no demo city: run `homeward demo` first)",
             "no_demo_city",
         )
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    now = campaign_start(now or timezone.now())
     rng = random.Random(seed)
     counts: dict[str, int] = {}
     if not campaign_exists():

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from homeward.apps.accounts.roles import role_of
@@ -164,11 +165,14 @@ def build_request(
     *, now: datetime, seed: int, stop: core.StopCriterion, rules: core.Rules | None = None
 ) -> PlanInput:
     """Accepted and planned applications with their active workers, granted train slots, active
-    coaches, county risk levels → ``PlanRequest``."""
+    coaches, county risk levels → ``PlanRequest``. A plan as of ``now`` knows only the applications
+    accepted by then (within its minute): a plan of a past day, such as the demo's campaign day,
+    leaves out what was accepted after it."""
     from homeward.apps.registry.models import CountyRisk
 
+    known_by_now = Q(accepted_at__isnull=True) | Q(accepted_at__lt=now + timedelta(minutes=1))
     apps = list(
-        ReturnApplication.objects.filter(state__in=PLAN_STATES)
+        ReturnApplication.objects.filter(known_by_now, state__in=PLAN_STATES)
         .select_related("enterprise", "enterprise__town")
         .order_by("pk")
     )
