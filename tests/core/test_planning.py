@@ -4,6 +4,7 @@ driver-hour scheduler, and a small campaign checked against the plan's invariant
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
@@ -20,6 +21,7 @@ from homeward.core.planning import (
     Application,
     Coach,
     PlanRequest,
+    PlanResult,
     Point,
     Rules,
     StopCriterion,
@@ -39,6 +41,7 @@ from homeward.core.planning._pyvrp_adapter import (
     solver_version,
 )
 from homeward.core.planning.driving import Crew, check_drive_spans
+from tests.core.planning_home import HOME
 
 TINY = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=5)
 
@@ -291,6 +294,7 @@ def _small_request(seed: int = 0) -> PlanRequest:
     )
     coaches = tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(6))
     return PlanRequest(
+        home=HOME,
         now=NOW,
         applications=apps,
         train_slots=slots,
@@ -357,6 +361,41 @@ def test_a_synthetic_day_pools_better_than_the_baseline() -> None:
     assert k["buses"] < k["baseline_buses_same_split"]
     assert k["bus_vehicle_km"] < k["baseline_vehicle_km_same_split"]
     assert k["buses"] >= k["buses_lower_bound"]
+
+
+def plan_digest(result: PlanResult) -> str:
+    """A short hash of everything a plan decides: seats, vehicles with their stops, drive spans
+    and costs, and the reasons of the workers left out."""
+    body = {
+        "assignments": [[a.worker_id, a.vehicle_id, a.seat, a.leg] for a in result.assignments],
+        "unassigned": [[u.worker_id, u.reason, u.detail] for u in result.unassigned],
+        "vehicles": [
+            [
+                v.id, v.kind, v.name, v.base, v.km, list(v.manifest), v.cost.total_fen, v.deadline_met,
+                [[s.kind, s.place, s.arrive.isoformat(), s.depart.isoformat()] for s in v.stops],
+                [[d.driver, d.start.isoformat(), d.end.isoformat()] for d in v.drive],
+            ]
+            for v in result.vehicles
+        ],
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# Digests of two synthetic days (1,500 workers, 3 train slots) planned by the single-module planner
+# of commit 8ad0619, before it became a package of steps: the package must plan them identically.
+# A deliberate change of the plans updates these, saying why in its commit.
+PLAN_DIGESTS = {2: "cb972a8089d0ddbb", 4: "a0d201b6a0f0b5c6"}
+
+
+@pytest.mark.parametrize("seed", sorted(PLAN_DIGESTS))
+def test_the_planner_plans_stored_days_as_before(seed: int) -> None:
+    stop = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=60)
+    req = synthetic_campaign(
+        workers=1_500, applications=100, counties=40, train_slots=3, seed=seed, stop=stop, home=HOME
+    )
+    res = plan_campaign(req)
+    assert res.kpis["unassigned_no_legal_way_in_time"] > 0 and res.kpis["trains"] == 3
+    assert plan_digest(res) == PLAN_DIGESTS[seed]
 
 
 def test_the_invariant_checker_catches_a_broken_plan() -> None:
@@ -459,35 +498,34 @@ def test_time_windows_put_urgent_drops_first() -> None:
     assert not check_latest(sol.routes, m, latest, 5)
 
 
-def test_lazy_late_agrees_with_the_best_run() -> None:
-    """``_late`` answers lazily (stops at the first on-time option with a coach); it must give
-    ``_best_run``'s answer on single groups and on mixed pairs and triples of an area."""
+def test_the_lateness_decision_agrees_with_the_scheduled_trip() -> None:
+    """``Fleet.decide`` answers lazily (stops at the first on-time option with a coach, calls a
+    route late from an option when one of its groups is late alone from it); the trip it schedules
+    in full must meet every deadline exactly when the decision says on time, on single groups and
+    on mixed pairs and triples of an area."""
     import random
 
-    from homeward.core.planning import planner as pl
+    from homeward.core.planning.planner.clock import Clock
+    from homeward.core.planning.planner.demand import Group, Load, demand
+    from homeward.core.planning.planner.fleet import Fleet, Pool
     from homeward.core.planning.synthetic import synthetic_campaign
 
     request = synthetic_campaign(workers=1_500, applications=120, counties=80, train_slots=0, seed=3)
-    state = pl._State(
-        request, pl._Clock.of(request.now), request.rules, pl._Pool.of(request.coaches, request.rules)
-    )
-    groups = pl._groups(state)
-    pl._check_direct_feasible(state, groups)
-    by_area: dict[tuple[str, int], list[pl._Group]] = {}
-    for g in groups:
+    clock = Clock.of(request.now)
+    fleet = Fleet(Pool.of(request.coaches, request.rules, request.home), clock)
+    by_area: dict[tuple[str, int], list[Group]] = {}
+    for g in demand(request, clock).groups:
         by_area.setdefault((g.area, g.cap_pct), []).append(g)
     rng = random.Random(0)
     checked = late = 0
     for gs in by_area.values():
         routes = [[g] for g in gs] + [rng.sample(gs, min(len(gs), k)) for k in (2, 3) for _ in range(4)]
         for route_groups in routes:
-            route = [pl._Load(g, g.workers[:5]) for g in route_groups]
-            full, _, _, _ = pl._best_run(
-                state, route, build=False, cap_pct=route[0].group.cap_pct, take=False
-            )
-            assert pl._late(state, route) == (not full.deadline_met)
+            route = [Load(g, g.workers[:5]) for g in route_groups]
+            trip = fleet.trip(route, take=False)
+            assert fleet.decide(route).on_time == trip.run.deadline_met
             checked += 1
-            late += int(not full.deadline_met)
+            late += int(not trip.run.deadline_met)
     assert checked > 50 and late > 0
 
 

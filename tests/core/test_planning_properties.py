@@ -22,6 +22,7 @@ from homeward.core.planning import (
 )
 from homeward.core.planning.driving import Crew, check_drive_spans
 from homeward.core.planning.model import Rules
+from tests.core.planning_home import HOME
 
 TINY = StopCriterion(max_iterations=100, no_improvement=50, max_seconds=5)
 # near Cixi, mid-distance (Anhui, Jiangxi, Henan), far (Guizhou, near the 毕节 station), and unknown
@@ -74,6 +75,7 @@ def requests(draw: st.DrawFn) -> PlanRequest:
         coaches.append(Coach("贵F00001", 55, "毕节客运", "520500"))
     risk = tuple((c, draw(st.sampled_from(RISKS))) for c in COUNTIES[:6] if draw(st.booleans()))
     return PlanRequest(
+        home=HOME,
         now=now,
         applications=tuple(apps),
         train_slots=tuple(slots),

@@ -153,6 +153,30 @@ def enterprise_point(enterprise_id: int, uscc: str, town_name: str) -> core.Poin
     return core.Point(round(lat + dlat, 5), round(lon + dlon, 5))
 
 
+# The ``Coach.base`` of the home city's own fleet, as stored (the model's default).
+HOME_FLEET_BASE = "cixi"
+
+
+def home_city() -> core.HomeCity:
+    """The city the plan brings workers back to: its seat (where its coaches start), province and
+    arrival stations (the railway stations of its prefecture)."""
+    city = regions.require(regions.CITY_CODE)
+    pref = regions.prefecture_of(city.code)
+    province = regions.province_of(city.code)
+    stations = tuple(
+        s.name
+        for s in regions.stations()
+        if (p := regions.prefecture_of(s.city_code)) is not None and pref is not None and p.code == pref.code
+    )
+    return core.HomeCity(
+        name=city.name,
+        point=core.Point(city.lat, city.lon),
+        province=province.code if province else city.code[:2] + "0000",
+        stations=stations,
+        base=HOME_FLEET_BASE,
+    )
+
+
 @dataclass
 class PlanInput:
     request: core.PlanRequest
@@ -238,6 +262,7 @@ def build_request(
         rules=rules or core.Rules(),
         seed=seed,
         stop=stop,
+        home=home_city(),
     )
     return PlanInput(request, worker_app, len(applications), len(worker_app))
 

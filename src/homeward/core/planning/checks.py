@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from homeward.core.planning.driving import check_drive_spans
 from homeward.core.planning.model import REASONS, PlanRequest, PlanResult
-from homeward.core.planning.planner import CST
-
-
-def _wall(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is None else dt.astimezone(CST).replace(tzinfo=None)
+from homeward.core.planning.planner.clock import cst
 
 
 def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
@@ -31,13 +26,13 @@ def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
         if v.seat_cap > v.seats:
             problems.append(f"{v.id} cap {v.seat_cap} > seats {v.seats}")
         if v.drive:
-            t0 = _wall(request.now)
+            t0 = cst(request.now)
             clock0 = t0.hour * 60 + t0.minute
             spans = [
                 (
                     d.driver,
-                    int((_wall(d.start) - t0).total_seconds() // 60),
-                    int((_wall(d.end) - t0).total_seconds() // 60),
+                    int((cst(d.start) - t0).total_seconds() // 60),
+                    int((cst(d.end) - t0).total_seconds() // 60),
                 )
                 for d in v.drive
             ]

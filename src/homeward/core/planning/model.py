@@ -19,7 +19,7 @@ from typing import Literal
 DIST_UNIT_M = 100  # one solver distance unit, in metres
 
 VehicleKind = Literal["train", "bus", "shuttle"]
-FleetBase = str  # "cixi" or a region code (prefecture or county) of an origin-side operator
+FleetBase = str  # the home city's base key (``HomeCity.base``) or an origin-side operator's region code
 TrainSlotState = Literal["requested", "granted", "cancelled"]
 RiskLevel = Literal["low", "medium", "high", "closed"]
 
@@ -58,7 +58,7 @@ class Application:
 @dataclass(frozen=True, slots=True)
 class TrainSlot:
     id: str
-    name: str  # e.g. 慈溪号, 周巷号
+    name: str  # the train's name as the railway and the city call it
     origin_station: str  # station name as in core.regions.stations()
     destination_station: str
     departs: datetime
@@ -73,9 +73,21 @@ class Coach:
     plate: str
     seats: int
     carrier: str
-    base: FleetBase  # "cixi" or an origin region code
-    cost_per_km_fen: int = 800
-    cost_per_day_fen: int = 100_000
+    base: FleetBase  # ``HomeCity.base`` for the home city's fleet, else an origin region code
+    cost_per_km_fen: int | None = None  # None: ``Rules.coach_cost_per_km_fen``
+    cost_per_day_fen: int | None = None  # None: ``Rules.coach_cost_per_day_fen``
+
+
+@dataclass(frozen=True, slots=True)
+class HomeCity:
+    """The city the workers return to: where its own coaches start and end (one way, they stay
+    there), its name on timetables, its province on road passes, its arrival stations."""
+
+    name: str
+    point: Point  # where the home fleet's coaches start
+    province: str  # 6-digit province code, the road pass's last province
+    stations: tuple[str, ...] = ()  # arrival stations (names as in core.regions.stations())
+    base: FleetBase = "home"  # the ``Coach.base`` of the home city's own coaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +135,7 @@ class Rules:
     crew_change_min: int = 30  # leave the route to the relay point and hand over
     relay_crew_cost_fen: int = 60_000  # per crew change: the relay crew's wages and travel
     # stops and lead times
-    dispatch_lead_min: int = 60  # a Cixi coach can leave this long after planning
+    dispatch_lead_min: int = 60  # a home-city coach can leave this long after planning
     origin_dispatch_lead_min: int = 120  # an origin-side coach
     pickup_service_min: int = 20  # boarding, temperature check, passenger list
     drop_service_min: int = 10
@@ -139,6 +151,8 @@ class Rules:
     disinfectant_ml_per_passenger_hour: int = 10
     # costs
     train_fare_fen: int = 30_000
+    coach_cost_per_km_fen: int = 800  # a coach that states no cost of its own
+    coach_cost_per_day_fen: int = 100_000
     subsidy: SubsidyRule = field(default_factory=SubsidyRule)
 
     def load_cap_pct(self, risk: str) -> int:
@@ -149,6 +163,15 @@ class Rules:
 
     def seat_cap(self, seats: int, cap_pct: int) -> int:
         return max(0, min(seats * cap_pct // 100, seats - self.empty_rows * self.row_size))
+
+    def coach_cost(self, coach: Coach | None) -> tuple[int, int]:
+        """(fen per km, fen per day) of ``coach``, the rules' defaults where it states none."""
+        per_km = coach.cost_per_km_fen if coach is not None else None
+        per_day = coach.cost_per_day_fen if coach is not None else None
+        return (
+            self.coach_cost_per_km_fen if per_km is None else per_km,
+            self.coach_cost_per_day_fen if per_day is None else per_day,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +195,8 @@ class PlanRequest:
     rules: Rules = field(default_factory=Rules)
     seed: int = 0
     stop: StopCriterion = field(default_factory=StopCriterion)
-    cixi: Point = field(default_factory=lambda: Point(30.17, 121.27))  # where Cixi coaches start
     shuttle_seats: int = 55
+    home: HomeCity = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +266,7 @@ class Vehicle:
     id: str
     kind: VehicleKind
     name: str  # plate, or the train's name
-    base: str  # "cixi", an origin region code, or "rail"
+    base: str  # ``HomeCity.base``, an origin region code, or "rail"
     seats: int
     seat_cap: int
     origin_area: str  # region code the vehicle serves ("" for shuttles)

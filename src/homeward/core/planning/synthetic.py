@@ -18,6 +18,7 @@ from homeward.core.planning.geo import road_km
 from homeward.core.planning.model import (
     Application,
     Coach,
+    HomeCity,
     PlanRequest,
     Point,
     Rules,
@@ -31,6 +32,18 @@ _DEST_STATIONS = ("余姚北", "宁波")
 _HOME_STATIONS = {s for s in _DEST_STATIONS}
 
 
+def synthetic_home() -> HomeCity:
+    """The demo city (``regions.CITY_CODE``) as the synthetic day's home city."""
+    city = regions.require(regions.CITY_CODE)
+    province = regions.province_of(city.code)
+    return HomeCity(
+        name=city.name,
+        point=Point(city.lat, city.lon),
+        province=province.code if province else city.code[:2] + "0000",
+        stations=_DEST_STATIONS,
+    )
+
+
 def synthetic_campaign(
     workers: int = 15_000,
     applications: int = 1_000,
@@ -42,7 +55,10 @@ def synthetic_campaign(
     stop: StopCriterion | None = None,
     health_fail_share: float = 0.01,
     closed_share: float = 0.01,
+    home: HomeCity | None = None,
 ) -> PlanRequest:
+    """A campaign day of ``workers`` in ``applications`` from ``counties`` origin counties, with
+    ``train_slots`` granted slots, returning to ``home`` (by default ``synthetic_home()``)."""
     rng = random.Random(seed)
     now = now or datetime(2020, 2, 20, 8, 0)
     rules = Rules()
@@ -59,9 +75,9 @@ def synthetic_campaign(
         (near if d <= rules.train_catchment_km else far).append(c)
     # by bus, ~1,300 road km is what two drivers can legally cover in a 30-hour window; a few
     # counties beyond that are kept so that "no legal way in time" shows up
-    cixi = Point(30.17, 121.27)
-    reachable = [c for c in far if road_km(Point(c.lat, c.lon), cixi, rules) <= 1_300]
-    beyond = [c for c in far if road_km(Point(c.lat, c.lon), cixi, rules) > 1_300]
+    home_city = home or synthetic_home()
+    reachable = [c for c in far if road_km(Point(c.lat, c.lon), home_city.point, rules) <= 1_300]
+    beyond = [c for c in far if road_km(Point(c.lat, c.lon), home_city.point, rules) > 1_300]
     n_near = min(len(near), counties * 3 // 5)
     n_beyond = min(len(beyond), counties // 30)
     n_reach = min(len(reachable), counties - n_near - n_beyond)
@@ -164,7 +180,7 @@ def synthetic_campaign(
     # coaches: Cixi fleet and origin-side operators at the origin prefectures
     coaches: list[Coach] = []
     for i in range(450):
-        coaches.append(Coach(f"浙B{10000 + i}", 55 if i % 5 else 49, "慈溪客运", "cixi"))
+        coaches.append(Coach(f"浙B{10000 + i}", 55 if i % 5 else 49, "慈溪客运", home_city.base))
     per_pref: dict[str, int] = {}
     for app in apps:
         for w in app.workers:
@@ -186,4 +202,5 @@ def synthetic_campaign(
         rules=rules,
         seed=seed,
         stop=stop or StopCriterion(),
+        home=home_city,
     )

@@ -1,0 +1,104 @@
+"""``plan_campaign(request) -> PlanResult``: one campaign day — trains, station shuttles, pooled
+buses — as the steps of DESIGN §6, each a module that returns what it made:
+
+1. ``demand``: the workers grouped by (origin county, enterprise, factory); what cannot legally
+   move (health, closed origin, unknown county) set aside with a reason.
+2. ``direct``: one bus for each group alone — whether, when and at what vehicle-km it arrives, and
+   the drive slack it leaves for sharing; the per-enterprise baseline and the bus lower bounds.
+3. ``trains``: granted slots take the largest county clusters near their origin stations; the
+   arrival station's shuttles are a CVRP. ``buses``: the rest pooled per origin area and load cap,
+   deadline-aware, repaired against the schedule.
+4. ``schedule`` and ``fleet``: every bus driven under the driver-hour rules from the home city
+   when it meets the deadlines, else from an origin-side base (one lateness decision);
+   ``emit``: seats, escorts, kits, cost ledgers and road passes.
+5. ``kpis``: what the plan uses and achieves against the baseline and the bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from homeward.core.planning import _pyvrp_adapter
+from homeward.core.planning.model import PlanRequest, PlanResult, StopCriterion
+from homeward.core.planning.planner import buses, direct, trains
+from homeward.core.planning.planner.clock import Clock
+from homeward.core.planning.planner.context import Context
+from homeward.core.planning.planner.demand import Group, demand
+from homeward.core.planning.planner.emit import Plan, emit_bus, emit_train
+from homeward.core.planning.planner.fleet import Fleet, Pool
+from homeward.core.planning.planner.kpis import References, kpis
+
+Progress = Callable[[int, str], None]
+
+__all__ = ["Progress", "add_buses", "plan_campaign", "result_of"]
+
+
+def result_of(
+    plan: Plan, request: PlanRequest, kpis_: dict[str, float], stop: StopCriterion | None = None
+) -> PlanResult:
+    """The plan in its canonical order (by worker), stamped with the seed, stop and solver version."""
+    return PlanResult(
+        assignments=tuple(sorted(plan.assignments, key=lambda a: (a.worker_id, a.leg))),
+        vehicles=tuple(plan.vehicles),
+        unassigned=tuple(sorted(plan.unassigned, key=lambda u: u.worker_id)),
+        kpis=kpis_,
+        seed=request.seed,
+        stop=stop or request.stop,
+        solver=_pyvrp_adapter.solver_version(),
+    )
+
+
+def add_buses(
+    groups: list[Group], ctx: Context, plan: Plan, progress: Callable[[float], None] | None = None
+) -> None:
+    """Pool ``groups`` into buses, area by area, and add them to ``plan`` (each area's buses take
+    their coaches before the next area is pooled)."""
+    parts, no_legal = buses.areas(groups, ctx)
+    plan.unassigned.extend(no_legal)
+    for n_done, part in enumerate(parts):
+        if progress is not None:
+            progress(n_done / max(1, len(parts)))
+        for k, route in enumerate(buses.plan_area(part, ctx)):
+            plan.add(
+                emit_bus(
+                    f"B-{part.area}-{part.cap_pct}-{k + 1:03d}", route, part.area, part.cap_pct, ctx, plan
+                )
+            )
+
+
+def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> PlanResult:
+    """Plan one campaign day. ``progress(percent, stage)`` is called as the stages go by (for a
+    background task's progress bar); percent rises from 0 to 100."""
+    t0 = time.perf_counter()
+
+    def report(pct: int, stage: str) -> None:
+        if progress is not None:
+            progress(pct, stage)
+
+    report(0, "demand")
+    clock = Clock.of(request.now)
+    pool = Pool.of(request.coaches, request.rules, request.home)
+    wanted = demand(request, clock)
+    plan = Plan(unassigned=list(wanted.unassigned))
+    groups = list(wanted.groups)
+    report(5, "direct trips")
+    directs = direct.direct_trips(groups, pool, request, clock)
+    ctx = Context(request, clock, Fleet(pool, clock), directs)
+    ctx.tally.counts["duplicate_workers"] += wanted.duplicates
+    base = direct.baseline(groups, directs, request)
+    report(25, "trains")
+    planned_trains, groups = trains.plan_trains(groups, request, clock, ctx.tally)
+    for train in planned_trains:
+        plan.add(emit_train(train, ctx, plan))
+    bus_groups = [g for g in groups if g.workers]
+    lb, bus_workers = direct.bus_lower_bound(bus_groups, directs, request)
+    same_split = direct.baseline(bus_groups, directs, request)
+    report(40, "buses")
+    add_buses(bus_groups, ctx, plan, progress=lambda f: report(40 + int(55 * f), "buses"))
+    report(95, "kpis")
+    refs = References(sum(len(a.workers) for a in request.applications), lb, bus_workers, base, same_split)
+    out = kpis(plan, request, refs, ctx.tally)
+    out["seconds"] = round(time.perf_counter() - t0, 3)
+    report(100, "done")
+    return result_of(plan, request, out)
