@@ -1,6 +1,7 @@
-"""Hypothesis properties of the planner on small generated campaigns (tiny solver limits):
-no worker in two seats, no vehicle above its cap, driver-hour rules and the 02:00–05:00 curfew
-kept, every worker assigned or given a reason, and the same seed gives the same plan."""
+"""Hypothesis properties of the planner on small generated campaigns (tiny solver limits), under
+soft and hard deadlines: no worker in two seats, no vehicle above its cap, driver-hour rules and
+the 02:00–05:00 curfew kept, every worker assigned or given a reason, late workers assigned and
+flagged once with their minutes over, and the same seed gives the same plan."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def requests(draw: st.DrawFn) -> PlanRequest:
         train_slots=tuple(slots),
         coaches=tuple(coaches),
         origin_risk=risk,
+        rules=Rules(deadline=draw(st.sampled_from(("soft", "hard")))),
         seed=draw(st.integers(0, 3)),
         stop=TINY,
     )
@@ -94,6 +96,7 @@ def test_every_plan_keeps_the_invariants(request: PlanRequest) -> None:
     # KPI sums add up
     k = result.kpis
     assert k["assigned"] + k["unassigned"] == k["workers"]
+    assert k["late_workers"] == len(result.late)
     assert k["buses"] >= k["buses_lower_bound"] or k["unassigned_no_capacity"] > 0
 
 

@@ -26,7 +26,7 @@ def test_the_board_shows_the_kpis_against_the_baseline(client, taskforce, planne
     trains = c.get(f"/planning/vehicles/?run={planned.pk}&kind=train").content.decode()
     assert "慈溪号" in trains and "pl-bus" not in trains
     unassigned = c.get(f"/planning/unassigned/?run={planned.pk}").content.decode()
-    assert 'data-reason="no_legal_way_in_time"' in unassigned
+    assert 'data-reason="health"' not in unassigned and planned.kpis["unassigned"] == 0
     data = c.get(f"/planning/runs/{planned.pk}/map.json").json()
     assert {k: len(v) for k, v in data["lines"].items()} == {"train": 1, "bus": 1, "shuttle": 1}
     assert c.get(f"/planning/unassigned.xlsx?run={planned.pk}").content[:2] == b"PK"

@@ -236,6 +236,9 @@ class PlanSeat(models.Model):
     enterprise_id = models.BigIntegerField(db_index=False)  # denormalised for the enterprise's own view
     reason = models.CharField(_("未安排原因"), max_length=24, blank=True)
     detail = models.CharField(max_length=200, blank=True)
+    # on the worker's first leg: expected at the factory after the application's deadline
+    arrives = models.DateTimeField(_("预计到厂"), null=True, blank=True)
+    minutes_late = models.PositiveIntegerField(_("超时分钟"), default=0)
 
     class Meta:
         ordering = ["run_id", "vehicle_id", "seat"]

@@ -14,6 +14,7 @@ from homeward.core.planning import (
     CostLedger,
     DriveSpan,
     Kit,
+    Late,
     PermitDraft,
     PlanResult,
     Point,
@@ -100,6 +101,10 @@ def result_dict(result: PlanResult) -> dict[str, Any]:
         "vehicles": [vehicle_dict(v) for v in result.vehicles],
         "assignments": [[a.worker_id, a.vehicle_id, a.seat, a.leg] for a in result.assignments],
         "unassigned": [[u.worker_id, u.application_id, u.reason, u.detail] for u in result.unassigned],
+        "late": [
+            [x.worker_id, x.application_id, x.vehicle_id, _dt(x.arrives), _dt(x.deadline), x.minutes_over]
+            for x in result.late
+        ],
     }
 
 
@@ -157,6 +162,11 @@ def result_from_dict(d: dict[str, Any]) -> PlanResult:
         seed=d["seed"],
         stop=StopCriterion(**d["stop"]),
         solver=d["solver"],
+        # files written before late workers were carried have none
+        late=tuple(
+            Late(w, app, vid, datetime.fromisoformat(at), datetime.fromisoformat(due), int(over))
+            for w, app, vid, at, due, over in d.get("late", ())
+        ),
     )
 
 

@@ -25,7 +25,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from homeward.apps.accounts.roles import role_of
-from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
+from homeward.apps.applications.models import (
+    ApplicationState,
+    ApplicationWorker,
+    DepartmentTask,
+    ReturnApplication,
+    TaskKind,
+)
 from homeward.apps.audit.runs import ACTIVE_STATES, run_claim, run_error
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
@@ -508,11 +514,13 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
         )
     PlanVehicle.objects.bulk_create(rows, batch_size=500)
     by_key = dict(PlanVehicle.objects.filter(run=run).values_list("key", "pk"))
+    late = {x.worker_id: x for x in result.late}
     seats = []
     for a in result.assignments:
         app_id, ent_id = data.worker_app.get(a.worker_id, (0, 0))
         if not app_id:  # a worker carried on a dispatched vehicle who left the application since
             continue
+        over = late.get(a.worker_id) if a.leg == 0 else None
         seats.append(
             PlanSeat(
                 run=run,
@@ -522,6 +530,8 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
                 worker_id=int(a.worker_id),
                 application_id=app_id,
                 enterprise_id=ent_id,
+                arrives=over.arrives if over else None,
+                minutes_late=over.minutes_over if over else 0,
             )  # fmt: skip
         )
     for u in result.unassigned:
@@ -558,7 +568,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
     """accepted → planned for every application with a seat (conditional UPDATE, one audit event
     each); at-risk flags set for applications with workers who cannot make it in time, cleared for
     the others that had one."""
-    from homeward.apps.applications.services import application_flag_at_risk
+    from homeward.apps.applications.services import application_flag_at_risk, case_late_task_sync
 
     seated = {
         data.worker_app[a.worker_id][0]
@@ -581,22 +591,52 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
             actor=PLANNER_ACTOR, action="application.planned", object_type="application", object_id=pk,
             data={"from": "accepted", "plan_run": run.pk},
         )  # fmt: skip
-    late: dict[int, int] = Counter()
+    no_way: Counter[int] = Counter()
     for u in result.unassigned:
         if u.reason == REASON_NO_LEGAL_WAY:
-            late[data.worker_app[u.worker_id][0]] += 1
+            no_way[data.worker_app[u.worker_id][0]] += 1
+    late: dict[int, list[int]] = defaultdict(list)  # application → minutes over, per late worker
+    for x in result.late:
+        if x.worker_id in data.worker_app:
+            late[data.worker_app[x.worker_id][0]].append(x.minutes_over)
     flagged = 0
-    for app_id, n in sorted(late.items()):
+    for app_id in sorted(set(no_way) | set(late)):
+        parts = []
+        if late.get(app_id):
+            hours = max(late[app_id]) / 60
+            parts.append(
+                f"{len(late[app_id])} 人预计超时到达，最多 {hours:.1f} 小时 (late, up to {hours:.1f} h)"
+            )
+        if no_way.get(app_id):
+            parts.append(f"{no_way[app_id]} 人无法在时限内合法到达 (no legal way in time)")
         application_flag_at_risk(
-            actor=PLANNER_ACTOR, application_id=app_id, at_risk=True,
-            reason=f"计划 #{run.pk}: {n} 人无法在时限内合法到达 (no legal way in time)",
-        )  # fmt: skip
+            actor=PLANNER_ACTOR,
+            application_id=app_id,
+            at_risk=True,
+            reason=f"计划 #{run.pk}: " + "；".join(parts),
+        )
         flagged += 1
     in_plan = {app_id for app_id, _ in data.worker_app.values()}
+    # a task for the task force where the plan makes workers late or leaves them out; an open one
+    # where it no longer does is cancelled
+    open_tasks = set(
+        DepartmentTask.objects.filter(
+            kind=TaskKind.LATE_ARRIVAL, state=DepartmentTask.State.OPEN, case__application_id__in=in_plan
+        ).values_list("case__application_id", flat=True)
+    )
+    for app_id in sorted(set(no_way) | set(late) | open_tasks):
+        minutes = late.get(app_id, [])
+        what = {
+            "plan_run": run.pk, "late_workers": len(minutes),
+            "hours_over_max": round(max(minutes) / 60, 1) if minutes else 0, "no_legal_way": no_way.get(app_id, 0),
+        }  # fmt: skip
+        case_late_task_sync(
+            actor=PLANNER_ACTOR, application_id=app_id, late=what if minutes or no_way.get(app_id) else None
+        )
     cleared = 0
     for app_id in (
         ReturnApplication.objects.filter(pk__in=in_plan, at_risk=True)
-        .exclude(pk__in=list(late))
+        .exclude(pk__in=list(set(no_way) | set(late)))
         .values_list("pk", flat=True)
     ):
         application_flag_at_risk(actor=PLANNER_ACTOR, application_id=app_id, at_risk=False, reason="")

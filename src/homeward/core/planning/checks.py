@@ -12,7 +12,8 @@ from homeward.core.planning.planner.clock import cst
 def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     """Problems with a plan; empty when: no worker holds two seats on one leg and no seat holds two
     workers; no vehicle carries more than its cap; every driving span keeps the driver-hour rules and
-    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both."""
+    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both; a worker flagged
+    late is assigned, once, with the hours it arrives after its application's deadline."""
     problems: list[str] = []
     workers = {w.worker_id for a in request.applications for w in a.workers}
     legs = Counter((a.worker_id, a.leg) for a in result.assignments)
@@ -49,6 +50,14 @@ def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     missing = workers - main - set(unassigned)
     if missing:
         problems.append(f"{len(missing)} workers neither assigned nor explained, e.g. {sorted(missing)[:3]}")
+    late = Counter(x.worker_id for x in result.late)
+    problems += [f"worker {w} flagged late {n} times" for w, n in late.items() if n > 1]
+    for x in result.late:
+        over = int((cst(x.arrives) - cst(x.deadline)).total_seconds() // 60)
+        if x.worker_id not in main:
+            problems.append(f"late worker {x.worker_id} is not assigned")
+        if x.minutes_over <= 0 or abs(over - x.minutes_over) > 1:
+            problems.append(f"late worker {x.worker_id}: {x.minutes_over} min over, arrives {over} min after")
     shuttle_riders = {a.worker_id for a in result.assignments if a.leg == 1}
     train_riders = {w for v in result.vehicles if v.kind == "train" for w in v.manifest}
     if shuttle_riders != train_riders:

@@ -22,11 +22,14 @@ VehicleKind = Literal["train", "bus", "shuttle"]
 FleetBase = str  # the home city's base key (``HomeCity.base``) or an origin-side operator's region code
 TrainSlotState = Literal["requested", "granted", "cancelled"]
 RiskLevel = Literal["low", "medium", "high", "closed"]
+DeadlineRule = Literal["soft", "hard"]
 
 #: Stable reason codes for a worker who gets no seat.
 REASON_HEALTH = "health"  # health code not green / fever: must not travel
 REASON_ORIGIN_RISK = "origin_risk"  # origin county closed (risk level not allowed to travel)
-REASON_NO_LEGAL_WAY = "no_legal_way_in_time"  # no legal schedule reaches the factory by the deadline
+# no legal schedule reaches the factory by the deadline (``deadline="hard"``) or at all within the
+# planning horizon (``deadline="soft"``)
+REASON_NO_LEGAL_WAY = "no_legal_way_in_time"
 REASON_NO_CAPACITY = "no_capacity"  # no coach (or seat) left
 REASON_UNKNOWN_ORIGIN = "unknown_origin"  # pickup county not a current county code
 REASONS = (REASON_HEALTH, REASON_ORIGIN_RISK, REASON_NO_LEGAL_WAY, REASON_NO_CAPACITY, REASON_UNKNOWN_ORIGIN)
@@ -143,6 +146,12 @@ class Rules:
     shuttle_wait_min: int = 30  # from train arrival to shuttle departure
     train_catchment_km: float = 200.0  # road km from a county to the train's origin station
     origin_fleet_radius_km: float = 300.0  # an origin-side coach serves areas this close to its base
+    # the deadline: "soft" carries every worker who can legally travel, on the option that arrives
+    # earliest, and flags the late ones with their hours over; "hard" leaves out who cannot make it
+    deadline: DeadlineRule = "soft"
+    horizon_hours: int = 72  # after ``now``: a worker no legal trip brings in by then is not planned
+    late_pooling_min: int = 60  # how much later than its earliest arrival a late group may arrive
+    # when it shares a bus
     # escorts and kits
     escorts_per_bus: int = 1
     train_passengers_per_escort: int = 100
@@ -301,6 +310,18 @@ class Unassigned:
 
 
 @dataclass(frozen=True, slots=True)
+class Late:
+    """A worker carried but expected at the factory after the application's deadline."""
+
+    worker_id: str
+    application_id: str
+    vehicle_id: str  # the vehicle that brings the worker to the factory
+    arrives: datetime
+    deadline: datetime
+    minutes_over: int
+
+
+@dataclass(frozen=True, slots=True)
 class PlanResult:
     assignments: tuple[Assignment, ...]
     vehicles: tuple[Vehicle, ...]
@@ -309,3 +330,4 @@ class PlanResult:
     seed: int
     stop: StopCriterion
     solver: str  # "pyvrp 0.14.1"
+    late: tuple[Late, ...] = ()  # by worker

@@ -31,8 +31,15 @@ from homeward.core.planning.planner.buses import fill_rank, least_slack, with_wo
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.context import Context
 from homeward.core.planning.planner.demand import Group, GroupKey, Load, demand, load_of
-from homeward.core.planning.planner.direct import baseline, direct_trips, ref_seats
-from homeward.core.planning.planner.emit import Plan, VehicleSpec, emit_train, finish_vehicle
+from homeward.core.planning.planner.direct import baseline, carry_late, direct_trips, ref_seats
+from homeward.core.planning.planner.emit import (
+    Arrival,
+    Emitted,
+    Plan,
+    VehicleSpec,
+    emit_train,
+    finish_vehicle,
+)
 from homeward.core.planning.planner.fleet import Fleet, Option, Pool
 from homeward.core.planning.planner.kpis import References, kpis
 from homeward.core.planning.planner.trains import board, plan_trains, rail_of, train_ok, train_plan
@@ -100,6 +107,17 @@ def _closure(previous: PlanResult, ids: frozenset[str]) -> set[str]:
         out |= more
 
 
+def _arrivals(v: Vehicle, app_of: dict[str, str], clock: Clock) -> tuple[Arrival, ...]:
+    """When the workers a kept vehicle drops at their factories arrive (those still in the request)."""
+    return tuple(
+        Arrival(w, app_of[w], v.id, clock.minutes(s.arrive))
+        for s in v.stops
+        if s.kind == "drop"
+        for w in s.alight
+        if w in app_of
+    )
+
+
 def _coach_option(pool: Pool, coach: Coach) -> Option | None:
     """Where an undispatched bus's coach starts: the home city or its origin base."""
     if coach.base == pool.home_city.base:
@@ -136,17 +154,20 @@ def replan(
     # 1. dispatched vehicles, untouched
     plan = Plan()
     prev_seats = {(a.worker_id, a.leg): a for a in previous.assignments}
+    app_of = {w.worker_id: a.id for a in request.applications for w in a.workers}
     for v in kept:
         plan.vehicles.append(v)
         plan.taken_ids.add(v.id)
         plan.assignments.extend(a for a in previous.assignments if a.vehicle_id == v.id)
-        for w in v.manifest:
-            plan.on_time[w] = plan.on_time.get(w, True) and v.deadline_met
+        plan.add(Emitted(arrivals=_arrivals(v, app_of, clock)))
     # 2. the demand, without the workers on board
     wanted = demand(request, clock, skip=on_board)
     plan.unassigned.extend(wanted.unassigned)
     movable = list(wanted.groups)
     directs = direct_trips(movable, pool, request, clock)
+    if rules.deadline == "soft":
+        movable, directs, beyond = carry_late(movable, directs, pool, request, clock)
+        plan.unassigned.extend(beyond)
     ctx = Context(request, clock, Fleet(pool, clock), directs)
     ctx.tally.counts["duplicate_workers"] += wanted.duplicates
     open_ = _Open(movable)
@@ -263,11 +284,14 @@ def replan(
             bus_pax[(v.origin_area, v.load_cap_pct)] += len(v.manifest)
     seat_ref = ref_seats(request)
     lb = sum(math.ceil(n / max(1, rules.seat_cap(seat_ref, pct))) for (_, pct), n in bus_pax.items())
-    out = kpis(plan, request, References(total_workers, lb, sum(bus_pax.values()), base, base), ctx.tally)
+    late = plan.late(ctx)
+    out = kpis(
+        plan, request, References(total_workers, lb, sum(bus_pax.values()), base, base), ctx.tally, late
+    )
     out["replan_kept_dispatched"] = len(kept)
     out["replan_kept_buses"] = len(kept_buses)
     out["replan_filled"] = ctx.tally.counts["replan_filled"]
     out["replan_shed"] = ctx.tally.counts["replan_shed"]
     out["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return result_of(plan, request, out)
+    return result_of(plan, request, out, late)

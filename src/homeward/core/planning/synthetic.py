@@ -121,12 +121,12 @@ def synthetic_campaign(
     for a in range(applications):
         ent = ents[a % n_ent] if a < n_ent else ents[rng.randrange(n_ent)]
         k = 1 + min(5, int(rng.expovariate(0.8)))
-        home = rng.choices(chosen, weights=weights, k=k)
+        origins = rng.choices(chosen, weights=weights, k=k)
         accepted = now - timedelta(minutes=rng.randrange(0, 240))
         ws: list[WorkerDemand] = []
         for _ in range(sizes[a]):
             wid += 1
-            county = home[min(k - 1, int(rng.expovariate(1.2)))]
+            county = origins[min(k - 1, int(rng.expovariate(1.2)))]
             ws.append(WorkerDemand(f"W{wid:06d}", county.code, rng.random() >= health_fail_share))
         apps.append(
             Application(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from homeward.core.planning import _pyvrp_adapter
-from homeward.core.planning.model import PlanRequest, PlanResult, StopCriterion
+from homeward.core.planning.model import Late, PlanRequest, PlanResult
 from homeward.core.planning.planner import buses, direct, trains
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.context import Context
@@ -34,9 +34,7 @@ Progress = Callable[[int, str], None]
 __all__ = ["Progress", "add_buses", "plan_campaign", "result_of"]
 
 
-def result_of(
-    plan: Plan, request: PlanRequest, kpis_: dict[str, float], stop: StopCriterion | None = None
-) -> PlanResult:
+def result_of(plan: Plan, request: PlanRequest, kpis_: dict[str, float], late: list[Late]) -> PlanResult:
     """The plan in its canonical order (by worker), stamped with the seed, stop and solver version."""
     return PlanResult(
         assignments=tuple(sorted(plan.assignments, key=lambda a: (a.worker_id, a.leg))),
@@ -44,8 +42,9 @@ def result_of(
         unassigned=tuple(sorted(plan.unassigned, key=lambda u: u.worker_id)),
         kpis=kpis_,
         seed=request.seed,
-        stop=stop or request.stop,
+        stop=request.stop,
         solver=_pyvrp_adapter.solver_version(),
+        late=tuple(late),
     )
 
 
@@ -84,6 +83,9 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     groups = list(wanted.groups)
     report(5, "direct trips")
     directs = direct.direct_trips(groups, pool, request, clock)
+    if request.rules.deadline == "soft":
+        groups, directs, beyond = direct.carry_late(groups, directs, pool, request, clock)
+        plan.unassigned.extend(beyond)
     ctx = Context(request, clock, Fleet(pool, clock), directs)
     ctx.tally.counts["duplicate_workers"] += wanted.duplicates
     base = direct.baseline(groups, directs, request)
@@ -98,7 +100,8 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     add_buses(bus_groups, ctx, plan, progress=lambda f: report(40 + int(55 * f), "buses"))
     report(95, "kpis")
     refs = References(sum(len(a.workers) for a in request.applications), lb, bus_workers, base, same_split)
-    out = kpis(plan, request, refs, ctx.tally)
+    late = plan.late(ctx)
+    out = kpis(plan, request, refs, ctx.tally, late)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return result_of(plan, request, out)
+    return result_of(plan, request, out, late)

@@ -41,6 +41,10 @@ class Context:
     fleet: Fleet
     direct: Directs
     tally: Tally = field(default_factory=Tally)
+    due: dict[str, int] = field(init=False)  # application id → its deadline, minutes after now
+
+    def __post_init__(self) -> None:
+        self.due = {a.id: self.clock.minutes(a.deadline) for a in self.request.applications}
 
     @property
     def rules(self) -> Rules:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from homeward.core.planning.driving import Crew
 from homeward.core.planning.geo import drive_min, road_km
-from homeward.core.planning.model import PlanRequest, Point
+from homeward.core.planning.model import REASON_NO_LEGAL_WAY, PlanRequest, Point, Unassigned
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.demand import Group, GroupKey, Load
 from homeward.core.planning.planner.fleet import Fleet, Pool
@@ -103,6 +103,34 @@ def direct_trips(groups: list[Group], pool: Pool, request: PlanRequest, clock: C
             cache[ck] = d
         out[g.key] = d
     return out
+
+
+def carry_late(
+    groups: list[Group], direct: Directs, pool: Pool, request: PlanRequest, clock: Clock
+) -> tuple[list[Group], Directs, list[Unassigned]]:
+    """Soft deadlines: a group no direct trip brings in time is planned toward its earliest legal
+    arrival plus ``Rules.late_pooling_min`` (the most a shared bus may delay it) instead of its
+    deadline; a group that arrives no earlier than the planning horizon is set aside as
+    ``no_legal_way_in_time``. Returns the groups (late ones retargeted), their direct trips and the
+    workers set aside."""
+    rules = request.rules
+    horizon = rules.horizon_hours * 60
+    out: list[Group] = []
+    beyond: list[Unassigned] = []
+    directs = dict(direct)
+    for g in groups:
+        d = direct[g.key]
+        if d.met:
+            out.append(g)
+        elif d.arrive > horizon:
+            detail = f"earliest arrival +{d.arrive} min > horizon +{horizon} min"
+            beyond.extend(Unassigned(w, app, REASON_NO_LEGAL_WAY, detail) for w, app in g.workers)
+            del directs[g.key]
+        else:
+            late = replace(g, deadline=d.arrive + rules.late_pooling_min)
+            out.append(late)
+            directs[g.key] = direct_trip(late, pool, request, clock)
+    return out, directs, beyond
 
 
 def ref_seats(request: PlanRequest) -> int:

@@ -19,6 +19,7 @@ from homeward.core.planning.model import (
     CostLedger,
     DriveSpan,
     Kit,
+    Late,
     PermitDraft,
     Rules,
     Stop,
@@ -33,14 +34,24 @@ from homeward.core.planning.planner.trains import TrainPlan
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """When a worker reaches the factory, and on which vehicle."""
+
+    worker_id: str
+    application_id: str
+    vehicle_id: str
+    minute: int  # after ``now``
+
+
+@dataclass(frozen=True, slots=True)
 class Emitted:
     """Vehicles made by an emission step, their passengers' seats, the workers it could not seat,
-    and whether each passenger arrives by the deadline on this leg."""
+    and when the passengers it drops at their factories arrive."""
 
     vehicles: tuple[Vehicle, ...] = ()
     assignments: tuple[Assignment, ...] = ()
     unassigned: tuple[Unassigned, ...] = ()
-    on_time: tuple[tuple[str, bool], ...] = ()
+    arrivals: tuple[Arrival, ...] = ()
 
 
 @dataclass(slots=True)
@@ -50,15 +61,29 @@ class Plan:
     vehicles: list[Vehicle] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
     unassigned: list[Unassigned] = field(default_factory=list)
-    on_time: dict[str, bool] = field(default_factory=dict)  # every leg of the worker on time
+    arrivals: dict[str, Arrival] = field(default_factory=dict)  # by worker
     taken_ids: set[str] = field(default_factory=set)
 
     def add(self, part: Emitted) -> None:
         self.vehicles.extend(part.vehicles)
         self.assignments.extend(part.assignments)
         self.unassigned.extend(part.unassigned)
-        for w, ok in part.on_time:
-            self.on_time[w] = self.on_time.get(w, True) and ok
+        for a in part.arrivals:
+            self.arrivals[a.worker_id] = a
+
+    def late(self, ctx: Context) -> list[Late]:
+        """The workers who reach their factory after their application's deadline, by worker."""
+        deadlines = {a.id: a.deadline for a in ctx.request.applications}
+        out = []
+        for w in sorted(self.arrivals):
+            a = self.arrivals[w]
+            due = ctx.due.get(a.application_id)
+            if due is not None and a.minute > due:
+                at = ctx.clock.at(a.minute)
+                out.append(
+                    Late(w, a.application_id, a.vehicle_id, at, deadlines[a.application_id], a.minute - due)
+                )
+        return out
 
     def fresh_id(self, vid: str) -> str:
         """``vid``, or ``vid-2``, ``vid-3``... if a kept vehicle already has it (re-planning)."""
@@ -274,9 +299,8 @@ def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
         raise RuntimeError(f"{vid}: boarding list does not match the manifest")
     placed = place(boarding, labels, dict(spec.fixed_seats))
     assignments = tuple(Assignment(wid, vid, label, leg) for wid, label in zip(boarding, placed, strict=True))
-    arrivals = {w: s.arrive for s in run.stops for w in s.alight}
-    deadlines = {w: ld.group.deadline for ld in spec.loads for w, _ in ld.workers}
-    on_time = tuple((w, clock.minutes(arrivals[w]) <= deadlines[w]) for w in manifest)
+    at = {w: clock.minutes(s.arrive) for s in run.stops for w in s.alight}
+    arrivals = tuple(Arrival(w, app, vid, at[w]) for ld in spec.loads for w, app in ld.workers)
     hours = (run.end - run.start) / 60
     per_km, per_day = rules.coach_cost(coach)
     total = (
@@ -302,14 +326,14 @@ def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
         km=round(run.km, 1),
         manifest=tuple(manifest),
         cost=ledger(total, _by_enterprise(spec.loads), rules),
-        deadline_met=all(ok for _, ok in on_time),
+        deadline_met=all(a.minute <= ctx.due[a.application_id] for a in arrivals),
         feeds=spec.feeds,
         load_cap_pct=spec.cap_pct,
         permit=permit(coach, list(spec.loads), run, len(manifest), ctx.request.home.province)
         if spec.kind == "bus"
         else None,
     )
-    return Emitted((vehicle,), assignments, (), on_time)
+    return Emitted((vehicle,), assignments, (), arrivals)
 
 
 def permit(
@@ -349,5 +373,5 @@ def _joined(parts: list[Emitted]) -> Emitted:
         tuple(v for p in parts for v in p.vehicles),
         tuple(a for p in parts for a in p.assignments),
         tuple(u for p in parts for u in p.unassigned),
-        tuple(o for p in parts for o in p.on_time),
+        tuple(a for p in parts for a in p.arrivals),
     )

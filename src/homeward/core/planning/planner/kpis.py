@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from homeward.core.planning.model import REASONS, PlanRequest
+from homeward.core.planning.model import REASONS, Late, PlanRequest
 from homeward.core.planning.planner.context import Tally
 from homeward.core.planning.planner.emit import Plan
 
@@ -23,14 +23,25 @@ class References:
     baseline_same_split: tuple[int, float]  # the same, for the workers the buses carry
 
 
-def kpis(plan: Plan, request: PlanRequest, refs: References, tally: Tally) -> dict[str, float]:
+def _quantile(sorted_values: list[float], q: float) -> float:
+    """The ``q`` quantile (nearest rank) of ascending values; 0 for none."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def kpis(
+    plan: Plan, request: PlanRequest, refs: References, tally: Tally, late: list[Late]
+) -> dict[str, float]:
     vs = plan.vehicles
     trains = [v for v in vs if v.kind == "train"]
     buses = [v for v in vs if v.kind == "bus"]
     shuttles = [v for v in vs if v.kind == "shuttle"]
     main_assigned = {a.worker_id for a in plan.assignments if a.leg == 0}
     reasons = Counter(u.reason for u in plan.unassigned)
-    met = sum(1 for w in main_assigned if plan.on_time.get(w, False))
+    late_ids = {x.worker_id for x in late}
+    met = sum(1 for w in main_assigned if w in plan.arrivals and w not in late_ids)
+    hours_over = sorted(x.minutes_over / 60 for x in late)
     rules = request.rules
     cap_sh = rules.seat_cap(request.shuttle_seats, rules.shuttle_load_cap_pct)
     shuttle_lb = sum(math.ceil(len(t.manifest) / cap_sh) for t in trains)
@@ -61,6 +72,10 @@ def kpis(plan: Plan, request: PlanRequest, refs: References, tally: Tally) -> di
         ),
         "cost_fen": sum(v.cost.total_fen for v in vs),
         "deadline_met_share": round(met / max(1, len(main_assigned)), 4),
+        "late_workers": len(late),
+        "late_hours_p50": round(_quantile(hours_over, 0.5), 2),
+        "late_hours_p95": round(_quantile(hours_over, 0.95), 2),
+        "late_hours_max": round(hours_over[-1], 2) if hours_over else 0.0,
         "solver_seconds": round(tally.solver_seconds, 3),
         "solver_fallbacks": tally.fallbacks,
         "time_limit_hits": tally.time_limit_hits,
