@@ -364,6 +364,67 @@ def test_soft_deadlines_carry_the_late_and_say_by_how_much() -> None:
     assert k["deadline_met_share"] == round((k["assigned"] - 8) / k["assigned"], 4)
 
 
+def _feeder_request(**rules: object) -> PlanRequest:
+    """The small campaign plus four workers from 红花岗 (Zunyi), 211 road km from the 毕节 station:
+    beyond its catchment, too far for a bus to Cixi in 24 hours, near a Zunyi coach; the train
+    leaves 8 hours after planning with 20 passenger seats."""
+    req = _small_request()
+    zunyi = Application(
+        "A4", "E4", "新浦企业", Point(30.25, 121.10), NOW + timedelta(hours=24),
+        tuple(WorkerDemand(f"W4{i:02d}", "520302") for i in range(4)),
+    )  # fmt: skip
+    slot = replace(
+        req.train_slots[0], seats=40, departs=NOW + timedelta(hours=8), arrives=NOW + timedelta(hours=19)
+    )
+    return replace(
+        req,
+        applications=(*req.applications, zunyi),
+        train_slots=(slot,),
+        coaches=(*req.coaches, Coach("贵C00001", 55, "遵义客运", "520300")),
+        rules=Rules(**rules),  # type: ignore[arg-type]
+    )
+
+
+def test_a_feeder_bus_brings_workers_beyond_the_catchment_to_the_train() -> None:
+    req = _feeder_request()
+    res = plan_campaign(req)
+    assert check_plan(req, res) == []
+    train = next(v for v in res.vehicles if v.kind == "train")
+    feeder = next(v for v in res.vehicles if v.kind == "bus" and v.feeds)
+    assert feeder.feeds == train.id and feeder.base == "520300" and feeder.name == "贵C00001"
+    assert set(feeder.manifest) == {f"W4{i:02d}" for i in range(4)} <= set(train.manifest)
+    pickup, drop = [s for s in feeder.stops if s.kind in ("pickup", "drop")]
+    assert "红花岗" in pickup.place and drop.place == "毕节" and drop.arrive <= train.stops[0].depart
+    legs = {(a.worker_id, a.leg): res.vehicles[[v.id for v in res.vehicles].index(a.vehicle_id)].kind
+            for a in res.assignments if a.worker_id.startswith("W4")}  # fmt: skip
+    assert legs == {
+        (f"W4{i:02d}", leg): kind for i in range(4) for leg, kind in enumerate(("bus", "train", "shuttle"))
+    }
+    assert not any(x.worker_id.startswith("W4") for x in res.late)
+    assert feeder.permit is not None and feeder.permit.provinces_crossed == ("520000",)
+    # without feeders they go all the way by bus, late
+    alone = plan_campaign(replace(req, rules=Rules(feeders=False)))
+    assert {x.worker_id for x in alone.late} >= {f"W4{i:02d}" for i in range(4)}
+    assert not any(v.feeds for v in alone.vehicles if v.kind == "bus")
+
+
+def test_the_checker_catches_a_train_boarded_before_its_feeder_arrives() -> None:
+    req = _feeder_request()
+    res = plan_campaign(req)
+    feeder = next(v for v in res.vehicles if v.kind == "bus" and v.feeds)
+    late_stops = tuple(
+        replace(s, arrive=s.arrive + timedelta(hours=6)) if s.kind == "drop" else s for s in feeder.stops
+    )
+    broken = replace(
+        res, vehicles=tuple(replace(v, stops=late_stops) if v is feeder else v for v in res.vehicles)
+    )
+    assert any("reaches the station after train" in p for p in check_plan(req, broken))
+    skipped = replace(
+        res, assignments=tuple(a for a in res.assignments if not (a.worker_id == "W400" and a.leg == 1))
+    )
+    assert any("W400 rides legs [0, 2]" in p for p in check_plan(req, skipped))
+
+
 def test_workers_beyond_the_horizon_have_no_legal_way() -> None:
     req = replace(_small_request(), train_slots=(), rules=Rules(horizon_hours=20))
     res = plan_campaign(req)
@@ -412,7 +473,7 @@ def plan_digest(result: PlanResult) -> str:
 
 # Digests of two synthetic days (1,500 workers, 3 train slots) planned by the single-module planner
 # of commit 8ad0619, before it became a package of steps: the package must plan them identically
-# under hard deadlines (the planner's only mode then).
+# under hard deadlines and without feeders (the planner's only mode then).
 # A deliberate change of the plans updates these, saying why in its commit.
 PLAN_DIGESTS = {2: "cb972a8089d0ddbb", 4: "a0d201b6a0f0b5c6"}
 
@@ -423,7 +484,7 @@ def test_the_planner_plans_stored_days_as_before_under_hard_deadlines(seed: int)
     req = synthetic_campaign(
         workers=1_500, applications=100, counties=40, train_slots=3, seed=seed, stop=stop, home=HOME
     )
-    res = plan_campaign(replace(req, rules=replace(req.rules, deadline="hard")))
+    res = plan_campaign(replace(req, rules=replace(req.rules, deadline="hard", feeders=False)))
     assert res.kpis["unassigned_no_legal_way_in_time"] > 0 and res.kpis["trains"] == 3
     assert plan_digest(res) == PLAN_DIGESTS[seed]
 

@@ -145,6 +145,11 @@ class Rules:
     station_margin_min: int = 60  # be at the origin station this long before departure
     shuttle_wait_min: int = 30  # from train arrival to shuttle departure
     train_catchment_km: float = 200.0  # road km from a county to the train's origin station
+    # feeders: train seats go first to workers a bus would bring late, and those beyond a station's
+    # catchment (up to ``feeder_reach_km``) reach it on an origin-side feeder bus; False: trains
+    # take the largest clusters of their catchment only (the planner before feeders)
+    feeders: bool = True
+    feeder_reach_km: float = 450.0
     origin_fleet_radius_km: float = 300.0  # an origin-side coach serves areas this close to its base
     # the deadline: "soft" carries every worker who can legally travel, on the option that arrives
     # earliest, and flags the late ones with their hours over; "hard" leaves out who cannot make it

@@ -42,7 +42,16 @@ from homeward.core.planning.planner.emit import (
 )
 from homeward.core.planning.planner.fleet import Fleet, Option, Pool
 from homeward.core.planning.planner.kpis import References, kpis
-from homeward.core.planning.planner.trains import board, plan_trains, rail_of, train_ok, train_plan
+from homeward.core.planning.planner.trains import (
+    Feeder,
+    board,
+    feeder_buses,
+    plan_trains,
+    rail_of,
+    train_ok,
+    train_plan,
+    unboard,
+)
 
 Progress = Callable[[int, str], None]
 
@@ -96,12 +105,12 @@ class _Open:
 
 
 def _closure(previous: PlanResult, ids: frozenset[str]) -> set[str]:
-    """Dispatched ids, with a train's shuttles and a shuttle's train."""
+    """Dispatched ids, with a train's feeder buses and shuttles, and the train of either."""
     known = {v.id for v in previous.vehicles}
     out = set(ids) & known
     while True:
-        more = {v.id for v in previous.vehicles if v.kind == "shuttle" and v.feeds in out}
-        more |= {v.feeds for v in previous.vehicles if v.kind == "shuttle" and v.id in out and v.feeds}
+        more = {v.id for v in previous.vehicles if v.feeds and v.feeds in out}
+        more |= {v.feeds for v in previous.vehicles if v.feeds and v.id in out}
         if more <= out:
             return out
         out |= more
@@ -174,7 +183,11 @@ def replan(
     total_workers = len({w.worker_id for a in request.applications for w in a.workers} | on_board)
     base = baseline(movable, directs, request)
     report(25, "undispatched")
-    # 3. undispatched trains keep who can still take them
+    # 3. undispatched trains keep who can still take them; their feeder buses are planned afresh
+    coaches = {c.plate: c for c in request.coaches}
+    for v in previous.vehicles:
+        if v.kind == "bus" and v.feeds and v.id not in dispatched and v.name in coaches:
+            pool.give_back(coaches[v.name])
     slots = {s.id: s for s in request.train_slots if s.state == "granted"}
     used_slots: set[str] = {v.id[2:] for v in kept if v.kind == "train"}
     for v in previous.vehicles:
@@ -184,23 +197,29 @@ def replan(
         rail = rail_of(slot, clock) if slot else None
         if slot is None or rail is None:
             continue
-        stay = [w for w in v.manifest if (g := open_.group_of(w)) is not None and train_ok(g, rail, request)]
+        stay = [w for w in v.manifest if (g := open_.group_of(w)) is not None and train_ok(g, rail, ctx)]
         seats = tuple((w, prev_seats[(w, 0)].seat) for w in stay if (w, 0) in prev_seats)
         loads = open_.take(stay[: rail.cap])
-        # free seats (cancellations, a bigger slot) go to the new demand the train can take
-        extra, rest = board(open_.groups(), rail, rail.cap - load_of(loads), request)
-        open_.update(rest)
+        # free seats (cancellations, a bigger slot, passengers who came by feeder) go to the new
+        # demand the train can take, feeders planned afresh
+        boarding = board(open_.groups(), rail, rail.cap - load_of(loads), ctx)
+        open_.update(list(boarding.rest))
+        extra = list(boarding.loads)
+        feeders: list[Feeder] = []
+        if boarding.feeder_loads:
+            feeders, stranded = feeder_buses(list(boarding.feeder_loads), rail, ctx)
+            extra, back = unboard(extra, open_.groups(), stranded)
+            open_.update(back)
         ctx.tally.counts["replan_filled"] += load_of(extra)
         loads += extra
         if not loads:
             continue
-        plan.add(emit_train(train_plan(rail, loads, request, ctx.tally, seats), ctx, plan))
+        plan.add(emit_train(train_plan(rail, loads, ctx, feeders=feeders, fixed_seats=seats), ctx, plan))
         used_slots.add(slot.id)
     # 4. undispatched buses keep their coach and who still belongs on them
-    coaches = {c.plate: c for c in request.coaches}
     kept_buses: list[_KeptBus] = []
     for v in previous.vehicles:
-        if v.kind != "bus" or v.id in dispatched:
+        if v.kind != "bus" or v.feeds or v.id in dispatched:
             continue
         coach = coaches.get(v.name)
         option = _coach_option(pool, coach) if coach else None
@@ -208,7 +227,7 @@ def replan(
             if coach is not None:
                 pool.give_back(coach)
             continue
-        boarding = {w: s.point for s in v.stops for w in s.board}
+        pickup = {w: s.point for s in v.stops for w in s.board}
         alight = {w: s.point for s in v.stops for w in s.alight}
         stay = [
             w
@@ -217,7 +236,7 @@ def replan(
             and directs[g.key].met
             and g.area == v.origin_area
             and g.cap_pct == v.load_cap_pct
-            and g.pickup == boarding.get(w)
+            and g.pickup == pickup.get(w)
             and g.factory == alight.get(w)
         ]
         cap = rules.seat_cap(coach.seats, v.load_cap_pct)
@@ -236,7 +255,7 @@ def replan(
             pool.give_back(coach)
     report(40, "fill")
     # 5. new trains on slots not used yet, then fill free seats of the kept buses
-    new_trains, rest = plan_trains(open_.groups(), request, clock, ctx.tally, frozenset(slots) - used_slots)
+    new_trains, rest = plan_trains(open_.groups(), ctx, frozenset(slots) - used_slots)
     open_.update(rest)
     for train in new_trains:
         plan.add(emit_train(train, ctx, plan))

@@ -90,7 +90,7 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     ctx.tally.counts["duplicate_workers"] += wanted.duplicates
     base = direct.baseline(groups, directs, request)
     report(25, "trains")
-    planned_trains, groups = trains.plan_trains(groups, request, clock, ctx.tally)
+    planned_trains, groups = trains.plan_trains(groups, ctx)
     for train in planned_trains:
         plan.add(emit_train(train, ctx, plan))
     bus_groups = [g for g in groups if g.workers]

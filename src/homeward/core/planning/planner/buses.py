@@ -60,11 +60,13 @@ def areas(groups: list[Group], ctx: Context) -> tuple[list[Area], list[Unassigne
     return [Area(area, pct, tuple(gs)) for (area, pct), gs in sorted(parts.items())], dropped
 
 
-def plan_area(part: Area, ctx: Context) -> list[Route]:
-    """The buses of one sub-problem, each a list of loads, every one on time where it can be."""
+def plan_area(part: Area, ctx: Context, *, bound: bool = True) -> list[Route]:
+    """The buses of one sub-problem, each a list of loads, every one on time where it can be;
+    ``bound``: its deadline-aware bound counts toward the KPI."""
     cap = ctx.rules.seat_cap(ref_seats(ctx.request), part.cap_pct)
     gs = list(part.groups)
-    ctx.tally.counts["buses_bound_deadline_aware"] += deadline_aware_bound(gs, ctx.direct, ctx.fleet, cap)
+    if bound:
+        ctx.tally.counts["buses_bound_deadline_aware"] += deadline_aware_bound(gs, ctx.direct, ctx.fleet, cap)
     routes: list[Route] = []
     nodes: list[tuple[Group, tuple[Pair, ...]]] = []
     for g in gs:

@@ -24,7 +24,9 @@ Pair = tuple[str, str]  # (worker id, application id)
 @dataclass(frozen=True, slots=True)
 class Group:
     """Workers of one enterprise's factory from one origin county: the unit trips are planned for.
-    ``deadline`` is the earliest deadline of their applications, in minutes after ``now``."""
+    ``due`` is the earliest deadline of their applications, in minutes after ``now``; ``deadline``
+    the arrival the plan aims at: ``due``, or later for a group no trip brings in time (soft
+    deadlines); for a feeder group, the time to be at the train's origin station."""
 
     key: GroupKey
     county: str
@@ -36,6 +38,7 @@ class Group:
     enterprise_id: str
     enterprise_name: str
     deadline: int
+    due: int
     workers: tuple[Pair, ...] = ()
 
     def with_workers(self, workers: Any) -> Group:
@@ -124,11 +127,12 @@ def demand(request: PlanRequest, clock: Clock, skip: frozenset[str] = frozenset(
                         enterprise_id=app.enterprise_id,
                         enterprise_name=app.enterprise_name,
                         deadline=deadline,
+                        due=deadline,
                     )
                 )
                 groups[key] = g
             if deadline < g.group.deadline:
-                g.group = replace(g.group, deadline=deadline)
+                g.group = replace(g.group, deadline=deadline, due=deadline)
             g.workers.append((w.worker_id, app.id))
     return Demand(
         tuple(groups[k].group.with_workers(groups[k].workers) for k in sorted(groups)),

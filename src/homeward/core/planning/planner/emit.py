@@ -107,8 +107,12 @@ class VehicleSpec:
     coach: Coach | None
     cap_pct: int
     area: str = ""  # the origin area a bus serves
-    feeds: str = ""  # the train a shuttle meets
+    feeds: str = ""  # the train a shuttle meets, or a feeder bus brings its passengers to
     fixed_seats: tuple[tuple[str, str], ...] = ()  # (worker, seat) kept from an earlier plan
+    leg: int = 0  # which leg of its passengers' journey the vehicle is
+    later: frozenset[str] = frozenset()  # passengers for whom it is one leg later (feeder riders)
+    payers: tuple[tuple[str, int], ...] = ()  # (enterprise, passengers) when not the loads' own
+    destination_province: str = ""  # where a bus ends, when not the home city
 
 
 def seat_labels(seats: int, cap: int, rules: Rules) -> list[str]:
@@ -180,15 +184,37 @@ def _by_enterprise(loads: Iterable[Load]) -> list[tuple[str, int]]:
 
 
 def emit_train(train: TrainPlan, ctx: Context, plan: Plan) -> Emitted:
-    """The train of ``train`` and its station shuttles."""
+    """The train of ``train`` with its feeder buses before it and its station shuttles after."""
     rules, clock = ctx.rules, ctx.clock
     rail = train.rail
     slot = rail.slot
+    parts: list[Emitted] = []
     vid = plan.fresh_id(f"T-{slot.id}")
+    fed = frozenset(w for f in train.feeders for ld in f.route for w, _ in ld.workers)
+    enterprise_of = {w: ld.group.enterprise_id for ld in train.loads for w, _ in ld.workers}
+    station = regions.station_by_name(slot.origin_station)
+    province = regions.province_of(station.city_code) if station else None
+    for k, f in enumerate(train.feeders):
+        spec = VehicleSpec(
+            "bus",
+            f"F-{slot.id}-{k + 1:03d}",
+            f.route,
+            f.trip.run,
+            f.trip.option.base,
+            f.trip.coach,
+            f.route[0].group.cap_pct,
+            area=f.route[0].group.area,
+            feeds=vid,
+            payers=tuple(Counter(enterprise_of[w] for ld in f.route for w, _ in ld.workers).items()),
+            destination_province=province.code if province else "",
+        )
+        parts.append(finish_vehicle(spec, ctx, plan))
     manifest = [w for ld in train.loads for w, _ in ld.workers]
     labels = train_seat_labels(slot.seats, rail.cap)
     seats = place(manifest, labels, dict(train.fixed_seats))
-    assignments = [Assignment(wid, vid, label, 0) for wid, label in zip(manifest, seats, strict=True)]
+    assignments = [
+        Assignment(wid, vid, label, int(wid in fed)) for wid, label in zip(manifest, seats, strict=True)
+    ]
     dep, arr = rail.departs, rail.arrives
     hours = max(0.0, (arr - dep) / 60)
     stops = (
@@ -231,15 +257,22 @@ def emit_train(train: TrainPlan, ctx: Context, plan: Plan) -> Emitted:
         deadline_met=True,
         load_cap_pct=slot.load_cap_pct,
     )
-    parts = [Emitted((vehicle,), tuple(assignments))]
+    parts.append(Emitted((vehicle,), tuple(assignments)))
     start = arr + rules.shuttle_wait_min
     for k, route in enumerate(train.shuttles):
-        parts.append(emit_shuttle(f"S-{slot.id}-{k + 1:03d}", list(route), train, start, ctx, plan))
+        parts.append(emit_shuttle(f"S-{slot.id}-{k + 1:03d}", list(route), train, vid, fed, start, ctx, plan))
     return _joined(parts)
 
 
 def emit_shuttle(
-    vid: str, loads: list[Load], train: TrainPlan, start_min: int, ctx: Context, plan: Plan
+    vid: str,
+    loads: list[Load],
+    train: TrainPlan,
+    train_id: str,
+    fed: frozenset[str],
+    start_min: int,
+    ctx: Context,
+    plan: Plan,
 ) -> Emitted:
     """A home-city coach from the arrival station to the factories of ``loads`` and back."""
     rules = ctx.rules
@@ -261,7 +294,9 @@ def emit_shuttle(
     coach = ctx.pool.take(home, load_of(loads), cap_pct)
     if coach is None:
         ctx.tally.counts["shuttles_without_coach"] += 1
-    spec = VehicleSpec("shuttle", vid, tuple(loads), run, home, coach, cap_pct, feeds=f"T-{slot.id}")
+    spec = VehicleSpec(
+        "shuttle", vid, tuple(loads), run, home, coach, cap_pct, feeds=train_id, leg=1, later=fed
+    )
     return finish_vehicle(spec, ctx, plan)
 
 
@@ -283,7 +318,8 @@ def emit_bus(vid: str, loads: list[Load], area: str, cap_pct: int, ctx: Context,
 
 def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
     """The vehicle of ``spec``: seats (by boarding order on a bus), crew, escort, kit, cost ledger
-    (per km and per day of the coach, relay crews), road pass for a bus."""
+    (per km and per day of the coach, relay crews), road pass for a bus. A feeder bus (a bus that
+    feeds a train) drops its passengers at the station: their arrival is the shuttle's."""
     rules, clock, run, coach = ctx.rules, ctx.clock, spec.run, spec.coach
     vid = plan.fresh_id(spec.vid)
     seats = coach.seats if coach else ctx.request.shuttle_seats
@@ -292,15 +328,20 @@ def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
     if len(manifest) > cap:  # pragma: no cover - guarded by construction
         raise RuntimeError(f"{vid} over its cap")
     labels = seat_labels(seats, cap, rules)
-    leg = 1 if spec.kind == "shuttle" else 0
     # seats in boarding order
     boarding = [w for s in run.stops for w in s.board] if spec.kind == "bus" else manifest
     if len(boarding) != len(manifest):  # pragma: no cover - every passenger boards once
         raise RuntimeError(f"{vid}: boarding list does not match the manifest")
     placed = place(boarding, labels, dict(spec.fixed_seats))
-    assignments = tuple(Assignment(wid, vid, label, leg) for wid, label in zip(boarding, placed, strict=True))
-    at = {w: clock.minutes(s.arrive) for s in run.stops for w in s.alight}
-    arrivals = tuple(Arrival(w, app, vid, at[w]) for ld in spec.loads for w, app in ld.workers)
+    assignments = tuple(
+        Assignment(wid, vid, label, spec.leg + int(wid in spec.later))
+        for wid, label in zip(boarding, placed, strict=True)
+    )
+    feeder = spec.kind == "bus" and bool(spec.feeds)
+    arrivals: tuple[Arrival, ...] = ()
+    if not feeder:
+        at = {w: clock.minutes(s.arrive) for s in run.stops for w in s.alight}
+        arrivals = tuple(Arrival(w, app, vid, at[w]) for ld in spec.loads for w, app in ld.workers)
     hours = (run.end - run.start) / 60
     per_km, per_day = rules.coach_cost(coach)
     total = (
@@ -325,11 +366,19 @@ def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
         ),
         km=round(run.km, 1),
         manifest=tuple(manifest),
-        cost=ledger(total, _by_enterprise(spec.loads), rules),
-        deadline_met=all(a.minute <= ctx.due[a.application_id] for a in arrivals),
+        cost=ledger(total, spec.payers or _by_enterprise(spec.loads), rules),
+        deadline_met=run.deadline_met
+        if feeder
+        else all(a.minute <= ctx.due[a.application_id] for a in arrivals),
         feeds=spec.feeds,
         load_cap_pct=spec.cap_pct,
-        permit=permit(coach, list(spec.loads), run, len(manifest), ctx.request.home.province)
+        permit=permit(
+            coach,
+            list(spec.loads),
+            run,
+            len(manifest),
+            spec.destination_province or ctx.request.home.province,
+        )
         if spec.kind == "bus"
         else None,
     )
@@ -337,10 +386,11 @@ def finish_vehicle(spec: VehicleSpec, ctx: Context, plan: Plan) -> Emitted:
 
 
 def permit(
-    coach: Coach | None, loads: list[Load], run: Run, passengers: int, home_province: str
+    coach: Coach | None, loads: list[Load], run: Run, passengers: int, last_province: str
 ) -> PermitDraft:
-    """The bus's road pass as drafted: route, provinces of the pickups in order then the home
-    province, the time window from departure to the last drop."""
+    """The bus's road pass as drafted: route, provinces of the pickups in order then the province
+    where it ends (the home city's, a feeder's station's), the time window from departure to the
+    last drop."""
     county_of = {w: ld.group.county for ld in loads for w, _ in ld.workers}
     route = tuple(s.place for s in run.stops if s.kind in ("pickup", "drop"))
     provinces: list[str] = []
@@ -351,8 +401,8 @@ def permit(
         code = prov.code if prov else county_of[s.board[0]][:2] + "0000"
         if code not in provinces:
             provinces.append(code)
-    if home_province not in provinces:
-        provinces.append(home_province)
+    if last_province not in provinces:
+        provinces.append(last_province)
     pickups = [s for s in run.stops if s.kind == "pickup"]
     drops = [s for s in run.stops if s.kind == "drop"]
     return PermitDraft(
