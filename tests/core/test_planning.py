@@ -425,6 +425,34 @@ def test_the_checker_catches_a_train_boarded_before_its_feeder_arrives() -> None
     assert any("W400 rides legs [0, 2]" in p for p in check_plan(req, skipped))
 
 
+def test_it_proposes_a_train_and_accepting_it_brings_the_late_in_time() -> None:
+    """Without a train the eight workers from 七星关 are late by bus; the plan proposes a special
+    train from 毕节 that would bring them in time; granted as a slot, the next plan does."""
+    req = replace(_small_request(), train_slots=(), rules=Rules(train_request_min_workers=5))
+    before = plan_campaign(req)
+    assert (
+        before.kpis["late_workers"] == 8 and before.kpis["train_requests"] == len(before.train_requests) >= 1
+    )
+    ask = before.train_requests[0]
+    assert ask.origin_station == "毕节" and ask.destination_station in HOME.stations
+    assert ask.workers == ask.late_in_time == 8 and ask.departs_earliest <= ask.departs_latest
+    assert ask.buses_saved == 1 and ask.hours_late_saved == round(
+        sum(x.minutes_over for x in before.late) / 60, 1
+    )
+    slot = TrainSlot(
+        "ASK1", "加开专列", ask.origin_station, ask.destination_station, ask.departs_earliest,
+        ask.departs_earliest + timedelta(minutes=ask.journey_min), 40, 50,
+    )  # fmt: skip
+    after = plan_campaign(replace(req, train_slots=(slot,)))
+    assert check_plan(req, after) == []
+    assert (
+        after.kpis["late_workers"] == 0 and after.kpis["trains"] == 1 and after.kpis["train_passengers"] == 8
+    )
+    assert after.kpis["buses"] == before.kpis["buses"] - ask.buses_saved
+    # what is left to propose brings nobody late (a train for long bus trips, to save buses)
+    assert all(a.late_in_time == 0 and a.buses_saved > 0 for a in after.train_requests)
+
+
 def test_workers_beyond_the_horizon_have_no_legal_way() -> None:
     req = replace(_small_request(), train_slots=(), rules=Rules(horizon_hours=20))
     res = plan_campaign(req)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from homeward.core import regions
 from homeward.core.planning import Point, Rules
-from homeward.core.planning.geo import road_km
+from homeward.core.planning.geo import rail_min, road_km
 
 CAMPAIGN_NOTE = "演示接返日 campaign day"
 ACTOR = "demo"
@@ -305,11 +305,10 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
         st = regions.station_by_name(station_name)
         dest = regions.station_by_name(_DEST_STATIONS[1 if i % 5 == 4 else 0])
         assert st is not None and dest is not None
-        rail_km = (
-            road_km(Point(st.lat, st.lon), Point(dest.lat, dest.lon), rules) / rules.detour_factor * 1.15
-        )
         departs = now + timedelta(hours=6 + (i % 6) * 1.5, minutes=20 * (i // 6))
-        arrives = departs + timedelta(minutes=int(rail_km / 180 * 60) + 30)
+        arrives = departs + timedelta(
+            minutes=rail_min(Point(st.lat, st.lon), Point(dest.lat, dest.lon), rules)
+        )
         town = i in (3, 7, 11)
         slots.append(
             TrainSlot(

@@ -151,6 +151,8 @@ class PlanRun(models.Model):
     )
     kpis = models.JSONField(_("指标"), default=dict, blank=True)
     baseline = models.JSONField(_("基线指标"), default=dict, blank=True)
+    # the special trains the plan proposes to request from the railway (serialize.train_request_dict)
+    train_requests = models.JSONField(_("建议申请专列"), default=list, blank=True)
     result_path = models.CharField(_("结果文件"), max_length=255, blank=True)
     reason = models.CharField(_("触发"), max_length=50, blank=True)
     error = models.TextField(blank=True)

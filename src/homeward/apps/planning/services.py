@@ -373,6 +373,7 @@ def _execute(run: PlanRun) -> dict[str, Any]:
             baseline=_baseline(kpis),
             solver=result.solver[:40],
             result_path=str(path.relative_to(settings.MEDIA_ROOT)),
+            train_requests=[serialize.train_request_dict(t) for t in result.train_requests],
             previous=previous,
             finished_at=timezone.now(),
         )
@@ -642,6 +643,51 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
         application_flag_at_risk(actor=PLANNER_ACTOR, application_id=app_id, at_risk=False, reason="")
         cleared += 1
     return planned, flagged, cleared
+
+
+# ----------------------------------------------------------------------------------- train requests
+
+TRAIN_REQUEST_NAME = "加开专列"
+
+
+def train_request_accept(*, actor: Any, run_id: int, index: int, granted: bool = False) -> TrainSlot:
+    """Enter the plan's proposed special train ``index`` (0-based) as a train slot (task force):
+    requested from the railway, or ``granted`` when the railway has agreed — a later plan then
+    uses it. Departs at the start of the proposed window, with a special train's seats and load
+    cap. Once only: accepting it again returns the same slot."""
+    require_taskforce(actor, "plan.train_request.accept", run_id)
+    run = PlanRun.objects.filter(pk=run_id, state=PlanRun.State.DONE).first()
+    if run is None:
+        raise NotFound("找不到该计划 (no such plan)", "not_found")
+    asks = run.train_requests or []
+    if not 0 <= index < len(asks):
+        raise NotFound("找不到该建议专列 (no such proposed train)", "not_found")
+    ask = serialize.train_request_from_dict(asks[index])
+    origin = regions.station_by_name(ask.origin_station)
+    dest = regions.station_by_name(ask.destination_station)
+    rules = core.Rules()
+    with transaction.atomic():
+        slot, created = TrainSlot.objects.get_or_create(
+            name=TRAIN_REQUEST_NAME,
+            origin_station=ask.origin_station,
+            departs=ask.departs_earliest,
+            defaults={
+                "origin_telecode": origin.telecode if origin else "",
+                "destination_station": ask.destination_station,
+                "destination_telecode": dest.telecode if dest else "",
+                "arrives": ask.departs_earliest + timedelta(minutes=ask.journey_min),
+                "seats": rules.train_request_seats,
+                "load_cap_pct": rules.train_request_load_cap_pct,
+                "state": TrainSlot.State.GRANTED if granted else TrainSlot.State.REQUESTED,
+                "notes": f"计划 #{run.pk} 建议 (proposed by plan #{run.pk})"[:200],
+            },
+        )
+        if created:
+            audit_record(
+                actor=actor, action="plan.train_request.accept", object_type="train_slot", object_id=slot.pk,
+                data={"run": run.pk, "index": index, "granted": granted, **asks[index]},
+            )  # fmt: skip
+    return slot
 
 
 # ----------------------------------------------------------------------------------------- dispatch

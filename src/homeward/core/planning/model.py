@@ -157,6 +157,15 @@ class Rules:
     horizon_hours: int = 72  # after ``now``: a worker no legal trip brings in by then is not planned
     late_pooling_min: int = 60  # how much later than its earliest arrival a late group may arrive
     # when it shares a bus
+    # trains the plan proposes to request from the railway
+    rail_detour_factor: float = 1.15  # rail km ≈ great-circle km × this
+    rail_kmh: float = 180.0
+    rail_extra_min: int = 30  # stops and slow sections
+    train_request_seats: int = 1060  # a special train's seats (sold at its load cap)
+    train_request_load_cap_pct: int = 50
+    train_requests_max: int = 5
+    train_request_min_workers: int = 100  # not worth a train below this
+    train_request_bus_km: float = 1000.0  # a bus trip this long is worth replacing by a train
     # escorts and kits
     escorts_per_bus: int = 1
     train_passengers_per_escort: int = 100
@@ -327,6 +336,22 @@ class Late:
 
 
 @dataclass(frozen=True, slots=True)
+class TrainRequest:
+    """An extra special train the plan proposes to request from the railway: the workers a bus
+    brings late (or on a long, costly trip) near ``origin_station`` whom it would bring in time."""
+
+    origin_station: str
+    destination_station: str
+    departs_earliest: datetime  # the departure window that brings all of them in time
+    departs_latest: datetime
+    journey_min: int  # station to station, as the planner estimates it
+    workers: int  # it would carry
+    late_in_time: int  # of them, workers a bus brings late whom it would bring in time
+    hours_late_saved: float  # their hours over the deadline, summed
+    buses_saved: int  # buses whose every passenger it would carry
+
+
+@dataclass(frozen=True, slots=True)
 class PlanResult:
     assignments: tuple[Assignment, ...]
     vehicles: tuple[Vehicle, ...]
@@ -336,3 +361,4 @@ class PlanResult:
     stop: StopCriterion
     solver: str  # "pyvrp 0.14.1"
     late: tuple[Late, ...] = ()  # by worker
+    train_requests: tuple[TrainRequest, ...] = ()  # most useful first

@@ -42,6 +42,7 @@ from homeward.core.planning.planner.emit import (
 )
 from homeward.core.planning.planner.fleet import Fleet, Option, Pool
 from homeward.core.planning.planner.kpis import References, kpis
+from homeward.core.planning.planner.proposals import train_requests
 from homeward.core.planning.planner.trains import (
     Feeder,
     board,
@@ -299,18 +300,20 @@ def replan(
     report(95, "kpis")
     bus_pax: Counter[tuple[str, int]] = Counter()
     for v in plan.vehicles:
-        if v.kind == "bus":
+        if v.kind == "bus" and not v.feeds:
             bus_pax[(v.origin_area, v.load_cap_pct)] += len(v.manifest)
     seat_ref = ref_seats(request)
     lb = sum(math.ceil(n / max(1, rules.seat_cap(seat_ref, pct))) for (_, pct), n in bus_pax.items())
     late = plan.late(ctx)
+    asks = train_requests(movable, late, plan.vehicles, ctx)
     out = kpis(
         plan, request, References(total_workers, lb, sum(bus_pax.values()), base, base), ctx.tally, late
     )
+    out["train_requests"] = len(asks)
     out["replan_kept_dispatched"] = len(kept)
     out["replan_kept_buses"] = len(kept_buses)
     out["replan_filled"] = ctx.tally.counts["replan_filled"]
     out["replan_shed"] = ctx.tally.counts["replan_shed"]
     out["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return result_of(plan, request, out, late)
+    return result_of(plan, request, out, late, asks)

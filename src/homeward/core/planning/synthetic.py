@@ -14,7 +14,7 @@ import random
 from datetime import datetime, timedelta
 
 from homeward.core import regions
-from homeward.core.planning.geo import road_km
+from homeward.core.planning.geo import rail_min, road_km
 from homeward.core.planning.model import (
     Application,
     Coach,
@@ -172,9 +172,8 @@ def synthetic_campaign(
         dest = _DEST_STATIONS[i % 2 if i % 5 == 4 else 0]
         dst = regions.station_by_name(dest)
         assert dst is not None
-        rail_km = road_km(Point(s.lat, s.lon), Point(dst.lat, dst.lon), rules) / rules.detour_factor * 1.15
         departs = now + timedelta(hours=6 + (i % 6) * 1.5)
-        arrives = departs + timedelta(minutes=int(rail_km / 180 * 60) + 30)
+        arrives = departs + timedelta(minutes=rail_min(Point(s.lat, s.lon), Point(dst.lat, dst.lon), rules))
         name = ("慈溪号", "周巷号", "观海卫号")[i % 3]
         slots.append(TrainSlot(f"TS{i + 1:02d}", name, s.name, dest, departs, arrives, 1060, 50, "granted"))
     # coaches: Cixi fleet and origin-side operators at the origin prefectures

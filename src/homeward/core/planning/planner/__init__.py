@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from homeward.core.planning import _pyvrp_adapter
-from homeward.core.planning.model import Late, PlanRequest, PlanResult
+from homeward.core.planning.model import Late, PlanRequest, PlanResult, TrainRequest
 from homeward.core.planning.planner import buses, direct, trains
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.context import Context
@@ -28,13 +28,16 @@ from homeward.core.planning.planner.demand import Group, demand
 from homeward.core.planning.planner.emit import Plan, emit_bus, emit_train
 from homeward.core.planning.planner.fleet import Fleet, Pool
 from homeward.core.planning.planner.kpis import References, kpis
+from homeward.core.planning.planner.proposals import train_requests
 
 Progress = Callable[[int, str], None]
 
 __all__ = ["Progress", "add_buses", "plan_campaign", "result_of"]
 
 
-def result_of(plan: Plan, request: PlanRequest, kpis_: dict[str, float], late: list[Late]) -> PlanResult:
+def result_of(
+    plan: Plan, request: PlanRequest, kpis_: dict[str, float], late: list[Late], asks: list[TrainRequest]
+) -> PlanResult:
     """The plan in its canonical order (by worker), stamped with the seed, stop and solver version."""
     return PlanResult(
         assignments=tuple(sorted(plan.assignments, key=lambda a: (a.worker_id, a.leg))),
@@ -45,6 +48,7 @@ def result_of(plan: Plan, request: PlanRequest, kpis_: dict[str, float], late: l
         stop=request.stop,
         solver=_pyvrp_adapter.solver_version(),
         late=tuple(late),
+        train_requests=tuple(asks),
     )
 
 
@@ -81,6 +85,7 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     wanted = demand(request, clock)
     plan = Plan(unassigned=list(wanted.unassigned))
     groups = list(wanted.groups)
+    demanded = groups
     report(5, "direct trips")
     directs = direct.direct_trips(groups, pool, request, clock)
     if request.rules.deadline == "soft":
@@ -101,7 +106,9 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     report(95, "kpis")
     refs = References(sum(len(a.workers) for a in request.applications), lb, bus_workers, base, same_split)
     late = plan.late(ctx)
+    asks = train_requests(demanded, late, plan.vehicles, ctx)
     out = kpis(plan, request, refs, ctx.tally, late)
+    out["train_requests"] = len(asks)
     out["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return result_of(plan, request, out, late)
+    return result_of(plan, request, out, late, asks)

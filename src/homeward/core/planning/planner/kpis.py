@@ -35,7 +35,8 @@ def kpis(
 ) -> dict[str, float]:
     vs = plan.vehicles
     trains = [v for v in vs if v.kind == "train"]
-    buses = [v for v in vs if v.kind == "bus"]
+    buses = [v for v in vs if v.kind == "bus" and not v.feeds]
+    feeders = [v for v in vs if v.kind == "bus" and v.feeds]
     shuttles = [v for v in vs if v.kind == "shuttle"]
     main_assigned = {a.worker_id for a in plan.assignments if a.leg == 0}
     reasons = Counter(u.reason for u in plan.unassigned)
@@ -58,15 +59,18 @@ def kpis(
         "buses_lower_bound": refs.buses_lower_bound,
         "buses_bound_deadline_aware": counts["buses_bound_deadline_aware"],
         "bus_workers_for_bound": refs.bus_workers_for_bound,
+        "feeder_buses": len(feeders),
+        "feeder_passengers": sum(len(v.manifest) for v in feeders),
         "shuttles": len(shuttles),
         "shuttles_lower_bound": shuttle_lb,
         "baseline_buses": refs.baseline[0],
         "baseline_vehicle_km": round(refs.baseline[1], 1),
         "baseline_buses_same_split": refs.baseline_same_split[0],
         "baseline_vehicle_km_same_split": round(refs.baseline_same_split[1], 1),
-        "vehicle_km": round(sum(v.km for v in buses) + sum(v.km for v in shuttles), 1),
+        "vehicle_km": round(sum(v.km for v in (*buses, *feeders, *shuttles)), 1),
         "bus_vehicle_km": round(sum(v.km for v in buses), 1),
         "shuttle_vehicle_km": round(sum(v.km for v in shuttles), 1),
+        "feeder_vehicle_km": round(sum(v.km for v in feeders), 1),
         "seats_filled_share": round(
             sum(len(v.manifest) for v in buses) / max(1, sum(v.seat_cap for v in buses)), 4
         ),
