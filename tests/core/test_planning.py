@@ -470,6 +470,34 @@ def test_same_seed_same_plan() -> None:
     assert check_plan(req, a) == []
 
 
+def test_two_processes_plan_what_one_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Direct trips, station shuttles and origin areas computed on forked processes and merged in
+    order give the plan that one process gives."""
+    import threading
+
+    from homeward.core.planning.planner import parallel
+
+    pools: list[int] = []
+    real = parallel.ProcessPoolExecutor
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pools.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counted)
+    req = synthetic_campaign(workers=1_500, applications=100, counties=40, train_slots=3, seed=2, stop=TINY)
+    one = plan_campaign(req, processes=1)
+    assert pools == []
+    assert threading.active_count() == 1  # else the work would run in turn, not on processes
+    two = plan_campaign(req, processes=2)
+    assert len(pools) == 3  # direct trips, shuttles, origin areas
+    assert (one.assignments, one.vehicles, one.unassigned) == (two.assignments, two.vehicles, two.unassigned)
+    assert (one.late, one.train_requests) == (two.late, two.train_requests)
+    assert {k: v for k, v in one.kpis.items() if "seconds" not in k} == {
+        k: v for k, v in two.kpis.items() if "seconds" not in k
+    }
+
+
 def test_a_synthetic_day_pools_better_than_the_baseline() -> None:
     req = synthetic_campaign(workers=1_500, applications=100, counties=40, train_slots=3, seed=2, stop=TINY)
     res = plan_campaign(req)

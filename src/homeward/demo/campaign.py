@@ -336,8 +336,10 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     for code, n in demand_by_county.items():
         pref = regions.prefecture_of(code)
         per_pref[pref.code if pref else code] += n
+    # origin-side operators had coaches to spare in February 2020: one per ten workers of the
+    # prefecture (a late worker often rides a bus with few others)
     for code in sorted(per_pref):
-        for j in range(math.ceil(per_pref[code] / 20) + 2):
+        for j in range(math.ceil(per_pref[code] / 10) + 2):
             coaches.append(
                 Coach(
                     plate=f"{code}-{j + 1:03d}",

@@ -155,7 +155,7 @@ class Rules:
     # earliest, and flags the late ones with their hours over; "hard" leaves out who cannot make it
     deadline: DeadlineRule = "soft"
     horizon_hours: int = 72  # after ``now``: a worker no legal trip brings in by then is not planned
-    late_pooling_min: int = 60  # how much later than its earliest arrival a late group may arrive
+    late_pooling_min: int = 120  # how much later than its earliest arrival a late group may arrive
     # when it shares a bus
     # trains the plan proposes to request from the railway
     rail_detour_factor: float = 1.15  # rail km ≈ great-circle km × this

@@ -31,7 +31,7 @@ from homeward.core.planning.planner.buses import fill_rank, least_slack, with_wo
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.context import Context
 from homeward.core.planning.planner.demand import Group, GroupKey, Load, demand, load_of
-from homeward.core.planning.planner.direct import baseline, carry_late, direct_trips, ref_seats
+from homeward.core.planning.planner.direct import baseline, directed, ref_seats
 from homeward.core.planning.planner.emit import (
     Arrival,
     Emitted,
@@ -45,13 +45,14 @@ from homeward.core.planning.planner.kpis import References, kpis
 from homeward.core.planning.planner.proposals import train_requests
 from homeward.core.planning.planner.trains import (
     Feeder,
+    TrainPlan,
     board,
     feeder_buses,
     plan_trains,
     rail_of,
     train_ok,
-    train_plan,
     unboard,
+    with_shuttles,
 )
 
 Progress = Callable[[int, str], None]
@@ -174,10 +175,9 @@ def replan(
     wanted = demand(request, clock, skip=on_board)
     plan.unassigned.extend(wanted.unassigned)
     movable = list(wanted.groups)
-    directs = direct_trips(movable, pool, request, clock)
-    if rules.deadline == "soft":
-        movable, directs, beyond = carry_late(movable, directs, pool, request, clock)
-        plan.unassigned.extend(beyond)
+    found = directed(movable, pool, request, clock)
+    plan.unassigned.extend(found.beyond)
+    movable, directs = list(found.groups), found.direct
     ctx = Context(request, clock, Fleet(pool, clock), directs)
     ctx.tally.counts["duplicate_workers"] += wanted.duplicates
     open_ = _Open(movable)
@@ -215,7 +215,8 @@ def replan(
         loads += extra
         if not loads:
             continue
-        plan.add(emit_train(train_plan(rail, loads, ctx, feeders=feeders, fixed_seats=seats), ctx, plan))
+        train = TrainPlan(rail, tuple(loads), (), tuple(feeders), seats)
+        plan.add(emit_train(with_shuttles([train], ctx)[0], ctx, plan))
         used_slots.add(slot.id)
     # 4. undispatched buses keep their coach and who still belongs on them
     kept_buses: list[_KeptBus] = []
@@ -258,7 +259,7 @@ def replan(
     # 5. new trains on slots not used yet, then fill free seats of the kept buses
     new_trains, rest = plan_trains(open_.groups(), ctx, frozenset(slots) - used_slots)
     open_.update(rest)
-    for train in new_trains:
+    for train in with_shuttles(new_trains, ctx):
         plan.add(emit_train(train, ctx, plan))
     for kb in kept_buses:
         area, pct = kb.vehicle.origin_area, kb.vehicle.load_cap_pct

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from homeward.core.planning import _pyvrp_adapter
 from homeward.core.planning.model import Late, PlanRequest, PlanResult, TrainRequest
 from homeward.core.planning.planner import buses, direct, trains
 from homeward.core.planning.planner.clock import Clock
-from homeward.core.planning.planner.context import Context
+from homeward.core.planning.planner.context import Context, Tally
 from homeward.core.planning.planner.demand import Group, demand
 from homeward.core.planning.planner.emit import Plan, emit_bus, emit_train
 from homeward.core.planning.planner.fleet import Fleet, Pool
 from homeward.core.planning.planner.kpis import References, kpis
+from homeward.core.planning.planner.parallel import chunks, default_processes, run_all
 from homeward.core.planning.planner.proposals import train_requests
 
 Progress = Callable[[int, str], None]
@@ -52,28 +54,61 @@ def result_of(
     )
 
 
+def directed(
+    groups: list[Group], pool: Pool, request: PlanRequest, clock: Clock, processes: int
+) -> direct.Directed:
+    """The direct trips of ``groups`` (late ones carried under soft deadlines), in pieces on
+    ``processes``."""
+    pieces = chunks(len(groups), 4 * processes)
+    done = run_all(
+        lambda i: direct.directed([groups[k] for k in pieces[i]], pool, request, clock),
+        len(pieces),
+        processes,
+    )
+    return direct.Directed(
+        tuple(g for d in done for g in d.groups),
+        {k: v for d in done for k, v in d.direct.items()},
+        tuple(u for d in done for u in d.beyond),
+    )
+
+
 def add_buses(
-    groups: list[Group], ctx: Context, plan: Plan, progress: Callable[[float], None] | None = None
+    groups: list[Group],
+    ctx: Context,
+    plan: Plan,
+    progress: Callable[[float], None] | None = None,
+    processes: int = 1,
 ) -> None:
-    """Pool ``groups`` into buses, area by area, and add them to ``plan`` (each area's buses take
-    their coaches before the next area is pooled)."""
+    """Pool ``groups`` into buses, origin area by origin area (on ``processes``, each area against
+    the coaches left when pooling starts), then give each area's buses their coaches in area order
+    and add them to ``plan``."""
     parts, no_legal = buses.areas(groups, ctx)
     plan.unassigned.extend(no_legal)
-    for n_done, part in enumerate(parts):
-        if progress is not None:
-            progress(n_done / max(1, len(parts)))
-        for k, route in enumerate(buses.plan_area(part, ctx)):
-            plan.add(
-                emit_bus(
-                    f"B-{part.area}-{part.cap_pct}-{k + 1:03d}", route, part.area, part.cap_pct, ctx, plan
-                )
-            )
+
+    def pooled(i: int) -> tuple[list[buses.Route], Tally]:
+        own = replace(ctx, tally=Tally())
+        return buses.plan_area(parts[i], own), own.tally
+
+    if progress is not None:
+        progress(0.0)
+    largest = sorted(range(len(parts)), key=lambda i: -sum(len(g.workers) for g in parts[i].groups))
+    for part, (routes, tally) in zip(
+        parts, run_all(pooled, len(parts), processes, order=largest), strict=True
+    ):
+        ctx.tally.add(tally)
+        for k, route in enumerate(routes):
+            vid = f"B-{part.area}-{part.cap_pct}-{k + 1:03d}"
+            plan.add(emit_bus(vid, route, part.area, part.cap_pct, ctx, plan))
 
 
-def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> PlanResult:
+def plan_campaign(
+    request: PlanRequest, progress: Progress | None = None, processes: int | None = None
+) -> PlanResult:
     """Plan one campaign day. ``progress(percent, stage)`` is called as the stages go by (for a
-    background task's progress bar); percent rises from 0 to 100."""
+    background task's progress bar); percent rises from 0 to 100. Independent sub-problems run on
+    ``processes`` (default: the machine's cores, up to 4); the plan does not depend on how many."""
     t0 = time.perf_counter()
+    processes = default_processes() if processes is None else processes
 
     def report(pct: int, stage: str) -> None:
         if progress is not None:
@@ -84,29 +119,28 @@ def plan_campaign(request: PlanRequest, progress: Progress | None = None) -> Pla
     pool = Pool.of(request.coaches, request.rules, request.home)
     wanted = demand(request, clock)
     plan = Plan(unassigned=list(wanted.unassigned))
-    groups = list(wanted.groups)
-    demanded = groups
     report(5, "direct trips")
-    directs = direct.direct_trips(groups, pool, request, clock)
-    if request.rules.deadline == "soft":
-        groups, directs, beyond = direct.carry_late(groups, directs, pool, request, clock)
-        plan.unassigned.extend(beyond)
+    found = directed(list(wanted.groups), pool, request, clock, processes)
+    plan.unassigned.extend(found.beyond)
+    groups, directs = list(found.groups), found.direct
     ctx = Context(request, clock, Fleet(pool, clock), directs)
     ctx.tally.counts["duplicate_workers"] += wanted.duplicates
     base = direct.baseline(groups, directs, request)
     report(25, "trains")
     planned_trains, groups = trains.plan_trains(groups, ctx)
-    for train in planned_trains:
+    for train in trains.with_shuttles(planned_trains, ctx, processes):
         plan.add(emit_train(train, ctx, plan))
     bus_groups = [g for g in groups if g.workers]
     lb, bus_workers = direct.bus_lower_bound(bus_groups, directs, request)
     same_split = direct.baseline(bus_groups, directs, request)
     report(40, "buses")
-    add_buses(bus_groups, ctx, plan, progress=lambda f: report(40 + int(55 * f), "buses"))
+    add_buses(
+        bus_groups, ctx, plan, progress=lambda f: report(40 + int(55 * f), "buses"), processes=processes
+    )
     report(95, "kpis")
     refs = References(sum(len(a.workers) for a in request.applications), lb, bus_workers, base, same_split)
     late = plan.late(ctx)
-    asks = train_requests(demanded, late, plan.vehicles, ctx)
+    asks = train_requests(list(wanted.groups), late, plan.vehicles, ctx)
     out = kpis(plan, request, refs, ctx.tally, late)
     out["train_requests"] = len(asks)
     out["seconds"] = round(time.perf_counter() - t0, 3)

@@ -40,13 +40,25 @@ def drive_slack(
     rules = request.rules
     to_pickup = drive_min(road_km(start, g.pickup, rules), rules)
     haul = drive_min(road_km(g.pickup, g.factory, rules), rules)
+    # One crew drives the haul and the most slack: driving less is a prefix of driving more (a crew
+    # stops or hands over by the clock and its hours, never by what is left to drive), so the
+    # arrival after any shorter drive is read off its driving spans.
+    crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers)
+    crew.drive(to_pickup)
+    crew.stop(rules.pickup_service_min)
+    boarded, first = crew.t, len(crew.spans)
+    crew.drive(haul + MAX_SLACK_MIN)
+    spans = crew.spans[first:]
 
     def arrives(extra: int) -> int:
-        crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers)
-        crew.drive(to_pickup)
-        crew.stop(rules.pickup_service_min)
-        crew.drive(extra + haul)
-        return crew.t
+        left = extra + haul
+        if left <= 0:
+            return boarded
+        for _, s, e in spans:
+            if e - s >= left:
+                return s + left
+            left -= e - s
+        return crew.t  # pragma: no cover - the spans cover haul + MAX_SLACK_MIN
 
     if arrives(MAX_SLACK_MIN) <= g.deadline:
         return MAX_SLACK_MIN
@@ -105,9 +117,27 @@ def direct_trips(groups: list[Group], pool: Pool, request: PlanRequest, clock: C
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Directed:
+    """Groups with their direct trips: under soft deadlines the late ones retargeted and those
+    beyond the planning horizon set aside (``carry_late``)."""
+
+    groups: tuple[Group, ...]
+    direct: Directs
+    beyond: tuple[Unassigned, ...] = ()
+
+
+def directed(groups: list[Group], pool: Pool, request: PlanRequest, clock: Clock) -> Directed:
+    """The direct trips of ``groups``, late groups carried under soft deadlines."""
+    direct = direct_trips(groups, pool, request, clock)
+    if request.rules.deadline == "soft":
+        return carry_late(groups, direct, pool, request, clock)
+    return Directed(tuple(groups), direct)
+
+
 def carry_late(
     groups: list[Group], direct: Directs, pool: Pool, request: PlanRequest, clock: Clock
-) -> tuple[list[Group], Directs, list[Unassigned]]:
+) -> Directed:
     """Soft deadlines: a group no direct trip brings in time is planned toward its earliest legal
     arrival plus ``Rules.late_pooling_min`` (the most a shared bus may delay it) instead of its
     deadline; a group that arrives no earlier than the planning horizon is set aside as
@@ -130,7 +160,7 @@ def carry_late(
             late = replace(g, deadline=d.arrive + rules.late_pooling_min)
             out.append(late)
             directs[g.key] = direct_trip(late, pool, request, clock)
-    return out, directs, beyond
+    return Directed(tuple(out), directs, tuple(beyond))
 
 
 def ref_seats(request: PlanRequest) -> int:

@@ -8,7 +8,7 @@ deadline)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from homeward.core.planning.planner.context import Context, Tally
 from homeward.core.planning.planner.demand import Group, GroupKey, Load, Pair
 from homeward.core.planning.planner.direct import direct_trip
 from homeward.core.planning.planner.fleet import Trip
+from homeward.core.planning.planner.parallel import run_all
 from homeward.core.planning.planner.schedule import minutes_matrix
 
 FIXED_SHUTTLE_COST = 5_000  # solver units (500 km): the number of shuttles comes first
@@ -207,7 +208,7 @@ def plan_trains(
             if stranded:  # back to the demand: a bus takes them
                 loads, groups = unboard(loads, groups, stranded)
         if loads:
-            trains.append(train_plan(rail, loads, ctx, feeders=feeders))
+            trains.append(TrainPlan(rail, tuple(loads), (), tuple(feeders)))
     return trains, groups
 
 
@@ -257,16 +258,21 @@ def unboard(loads: list[Load], groups: list[Group], workers: set[str]) -> tuple[
     return kept, out
 
 
-def train_plan(
-    rail: Rail,
-    loads: list[Load],
-    ctx: Context,
-    *,
-    feeders: list[Feeder] | None = None,
-    fixed_seats: tuple[tuple[str, str], ...] = (),
-) -> TrainPlan:
-    shuttles = shuttle_routes(rail, loads, ctx.request, ctx.tally)
-    return TrainPlan(rail, tuple(loads), tuple(tuple(r) for r in shuttles), tuple(feeders or ()), fixed_seats)
+def with_shuttles(trains: list[TrainPlan], ctx: Context, processes: int = 1) -> list[TrainPlan]:
+    """``trains`` with their station shuttles' loads (one CVRP per train, on ``processes``)."""
+
+    def solve(i: int) -> tuple[list[list[Load]], Tally]:
+        tally = Tally()
+        return shuttle_routes(trains[i].rail, list(trains[i].loads), ctx.request, tally), tally
+
+    solved = run_all(
+        solve, len(trains), processes, order=sorted(range(len(trains)), key=lambda i: -len(trains[i].loads))
+    )
+    out = []
+    for train, (routes, tally) in zip(trains, solved, strict=True):
+        ctx.tally.add(tally)
+        out.append(replace(train, shuttles=tuple(tuple(r) for r in routes)))
+    return out
 
 
 def shuttle_routes(rail: Rail, loads: list[Load], request: PlanRequest, tally: Tally) -> list[list[Load]]:
