@@ -1,6 +1,9 @@
-"""Hypothesis properties of the planner on small generated campaigns (tiny solver limits):
-no worker in two seats, no vehicle above its cap, driver-hour rules and the 02:00–05:00 curfew
-kept, every worker assigned or given a reason, and the same seed gives the same plan."""
+"""Hypothesis properties of the planner on small generated campaigns (tiny solver limits), under
+soft and hard deadlines: no worker in two seats, no vehicle above its cap, driver-hour rules and
+the 02:00–05:00 curfew kept, every worker assigned or given a reason, late workers assigned and
+flagged once with their minutes over, journeys whose legs connect (a train boarded only after its
+feeder bus arrives at the station, a shuttle after the train), and the same seed gives the same
+plan."""
 
 from __future__ import annotations
 
@@ -22,10 +25,12 @@ from homeward.core.planning import (
 )
 from homeward.core.planning.driving import Crew, check_drive_spans
 from homeward.core.planning.model import Rules
+from tests.core.planning_home import HOME
 
 TINY = StopCriterion(max_iterations=100, no_improvement=50, max_seconds=5)
-# near Cixi, mid-distance (Anhui, Jiangxi, Henan), far (Guizhou, near the 毕节 station), and unknown
-COUNTIES = ("330281", "341221", "341222", "361121", "411421", "520502", "520521", "999999")
+# near Cixi, mid-distance (Anhui, Jiangxi, Henan), far (Guizhou, near the 毕节 station; Zunyi, beyond
+# its catchment but within a feeder bus's reach), and unknown
+COUNTIES = ("330281", "341221", "341222", "361121", "411421", "520502", "520521", "520302", "999999")
 FACTORIES = (Point(30.20, 121.25), Point(30.15, 121.40), Point(30.25, 121.10))
 RISKS = ("low", "medium", "high", "closed")
 
@@ -35,10 +40,24 @@ settings.register_profile(
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> PlanRequest:
+def requests(draw: st.DrawFn, feeders: bool = False) -> PlanRequest:
+    """A small campaign; with ``feeders``, also Zunyi workers a bus brings late, a Zunyi coach and
+    a train from 毕节 that a feeder bus from Zunyi can make."""
     now = datetime(2020, 2, 20) + timedelta(minutes=draw(st.integers(0, 24 * 60 - 1)))
     apps = []
     wid = 0
+    if feeders:
+        n = draw(st.integers(1, 40))
+        apps.append(
+            Application(
+                "AZ",
+                "EZ",
+                "企业",
+                draw(st.sampled_from(FACTORIES)),
+                now + timedelta(hours=draw(st.integers(20, 28))),
+                tuple(WorkerDemand(f"Z{i:04d}", "520302") for i in range(n)),
+            )  # fmt: skip
+        )
     for a in range(draw(st.integers(1, 4))):
         workers = []
         for _ in range(draw(st.integers(1, 30))):
@@ -59,8 +78,8 @@ def requests(draw: st.DrawFn) -> PlanRequest:
             )
         )
     slots = []
-    if draw(st.booleans()):
-        dep = now + timedelta(hours=draw(st.integers(2, 12)))
+    if feeders or draw(st.booleans()):
+        dep = now + timedelta(hours=draw(st.integers(7, 10) if feeders else st.integers(2, 12)))
         slots.append(
             TrainSlot(
                 "T1", "慈溪号", "毕节", "余姚北", dep, dep + timedelta(hours=11), draw(st.integers(4, 60)), 50
@@ -72,13 +91,17 @@ def requests(draw: st.DrawFn) -> PlanRequest:
     ]
     if draw(st.booleans()):
         coaches.append(Coach("贵F00001", 55, "毕节客运", "520500"))
+    if feeders or draw(st.booleans()):
+        coaches.extend(Coach(f"贵C{i:05d}", 55, "遵义客运", "520300") for i in range(draw(st.integers(1, 2))))
     risk = tuple((c, draw(st.sampled_from(RISKS))) for c in COUNTIES[:6] if draw(st.booleans()))
     return PlanRequest(
+        home=HOME,
         now=now,
         applications=tuple(apps),
         train_slots=tuple(slots),
         coaches=tuple(coaches),
         origin_risk=risk,
+        rules=Rules(deadline=draw(st.sampled_from(("soft", "hard")))),
         seed=draw(st.integers(0, 3)),
         stop=TINY,
     )
@@ -92,7 +115,23 @@ def test_every_plan_keeps_the_invariants(request: PlanRequest) -> None:
     # KPI sums add up
     k = result.kpis
     assert k["assigned"] + k["unassigned"] == k["workers"]
+    assert k["late_workers"] == len(result.late)
     assert k["buses"] >= k["buses_lower_bound"] or k["unassigned_no_capacity"] > 0
+
+
+@settings(settings.get_profile("planning"), max_examples=15)
+@given(requests(feeders=True))
+def test_plans_with_feeder_buses_keep_the_invariants(request: PlanRequest) -> None:
+    """Workers beyond the train's catchment reach it on feeder buses that arrive before it leaves
+    (``check_plan``), or go by bus when no feeder can."""
+    result = plan_campaign(request)
+    assert check_plan(request, result) == []
+    county = {w.worker_id: w.pickup_county for a in request.applications for w in a.workers}
+    feeders = [v for v in result.vehicles if v.kind == "bus" and v.feeds]
+    trains = {v.id: v for v in result.vehicles if v.kind == "train"}
+    for f in feeders:  # riders of the train from beyond its catchment: Zunyi, not Bijie
+        assert set(f.manifest) <= set(trains[f.feeds].manifest)
+        assert {county[w] for w in f.manifest} == {"520302"}
 
 
 @settings(settings.get_profile("planning"), max_examples=8)

@@ -23,6 +23,7 @@ from homeward.core.planning import (
     plan_campaign,
     replan,
 )
+from tests.core.planning_home import HOME
 
 TINY = StopCriterion(max_iterations=100, no_improvement=50, max_seconds=5)
 COUNTIES = ("330281", "341221", "341222", "361121", "411421", "520502", "999999")
@@ -75,6 +76,7 @@ def scenarios(draw: st.DrawFn) -> tuple[PlanRequest, PlanRequest, frozenset[int]
     ]
     coaches.append(Coach("贵F00001", 55, "毕节客运", "520500"))
     first = PlanRequest(
+        home=HOME,
         now=NOW,
         applications=tuple(apps),
         train_slots=tuple(slots),
@@ -152,6 +154,7 @@ def test_replanning_is_repeatable(scenario: tuple[PlanRequest, PlanRequest, froz
 def test_new_workers_fill_free_seats_of_an_undispatched_bus() -> None:
     county = "341221"  # 临泉县 (Anhui)
     first = PlanRequest(
+        home=HOME,
         now=NOW,
         applications=(_app("A1", 1, FACTORIES[0], 30, [(f"W{i:02d}", county, True) for i in range(20)]),),
         coaches=tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(4)),
@@ -185,6 +188,7 @@ def test_new_workers_fill_free_seats_of_an_undispatched_train() -> None:
     dep = NOW + timedelta(hours=6)
     slot = TrainSlot("T1", "慈溪号", "毕节", "余姚北", dep, dep + timedelta(hours=11), 40, 50)  # 20 seats
     first = PlanRequest(
+        home=HOME,
         now=NOW,
         applications=(_app("A1", 1, FACTORIES[0], 30, [(f"W{i:02d}", county, True) for i in range(15)]),),
         train_slots=(slot,),

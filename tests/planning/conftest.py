@@ -25,12 +25,13 @@ _SEQ = [0]
 
 
 def make_application(enterprise, counties, *, hours=30, accepted_ago_min=30, health="green"):
-    """An accepted application of ``enterprise`` with one worker per entry of ``counties``."""
+    """An accepted application of ``enterprise`` with one worker per entry of ``counties``, and its
+    case (as acceptance opens one)."""
     import datetime as dt
 
     from django.utils import timezone
 
-    from homeward.apps.applications.models import ApplicationWorker, ReturnApplication
+    from homeward.apps.applications.models import ApplicationWorker, Case, ReturnApplication
     from tests.factories import make_ric
 
     now = timezone.now()
@@ -39,6 +40,7 @@ def make_application(enterprise, counties, *, hours=30, accepted_ago_min=30, hea
         enterprise=enterprise, state="accepted", submitted_at=accepted, accepted_at=accepted,
         deadline_hours=hours, deadline_at=accepted + timedelta(hours=hours),
     )  # fmt: skip
+    Case.objects.create(application=app)
     for county in counties:
         _SEQ[0] += 1
         n = _SEQ[0]

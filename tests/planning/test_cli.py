@@ -4,6 +4,7 @@ generated once (idempotent), planned, and the KPIs are the last line of the outp
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -48,3 +49,36 @@ def test_homeward_plan_needs_the_demo_city(capsys):
 
     assert main(["plan", "--scale", "small", "--json"]) == 1
     assert "homeward demo" in capsys.readouterr().err
+
+
+def test_the_demo_campaign_day_gives_the_same_plan_at_any_hour():
+    """The small demo city planned at 03:17 on one day and at 15:41 three days later (both Beijing
+    time, frozen clock ticking): the campaign day starts at 08:00 of the day before each run, and
+    every KPI but the timings is the same."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from homeward.cli.plan_cmd import run_plan
+    from homeward.demo.campaign import campaign_reset, campaign_time
+    from homeward.demo.generate import generate_city
+    from homeward.demo.load import load_city
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    load_city(generate_city("small", 1))
+    runs = []
+    for moment in (
+        datetime(2020, 2, 20, 3, 17, tzinfo=beijing),
+        datetime(2020, 2, 23, 15, 41, tzinfo=beijing),
+    ):
+        with time_machine.travel(moment, tick=True):
+            campaign_reset()
+            out = run_plan(scale="small", seed=1)
+            start = campaign_time()
+        assert start is not None
+        local = start.astimezone(beijing)
+        assert local.date() == moment.date() - timedelta(days=1) and 4 <= local.hour <= 8
+        runs.append({k: v for k, v in out.items() if "seconds" not in k and k not in ("run", "generated")})
+    assert runs[0]["workers"] > 40
+    assert runs[0] == runs[1]

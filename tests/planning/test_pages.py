@@ -5,6 +5,7 @@ seats, resource uploads."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 
@@ -27,7 +28,7 @@ def test_the_board_shows_the_kpis_against_the_baseline(client, taskforce, planne
     trains = c.get(f"/planning/vehicles/?run={planned.pk}&kind=train").content.decode()
     assert "慈溪号" in trains and "pl-bus" not in trains
     unassigned = c.get(f"/planning/unassigned/?run={planned.pk}").content.decode()
-    assert 'data-reason="no_legal_way_in_time"' in unassigned
+    assert "全部已安排" in unassigned and planned.kpis["unassigned"] == 0
     data = c.get(f"/planning/runs/{planned.pk}/map.json").json()
     assert {k: len(v) for k, v in data["lines"].items()} == {"train": 1, "bus": 1, "shuttle": 1}
     assert c.get(f"/planning/unassigned.xlsx?run={planned.pk}").content[:2] == b"PK"
@@ -185,3 +186,76 @@ def test_the_task_force_uploads_resources(client, taskforce, home_city):
     html = c.post("/planning/resources/", {"kind": "drivers", "file": upload}).content.decode()
     assert 'data-testid="import-report"' in html and "新增 1" in html and "licence_no" in html
     assert Driver.objects.get().name == "张师傅"
+
+
+def test_the_board_lists_late_workers_with_their_hours_over(client, taskforce, campaign, planned):
+    from homeward.apps.planning.models import PlanSeat
+
+    c = logged_in(client, taskforce)
+    board = c.get("/planning/").content.decode()
+    assert "超时到厂" in board and 'hx-get="/planning/late/?run=' in board
+    html = c.get(f"/planning/late/?run={planned.pk}").content.decode()
+    late = PlanSeat.objects.filter(run=planned, leg=0, minutes_late__gt=0).select_related("worker")
+    assert late.count() == planned.kpis["late_workers"] == 2
+    for seat in late:
+        assert seat.worker.name in html and f'data-hours-over="{round(seat.minutes_late / 60, 1)}"' in html
+    assert f"/applications/{campaign['late'].pk}/" in html and "共 2 人" in html
+
+
+def test_feeder_buses_show_the_train_they_feed(client, taskforce, planned):
+    from homeward.apps.planning.models import PlanVehicle
+
+    bus = PlanVehicle.objects.filter(run=planned, kind="bus").first()
+    train = PlanVehicle.objects.get(run=planned, kind="train")
+    PlanVehicle.objects.filter(pk=bus.pk).update(feeds=train.key)
+    c = logged_in(client, taskforce)
+    rows = c.get(f"/planning/vehicles/?run={planned.pk}&kind=bus").content.decode()
+    assert 'data-testid="feeder"' in rows and f"接站 → {train.key}" in rows
+    assert f"送乘专列</dt><dd>{train.key}" in c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+
+
+def _shangqiu_train(run, departs):
+    """A proposed special train from 商丘 (where B's 梁园 workers live) to 余姚北, as the core
+    proposes one (``serialize.train_request_dict``)."""
+    from homeward.apps.planning import serialize
+    from homeward.core import regions
+    from homeward.core.planning import Point, Rules, TrainRequest
+    from homeward.core.planning.geo import rail_min
+
+    a, b = regions.station_by_name("商丘"), regions.station_by_name("余姚北")
+    ask = TrainRequest(
+        "商丘", "余姚北", departs, departs + timedelta(hours=2),
+        rail_min(Point(a.lat, a.lon), Point(b.lat, b.lon), Rules()), 9, 0, 0.0, 1,
+    )  # fmt: skip
+    run.train_requests = [serialize.train_request_dict(ask)]
+    run.save(update_fields=["train_requests"])
+
+
+def test_a_proposed_train_accepted_as_a_slot_carries_workers_in_the_next_plan(
+    client, taskforce, enterprise_user, campaign, planned
+):
+    from django.utils import timezone
+
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.apps.planning.models import TrainSlot
+    from tests.planning.conftest import run_plan
+
+    _shangqiu_train(planned, (timezone.now() + timedelta(hours=6)).replace(second=0, microsecond=0))
+    url = f"/planning/runs/{planned.pk}/train-requests/0/accept/"
+    denied = logged_in(client, enterprise_user).post(url, {"granted": "1"})
+    assert denied.status_code == 403 and not TrainSlot.objects.filter(name="加开专列").exists()
+    c = logged_in(client, taskforce)
+    assert 'data-testid="train-request-0"' in c.get("/planning/").content.decode()
+    html = c.post(url, {"granted": "1"}).content.decode()
+    slot = TrainSlot.objects.get(name="加开专列")
+    assert slot.state == "granted" and slot.origin_station == "商丘" and slot.seats == 1060
+    assert 'data-testid="train-request-state"' in html and "已批准" in html
+    assert (
+        c.post(url, {"granted": "1"}).status_code == 200
+        and TrainSlot.objects.filter(name="加开专列").count() == 1
+    )
+    assert AuditEvent.objects.filter(action="plan.train_request.accept", object_id=str(slot.pk)).count() == 1
+    after = run_plan()
+    assert after.kpis["trains"] == planned.kpis["trains"] + 1
+    assert after.kpis["train_passengers"] >= planned.kpis["train_passengers"] + 9
+    assert after.kpis["buses"] < planned.kpis["buses"]

@@ -5,12 +5,13 @@ vehicles, and resource imports."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import system_actor
-from tests.planning.conftest import run_plan
+from tests.planning.conftest import make_application, run_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_only_the_task_force_runs_plans(request, persona):
 
 
 def test_a_run_seats_every_worker_or_says_why(campaign, planning_settings):
-    from homeward.apps.applications.models import ApplicationWorker, ReturnApplication
+    from homeward.apps.applications.models import ApplicationWorker, DepartmentTask, ReturnApplication
     from homeward.apps.planning.models import PlanSeat, PlanVehicle
 
     run = run_plan(seed=3)
@@ -59,15 +60,51 @@ def test_a_run_seats_every_worker_or_says_why(campaign, planning_settings):
     assert main.filter(vehicle__isnull=True).exclude(reason="").count() == k["unassigned"]
     for v in PlanVehicle.objects.filter(run=run):
         assert v.seat_rows.count() == v.passengers <= v.seat_cap
-    # the late application: no legal way in time, flagged at risk; the others planned
+    # the late application (due in 3 h, from Anhui): carried late, flagged at risk with the hours
+    # over, a task for the task force on its case; the others planned and not at risk
     late = ReturnApplication.objects.get(pk=campaign["late"].pk)
-    assert late.at_risk and "no legal way" in late.at_risk_reason
-    assert set(PlanSeat.objects.filter(application=late).values_list("reason", flat=True)) == {
-        "no_legal_way_in_time"
-    }
-    assert ReturnApplication.objects.get(pk=campaign["a"].pk).state == "planned"
-    assert ReturnApplication.objects.get(pk=campaign["b"].pk).state == "planned"
-    assert late.state == "accepted"  # nobody seated
+    assert late.state == "planned" and late.at_risk and "late, up to" in late.at_risk_reason
+    rows = PlanSeat.objects.filter(run=run, application=late, leg=0)
+    assert rows.count() == 2 and all(r.vehicle_id and r.minutes_late > 60 and r.arrives for r in rows)
+    assert k["late_workers"] == 2 and k["late_hours_max"] == round(max(r.minutes_late for r in rows) / 60, 2)
+    task = DepartmentTask.objects.get(case__application=late, kind="late_arrival")
+    assert task.department == "taskforce" and task.state == "open"
+    assert task.data["late_workers"] == 2 and task.data["plan_run"] == run.pk
+    for key in ("a", "b"):
+        app = ReturnApplication.objects.get(pk=campaign[key].pk)
+        assert app.state == "planned" and not app.at_risk
+        assert not DepartmentTask.objects.filter(case__application=app, kind="late_arrival").exists()
+
+
+def test_the_task_force_accepts_or_acts_on_late_workers_and_a_replan_in_time_cancels_the_task(
+    campaign, taskforce
+):
+    from homeward.apps.applications.models import DepartmentTask, ReturnApplication
+    from homeward.apps.applications.services import department_task_complete
+    from homeward.apps.audit.models import AuditEvent
+    from homeward.core.errors import DomainError
+
+    run_plan()
+    late = campaign["late"]
+    task = DepartmentTask.objects.get(case__application=late, kind="late_arrival")
+    boss = taskforce
+    with pytest.raises(DomainError):  # acting needs a note saying how
+        department_task_complete(actor=boss, task_id=task.pk, data={"decision": "act"})
+    done = department_task_complete(actor=boss, task_id=task.pk, data={"decision": "accept", "note": ""})
+    assert done.state == "done" and done.data["decision"] == "accept"
+    # a re-plan keeps a done task as the task force left it
+    run_plan()
+    assert DepartmentTask.objects.get(pk=task.pk).state == "done"
+    # another late application: its open task is cancelled once a re-plan brings everyone in time
+    other = make_application(campaign["a"].enterprise, ["341221"] * 2, hours=2, accepted_ago_min=0)
+    run_plan()
+    task2 = DepartmentTask.objects.get(case__application=other, kind="late_arrival")
+    assert task2.state == "open"
+    ReturnApplication.objects.filter(pk=other.pk).update(deadline_at=other.accepted_at + timedelta(hours=40))
+    run_plan()
+    task2.refresh_from_db()
+    assert task2.state == "cancelled" and not ReturnApplication.objects.get(pk=other.pk).at_risk
+    assert AuditEvent.objects.filter(action="task.late_arrival.cancelled", object_id=str(task2.pk)).exists()
 
 
 def test_the_same_seed_gives_the_same_plan(campaign):

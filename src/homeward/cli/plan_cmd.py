@@ -58,6 +58,11 @@ def run_plan(*, scale: str, seed: int, iterations: int | None = None) -> dict[st
     out["unassigned_by_reason"] = {
         key.removeprefix("unassigned_"): v for key, v in k.items() if key.startswith("unassigned_")
     }
+    out["late"] = {
+        key: k.get(key) for key in ("late_workers", "late_hours_p50", "late_hours_p95", "late_hours_max")
+    }
+    out["feeder_buses"] = k.get("feeder_buses")
+    out["train_requests"] = run.train_requests
     return out
 
 

@@ -18,13 +18,20 @@ from typing import Any
 def _cvrp(args: argparse.Namespace) -> int:
     from homeward.core.errors import DomainError
     from homeward.core.planning import cvrplib
+    from homeward.core.planning.planner.parallel import default_processes
 
     try:
         instance = cvrplib.read(args.file)
     except (OSError, DomainError) as exc:
         print(f"homeward cvrp: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    answer = cvrplib.solve(instance, seconds=args.seconds, seed=args.seed, max_iterations=args.iterations)
+    answer = cvrplib.solve(
+        instance,
+        seconds=args.seconds,
+        seed=args.seed,
+        max_iterations=args.iterations,
+        processes=args.processes or default_processes(),
+    )
     print(
         f"{instance.name}: {len(instance.demands) - 1} clients, capacity {instance.capacity}, "
         f"{len(answer.routes)} routes (≥ {cvrplib.lower_bound_vehicles(instance)}), cost {answer.cost}",
@@ -49,6 +56,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--iterations", type=int, default=0, help="also stop after this many iterations (repeatable answers)"
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="solve from this many seeds at once, one per core, and keep the cheapest (default: the cores)",
     )
     p.set_defaults(func=_cvrp)
 

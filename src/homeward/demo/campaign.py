@@ -2,7 +2,10 @@
 
 ``campaign_ensure(scale=..., seed=...)`` is idempotent: applications are made once (they carry the
 note ``CAMPAIGN_NOTE``), resources once (when there are no train slots, no coaches). Deterministic by
-seed in whom it picks and where the trains go; times run from ``now``.
+seed in whom it picks and where the trains go. The day starts at a fixed local time,
+``campaign_start``: 08:00 Beijing time of the day before it is made, so that its trips are partly
+done and partly on the road when a newcomer looks; every time in it (acceptances, deadlines, train
+departures) is relative to that start, so the same seed gives the same plan at any hour.
 
 - Small scale: accepted applications for ~2% of the away workers; city scale: ~15,000 workers in
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
@@ -22,15 +25,16 @@ import math
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from homeward.core import regions
 from homeward.core.planning import Point, Rules
-from homeward.core.planning.geo import road_km
+from homeward.core.planning.geo import rail_min, road_km
 
 CAMPAIGN_NOTE = "演示接返日 campaign day"
 SCALES = ("small", "city")
@@ -39,6 +43,8 @@ CAMPAIGN_COUNTIES = 300  # origin counties served on the day: those with the mos
 SMALL_SHARE = 0.02
 _DEST_STATIONS = ("余姚北", "宁波")
 TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
+DAY_START = time(8, 0)  # Beijing time
+_BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]
 
@@ -76,11 +82,18 @@ def campaign_time() -> datetime | None:
     return value
 
 
+def campaign_start(when: datetime) -> datetime:
+    """08:00 Beijing time of the day before ``when`` (aware): the demo campaign day's start."""
+    day = when.astimezone(_BEIJING).date() - timedelta(days=1)
+    return datetime.combine(day, DAY_START, tzinfo=_BEIJING)
+
+
 def campaign_ensure(
     *, scale: str = "small", seed: int = 1, now: datetime | None = None, report: Report | None = None
 ) -> dict[str, int]:
     """Make the campaign day's applications and resources unless they are there. Returns counts of
-    what was created (zeros when everything existed)."""
+    what was created (zeros when everything existed). The day starts at ``campaign_start(now)``
+    (``now`` defaults to the clock)."""
     from homeward.apps.planning.models import Coach, TrainSlot
     from homeward.apps.registry.models import Enterprise
 
@@ -94,7 +107,7 @@ def campaign_ensure(
             "数据库中没有演示城市，请先运行 homeward demo (no demo city: run `homeward demo` first)",
             "no_demo_city",
         )
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    now = campaign_start(now or timezone.now())
     rng = random.Random(seed)
     counts: dict[str, int] = {}
     if not campaign_exists():
@@ -288,11 +301,10 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
         st = regions.station_by_name(station_name)
         dest = regions.station_by_name(_DEST_STATIONS[1 if i % 5 == 4 else 0])
         assert st is not None and dest is not None
-        rail_km = (
-            road_km(Point(st.lat, st.lon), Point(dest.lat, dest.lon), rules) / rules.detour_factor * 1.15
-        )
         departs = now + timedelta(hours=6 + (i % 6) * 1.5, minutes=20 * (i // 6))
-        arrives = departs + timedelta(minutes=int(rail_km / 180 * 60) + 30)
+        arrives = departs + timedelta(
+            minutes=rail_min(Point(st.lat, st.lon), Point(dest.lat, dest.lon), rules)
+        )
         town = i in (3, 7, 11)
         slots.append(
             TrainSlot(
@@ -320,8 +332,10 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     for code, n in demand_by_county.items():
         pref = regions.prefecture_of(code)
         per_pref[pref.code if pref else code] += n
+    # origin-side operators had coaches to spare in February 2020: one per ten workers of the
+    # prefecture (a late worker often rides a bus with few others)
     for code in sorted(per_pref):
-        for j in range(math.ceil(per_pref[code] / 20) + 2):
+        for j in range(math.ceil(per_pref[code] / 10) + 2):
             coaches.append(
                 Coach(
                     plate=f"{code}-{j + 1:03d}",

@@ -145,6 +145,7 @@ ACTIONS: dict[str, Action] = {
     "plan.request": Action(TASKFORCE, "只有专班可以排班 (task force only)"),
     "plan.resources": Action(TASKFORCE, "只有专班可以导入排班资源 (task force only)"),
     "plan.dispatch": Action(TASKFORCE, "只有专班可以登记发车 (task force only)"),
+    "plan.train_request": Action(TASKFORCE, "只有专班可以申请专列 (task force only)"),
     "plan.manifest": Action(
         TASKFORCE | {Role.DEPT_HEALTH, Role.DEPT_TRANSPORT}, "无权查看乘客名单 (not allowed to see manifests)"
     ),

@@ -186,6 +186,7 @@ class TaskDepartment(models.TextChoices):
     HEALTH = "health", _("卫健")
     HR = "hr", _("人社")
     RECEPTION = "reception", _("镇街接站")
+    TASKFORCE = "taskforce", _("专班")
 
 
 class TaskKind(models.TextChoices):
@@ -193,6 +194,7 @@ class TaskKind(models.TextChoices):
     ESCORT_KIT_CHECKS = "escort_kit_checks", _("医护跟车、防疫物资、健康检测")
     LIST_CHECK_SUBSIDY = "list_check_subsidy", _("名单核对与补贴分担")
     LANDING_HANDOVER = "landing_handover", _("落地对接")
+    LATE_ARRIVAL = "late_arrival", _("预计超时到达：接受或处理")
 
 
 class DepartmentTask(models.Model):

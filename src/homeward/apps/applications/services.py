@@ -79,6 +79,10 @@ CASE_TASKS = (
     (TaskDepartment.RECEPTION, TaskKind.LANDING_HANDOVER),
 )
 
+# What the task force says to a plan's late workers: it accepts the late arrival, or it has acted
+# (a train requested, a deadline moved with the enterprise, ...) and says how in a note.
+LATE_DECISIONS = ("accept", "act")
+
 # Transitions the task force (and later the planner and journeys) make after acceptance.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     ApplicationState.PLANNED: (ApplicationState.ACCEPTED,),
@@ -633,6 +637,44 @@ def application_flag_at_risk(
     return app
 
 
+def case_late_task_sync(*, actor: Any, application_id: int, late: Mapping[str, Any] | None) -> str:
+    """The planner (or the task force: ``application.flag``) keeps the case's task-force task for late workers in step with
+    a plan: with ``late`` (what the plan says: late workers, hours over, run) an open task is made
+    or its data refreshed; without, an open one is cancelled (the plan no longer makes anyone late).
+    A task the task force has already done stays done. Returns what happened: created, updated,
+    cancelled or unchanged."""
+    authorize(actor, "application.flag")
+    case = Case.objects.filter(application_id=application_id).first()
+    if case is None:
+        return "unchanged"
+    kind = TaskKind.LATE_ARRIVAL
+    with transaction.atomic():
+        task = DepartmentTask.objects.select_for_update().filter(case=case, kind=kind).first()
+        if late is None:
+            if task is None or task.state != DepartmentTask.State.OPEN:
+                return "unchanged"
+            task.state = DepartmentTask.State.CANCELLED
+            task.save(update_fields=["state"])
+            outcome = "cancelled"
+        elif task is None:
+            task = DepartmentTask.objects.create(
+                case=case, department=TaskDepartment.TASKFORCE, kind=kind, data=dict(late)
+            )
+            outcome = "created"
+        elif task.state == DepartmentTask.State.DONE:
+            return "unchanged"
+        else:
+            task.state = DepartmentTask.State.OPEN
+            task.data = {**task.data, **late}
+            task.save(update_fields=["state", "data"])
+            outcome = "updated"
+        audit_record(
+            actor=actor, action=f"task.late_arrival.{outcome}", object_type="task", object_id=task.pk,
+            data={"application": application_id, **(dict(late) if late else {})},
+        )  # fmt: skip
+    return outcome
+
+
 # ------------------------------------------------------------------------------------------------
 # Department tasks
 # ------------------------------------------------------------------------------------------------
@@ -752,6 +794,17 @@ def _clean_task_data(task: DepartmentTask, data: Mapping[str, Any], now: datetim
             "list_checked": True,
             "note": str(data.get("note") or "")[:200],
         }
+    if task.kind == TaskKind.LATE_ARRIVAL:
+        decision = str(data.get("decision") or "").strip()
+        if decision not in LATE_DECISIONS:
+            raise DomainError(
+                "decision 应为 accept（接受超时）或 act（已处理）(decision: accept or act)",
+                "invalid_task_data",
+            )
+        note = str(data.get("note") or "").strip()[:200]
+        if decision == "act" and not note:
+            raise DomainError("已处理时请说明措施 (note: what was done)", "invalid_task_data")
+        return {**stored, "decision": decision, "note": note}
     # landing handover
     return {
         **stored,

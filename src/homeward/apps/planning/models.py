@@ -159,6 +159,8 @@ class PlanRun(LeasedRun):
     )
     kpis = models.JSONField(_("指标"), default=dict, blank=True)
     baseline = models.JSONField(_("基线指标"), default=dict, blank=True)
+    # the special trains the plan proposes to request from the railway (serialize.train_request_dict)
+    train_requests = models.JSONField(_("建议申请专列"), default=list, blank=True)
     result_path = models.CharField(_("结果文件"), max_length=255, blank=True)
     reason = models.CharField(_("触发"), max_length=50, blank=True)
     error = models.TextField(blank=True)
@@ -246,6 +248,9 @@ class PlanSeat(models.Model):
     enterprise_id = models.BigIntegerField(db_index=False)  # denormalised for the enterprise's own view
     reason = models.CharField(_("未安排原因"), max_length=24, blank=True)
     detail = models.CharField(max_length=200, blank=True)
+    # on the worker's first leg: expected at the factory after the application's deadline
+    arrives = models.DateTimeField(_("预计到厂"), null=True, blank=True)
+    minutes_late = models.PositiveIntegerField(_("超时分钟"), default=0)
 
     class Meta:
         ordering = ["run_id", "vehicle_id", "seat"]

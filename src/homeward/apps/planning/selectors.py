@@ -36,7 +36,7 @@ from homeward.apps.planning.models import (
     PreventionKit,
     TrainSlot,
 )
-from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, latest_done_run
+from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, TRAIN_REQUEST_NAME, latest_done_run
 from homeward.apps.registry.personal_data import PersonOut, audit_list_read, people_reveal, person_out
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
@@ -109,6 +109,17 @@ def kpi_rows(run: PlanRun) -> list[KpiRow]:
             k.get("buses_lower_bound"),
             _("基线同口径 %(n)s") % {"n": k.get("baseline_buses_same_split", "—")},
         ),  # fmt: skip
+        *(
+            [
+                KpiRow(
+                    _("接站车"),
+                    k["feeder_buses"],
+                    note=_("%(n)s 人换乘专列") % {"n": k.get("feeder_passengers", 0)},
+                )
+            ]
+            if k.get("feeder_buses")
+            else []
+        ),
         KpiRow(_("接驳车"), k.get("shuttles"), None, k.get("shuttles_lower_bound")),
         KpiRow(
             _("车公里"),
@@ -120,6 +131,19 @@ def kpi_rows(run: PlanRun) -> list[KpiRow]:
         KpiRow(_("包车上座率"), pct(k.get("seats_filled_share"))),
         KpiRow(_("费用(元)"), f"{yuan:,.0f}"),
         KpiRow(_("按时到厂"), pct(k.get("deadline_met_share"))),
+        KpiRow(
+            _("超时到厂"),
+            k.get("late_workers", 0),
+            note=_("超时小时 中位 %(p50)s · P95 %(p95)s · 最多 %(max)s")
+            % {
+                "p50": k.get("late_hours_p50", 0),
+                "p95": k.get("late_hours_p95", 0),
+                "max": k.get("late_hours_max", 0),
+            }
+            if k.get("late_workers")
+            else "",
+        ),
+        KpiRow(_("建议申请专列"), k.get("train_requests", 0)),
         KpiRow(_("计算用时(秒)"), k.get("seconds_total", k.get("seconds"))),
     ]
 
@@ -355,6 +379,68 @@ def unassigned(
     return rows, total
 
 
+# ------------------------------------------------------------------------------------------ late
+
+
+def late_workers(actor: Any, run: PlanRun, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """The workers the plan carries but brings after their application's deadline, most hours
+    over first (names: the read is audited once)."""
+    qs = (
+        PlanSeat.objects.filter(run=run, leg=0, minutes_late__gt=0)
+        .select_related("worker", "application__enterprise", "vehicle")
+        .order_by("-minutes_late", "application_id", "pk")
+    )
+    total = qs.count()
+    rows = []
+    for s in qs[:limit]:
+        v = s.vehicle
+        rows.append(
+            {
+                "name": s.worker.name,
+                "application": s.application_id,
+                "enterprise": s.application.enterprise.name,
+                "county": regions.full_name_or_code(s.worker.pickup_county_code),
+                "vehicle": v,
+                "vehicle_label": vehicle_label(v) if v else "",
+                "arrives": s.arrives,
+                "deadline": s.application.deadline_at,
+                "hours_over": round(s.minutes_late / 60, 1),
+            }
+        )
+    audit_list_read(actor=actor, what="plan_late", rows=len(rows), total=total, filters={"run": run.pk})
+    return rows, total
+
+
+def vehicle_label(v: PlanVehicle) -> str:
+    """A vehicle's kind as a passenger's leg: a feeder bus (to a train) is 接站车, not 包车."""
+    if v.kind == PlanVehicle.Kind.BUS and v.feeds:
+        return f"{_('接站车')} {v.name} → {v.feeds}"
+    return f"{KIND_LABELS.get(v.kind, v.kind)} {v.name}"
+
+
+def train_requests(run: PlanRun) -> list[dict[str, Any]]:
+    """The special trains the plan proposes to request, with their times as datetimes, and
+    whether each is already entered as a train slot."""
+    entered = set(
+        TrainSlot.objects.filter(name=TRAIN_REQUEST_NAME).values_list("origin_station", "departs", "state")
+    )
+    out = []
+    for i, t in enumerate(run.train_requests or []):
+        departs = datetime.fromisoformat(t["departs_earliest"])
+        state = next((st for o, d, st in entered if o == t["origin_station"] and d == departs), "")
+        out.append(
+            {
+                **t,
+                "index": i,
+                "departs_earliest": departs,
+                "departs_latest": datetime.fromisoformat(t["departs_latest"]),
+                "journey_hours": round(t["journey_min"] / 60, 1),
+                "slot_state": state,
+            }
+        )
+    return out
+
+
 # ----------------------------------------------------------------------------------- enterprise
 
 
@@ -377,8 +463,8 @@ def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
             {
                 "name": s.worker.name,
                 "id_number": person_out(s.worker).id_number,
-                "leg": "接驳" if s.leg else "干线",
-                "vehicle": f"{KIND_LABELS.get(v.kind, v.kind)} {v.name}" if v else "",
+                "leg": s.leg + 1 if v else "",
+                "vehicle": vehicle_label(v) if v else "",
                 "seat": s.seat,
                 "departs": v.departs if v else None,
                 "arrives": v.arrives if v else None,

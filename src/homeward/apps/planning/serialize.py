@@ -14,11 +14,13 @@ from homeward.core.planning import (
     CostLedger,
     DriveSpan,
     Kit,
+    Late,
     PermitDraft,
     PlanResult,
     Point,
     Stop,
     StopCriterion,
+    TrainRequest,
     Unassigned,
     Vehicle,
 )
@@ -72,6 +74,30 @@ def permit_draft_from_dict(d: dict[str, Any]) -> PermitDraft:
     )
 
 
+def train_request_dict(t: TrainRequest) -> dict[str, Any]:
+    """A proposed special train as JSON (in plan files, on ``PlanRun.train_requests``, in the CLI)."""
+    return {
+        "origin_station": t.origin_station, "destination_station": t.destination_station,
+        "departs_earliest": _dt(t.departs_earliest), "departs_latest": _dt(t.departs_latest),
+        "journey_min": t.journey_min, "workers": t.workers, "late_in_time": t.late_in_time,
+        "hours_late_saved": t.hours_late_saved, "buses_saved": t.buses_saved,
+    }  # fmt: skip
+
+
+def train_request_from_dict(d: dict[str, Any]) -> TrainRequest:
+    return TrainRequest(
+        origin_station=d["origin_station"],
+        destination_station=d["destination_station"],
+        departs_earliest=datetime.fromisoformat(d["departs_earliest"]),
+        departs_latest=datetime.fromisoformat(d["departs_latest"]),
+        journey_min=int(d["journey_min"]),
+        workers=int(d["workers"]),
+        late_in_time=int(d["late_in_time"]),
+        hours_late_saved=float(d["hours_late_saved"]),
+        buses_saved=int(d["buses_saved"]),
+    )
+
+
 def vehicle_dict(v: Vehicle) -> dict[str, Any]:
     return {
         "id": v.id, "kind": v.kind, "name": v.name, "base": v.base, "seats": v.seats, "seat_cap": v.seat_cap,
@@ -100,6 +126,11 @@ def result_dict(result: PlanResult) -> dict[str, Any]:
         "vehicles": [vehicle_dict(v) for v in result.vehicles],
         "assignments": [[a.worker_id, a.vehicle_id, a.seat, a.leg] for a in result.assignments],
         "unassigned": [[u.worker_id, u.application_id, u.reason, u.detail] for u in result.unassigned],
+        "late": [
+            [x.worker_id, x.application_id, x.vehicle_id, _dt(x.arrives), _dt(x.deadline), x.minutes_over]
+            for x in result.late
+        ],
+        "train_requests": [train_request_dict(t) for t in result.train_requests],
     }
 
 
@@ -157,6 +188,12 @@ def result_from_dict(d: dict[str, Any]) -> PlanResult:
         seed=d["seed"],
         stop=StopCriterion(**d["stop"]),
         solver=d["solver"],
+        # files written before late workers were carried have none
+        late=tuple(
+            Late(w, app, vid, datetime.fromisoformat(at), datetime.fromisoformat(due), int(over))
+            for w, app, vid, at, due, over in d.get("late", ())
+        ),
+        train_requests=tuple(train_request_from_dict(t) for t in d.get("train_requests", ())),
     )
 
 

@@ -21,10 +21,17 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import PLANNER, authorize, authorized, user_of
-from homeward.apps.applications.models import ApplicationState, ApplicationWorker, ReturnApplication
+from homeward.apps.applications.models import (
+    ApplicationState,
+    ApplicationWorker,
+    DepartmentTask,
+    ReturnApplication,
+    TaskKind,
+)
 from homeward.apps.audit.runs import (
     ACTIVE_STATES,
     RunLease,
@@ -37,7 +44,6 @@ from homeward.apps.audit.runs import (
 )
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning import serialize
-from homeward.apps.planning.home import core_base, shell_base, shell_place, with_home_city
 from homeward.apps.planning.models import (
     HOME_BASE,
     Coach,
@@ -50,10 +56,10 @@ from homeward.apps.planning.models import (
     TrainSlot,
 )
 from homeward.apps.registry.models import Enterprise, HomeCity
-from homeward.apps.registry.selectors import require_home_city
+from homeward.apps.registry.selectors import home_stations, require_home_city
 from homeward.core import planning as core
 from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError
+from homeward.core.errors import Conflict, DomainError, NotFound
 from homeward.core.planning.model import REASON_NO_LEGAL_WAY
 
 if TYPE_CHECKING:
@@ -144,6 +150,19 @@ def enterprise_point(enterprise: Enterprise, home: HomeCity) -> core.Point:
     return core.Point(round(lat + dlat, 5), round(lon + dlon, 5))
 
 
+def core_home(home: HomeCity) -> core.HomeCity:
+    """The set-up home city as the planner sees it: its point (where its own coaches start), its
+    province (the road pass's last) and its arrival stations in use, the default first."""
+    province = regions.province_of(home.code)
+    return core.HomeCity(
+        name=home.display_name,
+        point=core.Point(home.lat, home.lon),
+        province=province.code if province else home.code[:2] + "0000",
+        stations=tuple(s.name for s in home_stations()),
+        base=HOME_BASE,
+    )
+
+
 @dataclass
 class PlanInput:
     request: core.PlanRequest
@@ -158,12 +177,15 @@ def build_request(
 ) -> PlanInput:
     """Accepted and planned applications with their active workers, granted train slots, active
     coaches, county risk levels and the home city → ``PlanRequest``. Conflict ``home_city_not_set``
-    before the city is set up."""
+    before the city is set up. A plan as of ``now`` knows only the applications accepted by then
+    (within its minute): a plan of a past day, such as the demo's campaign day, leaves out what was
+    accepted after it."""
     from homeward.apps.registry.models import CountyRisk
 
     home = require_home_city()
+    known_by_now = Q(accepted_at__isnull=True) | Q(accepted_at__lt=now + timedelta(minutes=1))
     apps = list(
-        ReturnApplication.objects.filter(state__in=PLAN_STATES)
+        ReturnApplication.objects.filter(known_by_now, state__in=PLAN_STATES)
         .select_related("enterprise", "enterprise__town")
         .order_by("pk")
     )
@@ -211,7 +233,7 @@ def build_request(
         for s in TrainSlot.objects.filter(state=TrainSlot.State.GRANTED).order_by("departs", "pk")
     )
     coaches = tuple(
-        core.Coach(c.plate, c.seats, c.carrier, core_base(c.base), c.cost_per_km_fen, c.cost_per_day_fen)
+        core.Coach(c.plate, c.seats, c.carrier, c.base, c.cost_per_km_fen, c.cost_per_day_fen)
         for c in Coach.objects.filter(active=True).order_by("pk")
     )
     risk = tuple(
@@ -229,8 +251,8 @@ def build_request(
         rules=rules or core.Rules(),
         seed=seed,
         stop=stop,
+        home=core_home(home),
     )
-    request = with_home_city(request, home)
     return PlanInput(request, worker_app, len(applications), len(worker_app), home)
 
 
@@ -346,6 +368,7 @@ def _execute(run: PlanRun, lease: RunLease) -> dict[str, Any]:
                 baseline=_baseline(kpis),
                 solver=result.solver[:40],
                 result_path=str(path.relative_to(settings.MEDIA_ROOT)),
+                train_requests=[serialize.train_request_dict(t) for t in result.train_requests],
                 previous=previous,
             )
     except BaseException:
@@ -398,7 +421,7 @@ def _stops_json(v: core.Vehicle, home: HomeCity) -> list[dict[str, Any]]:
     return [
         {
             "k": s.kind,
-            "place": shell_place(s.place, home),
+            "place": s.place,
             "lat": round(s.point.lat, 4),
             "lon": round(s.point.lon, 4),
             "a": s.arrive.isoformat(),
@@ -431,7 +454,7 @@ def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
 
     crew: dict[str, dict[str, list[str]]] = {}
     for v in runs:
-        base = HOME_BASE if v.kind in ("shuttle", "train") else shell_base(v.base)
+        base = HOME_BASE if v.kind in ("shuttle", "train") else v.base
         crew[v.id] = {"drivers": take(drivers, base, v.drivers), "escorts": take(escorts, base, v.escorts)}
     return crew
 
@@ -455,7 +478,7 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
                 key=v.id,
                 kind=v.kind,
                 name=v.name[:40],
-                base=shell_base(v.base)[:8],
+                base=v.base[:8],
                 origin_area=v.origin_area[:6] if v.origin_area.isdigit() else "",
                 origin_name=origin[:60],
                 destination_name=(last.place if last else "")[:60],
@@ -493,11 +516,13 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
         )
     PlanVehicle.objects.bulk_create(rows, batch_size=500)
     by_key = dict(PlanVehicle.objects.filter(run=run).values_list("key", "pk"))
+    late = {x.worker_id: x for x in result.late}
     seats = []
     for a in result.assignments:
         app_id, ent_id = data.worker_app.get(a.worker_id, (0, 0))
         if not app_id:  # a worker carried on a dispatched vehicle who left the application since
             continue
+        over = late.get(a.worker_id) if a.leg == 0 else None
         seats.append(
             PlanSeat(
                 run=run,
@@ -507,6 +532,8 @@ def _store(run: PlanRun, data: PlanInput, result: core.PlanResult, dispatched: d
                 worker_id=int(a.worker_id),
                 application_id=app_id,
                 enterprise_id=ent_id,
+                arrives=over.arrives if over else None,
+                minutes_late=over.minutes_over if over else 0,
             )  # fmt: skip
         )
     for u in result.unassigned:
@@ -543,7 +570,7 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
     """accepted → planned for every application with a seat (conditional UPDATE, one audit event
     each); at-risk flags set for applications with workers who cannot make it in time, cleared for
     the others that had one."""
-    from homeward.apps.applications.services import application_flag_at_risk
+    from homeward.apps.applications.services import application_flag_at_risk, case_late_task_sync
 
     seated = {
         data.worker_app[a.worker_id][0]
@@ -566,27 +593,99 @@ def _mark_applications(run: PlanRun, data: PlanInput, result: core.PlanResult) -
             actor=PLANNER, action="application.planned", object_type="application", object_id=pk,
             data={"from": "accepted", "plan_run": run.pk},
         )  # fmt: skip
-    late: dict[int, int] = Counter()
+    no_way: Counter[int] = Counter()
     for u in result.unassigned:
         if u.reason == REASON_NO_LEGAL_WAY:
-            late[data.worker_app[u.worker_id][0]] += 1
+            no_way[data.worker_app[u.worker_id][0]] += 1
+    late: dict[int, list[int]] = defaultdict(list)  # application → minutes over, per late worker
+    for x in result.late:
+        if x.worker_id in data.worker_app:
+            late[data.worker_app[x.worker_id][0]].append(x.minutes_over)
     flagged = 0
-    for app_id, n in sorted(late.items()):
+    for app_id in sorted(set(no_way) | set(late)):
+        parts = []
+        if late.get(app_id):
+            hours = max(late[app_id]) / 60
+            parts.append(
+                f"{len(late[app_id])} 人预计超时到达，最多 {hours:.1f} 小时 (late, up to {hours:.1f} h)"
+            )
+        if no_way.get(app_id):
+            parts.append(f"{no_way[app_id]} 人无法在时限内合法到达 (no legal way in time)")
         application_flag_at_risk(
-            actor=PLANNER, application_id=app_id, at_risk=True,
-            reason=f"计划 #{run.pk}: {n} 人无法在时限内合法到达 (no legal way in time)",
-        )  # fmt: skip
+            actor=PLANNER,
+            application_id=app_id,
+            at_risk=True,
+            reason=f"计划 #{run.pk}: " + "；".join(parts),
+        )
         flagged += 1
     in_plan = {app_id for app_id, _ in data.worker_app.values()}
+    # a task for the task force where the plan makes workers late or leaves them out; an open one
+    # where it no longer does is cancelled
+    open_tasks = set(
+        DepartmentTask.objects.filter(
+            kind=TaskKind.LATE_ARRIVAL, state=DepartmentTask.State.OPEN, case__application_id__in=in_plan
+        ).values_list("case__application_id", flat=True)
+    )
+    for app_id in sorted(set(no_way) | set(late) | open_tasks):
+        minutes = late.get(app_id, [])
+        what = {
+            "plan_run": run.pk, "late_workers": len(minutes),
+            "hours_over_max": round(max(minutes) / 60, 1) if minutes else 0, "no_legal_way": no_way.get(app_id, 0),
+        }  # fmt: skip
+        case_late_task_sync(
+            actor=PLANNER, application_id=app_id, late=what if minutes or no_way.get(app_id) else None
+        )
     cleared = 0
     for app_id in (
         ReturnApplication.objects.filter(pk__in=in_plan, at_risk=True)
-        .exclude(pk__in=list(late))
+        .exclude(pk__in=list(set(no_way) | set(late)))
         .values_list("pk", flat=True)
     ):
         application_flag_at_risk(actor=PLANNER, application_id=app_id, at_risk=False, reason="")
         cleared += 1
     return planned, flagged, cleared
+
+
+# ----------------------------------------------------------------------------------- train requests
+
+TRAIN_REQUEST_NAME = "加开专列"
+
+
+def train_request_accept(*, actor: Any, run_id: int, index: int, granted: bool = False) -> TrainSlot:
+    """Enter the plan's proposed special train ``index`` (0-based) as a train slot (task force):
+    requested from the railway, or ``granted`` when the railway has agreed — a later plan then
+    uses it. Departs at the start of the proposed window, with a special train's seats and load
+    cap. Once only: accepting it again returns the same slot."""
+    run = authorized(actor, "plan.train_request", PlanRun.objects.filter(state=PlanRun.State.DONE), run_id)
+    asks = run.train_requests or []
+    if not 0 <= index < len(asks):
+        raise NotFound("找不到该建议专列 (no such proposed train)", "not_found")
+    ask = serialize.train_request_from_dict(asks[index])
+    origin = regions.station_by_name(ask.origin_station)
+    dest = regions.station_by_name(ask.destination_station)
+    rules = core.Rules()
+    with transaction.atomic():
+        slot, created = TrainSlot.objects.get_or_create(
+            name=TRAIN_REQUEST_NAME,
+            origin_station=ask.origin_station,
+            departs=ask.departs_earliest,
+            defaults={
+                "origin_telecode": origin.telecode if origin else "",
+                "destination_station": ask.destination_station,
+                "destination_telecode": dest.telecode if dest else "",
+                "arrives": ask.departs_earliest + timedelta(minutes=ask.journey_min),
+                "seats": rules.train_request_seats,
+                "load_cap_pct": rules.train_request_load_cap_pct,
+                "state": TrainSlot.State.GRANTED if granted else TrainSlot.State.REQUESTED,
+                "notes": f"计划 #{run.pk} 建议 (proposed by plan #{run.pk})"[:200],
+            },
+        )
+        if created:
+            audit_record(
+                actor=actor, action="plan.train_request.accept", object_type="train_slot", object_id=slot.pk,
+                data={"run": run.pk, "index": index, "granted": granted, **asks[index]},
+            )  # fmt: skip
+    return slot
 
 
 # ----------------------------------------------------------------------------------------- dispatch

@@ -11,6 +11,12 @@ urlpatterns = [
     path("planning/vehicles/", views.vehicle_rows, name="vehicles"),
     path("planning/unassigned/", views.unassigned_rows, name="unassigned"),
     path("planning/unassigned.xlsx", views.unassigned_export, name="unassigned-export"),
+    path("planning/late/", views.late_rows, name="late"),
+    path(
+        "planning/runs/<int:run_id>/train-requests/<int:index>/accept/",
+        views.train_request_accept,
+        name="train-request-accept",
+    ),
     path("planning/runs/<int:run_id>/map.json", views.map_json, name="map"),
     path("planning/runs/<int:run_id>/permits/", views.permits_draft, name="permits-draft"),
     path("planning/vehicles/<int:vehicle_id>/", views.vehicle_detail, name="vehicle"),

@@ -19,6 +19,7 @@ from homeward.apps.planning.manifest_pdf import render_manifest_pdf
 from homeward.apps.planning.models import PlanRun
 from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
+from homeward.apps.planning.services import train_request_accept as train_request_accept_service
 from homeward.apps.registry.personal_data import may_reveal
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
@@ -55,6 +56,7 @@ def board(request: HttpRequest) -> HttpResponse:
         context["kpis"] = selectors.kpi_rows(run)
         context["road_passes"] = _road_passes_context(request, run)
         context["legend"] = selectors.legend(run)
+        context["asks"] = selectors.train_requests(run)
     return render(request, "planning/board.html", context)
 
 
@@ -140,6 +142,33 @@ def unassigned_rows(request: HttpRequest) -> HttpResponse:
         return HttpResponse("")
     rows, total = selectors.unassigned(request.user, run)
     return render(request, "planning/_unassigned.html", {"plan": run, "rows": rows, "total": total})
+
+
+@require_GET
+def late_rows(request: HttpRequest) -> HttpResponse:
+    try:
+        run = _requested_run(request)
+    except DomainError as exc:
+        return _error(request, exc)
+    if run is None:
+        return HttpResponse("")
+    rows, total = selectors.late_workers(request.user, run)
+    return render(request, "planning/_late.html", {"plan": run, "rows": rows, "total": total})
+
+
+@require_POST
+def train_request_accept(request: HttpRequest, run_id: int, index: int) -> HttpResponse:
+    """Enter a proposed special train as a train slot (requested, or granted when ticked)."""
+    try:
+        train_request_accept_service(
+            actor=request.user, run_id=run_id, index=index, granted=request.POST.get("granted") == "1"
+        )
+    except DomainError as exc:
+        return _error(request, exc)
+    run = PlanRun.objects.get(pk=run_id)
+    return render(
+        request, "planning/_train_requests.html", {"plan": run, "asks": selectors.train_requests(run)}
+    )
 
 
 @require_GET

@@ -25,7 +25,7 @@ def town_base(name: str) -> str:
 
 
 def region_prefixes(names: Iterable[str]) -> tuple[str, ...]:
-    """``["浙江省", "宁波市", "慈溪市"]`` → those and their short forms (浙江, 宁波, 慈溪), longest
+    """``["浙江省", "金华市", "义乌市"]`` → those and their short forms (浙江, 金华, 义乌), longest
     first: what may be written before a town's name."""
     out: set[str] = set()
     for name in names:
@@ -39,7 +39,7 @@ def region_prefixes(names: Iterable[str]) -> tuple[str, ...]:
 
 
 class TownMatcher:
-    """``match("浒山")``, ``match("浒山街道")``, ``match("慈溪市浒山街道")`` → that town's key; None
+    """``match("稠城")``, ``match("稠城街道")``, ``match("义乌市稠城街道")`` → that town's key; None
     when no town fits. ``towns`` are ``(name, key)`` pairs: names, aliases and codes alike."""
 
     def __init__(self, towns: Iterable[tuple[str, int]], prefixes: Iterable[str] = ()) -> None:

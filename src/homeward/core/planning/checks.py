@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from homeward.core.planning.driving import check_drive_spans
 from homeward.core.planning.model import REASONS, PlanRequest, PlanResult
-from homeward.core.planning.planner import CST
-
-
-def _wall(dt: datetime) -> datetime:
-    return dt if dt.tzinfo is None else dt.astimezone(CST).replace(tzinfo=None)
+from homeward.core.planning.planner.clock import cst
 
 
 def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     """Problems with a plan; empty when: no worker holds two seats on one leg and no seat holds two
     workers; no vehicle carries more than its cap; every driving span keeps the driver-hour rules and
-    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both."""
+    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both; a worker flagged
+    late is assigned, once, with the hours it arrives after its application's deadline."""
     problems: list[str] = []
     workers = {w.worker_id for a in request.applications for w in a.workers}
     legs = Counter((a.worker_id, a.leg) for a in result.assignments)
@@ -31,13 +27,13 @@ def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
         if v.seat_cap > v.seats:
             problems.append(f"{v.id} cap {v.seat_cap} > seats {v.seats}")
         if v.drive:
-            t0 = _wall(request.now)
+            t0 = cst(request.now)
             clock0 = t0.hour * 60 + t0.minute
             spans = [
                 (
                     d.driver,
-                    int((_wall(d.start) - t0).total_seconds() // 60),
-                    int((_wall(d.end) - t0).total_seconds() // 60),
+                    int((cst(d.start) - t0).total_seconds() // 60),
+                    int((cst(d.end) - t0).total_seconds() // 60),
                 )
                 for d in v.drive
             ]
@@ -54,8 +50,50 @@ def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     missing = workers - main - set(unassigned)
     if missing:
         problems.append(f"{len(missing)} workers neither assigned nor explained, e.g. {sorted(missing)[:3]}")
-    shuttle_riders = {a.worker_id for a in result.assignments if a.leg == 1}
-    train_riders = {w for v in result.vehicles if v.kind == "train" for w in v.manifest}
-    if shuttle_riders != train_riders:
-        problems.append("station shuttles do not carry exactly the train passengers")
+    late = Counter(x.worker_id for x in result.late)
+    problems += [f"worker {w} flagged late {n} times" for w, n in late.items() if n > 1]
+    for x in result.late:
+        over = int((cst(x.arrives) - cst(x.deadline)).total_seconds() // 60)
+        if x.worker_id not in main:
+            problems.append(f"late worker {x.worker_id} is not assigned")
+        if x.minutes_over <= 0 or abs(over - x.minutes_over) > 1:
+            problems.append(f"late worker {x.worker_id}: {x.minutes_over} min over, arrives {over} min after")
+    problems += _journeys(result)
+    return problems
+
+
+def _journeys(result: PlanResult) -> list[str]:
+    """Each worker's legs are numbered 0, 1, ... in order and end at the factory: a train's rider
+    continues on a shuttle that meets it; a feeder bus's rider boards the train it feeds, and is
+    at the station before the train leaves."""
+    problems: list[str] = []
+    by_id = {v.id: v for v in result.vehicles}
+    legs: dict[str, dict[int, str]] = {}
+    for a in result.assignments:
+        legs.setdefault(a.worker_id, {})[a.leg] = a.vehicle_id
+    for w, ls in legs.items():
+        if sorted(ls) != list(range(len(ls))):
+            problems.append(f"worker {w} rides legs {sorted(ls)}")
+            continue
+        for leg in range(len(ls)):
+            v = by_id.get(ls[leg])
+            nxt = by_id.get(ls.get(leg + 1, ""))
+            if v is None:
+                problems.append(f"worker {w} seated on an unknown vehicle {ls[leg]}")
+            elif v.kind == "train" and (nxt is None or nxt.kind != "shuttle" or nxt.feeds != v.id):
+                problems.append(f"worker {w} leaves train {v.id} without its shuttle")
+            elif v.kind == "shuttle" and (leg == 0 or ls[leg - 1] != v.feeds):
+                problems.append(f"worker {w} on shuttle {v.id} did not come by its train {v.feeds}")
+            elif v.kind == "bus" and v.feeds:
+                if nxt is None or nxt.id != v.feeds:
+                    problems.append(f"worker {w} on feeder {v.id} does not board train {v.feeds}")
+                    continue
+                at = next((s.arrive for s in v.stops if w in s.alight), None)
+                leaves = nxt.stops[0].depart if nxt.stops else None
+                if at is None or leaves is None or cst(at) > cst(leaves):
+                    problems.append(
+                        f"worker {w}: feeder {v.id} reaches the station after train {nxt.id} leaves"
+                    )
+            elif v.kind == "bus" and nxt is not None:
+                problems.append(f"worker {w} rides on after bus {v.id}")
     return problems

@@ -12,12 +12,22 @@ from homeward.core.planning.model import DIST_UNIT_M, Point, Rules
 _EARTH_RADIUS_KM = 6371.0088
 
 
-def road_km(a: Point, b: Point, rules: Rules) -> float:
+def great_circle_km(a: Point, b: Point) -> float:
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
     dp = p2 - p1
     dl = math.radians(b.lon - a.lon)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h))) * rules.detour_factor
+    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def road_km(a: Point, b: Point, rules: Rules) -> float:
+    return great_circle_km(a, b) * rules.detour_factor
+
+
+def rail_min(a: Point, b: Point, rules: Rules) -> int:
+    """A special train's journey between two stations, as the planner estimates one it proposes
+    (great-circle × ``rail_detour_factor`` at ``rail_kmh``, plus ``rail_extra_min``)."""
+    return int(great_circle_km(a, b) * rules.rail_detour_factor / rules.rail_kmh * 60) + rules.rail_extra_min
 
 
 def units(km: float) -> int:

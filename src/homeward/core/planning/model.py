@@ -19,14 +19,17 @@ from typing import Literal
 DIST_UNIT_M = 100  # one solver distance unit, in metres
 
 VehicleKind = Literal["train", "bus", "shuttle"]
-FleetBase = str  # "cixi" or a region code (prefecture or county) of an origin-side operator
+FleetBase = str  # the home city's base key (``HomeCity.base``) or an origin-side operator's region code
 TrainSlotState = Literal["requested", "granted", "cancelled"]
 RiskLevel = Literal["low", "medium", "high", "closed"]
+DeadlineRule = Literal["soft", "hard"]
 
 #: Stable reason codes for a worker who gets no seat.
 REASON_HEALTH = "health"  # health code not green / fever: must not travel
 REASON_ORIGIN_RISK = "origin_risk"  # origin county closed (risk level not allowed to travel)
-REASON_NO_LEGAL_WAY = "no_legal_way_in_time"  # no legal schedule reaches the factory by the deadline
+# no legal schedule reaches the factory by the deadline (``deadline="hard"``) or at all within the
+# planning horizon (``deadline="soft"``)
+REASON_NO_LEGAL_WAY = "no_legal_way_in_time"
 REASON_NO_CAPACITY = "no_capacity"  # no coach (or seat) left
 REASON_UNKNOWN_ORIGIN = "unknown_origin"  # pickup county not a current county code
 REASONS = (REASON_HEALTH, REASON_ORIGIN_RISK, REASON_NO_LEGAL_WAY, REASON_NO_CAPACITY, REASON_UNKNOWN_ORIGIN)
@@ -58,7 +61,7 @@ class Application:
 @dataclass(frozen=True, slots=True)
 class TrainSlot:
     id: str
-    name: str  # e.g. 慈溪号, 周巷号
+    name: str  # the train's name as the railway and the city call it
     origin_station: str  # station name as in core.regions.stations()
     destination_station: str
     departs: datetime
@@ -73,9 +76,21 @@ class Coach:
     plate: str
     seats: int
     carrier: str
-    base: FleetBase  # "cixi" or an origin region code
-    cost_per_km_fen: int = 800
-    cost_per_day_fen: int = 100_000
+    base: FleetBase  # ``HomeCity.base`` for the home city's fleet, else an origin region code
+    cost_per_km_fen: int | None = None  # None: ``Rules.coach_cost_per_km_fen``
+    cost_per_day_fen: int | None = None  # None: ``Rules.coach_cost_per_day_fen``
+
+
+@dataclass(frozen=True, slots=True)
+class HomeCity:
+    """The city the workers return to: where its own coaches start and end (one way, they stay
+    there), its name on timetables, its province on road passes, its arrival stations."""
+
+    name: str
+    point: Point  # where the home fleet's coaches start
+    province: str  # 6-digit province code, the road pass's last province
+    stations: tuple[str, ...] = ()  # arrival stations (names as in core.regions.stations())
+    base: FleetBase = "home"  # the ``Coach.base`` of the home city's own coaches
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +138,34 @@ class Rules:
     crew_change_min: int = 30  # leave the route to the relay point and hand over
     relay_crew_cost_fen: int = 60_000  # per crew change: the relay crew's wages and travel
     # stops and lead times
-    dispatch_lead_min: int = 60  # a Cixi coach can leave this long after planning
+    dispatch_lead_min: int = 60  # a home-city coach can leave this long after planning
     origin_dispatch_lead_min: int = 120  # an origin-side coach
     pickup_service_min: int = 20  # boarding, temperature check, passenger list
     drop_service_min: int = 10
     station_margin_min: int = 60  # be at the origin station this long before departure
     shuttle_wait_min: int = 30  # from train arrival to shuttle departure
     train_catchment_km: float = 200.0  # road km from a county to the train's origin station
+    # feeders: train seats go first to workers a bus would bring late, and those beyond a station's
+    # catchment (up to ``feeder_reach_km``) reach it on an origin-side feeder bus; False: trains
+    # take the largest clusters of their catchment only (the planner before feeders)
+    feeders: bool = True
+    feeder_reach_km: float = 450.0
     origin_fleet_radius_km: float = 300.0  # an origin-side coach serves areas this close to its base
+    # the deadline: "soft" carries every worker who can legally travel, on the option that arrives
+    # earliest, and flags the late ones with their hours over; "hard" leaves out who cannot make it
+    deadline: DeadlineRule = "soft"
+    horizon_hours: int = 72  # after ``now``: a worker no legal trip brings in by then is not planned
+    late_pooling_min: int = 120  # how much later than its earliest arrival a late group may arrive
+    # when it shares a bus
+    # trains the plan proposes to request from the railway
+    rail_detour_factor: float = 1.15  # rail km ≈ great-circle km × this
+    rail_kmh: float = 180.0
+    rail_extra_min: int = 30  # stops and slow sections
+    train_request_seats: int = 1060  # a special train's seats (sold at its load cap)
+    train_request_load_cap_pct: int = 50
+    train_requests_max: int = 5
+    train_request_min_workers: int = 100  # not worth a train below this
+    train_request_bus_km: float = 1000.0  # a bus trip this long is worth replacing by a train
     # escorts and kits
     escorts_per_bus: int = 1
     train_passengers_per_escort: int = 100
@@ -139,6 +174,8 @@ class Rules:
     disinfectant_ml_per_passenger_hour: int = 10
     # costs
     train_fare_fen: int = 30_000
+    coach_cost_per_km_fen: int = 800  # a coach that states no cost of its own
+    coach_cost_per_day_fen: int = 100_000
     subsidy: SubsidyRule = field(default_factory=SubsidyRule)
 
     def load_cap_pct(self, risk: str) -> int:
@@ -150,6 +187,15 @@ class Rules:
     def seat_cap(self, seats: int, cap_pct: int) -> int:
         return max(0, min(seats * cap_pct // 100, seats - self.empty_rows * self.row_size))
 
+    def coach_cost(self, coach: Coach | None) -> tuple[int, int]:
+        """(fen per km, fen per day) of ``coach``, the rules' defaults where it states none."""
+        per_km = coach.cost_per_km_fen if coach is not None else None
+        per_day = coach.cost_per_day_fen if coach is not None else None
+        return (
+            self.coach_cost_per_km_fen if per_km is None else per_km,
+            self.coach_cost_per_day_fen if per_day is None else per_day,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class StopCriterion:
@@ -159,7 +205,7 @@ class StopCriterion:
 
     max_iterations: int = 2_000
     no_improvement: int = 500
-    max_seconds: float = 10.0
+    max_seconds: float = 60.0  # far above what a sub-problem needs on a busy 2-core machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +218,8 @@ class PlanRequest:
     rules: Rules = field(default_factory=Rules)
     seed: int = 0
     stop: StopCriterion = field(default_factory=StopCriterion)
-    cixi: Point = field(default_factory=lambda: Point(30.17, 121.27))  # where Cixi coaches start
     shuttle_seats: int = 55
+    home: HomeCity = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +289,7 @@ class Vehicle:
     id: str
     kind: VehicleKind
     name: str  # plate, or the train's name
-    base: str  # "cixi", an origin region code, or "rail"
+    base: str  # ``HomeCity.base``, an origin region code, or "rail"
     seats: int
     seat_cap: int
     origin_area: str  # region code the vehicle serves ("" for shuttles)
@@ -278,6 +324,34 @@ class Unassigned:
 
 
 @dataclass(frozen=True, slots=True)
+class Late:
+    """A worker carried but expected at the factory after the application's deadline."""
+
+    worker_id: str
+    application_id: str
+    vehicle_id: str  # the vehicle that brings the worker to the factory
+    arrives: datetime
+    deadline: datetime
+    minutes_over: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrainRequest:
+    """An extra special train the plan proposes to request from the railway: the workers a bus
+    brings late (or on a long, costly trip) near ``origin_station`` whom it would bring in time."""
+
+    origin_station: str
+    destination_station: str
+    departs_earliest: datetime  # the departure window that brings all of them in time
+    departs_latest: datetime
+    journey_min: int  # station to station, as the planner estimates it
+    workers: int  # it would carry
+    late_in_time: int  # of them, workers a bus brings late whom it would bring in time
+    hours_late_saved: float  # their hours over the deadline, summed
+    buses_saved: int  # buses whose every passenger it would carry
+
+
+@dataclass(frozen=True, slots=True)
 class PlanResult:
     assignments: tuple[Assignment, ...]
     vehicles: tuple[Vehicle, ...]
@@ -286,3 +360,5 @@ class PlanResult:
     seed: int
     stop: StopCriterion
     solver: str  # "pyvrp 0.14.1"
+    late: tuple[Late, ...] = ()  # by worker
+    train_requests: tuple[TrainRequest, ...] = ()  # most useful first

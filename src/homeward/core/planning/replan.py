@@ -26,32 +26,33 @@ from dataclasses import dataclass
 
 from homeward.core import regions
 from homeward.core.planning.model import Coach, PlanRequest, PlanResult, Point, Vehicle
-from homeward.core.planning.planner import (
-    _baseline,
-    _best_run,
-    _buses,
-    _check_direct_feasible,
-    _Clock,
-    _emit_train,
-    _fill_rank,
-    _finish_vehicle,
-    _Group,
-    _groups,
-    _kpis,
-    _late,
-    _least_slack,
-    _Load,
-    _load_of,
-    _Option,
-    _option_at,
-    _Pool,
-    _ref_seats,
-    _result,
-    _State,
-    _train_loads,
-    _train_ok,
-    _trains,
-    _with,
+from homeward.core.planning.planner import add_buses, result_of
+from homeward.core.planning.planner.buses import fill_rank, least_slack, with_workers
+from homeward.core.planning.planner.clock import Clock
+from homeward.core.planning.planner.context import Context
+from homeward.core.planning.planner.demand import Group, GroupKey, Load, demand, load_of
+from homeward.core.planning.planner.direct import baseline, directed, ref_seats
+from homeward.core.planning.planner.emit import (
+    Arrival,
+    Emitted,
+    Plan,
+    VehicleSpec,
+    emit_train,
+    finish_vehicle,
+)
+from homeward.core.planning.planner.fleet import Fleet, Option, Pool
+from homeward.core.planning.planner.kpis import References, kpis
+from homeward.core.planning.planner.proposals import train_requests
+from homeward.core.planning.planner.trains import (
+    Feeder,
+    TrainPlan,
+    board,
+    feeder_buses,
+    plan_trains,
+    rail_of,
+    train_ok,
+    unboard,
+    with_shuttles,
 )
 
 Progress = Callable[[int, str], None]
@@ -61,51 +62,81 @@ Progress = Callable[[int, str], None]
 class _KeptBus:
     vehicle: Vehicle
     coach: Coach
-    option: _Option
+    option: Option
     cap: int
-    loads: list[_Load]
-    seats: dict[str, str]
+    loads: list[Load]
+    seats: tuple[tuple[str, str], ...]
+
+
+class _Open:
+    """The demand not on a vehicle yet, by group, in key order: re-planning takes workers from it
+    for the vehicles it keeps and gives back those a kept bus sheds."""
+
+    def __init__(self, groups: list[Group]) -> None:
+        self.order = [g.key for g in groups]
+        self.by_key = {g.key: g for g in groups}
+        self.key_of = {w: g.key for g in groups for w, _ in g.workers}
+
+    def group_of(self, worker: str) -> Group | None:
+        key = self.key_of.get(worker)
+        return None if key is None else self.by_key[key]
+
+    def groups(self) -> list[Group]:
+        return [self.by_key[k] for k in self.order]
+
+    def update(self, groups: list[Group]) -> None:
+        for g in groups:
+            self.by_key[g.key] = g
+
+    def take(self, workers: list[str]) -> list[Load]:
+        """Take ``workers`` out of their groups; the loads they make, groups in order of first
+        appearance, workers in group order."""
+        by_key: dict[GroupKey, set[str]] = {}
+        for w in workers:
+            by_key.setdefault(self.key_of[w], set()).add(w)
+        loads: list[Load] = []
+        for key, mine in by_key.items():
+            g = self.by_key[key]
+            loads.append(Load(g, tuple(p for p in g.workers if p[0] in mine)))
+            self.by_key[key] = g.with_workers(p for p in g.workers if p[0] not in mine)
+        return loads
+
+    def give_back(self, load: Load) -> None:
+        g = self.by_key[load.group.key]
+        self.by_key[g.key] = g.with_workers((*g.workers, *load.workers))
 
 
 def _closure(previous: PlanResult, ids: frozenset[str]) -> set[str]:
-    """Dispatched ids, with a train's shuttles and a shuttle's train."""
+    """Dispatched ids, with a train's feeder buses and shuttles, and the train of either."""
     known = {v.id for v in previous.vehicles}
     out = set(ids) & known
     while True:
-        more = {v.id for v in previous.vehicles if v.kind == "shuttle" and v.feeds in out}
-        more |= {v.feeds for v in previous.vehicles if v.kind == "shuttle" and v.id in out and v.feeds}
+        more = {v.id for v in previous.vehicles if v.feeds and v.feeds in out}
+        more |= {v.feeds for v in previous.vehicles if v.feeds and v.id in out}
         if more <= out:
             return out
         out |= more
 
 
-def _coach_option(state: _State, coach: Coach) -> _Option | None:
-    """Where an undispatched bus's coach starts: Cixi or its origin base."""
-    if coach.base == "cixi":
-        return _option_at(state, "cixi")
+def _arrivals(v: Vehicle, app_of: dict[str, str], clock: Clock) -> tuple[Arrival, ...]:
+    """When the workers a kept vehicle drops at their factories arrive (those still in the request)."""
+    return tuple(
+        Arrival(w, app_of[w], v.id, clock.minutes(s.arrive))
+        for s in v.stops
+        if s.kind == "drop"
+        for w in s.alight
+        if w in app_of
+    )
+
+
+def _coach_option(pool: Pool, coach: Coach) -> Option | None:
+    """Where an undispatched bus's coach starts: the home city or its origin base."""
+    if coach.base == pool.home_city.base:
+        return pool.option_at(coach.base)
     region = regions.get(coach.base)
     if region is None:
         return None
-    return _option_at(state, region.code, Point(region.lat, region.lon))
-
-
-def _take(groups_of: dict[str, _Group], wids: list[str]) -> list[_Load]:
-    """Take ``wids`` out of their groups' open workers; the loads they make, in order."""
-    loads: list[_Load] = []
-    by_group: dict[int, list[str]] = {}
-    for w in wids:
-        by_group.setdefault(id(groups_of[w]), []).append(w)
-    done: set[int] = set()
-    for w in wids:
-        g = groups_of[w]
-        if id(g) in done:
-            continue
-        done.add(id(g))
-        mine = set(by_group[id(g)])
-        pairs = [p for p in g.workers if p[0] in mine]
-        g.workers = [p for p in g.workers if p[0] not in mine]
-        loads.append(_Load(g, pairs))
-    return loads
+    return pool.option_at(region.code, Point(region.lat, region.lon))
 
 
 def replan(
@@ -122,160 +153,168 @@ def replan(
             progress(pct, stage)
 
     rules = request.rules
-    clock = _Clock.of(request.now)
+    clock = Clock.of(request.now)
     dispatched = _closure(previous, dispatched_vehicle_ids)
     kept = [v for v in previous.vehicles if v.id in dispatched]
     on_board = frozenset(w for v in kept for w in v.manifest)
     # coaches of dispatched vehicles are gone; those of undispatched buses stay with their bus
     busy = {v.name for v in previous.vehicles if v.kind != "train" and v.name and v.id in dispatched}
     busy |= {v.name for v in previous.vehicles if v.kind == "bus" and v.name}
-    pool = _Pool.of((c for c in request.coaches if c.plate not in busy), rules)
-    state = _State(request, clock, rules, pool)
+    pool = Pool.of((c for c in request.coaches if c.plate not in busy), rules, request.home)
     report(5, "kept")
     # 1. dispatched vehicles, untouched
+    plan = Plan()
     prev_seats = {(a.worker_id, a.leg): a for a in previous.assignments}
+    app_of = {w.worker_id: a.id for a in request.applications for w in a.workers}
     for v in kept:
-        state.vehicles.append(v)
-        state.taken_ids.add(v.id)
-        for a in previous.assignments:
-            if a.vehicle_id == v.id:
-                state.assignments.append(a)
-        for w in v.manifest:
-            state.deadline_ok[w] = state.deadline_ok.get(w, True) and v.deadline_met
+        plan.vehicles.append(v)
+        plan.taken_ids.add(v.id)
+        plan.assignments.extend(a for a in previous.assignments if a.vehicle_id == v.id)
+        plan.add(Emitted(arrivals=_arrivals(v, app_of, clock)))
     # 2. the demand, without the workers on board
-    groups = _groups(state, skip=on_board)
-    movable = [g for g in groups if g.workers]
-    _check_direct_feasible(state, movable)
-    groups_of = {w: g for g in movable for w, _ in g.workers}
+    wanted = demand(request, clock, skip=on_board)
+    plan.unassigned.extend(wanted.unassigned)
+    movable = list(wanted.groups)
+    found = directed(movable, pool, request, clock)
+    plan.unassigned.extend(found.beyond)
+    movable, directs = list(found.groups), found.direct
+    ctx = Context(request, clock, Fleet(pool, clock), directs)
+    ctx.tally.counts["duplicate_workers"] += wanted.duplicates
+    open_ = _Open(movable)
     total_workers = len({w.worker_id for a in request.applications for w in a.workers} | on_board)
-    baseline = _baseline(state, movable)
+    base = baseline(movable, directs, request)
     report(25, "undispatched")
-    # 3. undispatched trains keep who can still take them
+    # 3. undispatched trains keep who can still take them; their feeder buses are planned afresh
+    coaches = {c.plate: c for c in request.coaches}
+    for v in previous.vehicles:
+        if v.kind == "bus" and v.feeds and v.id not in dispatched and v.name in coaches:
+            pool.give_back(coaches[v.name])
     slots = {s.id: s for s in request.train_slots if s.state == "granted"}
     used_slots: set[str] = {v.id[2:] for v in kept if v.kind == "train"}
     for v in previous.vehicles:
         if v.kind != "train" or v.id in dispatched:
             continue
         slot = slots.get(v.id[2:])
-        origin = regions.station_by_name(slot.origin_station) if slot else None
-        dest = regions.station_by_name(slot.destination_station) if slot else None
-        if slot is None or origin is None or dest is None:
+        rail = rail_of(slot, clock) if slot else None
+        if slot is None or rail is None:
             continue
-        op, dp = Point(origin.lat, origin.lon), Point(dest.lat, dest.lon)
-        dep, arr = clock.minutes(slot.departs), clock.minutes(slot.arrives)
-        stay = [w for w in v.manifest if w in groups_of and _train_ok(state, groups_of[w], op, dp, dep, arr)]
-        cap = slot.seats * slot.load_cap_pct // 100
-        seats = {w: prev_seats[(w, 0)].seat for w in stay if (w, 0) in prev_seats}
-        loads = _take(groups_of, stay[:cap])
-        # free seats (cancellations, a bigger slot) go to the new demand the train can take
-        extra = _train_loads(state, movable, op, dp, dep, arr, cap - _load_of(loads))
-        state.counters["replan_filled"] += _load_of(extra)
+        stay = [w for w in v.manifest if (g := open_.group_of(w)) is not None and train_ok(g, rail, ctx)]
+        seats = tuple((w, prev_seats[(w, 0)].seat) for w in stay if (w, 0) in prev_seats)
+        loads = open_.take(stay[: rail.cap])
+        # free seats (cancellations, a bigger slot, passengers who came by feeder) go to the new
+        # demand the train can take, feeders planned afresh
+        boarding = board(open_.groups(), rail, rail.cap - load_of(loads), ctx)
+        open_.update(list(boarding.rest))
+        extra = list(boarding.loads)
+        feeders: list[Feeder] = []
+        if boarding.feeder_loads:
+            feeders, stranded = feeder_buses(list(boarding.feeder_loads), rail, ctx)
+            extra, back = unboard(extra, open_.groups(), stranded)
+            open_.update(back)
+        ctx.tally.counts["replan_filled"] += load_of(extra)
         loads += extra
         if not loads:
             continue
-        _emit_train(state, slot, op, dp, dep, arr, cap, loads, fixed_seats=seats)
+        train = TrainPlan(rail, tuple(loads), (), tuple(feeders), seats)
+        plan.add(emit_train(with_shuttles([train], ctx)[0], ctx, plan))
         used_slots.add(slot.id)
     # 4. undispatched buses keep their coach and who still belongs on them
-    coaches = {c.plate: c for c in request.coaches}
-    seat_ref = _ref_seats(state)
     kept_buses: list[_KeptBus] = []
     for v in previous.vehicles:
-        if v.kind != "bus" or v.id in dispatched:
+        if v.kind != "bus" or v.feeds or v.id in dispatched:
             continue
         coach = coaches.get(v.name)
-        option = _coach_option(state, coach) if coach else None
+        option = _coach_option(pool, coach) if coach else None
         if coach is None or option is None:
             if coach is not None:
-                state.pool.give_back(coach)
+                pool.give_back(coach)
             continue
-        board = {w: s.point for s in v.stops for w in s.board}
+        pickup = {w: s.point for s in v.stops for w in s.board}
         alight = {w: s.point for s in v.stops for w in s.alight}
         stay = [
             w
             for w in v.manifest
-            if w in groups_of
-            and _direct_ok(state, groups_of[w])
-            and groups_of[w].area == v.origin_area
-            and groups_of[w].cap_pct == v.load_cap_pct
-            and groups_of[w].pickup == board.get(w)
-            and groups_of[w].factory == alight.get(w)
+            if (g := open_.group_of(w)) is not None
+            and directs[g.key].met
+            and g.area == v.origin_area
+            and g.cap_pct == v.load_cap_pct
+            and g.pickup == pickup.get(w)
+            and g.factory == alight.get(w)
         ]
         cap = rules.seat_cap(coach.seats, v.load_cap_pct)
-        loads = _take(groups_of, stay[:cap])
-        seats = {w: prev_seats[(w, 0)].seat for w in stay if (w, 0) in prev_seats}
-        kb = _KeptBus(v, coach, option, cap, loads, seats)
+        loads = open_.take(stay[:cap])
+        seats = tuple((w, prev_seats[(w, 0)].seat) for w in stay if (w, 0) in prev_seats)
         # shed the least-slack groups while the bus is late under the new request
-        while len(kb.loads) > 1 and _late(state, kb.loads, only=option):
-            worst = _least_slack(state, kb.loads)
-            kb.loads.remove(worst)
-            worst.group.workers.extend(worst.workers)
-            state.counters["replan_shed"] += len(worst.workers)
-        if kb.loads:
-            kept_buses.append(kb)
-            state.taken_ids.add(v.id)
+        while len(loads) > 1 and ctx.fleet.late(loads, only=option):
+            worst = least_slack(loads, ctx)
+            loads.remove(worst)
+            open_.give_back(worst)
+            ctx.tally.counts["replan_shed"] += len(worst.workers)
+        if loads:
+            kept_buses.append(_KeptBus(v, coach, option, cap, loads, seats))
+            plan.taken_ids.add(v.id)
         else:
-            state.pool.give_back(coach)
+            pool.give_back(coach)
     report(40, "fill")
     # 5. new trains on slots not used yet, then fill free seats of the kept buses
-    _trains(state, movable, only_slots=frozenset(slots) - used_slots)
+    new_trains, rest = plan_trains(open_.groups(), ctx, frozenset(slots) - used_slots)
+    open_.update(rest)
+    for train in with_shuttles(new_trains, ctx):
+        plan.add(emit_train(train, ctx, plan))
     for kb in kept_buses:
         area, pct = kb.vehicle.origin_area, kb.vehicle.load_cap_pct
         pieces = [
-            _Load(g, list(g.workers))
-            for g in movable
-            if g.workers and g.area == area and g.cap_pct == pct and _direct_ok(state, g)
+            Load(g, g.workers)
+            for g in open_.groups()
+            if g.workers and g.area == area and g.cap_pct == pct and directs[g.key].met
         ]
-        pieces.sort(key=lambda ld: (_fill_rank(kb.loads, 0, ld.group, rules)[:2], ld.group.key))
+        pieces.sort(key=lambda ld: (fill_rank(kb.loads, 0, ld.group, ctx)[:2], ld.group.key))
         for piece in pieces:
-            room = kb.cap - _load_of(kb.loads)
+            room = kb.cap - load_of(kb.loads)
             if room <= 0:
                 break
             take = piece.workers[:room]
-            trial = _with(kb.loads, piece.group, take)
-            if _late(state, trial, only=kb.option):
+            trial = with_workers(kb.loads, piece.group, take)
+            if ctx.fleet.late(trial, only=kb.option):
                 continue
             kb.loads = trial
-            taken = {w for w, _ in take}
-            piece.group.workers = [p for p in piece.group.workers if p[0] not in taken]
-            state.counters["replan_filled"] += len(take)
+            open_.take([w for w, _ in take])
+            ctx.tally.counts["replan_filled"] += len(take)
     for kb in kept_buses:
-        run, opt, _, _ = _best_run(
-            state, kb.loads, build=True, cap_pct=kb.vehicle.load_cap_pct, take=False, only=kb.option
-        )
-        state.taken_ids.discard(kb.vehicle.id)
-        _finish_vehicle(
-            state,
+        trip = ctx.fleet.trip(kb.loads, take=False, only=kb.option)
+        plan.taken_ids.discard(kb.vehicle.id)
+        spec = VehicleSpec(
             "bus",
             kb.vehicle.id,
-            kb.loads,
-            run,
-            opt.base,
+            tuple(kb.loads),
+            trip.run,
+            trip.option.base,
             kb.coach,
             kb.vehicle.load_cap_pct,
-            kb.vehicle.origin_area,
-            "",
+            area=kb.vehicle.origin_area,
             fixed_seats=kb.seats,
         )
+        plan.add(finish_vehicle(spec, ctx, plan))
     report(55, "buses")
     # 6. the rest as new buses
-    rest = [g for g in movable if g.workers]
-    _buses(state, rest)
+    add_buses([g for g in open_.groups() if g.workers], ctx, plan)
     report(95, "kpis")
     bus_pax: Counter[tuple[str, int]] = Counter()
-    for v in state.vehicles:
-        if v.kind == "bus":
+    for v in plan.vehicles:
+        if v.kind == "bus" and not v.feeds:
             bus_pax[(v.origin_area, v.load_cap_pct)] += len(v.manifest)
+    seat_ref = ref_seats(request)
     lb = sum(math.ceil(n / max(1, rules.seat_cap(seat_ref, pct))) for (_, pct), n in bus_pax.items())
-    kpis = _kpis(state, total_workers, lb, sum(bus_pax.values()), baseline, baseline)
-    kpis["replan_kept_dispatched"] = len(kept)
-    kpis["replan_kept_buses"] = len(kept_buses)
-    kpis["replan_filled"] = state.counters["replan_filled"]
-    kpis["replan_shed"] = state.counters["replan_shed"]
-    kpis["seconds"] = round(time.perf_counter() - t0, 3)
+    late = plan.late(ctx)
+    asks = train_requests(movable, late, plan.vehicles, ctx)
+    out = kpis(
+        plan, request, References(total_workers, lb, sum(bus_pax.values()), base, base), ctx.tally, late
+    )
+    out["train_requests"] = len(asks)
+    out["replan_kept_dispatched"] = len(kept)
+    out["replan_kept_buses"] = len(kept_buses)
+    out["replan_filled"] = ctx.tally.counts["replan_filled"]
+    out["replan_shed"] = ctx.tally.counts["replan_shed"]
+    out["seconds"] = round(time.perf_counter() - t0, 3)
     report(100, "done")
-    return _result(state, request, kpis)
-
-
-def _direct_ok(state: _State, g: _Group) -> bool:
-    d = state.direct.get(g.key)
-    return d is not None and d.met
+    return result_of(plan, request, out, late, asks)

@@ -14,10 +14,11 @@ import random
 from datetime import datetime, timedelta
 
 from homeward.core import regions
-from homeward.core.planning.geo import road_km
+from homeward.core.planning.geo import rail_min, road_km
 from homeward.core.planning.model import (
     Application,
     Coach,
+    HomeCity,
     PlanRequest,
     Point,
     Rules,
@@ -31,6 +32,18 @@ _DEST_STATIONS = ("余姚北", "宁波")
 _HOME_STATIONS = {s for s in _DEST_STATIONS}
 
 
+def synthetic_home() -> HomeCity:
+    """The demo city (``regions.DEMO_CITY_CODE``) as the synthetic day's home city."""
+    city = regions.require(regions.DEMO_CITY_CODE)
+    province = regions.province_of(city.code)
+    return HomeCity(
+        name=city.name,
+        point=Point(city.lat, city.lon),
+        province=province.code if province else city.code[:2] + "0000",
+        stations=_DEST_STATIONS,
+    )
+
+
 def synthetic_campaign(
     workers: int = 15_000,
     applications: int = 1_000,
@@ -42,7 +55,10 @@ def synthetic_campaign(
     stop: StopCriterion | None = None,
     health_fail_share: float = 0.01,
     closed_share: float = 0.01,
+    home: HomeCity | None = None,
 ) -> PlanRequest:
+    """A campaign day of ``workers`` in ``applications`` from ``counties`` origin counties, with
+    ``train_slots`` granted slots, returning to ``home`` (by default ``synthetic_home()``)."""
     rng = random.Random(seed)
     now = now or datetime(2020, 2, 20, 8, 0)
     rules = Rules()
@@ -59,9 +75,9 @@ def synthetic_campaign(
         (near if d <= rules.train_catchment_km else far).append(c)
     # by bus, ~1,300 road km is what two drivers can legally cover in a 30-hour window; a few
     # counties beyond that are kept so that "no legal way in time" shows up
-    cixi = Point(30.17, 121.27)
-    reachable = [c for c in far if road_km(Point(c.lat, c.lon), cixi, rules) <= 1_300]
-    beyond = [c for c in far if road_km(Point(c.lat, c.lon), cixi, rules) > 1_300]
+    home_city = home or synthetic_home()
+    reachable = [c for c in far if road_km(Point(c.lat, c.lon), home_city.point, rules) <= 1_300]
+    beyond = [c for c in far if road_km(Point(c.lat, c.lon), home_city.point, rules) > 1_300]
     n_near = min(len(near), counties * 3 // 5)
     n_beyond = min(len(beyond), counties // 30)
     n_reach = min(len(reachable), counties - n_near - n_beyond)
@@ -105,12 +121,12 @@ def synthetic_campaign(
     for a in range(applications):
         ent = ents[a % n_ent] if a < n_ent else ents[rng.randrange(n_ent)]
         k = 1 + min(5, int(rng.expovariate(0.8)))
-        home = rng.choices(chosen, weights=weights, k=k)
+        origins = rng.choices(chosen, weights=weights, k=k)
         accepted = now - timedelta(minutes=rng.randrange(0, 240))
         ws: list[WorkerDemand] = []
         for _ in range(sizes[a]):
             wid += 1
-            county = home[min(k - 1, int(rng.expovariate(1.2)))]
+            county = origins[min(k - 1, int(rng.expovariate(1.2)))]
             ws.append(WorkerDemand(f"W{wid:06d}", county.code, rng.random() >= health_fail_share))
         apps.append(
             Application(
@@ -156,15 +172,14 @@ def synthetic_campaign(
         dest = _DEST_STATIONS[i % 2 if i % 5 == 4 else 0]
         dst = regions.station_by_name(dest)
         assert dst is not None
-        rail_km = road_km(Point(s.lat, s.lon), Point(dst.lat, dst.lon), rules) / rules.detour_factor * 1.15
         departs = now + timedelta(hours=6 + (i % 6) * 1.5)
-        arrives = departs + timedelta(minutes=int(rail_km / 180 * 60) + 30)
+        arrives = departs + timedelta(minutes=rail_min(Point(s.lat, s.lon), Point(dst.lat, dst.lon), rules))
         name = ("慈溪号", "周巷号", "观海卫号")[i % 3]
         slots.append(TrainSlot(f"TS{i + 1:02d}", name, s.name, dest, departs, arrives, 1060, 50, "granted"))
     # coaches: Cixi fleet and origin-side operators at the origin prefectures
     coaches: list[Coach] = []
     for i in range(450):
-        coaches.append(Coach(f"浙B{10000 + i}", 55 if i % 5 else 49, "慈溪客运", "cixi"))
+        coaches.append(Coach(f"浙B{10000 + i}", 55 if i % 5 else 49, "慈溪客运", home_city.base))
     per_pref: dict[str, int] = {}
     for app in apps:
         for w in app.workers:
@@ -186,4 +201,5 @@ def synthetic_campaign(
         rules=rules,
         seed=seed,
         stop=stop or StopCriterion(),
+        home=home_city,
     )

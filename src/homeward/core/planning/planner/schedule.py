@@ -1,0 +1,196 @@
+"""Step 4, schedule: a vehicle's stops in order (pickups by a short open path, drops by a short path
+or earliest deadline first) driven under the driver-hour rules (``driving.Crew``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from homeward.core.planning.driving import Crew
+from homeward.core.planning.geo import drive_min, road_km
+from homeward.core.planning.model import Point, Rules, Stop
+from homeward.core.planning.planner.clock import Clock
+from homeward.core.planning.planner.demand import Load
+from homeward.core.planning.routing import order_open_path
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    kind: str  # pickup, drop, end
+    place: str
+    point: Point
+    service: int
+    board: tuple[str, ...] = ()
+    alight: tuple[str, ...] = ()
+    deadline: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A scheduled trip: its stops (when built), driving spans (driver, start, end) in minutes."""
+
+    stops: tuple[Stop, ...]
+    spans: tuple[tuple[int, int, int], ...]
+    start: int
+    end: int
+    km: float
+    deadline_met: bool
+    drivers: int  # every driver of the trip: the crew size times (1 + crew changes)
+    crew_changes: int = 0
+
+
+def drivers_for(km: float, rules: Rules) -> int:
+    return 2 if km > rules.two_drivers_over_km else 1
+
+
+def simulate(
+    start_place: str,
+    start_point: Point,
+    start_min: int,
+    legs: list[Leg],
+    drivers: int,
+    rules: Rules,
+    clock: Clock,
+    *,
+    build_stops: bool = True,
+) -> Run:
+    """Drive ``legs`` from ``start_point`` at ``start_min`` with a crew of ``drivers``."""
+    crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers)
+    stops: list[Stop] = []
+    if build_stops:
+        stops.append(Stop("start", start_place, start_point, clock.at(start_min), clock.at(start_min)))
+    here = start_point
+    km_total = 0.0
+    met = True
+    for leg in legs:
+        km = road_km(here, leg.point, rules)
+        km_total += km
+        n_events = len(crew.events)
+        n_spans = len(crew.spans)
+        minutes = drive_min(km, rules)
+        crew.drive(minutes)
+        if build_stops and len(crew.events) > n_events:
+            stops.extend(_en_route(crew, n_events, n_spans, minutes, here, leg.point, clock))
+        arrive = crew.t
+        if leg.deadline is not None and arrive > leg.deadline:
+            met = False
+        crew.stop(leg.service)
+        if build_stops:
+            stops.append(
+                Stop(
+                    leg.kind, leg.place, leg.point, clock.at(arrive), clock.at(crew.t), leg.board, leg.alight
+                )
+            )
+        here = leg.point
+    return Run(
+        tuple(stops),
+        tuple(crew.spans),
+        start_min,
+        crew.t,
+        km_total,
+        met,
+        len(crew.drivers),
+        crew.crew_changes,
+    )
+
+
+def _en_route(
+    crew: Crew, n_events: int, n_spans: int, minutes: int, a: Point, b: Point, clock: Clock
+) -> list[Stop]:
+    out: list[Stop] = []
+    spans = crew.spans[n_spans:]
+    for ev in crew.events[n_events:]:
+        done = sum(max(0, min(e, ev.start) - s) for _, s, e in spans if s < ev.start)
+        f = done / minutes if minutes else 0.0
+        p = Point(round(a.lat + (b.lat - a.lat) * f, 4), round(a.lon + (b.lon - a.lon) * f, 4))
+        place = "接驳点 (relay point)" if ev.kind == "crew_change" else "途中 (en route)"
+        out.append(Stop(ev.kind, place, p, clock.at(ev.start), clock.at(ev.end)))
+    return out
+
+
+def legs_km(start: Point, legs: list[Leg], rules: Rules) -> float:
+    km = 0.0
+    here = start
+    for leg in legs:
+        km += road_km(here, leg.point, rules)
+        here = leg.point
+    return km
+
+
+@dataclass(frozen=True, slots=True)
+class RoadDistance:
+    """Road km between two points under ``rules``, as a callable for the path ordering."""
+
+    rules: Rules
+
+    def __call__(self, a: Point, b: Point) -> float:
+        return road_km(a, b, self.rules)
+
+
+def minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
+    """``drive_min`` over a matrix of road km."""
+    speed = np.where(km < rules.local_leg_km, rules.local_kmh, rules.highway_kmh)
+    out: NDArray[np.int64] = np.ceil(np.round(km / speed * 60, 6)).astype(np.int64)
+    return out
+
+
+def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool = False) -> list[Leg]:
+    """A bus's pickups (a short open path from ``start_point`` toward the factories) then drops."""
+    by_county: dict[str, list[Load]] = {}
+    for ld in loads:
+        by_county.setdefault(ld.group.county, []).append(ld)
+    counties = sorted(by_county)
+    cpoints = [by_county[c][0].group.pickup for c in counties]
+    drops = [ld.group.factory for ld in loads]
+    toward = Point(sum(p.lat for p in drops) / len(drops), sum(p.lon for p in drops) / len(drops))
+    porder = order_open_path(start_point, cpoints, RoadDistance(rules), toward)
+    legs: list[Leg] = []
+    for i in porder:
+        lds = by_county[counties[i]]
+        board = tuple(w for ld in lds for w, _ in ld.workers)
+        legs.append(
+            Leg("pickup", lds[0].group.county_name, cpoints[i], rules.pickup_service_min, board=board)
+        )
+    last = cpoints[porder[-1]] if porder else start_point
+    legs.extend(drop_legs(loads, last, rules, edf=edf))
+    return legs
+
+
+def drop_legs(
+    loads: list[Load], start: Point, rules: Rules, *, edf: bool = False, given: bool = False
+) -> list[Leg]:
+    """Drops ordered as a short open path from ``start``; with ``edf``, earliest deadline first
+    (used when the short path makes a tight group late); with ``given``, in the loads' order."""
+    by_drop: dict[tuple[str, float, float], list[Load]] = {}
+    for ld in loads:
+        g = ld.group
+        by_drop.setdefault((g.enterprise_id, g.factory.lat, g.factory.lon), []).append(ld)
+    keys = sorted(by_drop)
+    points = [by_drop[k][0].group.factory for k in keys]
+    deadlines = [min(ld.group.deadline for ld in by_drop[k]) for k in keys]
+    if edf:
+        order = sorted(range(len(keys)), key=lambda i: (deadlines[i], keys[i]))
+    elif given:
+        first: dict[tuple[str, float, float], int] = {}
+        for n, ld in enumerate(loads):
+            first.setdefault((ld.group.enterprise_id, ld.group.factory.lat, ld.group.factory.lon), n)
+        order = sorted(range(len(keys)), key=lambda i: first[keys[i]])
+    else:
+        order = order_open_path(start, points, RoadDistance(rules))
+    legs: list[Leg] = []
+    for i in order:
+        lds = by_drop[keys[i]]
+        alight = tuple(w for ld in lds for w, _ in ld.workers)
+        legs.append(
+            Leg(
+                "drop",
+                lds[0].group.enterprise_name,
+                points[i],
+                rules.drop_service_min,
+                alight=alight,
+                deadline=deadlines[i],
+            )
+        )
+    return legs
