@@ -190,6 +190,7 @@ API: list[Row] = [
     Row("POST /api/v1/applications/{application_id}/workers", OWNERS, obj="draft", body=new_worker, ok=201),
     Row("POST /api/v1/applications/{application_id}/workers/from-roster", OWNERS, obj="draft", body=roster_pick),
     Row("DELETE /api/v1/applications/{application_id}/workers/{row_id}", OWNERS, obj="draft"),
+    Row("POST /api/v1/applications/{application_id}/workers/{row_id}/reveal", T | {HE}, obj="accepted"),
     Row(
         "POST /api/v1/applications/{application_id}/workers/{row_id}/replace",
         OWNERS, obj="accepted", body=new_worker, ok=201,
@@ -233,6 +234,8 @@ PAGES: list[Row] = [
     Row("POST i18n/setlang/", PUBLIC, body={"language": "en", "next": "/"}, ok=302),
     Row("GET ", ANY),
     Row("GET login/", PUBLIC),
+    # No task worker beats in the test world, so the answer (to anyone, no sign-in) is "unhealthy".
+    Row("GET healthz", PUBLIC, ok=503),
     Row("POST logout/", PUBLIC, ok=302),
     # registries and imports
     Row("GET enterprises/", SCOPED_READERS, sees=APP_READERS, marker=enterprise_name, foreign=True),
@@ -260,6 +263,7 @@ PAGES: list[Row] = [
     Row("POST applications/<int:application_id>/accept/", T | {"town"}, obj="submitted", ok=302),
     Row("POST applications/<int:application_id>/cancel/", OWNERS | {"town"}, obj="submitted", ok=302),
     Row("POST applications/<int:application_id>/workers/<int:row_id>/remove/", OWNERS, obj="draft", ok=302),
+    Row("POST applications/<int:application_id>/workers/<int:row_id>/reveal/", T | {HE}, obj="accepted"),
     Row("GET tasks/", CITY | {"town"}),
     _task("task_transport", T | {TR}, TRANSPORT_DATA, page=True),
     _task("task_reception", T | {"town"}, RECEPTION_DATA, page=True),
@@ -281,6 +285,8 @@ PAGES: list[Row] = [
     Row("GET planning/vehicles/", T),
     Row("GET planning/unassigned/", T),
     Row("GET planning/unassigned.xlsx", T),
+    Row("GET planning/late/", T),
+    Row("POST planning/runs/<int:run_id>/train-requests/<int:index>/accept/", T, obj="plan_run"),
     Row("GET planning/runs/<int:run_id>/map.json", T, obj="plan_run"),
     Row("POST planning/runs/<int:run_id>/permits/", T | {TR}, obj="plan_run"),
     Row("GET planning/vehicles/<int:vehicle_id>/", T | {TR, HE}, obj="vehicle"),

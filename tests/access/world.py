@@ -65,8 +65,8 @@ class World:
             return {"task_id": obj.pk}
         if kind.startswith("permit_"):
             return {"permit_id": obj.pk}
-        if kind == "plan_run":
-            return {"run_id": obj.pk}
+        if kind == "plan_run":  # index: the plan's first proposed special train
+            return {"run_id": obj.pk, "index": 0}
         if kind == "vehicle":
             return {"vehicle_id": obj.pk, "fmt": "xlsx"}
         if kind == "import_run":
@@ -161,6 +161,14 @@ def build_world() -> World:
     run = plan_run_request(actor=system, enqueue=False)
     assert plan_run_execute_now(run.pk) == "done"
     run.refresh_from_db()
+    if not run.train_requests:  # three workers make no train worth asking for: propose one to act on
+        from homeward.apps.planning.serialize import train_request_dict
+        from homeward.core.planning import TrainRequest
+
+        leaves = run.plan_time or dt.datetime(2020, 2, 20, 8, tzinfo=dt.UTC)
+        proposal = TrainRequest("阜阳", "宁波", leaves, leaves, 600, 3, 3, 9.0, 1)
+        run.train_requests = [train_request_dict(proposal)]
+        run.save(update_fields=["train_requests"])
     for side in sides.values():
         side.free = list(side.roster)
         for state in ("draft", "submitted", "accepted", "drafted", "issued"):

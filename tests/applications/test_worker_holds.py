@@ -134,7 +134,7 @@ def test_a_draft_that_expires_stops_holding_its_workers(enterprise_user, workers
         client = Client()
         client.force_login(enterprise_user)
         assert client.get(f"/api/v1/applications/{old.pk}").json()["state"] == "expired"
-        listed = client.get("/api/v1/applications", {"state": "expired"}).json()
+        listed = client.get("/api/v1/applications", {"state": "expired"}).json()["items"]
         assert [a["id"] for a in listed] == [old.pk]
         with pytest.raises(Conflict) as refused:
             services.application_submit(actor=enterprise_user, application_id=old.pk)

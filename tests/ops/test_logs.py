@@ -34,15 +34,15 @@ def json_lines():
         logger.removeHandler(handler)
 
 
-def test_each_request_logs_one_json_line_with_its_id_and_no_query_string(client, enterprise_user, json_lines):
-    client.force_login(enterprise_user)
+def test_each_request_logs_one_json_line_with_its_id_and_no_query_string(client, taskforce, json_lines):
+    client.force_login(taskforce)  # a role that may search by ID number
     ric = make_ric("522401", dt.date(1990, 3, 1), 1)
     response = client.get("/workers/", {"q": ric})
     docs = [json.loads(line) for line in json_lines]
     request_line = next(d for d in docs if d["logger"] == "homeward.request")
     assert request_line["request_id"] == response["X-Request-ID"]
     assert (request_line["method"], request_line["path"], request_line["status"]) == ("GET", "/workers/", 200)
-    assert request_line["user_id"] == enterprise_user.pk and request_line["ms"] >= 0
+    assert request_line["user_id"] == taskforce.pk and request_line["ms"] >= 0
     assert ric not in "".join(json_lines) and "q=" not in "".join(json_lines)
 
 

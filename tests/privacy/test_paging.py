@@ -25,7 +25,7 @@ def test_worker_list_limit_is_capped_and_bad_paging_is_a_422(client, taskforce, 
     ):
         response = client.get("/api/v1/workers", params)
         assert response.status_code == 422, params
-        assert response["Content-Type"].startswith("application/json") and response.json()["detail"], params
+        assert response["Content-Type"].startswith("application/json") and response.json()["errors"], params
     beyond = client.get("/api/v1/workers", {"offset": MAX_OFFSET}).json()
     assert beyond["items"] == [] and beyond["count"] == 3
     shortfall = client.get("/api/v1/heatmap/shortfall/enterprises", {"limit": MAX_LIMIT + 1})

@@ -117,9 +117,15 @@ def test_an_enterprise_name_two_registered_enterprises_share_is_not_guessed(city
     assert report.flagged == []
 
 
-def test_an_enterprise_uploads_its_worker_list_as_a_legacy_xls_with_a_title(enterprise_user):
+def test_an_enterprise_uploads_its_worker_list_as_a_legacy_xls_with_a_title(enterprise_user, enterprise_a):
     from homeward.apps.applications import services
+    from homeward.apps.applications.worker_rows import read_worker_table
+    from homeward.apps.registry.uploads import sync_limits
+    from tests.applications.conftest import put_on_roster
 
+    with (REAL / "workers_legacy.xls").open("rb") as fh:  # its people are on the enterprise's roster
+        rows = [v for _, v in read_worker_table(fh, sync_limits())]
+    put_on_roster(enterprise_a, [[str(v["id_number"]), v["name"], str(v["phone"])] for v in rows])
     draft = services.application_create_draft(actor=enterprise_user)
     with (REAL / "workers_legacy.xls").open("rb") as fh:
         report = services.application_workers_upload(

@@ -25,7 +25,7 @@ def browser_like(taskforce):
 def test_an_api_call_while_the_database_is_away_answers_503_json(browser_like, monkeypatch, error):
     from homeward.apps.planning import selectors
 
-    def away():
+    def away(*args, **kwargs):
         raise error
 
     monkeypatch.setattr(selectors, "status_run", away)

@@ -86,7 +86,7 @@ def test_it_answers_a_chinese_403_page():
     assert "无权访问" in response.content.decode()
 
 
-def test_it_answers_a_chinese_500_page_for_an_unexpected_error(client, taskforce, monkeypatch):
+def test_it_answers_a_chinese_500_page_for_an_unexpected_error(client, taskforce, home_city, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("secret detail 4242")
 

@@ -331,10 +331,10 @@ def application_worker_remove(request: HttpRequest, application_id: Id, row_id: 
 
 @router.post(
     "/applications/{int:application_id}/workers/{int:row_id}/reveal",
-    response=RevealedOut,
+    response=answers(RevealedOut, errors=(404,)),
     summary="Full ID number and phone of one worker row (roles with personal-data rights; audited)",
 )
-def application_worker_reveal(request: HttpRequest, application_id: int, row_id: int) -> Any:
+def application_worker_reveal(request: HttpRequest, application_id: Id, row_id: Id) -> Any:
     return selectors.application_worker_reveal(
         actor=request.user, application_id=application_id, row_id=row_id
     )

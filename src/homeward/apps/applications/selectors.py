@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from homeward.apps.accounts.policy import actionable, authorize, scoped, signer_of
+from homeward.apps.accounts.policy import actionable, authorize, authorized, scoped, signer_of
 from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
@@ -62,11 +62,8 @@ def application_people(*, actor: Any, app: ReturnApplication) -> list[Applicatio
 def application_worker_reveal(*, actor: Any, application_id: int, row_id: int) -> PersonOut:
     """The full ID number and phone of one worker row of an application the actor may see, for a role
     with personal-data rights; audited either way (``personal_data.person_reveal``)."""
-    row = ApplicationWorker.objects.filter(
-        pk=row_id,
-        application_id=application_id,
-        application__in=applications_visible(actor=actor),
-    ).first()
+    app = authorized(actor, "worker.reveal", ReturnApplication.objects.all(), application_id)
+    row = ApplicationWorker.objects.filter(pk=row_id, application=app).first()
     return person_reveal(actor=actor, record=row, object_type="application_worker", object_id=row_id)
 
 
