@@ -31,9 +31,10 @@ class Work:
 def _plan(dep: Deployment, tmp: Path) -> str:
     return (
         "import json\n"
+        "from homeward.apps.accounts.policy import CLI\n"
         "from homeward.apps.planning.services import plan_run_request\n"
         "from homeward.demo.campaign import campaign_time\n"
-        "print(json.dumps(plan_run_request(actor='cli', now=campaign_time(), reason='fault').pk))\n"
+        "print(json.dumps(plan_run_request(actor=CLI, now=campaign_time(), reason='fault').pk))\n"
     )
 
 
@@ -45,10 +46,11 @@ def _import(dep: Deployment, tmp: Path) -> str:
         RosterGenerator(seed=11).write_csv(path, 3_000)
     return (
         "import json\n"
+        "from homeward.apps.accounts.policy import CLI\n"
         "from django.core.files import File\n"
         "from homeward.apps.registry.services import import_run_create\n"
         f"fh = open({str(path)!r}, 'rb')\n"
-        "run = import_run_create(actor='cli', kind='roster', uploaded_file=File(fh, name='roster.csv'))\n"
+        "run = import_run_create(actor=CLI, kind='roster', uploaded_file=File(fh, name='roster.csv'))\n"
         "print(json.dumps(run.pk))\n"
     )
 
@@ -56,8 +58,9 @@ def _import(dep: Deployment, tmp: Path) -> str:
 def _heatmap(dep: Deployment, tmp: Path) -> str:
     return (
         "import json\n"
+        "from homeward.apps.accounts.policy import CLI\n"
         "from homeward.apps.heatmap.services import heatmap_rebuild_request\n"
-        "print(json.dumps(heatmap_rebuild_request(actor='cli', reason='fault', force_new=True).pk))\n"
+        "print(json.dumps(heatmap_rebuild_request(actor=CLI, reason='fault', force_new=True).pk))\n"
     )
 
 
