@@ -550,6 +550,22 @@ def town_shortfall_rows(
     return snap, _sorted(rows, sort)
 
 
+HEADLINE_COUNTS = ("roster", "back", "away", "unknown")
+
+
+def headline_totals(*, actor: Any) -> dict[str, Any] | None:
+    """The actor's headline counts (roster, back, away, unknown) from the latest heat-map snapshot:
+    the sum of the heat map's own town rows (the same cells, day and protection as every heat-map
+    table and the API), so that the workbench never shows a second truth. None when the actor has no
+    heat-map area or there is no snapshot yet (the caller then says where its figures come from)."""
+    if not allows(actor, "heatmap.read") or latest_snapshot() is None:
+        return None
+    snap, rows = town_shortfall_rows(actor=actor, filters=Filters())
+    totals: dict[str, Any] = {k: sum(r[k] or 0 for r in rows) for k in HEADLINE_COUNTS}
+    totals["snapshot"] = snap
+    return totals
+
+
 # ------------------------------------------------------------------------------------------ cross-check
 
 
