@@ -234,3 +234,20 @@ def login(page):
         page.wait_for_url(lambda url: "/login/" not in url)
 
     return sign_in
+
+
+def export_workers(client, **filters) -> bytes:
+    """The workers list exported as the client's user would: asked for on the page, built by the
+    task (run here: tests do not commit, so nothing is enqueued), downloaded."""
+    from django.urls import reverse
+
+    from homeward.apps.registry.models import ExportRun
+    from homeward.apps.registry.services.exports import export_run_execute_now
+
+    asked = client.post(reverse("worker-export"), filters)
+    assert asked.status_code == 202, asked.content[:300]
+    run = ExportRun.objects.order_by("-pk").first()
+    assert export_run_execute_now(run.pk) == "done"
+    response = client.get(reverse("export-download", args=[run.pk]))
+    assert response.status_code == 200
+    return b"".join(response.streaming_content) if response.streaming else response.content

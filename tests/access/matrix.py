@@ -241,6 +241,10 @@ PAGES: list[Row] = [
     Row("GET enterprises/", SCOPED_READERS, sees=APP_READERS, marker=enterprise_name, foreign=True),
     Row("GET workers/", SCOPED_READERS, sees=SCOPED_READERS, marker=worker_name, foreign=True),
     Row("POST workers/<int:worker_id>/reveal/", T | {HE}, obj="worker"),
+    Row("POST workers/export/", SCOPED_READERS, ok=202),
+    # an export is its creator's alone: the world's is the task force persona's
+    Row("GET exports/<int:export_id>/", T, obj="export_run", foreign=False),
+    Row("GET exports/<int:export_id>/download/", T, obj="export_run", foreign=False),
     Row("GET imports/", T),
     Row("GET imports/upload/", T),
     Row("POST imports/upload/", T, body=roster_form, ok=302),

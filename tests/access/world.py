@@ -71,6 +71,8 @@ class World:
             return {"vehicle_id": obj.pk, "fmt": "xlsx"}
         if kind == "import_run":
             return {"run_id": obj.pk}
+        if kind == "export_run":  # the task force persona's own export
+            return {"export_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -190,12 +192,19 @@ def build_world() -> World:
         kind="roster", state="done", original_name="名册.csv",
         report={"rejected": [{"row": 2, "field": "id_number", "reason": "checksum", "message": "x"}]},
     )  # fmt: skip
+    from homeward.apps.registry.services.exports import export_run_execute_now, export_run_request
+
+    export_run = export_run_request(actor=users["taskforce"], filters={})
+    export_run_execute_now(export_run.pk)  # (or already run on commit by an immediate task backend)
+    export_run.refresh_from_db()
+    assert export_run.state == "done", export_run.error
     snapshot = heatmap_rebuild_request(actor=system, reason="matrix")
     assert heatmap_rebuild_execute_now(snapshot.pk) == "done"
     shared = {
         "plan_run": run,
         "vehicle": PlanVehicle.objects.filter(run=run, kind="bus").order_by("pk").first(),
         "import_run": import_run,
+        "export_run": export_run,
     }
     assert shared["vehicle"] is not None, "the matrix plan has no bus"
     return World(users=users, sides=sides, shared=shared)

@@ -76,4 +76,17 @@ def world(people, planned, everyone):  # noqa: F811 (the fixture imported above)
     services.application_submit(actor=ent, application_id=app.pk)
     services.application_accept(actor=town, application_id=app.pk)
     plan_permits_draft(actor=tf, run_id=planned.pk)
+    _exports(everyone)
     return everyone
+
+
+def _exports(everyone):
+    """Each role that may export the workers list has one built (the crawl downloads every one as
+    every role: its own is an .xlsx to read, the others' a 404)."""
+    from homeward.apps.accounts.policy import allows
+    from homeward.apps.registry.services.exports import export_run_execute_now, export_run_request
+
+    for user in everyone.values():
+        if allows(user, "registry.export"):
+            run = export_run_request(actor=user, filters={})
+            export_run_execute_now(run.pk)

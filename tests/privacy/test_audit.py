@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from homeward.core.identity import mask_ric
+from tests.conftest import export_workers
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,8 @@ def test_bulk_xlsx_export_of_workers_is_audited(client, taskforce, workers_a, wo
     from openpyxl import load_workbook
 
     client.force_login(taskforce)
-    response = client.get(reverse("worker-list"), {"format": "xlsx"})
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    content = export_workers(client)
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
     assert len(rows) == 1 + 5 and mask_ric(workers_a[0].id_number) in rows[1] + rows[2] + rows[3]
     (event,) = _events("worker.export")
     assert event.data == {"rows": 5, "filters": {}} and event.actor == taskforce

@@ -30,7 +30,7 @@ def _bindings() -> list[dict[str, object]]:
 
     from homeward.apps.applications.models import ApplicationWorker, DepartmentTask, Permit, ReturnApplication
     from homeward.apps.planning.models import PlanRun, PlanVehicle
-    from homeward.apps.registry.models import ImportRun, Worker
+    from homeward.apps.registry.models import ExportRun, ImportRun, Worker
 
     out: list[dict[str, object]] = []
     rows = ApplicationWorker.objects.order_by("application_id", "pk")
@@ -54,6 +54,7 @@ def _bindings() -> list[dict[str, object]]:
         )
     ]
     out += [{"permit_id": pk} for pk in Permit.objects.values_list("pk", flat=True)]
+    out += [{"export_id": pk} for pk in ExportRun.objects.values_list("pk", flat=True)]
     out += [  # a plan's proposed special trains, by position
         {"run_id": pk, "index": i}
         for pk, asks in PlanRun.objects.values_list("pk", "train_requests")

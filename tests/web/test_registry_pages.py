@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from homeward.apps.audit.models import AuditEvent
 from homeward.core.identity import mask_ric
+from tests.conftest import export_workers
 
 pytestmark = pytest.mark.django_db
 
@@ -155,8 +156,7 @@ def test_it_exports_workers_masked(client, enterprise_user, workers_a):
     import openpyxl
 
     client.force_login(enterprise_user)
-    response = client.get(reverse("worker-list"), {"format": "xlsx"})
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    content = export_workers(client)
     cells = [c.value for row in openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows() for c in row]
     assert mask_ric(workers_a[0].id_number) in cells
     assert workers_a[0].id_number not in cells

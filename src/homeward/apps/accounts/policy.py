@@ -99,6 +99,9 @@ ACTIONS: dict[str, Action] = {
     "personal_data.read": Action(
         PERSONAL_DATA_ROLES, "您的角色无权查看完整个人信息 (your role may not see personal data)"
     ),
+    "registry.export": Action(
+        SCOPED_READERS, "您的角色无权导出登记册 (your role may not export the registry)"
+    ),
     "import.read": Action(TASKFORCE, "只有专班可以查看导入 (task force only)"),
     "import.run": Action(TASKFORCE, "只有专班可以导入数据 (task force only)"),
     "user.create": Action(TASKFORCE, "只有专班可以创建用户 (task force only)"),
@@ -281,6 +284,8 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     "registry.enterprise": ("enterprise", _enterprise_scope),
     "registry.worker": ("worker", _worker_scope),
     "registry.importrun": ("import_run", _roles(Role.TASKFORCE)),
+    # an export holds the rows its creator could list: nobody else sees it
+    "registry.exportrun": ("export_run", lambda p: Q(created_by_id=p.user_id)),
     "applications.returnapplication": ("application", _application_scope),
     "applications.departmenttask": ("task", _task_scope),
     "applications.permit": ("permit", _permit_scope),

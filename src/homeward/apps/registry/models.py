@@ -258,3 +258,46 @@ class ImportRun(LeasedRun):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.state}"
+
+
+class ExportRun(LeasedRun):
+    """One .xlsx export of a registry list, built by the task worker with progress (the city's
+    670,000 workers took over a minute in the request). Only its creator sees and downloads it."""
+
+    audit_type = "export_run"
+
+    class Kind(models.TextChoices):
+        WORKERS = "workers", _("务工人员")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导出中")
+        DONE = "done", _("完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.WORKERS)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    # the list's filters as asked ({enterprise, status, q}); the same request again while this one
+    # is queued or running returns it
+    filters = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(_("文件"), upload_to="exports/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导出")
+        verbose_name_plural = _("导出")
+
+    def __str__(self) -> str:
+        return f"{self.kind} export #{self.pk} {self.state}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from homeward.apps.registry import selectors
-from homeward.apps.registry.exports import enterprises_xlsx_response, workers_xlsx_response
+from homeward.apps.registry.exports import enterprises_xlsx_response
 from homeward.apps.registry.models import Worker
 from homeward.apps.registry.personal_data import audit_list_read, may_reveal, person_out
 from homeward.core.errors import DomainError
@@ -66,8 +66,6 @@ def worker_list(request: HtmxRequest) -> HttpResponse:
         error, qs = exc, Worker.objects.none()
     if error is not None and request.htmx:
         return _error(request, error)
-    if error is None and request.GET.get("format") == "xlsx":
-        return workers_xlsx_response(qs, actor=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     revealable = may_reveal(request.user)
     rows = [
