@@ -1,8 +1,9 @@
 """The A5 permit PDF: embedded CJK font, fields, signers, and a QR code that scans back to the token.
 
-Scanning needs ``pypdfium2`` (renders the page) and ``zxing-cpp`` (decodes the QR code), both pip
-wheels; the no-CJK-font rendering check needs ``pdftoppm`` (Debian's poppler-utils). Each test skips
-when its tool is missing.
+Scanning renders the page with ``pypdfium2`` and decodes the QR code with ``zxing-cpp`` (dev
+dependencies, like ``pypdf``; ``fpdf2`` and ``segno`` are runtime ones). Only the no-system-font
+rendering check needs a tool outside pyproject, ``pdftoppm`` (Debian's poppler-utils), and skips
+without it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pypdf
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 
-pytest.importorskip("fpdf")
-pytest.importorskip("segno")
-pypdf = pytest.importorskip("pypdf")
-
-from homeward.core.errors import DomainError  # noqa: E402
-from homeward.core.permits import Department, SignedPermit, cosign, encode_token, render_permit_pdf  # noqa: E402
-from homeward.core.permits.pdf import FONT_PATH, MISSING_GLYPH, printable  # noqa: E402
-from homeward.core.permits.samples import (  # noqa: E402
+from homeward.core.errors import DomainError
+from homeward.core.permits import Department, SignedPermit, cosign, encode_token, render_permit_pdf
+from homeward.core.permits.pdf import FONT_PATH, MISSING_GLYPH, printable
+from homeward.core.permits.samples import (
     TRIP_START,
     demo_signing_keys,
     issue,
@@ -98,8 +98,6 @@ def test_it_shows_the_fields_and_signers_as_text(road_pass_pdf, prevention_pdf):
 
 
 def test_the_qr_code_scans_back_to_the_token(road_pass_pdf, prevention_pdf):
-    pdfium = pytest.importorskip("pypdfium2")
-    zxingcpp = pytest.importorskip("zxingcpp")
     for token, data in (road_pass_pdf, prevention_pdf):
         page = pdfium.PdfDocument(data)[0]
         image = page.render(scale=150 / 72).to_pil()  # a 150 dpi scan
@@ -159,8 +157,6 @@ def test_the_font_ships_with_its_licence():
 
 
 def test_the_largest_permit_still_fits_a_scannable_qr_code():
-    pdfium = pytest.importorskip("pypdfium2")
-    zxingcpp = pytest.importorskip("zxingcpp")
     from dataclasses import replace
 
     from homeward.core.permits import InvalidPermit
