@@ -17,6 +17,27 @@ def _draft(actor, run):
     return plan_permits_draft(actor=actor, run_id=run.pk)
 
 
+# What the carrier reports before a plan's pass can be signed (the planner names no toll stations).
+FILLED = {
+    "plate": "浙B·D1234",
+    "carrier": "宁波客运",
+    "entry_station": "起点收费站",
+    "exit_station": "终点收费站",
+}
+
+
+def _fill(actor, permit):
+    """Fill in the pass's placeholders, as transport does before anyone signs."""
+    from homeward.apps.applications import services
+    from homeward.core.permits import placeholder_fields
+
+    unready = placeholder_fields(services.core_permit(permit))
+    assert "entry_station" in unready and "exit_station" in unready  # the planner leaves tolls 待定
+    services.permit_fill(actor=actor, permit_id=permit.pk, values={f: FILLED[f] for f in unready})
+    permit.refresh_from_db()
+    return permit
+
+
 def _riders(bus):
     from homeward.apps.planning.models import PlanSeat
 
@@ -47,10 +68,15 @@ def test_a_plan_road_pass_is_signed_by_the_departments_and_verifies(
     planned, taskforce, transport_officer, hr_officer, health_officer
 ):
     from homeward.apps.applications import selectors, services
+    from homeward.core.errors import DomainError
 
     (permit, *_) = _draft(transport_officer, planned)
     assert permit in selectors.permits_to_sign(actor=hr_officer)
     assert permit not in selectors.permits_to_sign(actor=health_officer)  # not a road-pass signer
+    with pytest.raises(DomainError) as unready:
+        services.permit_sign(actor=hr_officer, permit_id=permit.pk)
+    assert unready.value.code == "permit_placeholders"  # 待定 tolls: not on a signed pass
+    permit = _fill(transport_officer, permit)
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     permit = services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     assert permit.state == "issued" and permit.token
@@ -170,7 +196,7 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert f"RP-P{planned.pk}-{bus.key}" in page and 'data-state="drafted"' in page
     assert 'data-testid="road-pass-sign"' in page  # transport signs here
-    permit = bus.permits.get()
+    permit = _fill(transport_officer, bus.permits.get())
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()

@@ -259,16 +259,18 @@ def _task_scope(p: Any) -> Q:
 
 
 def _permit_scope(p: Any) -> Q:
-    """Departments: the permits they sign. Others: the permits of the applications they see, and the
-    road passes of plan buses on which workers of those applications ride (a pooled bus carries
-    several enterprises: each sees the bus's pass, none sees another bus's)."""
-    if p.role in DEPARTMENT_ROLES:
-        return Q(required_signers__contains=str(ROLE_SIGNER[p.role]))
+    """The permits of the applications one sees, and the road passes of plan buses on which workers
+    of those applications ride (a pooled bus carries several enterprises: each sees the bus's pass,
+    none sees another bus's). Departments also every permit they sign; as they see every case, the
+    health officer opens the bus's road pass from the case page as transport and HR do."""
     if p.role == Role.TASKFORCE:
         return ALL
     seats = apps.get_model("planning", "PlanSeat").objects
     riding = seats.filter(vehicle_id=OuterRef("plan_vehicle_id"), application__in=_applications(p))
-    return Q(application__in=_applications(p)) | Q(Exists(riding))
+    seen = Q(application__in=_applications(p)) | Q(Exists(riding))
+    if p.role in DEPARTMENT_ROLES:
+        return Q(required_signers__contains=str(ROLE_SIGNER[p.role])) | seen
+    return seen
 
 
 def _roles(*roles: str) -> Callable[[Any], Q]:

@@ -117,7 +117,7 @@ def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
     signed = PermitSignature.objects.filter(permit=OuterRef("pk"), department=dept)
     return (
         scoped(actor, Permit.objects.select_related("application__enterprise", "plan_vehicle"))
-        .filter(state=PermitState.DRAFTED)
+        .filter(state=PermitState.DRAFTED, required_signers__contains=dept)
         .exclude(Exists(signed))
         .exclude(application__state=ApplicationState.CANCELLED)
         .exclude(plan_vehicle__in=superseded_plan_vehicles())

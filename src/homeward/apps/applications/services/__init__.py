@@ -37,6 +37,7 @@ from homeward.apps.applications.services.permits import (
     core_permit,
     keys_file_text,
     permit_draft,
+    permit_fill,
     permit_get,
     permit_pdf,
     permit_revoke,
@@ -45,6 +46,7 @@ from homeward.apps.applications.services.permits import (
     permit_verify,
     revocation_list_publish,
     signed_permit,
+    verify_url,
 )
 from homeward.apps.applications.services.states import application_get
 from homeward.apps.applications.services.task_data import DEFAULT_PERMIT_HOURS, LATE_DECISIONS
@@ -88,6 +90,7 @@ __all__ = [
     "drafts_expire",
     "keys_file_text",
     "permit_draft",
+    "permit_fill",
     "permit_get",
     "permit_pdf",
     "permit_revoke",
@@ -96,4 +99,5 @@ __all__ = [
     "permit_verify",
     "revocation_list_publish",
     "signed_permit",
+    "verify_url",
 ]

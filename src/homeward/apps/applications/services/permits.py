@@ -5,13 +5,17 @@ verified against the stored public keys, rendered as PDF; the public keys file f
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from homeward.apps.accounts.policy import authorize, authorized, signer_of, user_of
+from homeward.apps.accounts.policy import authorize, authorized, refuse, signer_of, user_of
 from homeward.apps.applications import keystore, selectors
 from homeward.apps.applications.models import (
     ApplicationState,
@@ -29,7 +33,7 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
-from homeward.core.errors import Conflict
+from homeward.core.errors import Conflict, DomainError
 
 
 def _task_data(app: ReturnApplication, kind: str) -> dict[str, Any] | None:
@@ -135,6 +139,8 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     permit = authorized(actor, "permit.sign", _PERMITS, permit_id)
     dept = signer_of(actor)
     assert dept is not None  # permit.sign is the departments' and they all sign
+    if str(dept) not in permit.signer_list:  # it sees the permit (its case) but does not sign it
+        refuse(actor, "permit.sign", "permit", permit.pk)
     if permit.state != PermitState.DRAFTED:
         raise Conflict("该许可证已签发或已撤销 (permit is not awaiting signatures)", "bad_state")
     if permit.application is not None and permit.application.state == ApplicationState.CANCELLED:
@@ -142,6 +148,14 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
     superseded = selectors.superseded_plan_vehicles()
     if permit.plan_vehicle_id is not None and superseded.filter(pk=permit.plan_vehicle_id).exists():
         raise Conflict("该车辆所属计划已被新计划取代 (the plan of this bus was superseded)", "stale_plan")
+    unready = core_permits.placeholder_fields(core_permit(permit))
+    if unready:
+        raise DomainError(
+            "通行证仍有待定项，补全后才能签发："
+            + "、".join(PLACEHOLDER_LABELS[f] for f in unready)
+            + f" (not signable while {', '.join(unready)} {'is' if len(unready) == 1 else 'are'} a placeholder)",
+            "permit_placeholders",
+        )
     now = timezone.now().replace(microsecond=0)
     try:
         with transaction.atomic():
@@ -171,6 +185,45 @@ def permit_sign(*, actor: Any, permit_id: int) -> Permit:
         raise Conflict("本部门已签 (already signed by your department)", "already_signed") from exc
     permit.refresh_from_db()
     return permit
+
+
+# The road-pass fields a department may still fill in before anyone has signed.
+FILLABLE_FIELDS = ("plate", "carrier", "entry_station", "exit_station")
+
+
+def permit_fill(*, actor: Any, permit_id: int, values: Mapping[str, str]) -> Permit:
+    """Fill in what the drafter left 待定 on a road pass (plate, carrier, toll stations) before the
+    first signature (signatures are over the exact fields, so a signed pass is never rewritten).
+    Transport or the task force (``permit.draft``); the pass must end with no placeholder left."""
+    permit = authorized(actor, "permit.draft", _PERMITS, permit_id)
+    unknown = set(values) - set(FILLABLE_FIELDS)
+    if permit.kind != Permit.Kind.ROAD_PASS or unknown:
+        raise DomainError(
+            f"只能补填通行证的 {'、'.join(PLACEHOLDER_LABELS[f] for f in FILLABLE_FIELDS)} "
+            "(only a road pass's plate, carrier and toll stations)",
+            "invalid_permit",
+        )
+    changes: dict[str, Any] = {k: str(v).strip() for k, v in values.items()}
+    with transaction.atomic():
+        locked = Permit.objects.select_for_update().get(pk=permit.pk)
+        if locked.state != PermitState.DRAFTED or locked.signatures.exists():
+            raise Conflict("已有部门签署，不能再修改 (already signed: fields are fixed)", "bad_state")
+        filled = dataclasses.replace(core_permit(locked), **changes)  # raises InvalidPermit if bad
+        unready = core_permits.placeholder_fields(filled)
+        if unready:
+            raise DomainError(
+                "仍有待定项：" + "、".join(PLACEHOLDER_LABELS[f] for f in unready)
+                + f" (still a placeholder: {', '.join(unready)})",
+                "permit_placeholders",
+            )  # fmt: skip
+        locked.body = filled.body().decode("utf-8")
+        locked.payload = filled.to_dict()
+        locked.save(update_fields=["body", "payload"])
+        audit_record(
+            actor=actor, action="permit.fill", object_type="permit", object_id=locked.pk,
+            data={"permit_id": locked.permit_id, "fields": sorted(changes)},
+        )  # fmt: skip
+    return locked
 
 
 def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
@@ -221,11 +274,26 @@ def permit_verify(token: str, now: datetime | None = None) -> core_permits.Verif
     return core_permits.verify_token(token or "", ring, revocations, now or timezone.now())
 
 
+# What a checkpoint cannot match to the bus in front of it (``core.permits.placeholder_fields``).
+PLACEHOLDER_LABELS = {
+    "plate": "车牌号",
+    "carrier": "承运单位",
+    "entry_station": "入口收费站",
+    "exit_station": "出口收费站",
+}
+
+
+def verify_url() -> str:
+    """The public verification page a permit's QR code links to (``HOMEWARD_PUBLIC_URL``)."""
+    return settings.HOMEWARD_PUBLIC_URL + reverse("applications:permit-verify")
+
+
 def permit_pdf(*, actor: Any, permit_id: int) -> tuple[Permit, bytes]:
+    """The one-page A5 PDF of an issued permit; its QR code is the verification link."""
     permit = permit_get(actor=actor, permit_id=permit_id)
     if permit.state != PermitState.ISSUED:
         raise Conflict("许可证尚未签发 (permit not issued yet)", "not_issued")
-    content = core_permits.render_permit_pdf(core_permit(permit), permit.token)
+    content = core_permits.render_permit_pdf(core_permit(permit), permit.token, verify_url())
     audit_record(actor=actor, action="permit.pdf", object_type="permit", object_id=permit.pk)
     return permit, content
 
