@@ -5,6 +5,7 @@ shown on the plan board and the bus's page with its timetable in words."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from tests.planning.conftest import logged_in, run_plan
 
@@ -180,7 +181,7 @@ def test_the_board_drafts_the_road_passes_and_says_how_many(client, planned, tas
 
 
 def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
-    client, planned, taskforce, transport_officer, hr_officer
+    client, planned, taskforce, transport_officer, hr_officer, health_officer
 ):
     from homeward.apps.applications import services
 
@@ -196,7 +197,22 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert f"RP-P{planned.pk}-{bus.key}" in page and 'data-state="drafted"' in page
     assert 'data-testid="road-pass-sign"' in page  # transport signs here
-    permit = _fill(transport_officer, bus.permits.get())
+    # the planner named no toll stations: the page says so and transport fills them in here
+    assert 'data-testid="road-pass-unready"' in page and 'data-testid="road-pass-fill"' in page
+    health_page = logged_in(Client(), health_officer).get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert 'data-testid="road-pass-unready"' in health_page  # health sees the pass is not ready
+    assert 'data-testid="road-pass-fill"' not in health_page  # but filling it in is transport's
+    from homeward.core.permits import placeholder_fields
+
+    permit = bus.permits.get()
+    unready = placeholder_fields(services.core_permit(permit))
+    values = {f: FILLED[f] for f in unready}
+    back = c.post(f"/permits/{permit.pk}/fill/", {**values, "next": f"/planning/vehicles/{bus.pk}/"})
+    assert back.status_code == 302 and back["Location"] == f"/planning/vehicles/{bus.pk}/"
+    permit.refresh_from_db()
+    assert {f: permit.payload[f] for f in unready} == values
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert 'data-testid="road-pass-unready"' not in page and 'data-testid="road-pass-fill"' not in page
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()

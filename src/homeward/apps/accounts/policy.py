@@ -128,6 +128,10 @@ ACTIONS: dict[str, Action] = {
     "permit.draft": Action(
         TASKFORCE | {Role.DEPT_TRANSPORT, Role.DEPT_HEALTH}, "无权起草许可证 (not allowed to draft permits)"
     ),
+    # a road pass's plate, carrier and toll stations, before anyone signs (the planner knows none)
+    "permit.fill": Action(
+        TASKFORCE | {Role.DEPT_TRANSPORT}, "只有交通部门或专班可以补填通行证 (transport or task force only)"
+    ),
     "permit.sign": Action(DEPARTMENTS, "只有审批部门可以签发 (department approvers only)"),
     "permit.revoke": Action(TASKFORCE, "只有专班可以撤销许可证 (task force only)"),
     "revocations.publish": Action(TASKFORCE, TASK_FORCE_ONLY),

@@ -267,6 +267,17 @@ def permit_sign(request: HttpRequest, permit_id: int) -> HttpResponse:
     return _back(request, reverse("applications:tasks"))
 
 
+@require_POST
+def permit_fill(request: HttpRequest, permit_id: int) -> HttpResponse:
+    """Transport fills in what a road pass left 待定 (plate, carrier, toll stations) before signing."""
+    values = {f: request.POST[f].strip() for f in services.FILLABLE_FIELDS if request.POST.get(f, "").strip()}
+    try:
+        services.permit_fill(actor=request.user, permit_id=permit_id, values=values)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return _back(request, reverse("applications:tasks"))
+
+
 @require_GET
 def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
     try:

@@ -34,6 +34,7 @@ from homeward.apps.applications.services.lifecycle import (
     drafts_expire,
 )
 from homeward.apps.applications.services.permits import (
+    FILLABLE_FIELDS,
     core_permit,
     keys_file_text,
     permit_draft,
@@ -64,6 +65,7 @@ from homeward.apps.applications.services.workers import (
 )
 
 __all__ = [
+    "FILLABLE_FIELDS",
     "CASE_TASKS",
     "DEFAULT_PERMIT_HOURS",
     "LATE_DECISIONS",

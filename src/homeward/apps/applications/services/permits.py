@@ -194,8 +194,8 @@ FILLABLE_FIELDS = ("plate", "carrier", "entry_station", "exit_station")
 def permit_fill(*, actor: Any, permit_id: int, values: Mapping[str, str]) -> Permit:
     """Fill in what the drafter left 待定 on a road pass (plate, carrier, toll stations) before the
     first signature (signatures are over the exact fields, so a signed pass is never rewritten).
-    Transport or the task force (``permit.draft``); the pass must end with no placeholder left."""
-    permit = authorized(actor, "permit.draft", _PERMITS, permit_id)
+    Transport or the task force (``permit.fill``); the pass must end with no placeholder left."""
+    permit = authorized(actor, "permit.fill", _PERMITS, permit_id)
     unknown = set(values) - set(FILLABLE_FIELDS)
     if permit.kind != Permit.Kind.ROAD_PASS or unknown:
         raise DomainError(
