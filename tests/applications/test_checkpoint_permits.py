@@ -85,6 +85,26 @@ def test_a_pass_with_a_placeholder_plate_or_toll_cannot_be_signed(
     assert signed.value.code == "bad_state"
 
 
+def test_the_case_page_says_what_is_missing_and_transport_fills_it_in(
+    placeholder_pass, transport_officer, hr_officer
+):
+    detail = f"/applications/{placeholder_pass.application_id}/"
+    hr_page = _client(hr_officer).get(detail).content.decode()
+    assert 'data-testid="permit-unready"' in hr_page and 'data-testid="permit-fill"' not in hr_page
+    assert f"/permits/{placeholder_pass.pk}/sign/" not in hr_page  # no sign button that can only fail
+    client = _client(transport_officer)
+    assert 'data-testid="permit-fill"' in client.get(detail).content.decode()
+    back = client.post(
+        f"/permits/{placeholder_pass.pk}/fill/",
+        {"plate": "贵F·D1234", "entry_station": "毕节东收费站", "carrier": "", "next": detail},
+    )
+    assert back.status_code == 302 and back["Location"] == detail
+    hr_page = _client(hr_officer).get(detail).content.decode()
+    assert (
+        'data-testid="permit-unready"' not in hr_page and f"/permits/{placeholder_pass.pk}/sign/" in hr_page
+    )
+
+
 def test_the_pdf_is_one_page_whose_qr_code_opens_the_verification_page(issued, enterprise_user, settings):
     settings.HOMEWARD_PUBLIC_URL = "https://homeward.example.gov.cn"
     road_pass = _road_pass(issued)

@@ -132,7 +132,9 @@ def _detail_context(
         "case": case,
         "tasks": tasks,
         "tasks_done": sum(t.state == DepartmentTask.State.DONE for t in tasks),
-        "permits": [{"permit": p, "can_sign": p.pk in to_sign} for p in permits],
+        "permits": [
+            {"permit": p, "can_sign": p.pk in to_sign, **selectors.fill_panel(user, p)} for p in permits
+        ],
         "report": report,
         "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
         "can_edit": allows(user, "application.edit", app) and app.shown_state == ApplicationState.DRAFT,

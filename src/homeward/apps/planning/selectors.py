@@ -18,12 +18,12 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from homeward.apps.accounts.policy import allows, authorize, authorized
 from homeward.apps.accounts.roles import profile_of
 from homeward.apps.applications.models import Permit, PermitState
-from homeward.apps.applications.selectors import permits_to_sign
+from homeward.apps.applications.selectors import fill_panel, permits_to_sign
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.planning.models import (
     Coach,
@@ -39,7 +39,6 @@ from homeward.apps.planning.models import (
 from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, TRAIN_REQUEST_NAME, latest_done_run
 from homeward.apps.registry.personal_data import PersonOut, audit_list_read, people_reveal, person_out
 from homeward.apps.registry.selectors import require_home_city
-from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.permits import Department
 
@@ -268,31 +267,6 @@ def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
         "can_sign": permits_to_sign(actor=actor).filter(pk=permit.pk).exists(),
         **fill_panel(actor, permit),
     }
-
-
-# The road-pass fields transport fills in before signing (services.FILLABLE_FIELDS), labelled.
-FILL_LABELS = {
-    "plate": gettext_lazy("车牌号"),
-    "carrier": gettext_lazy("承运单位"),
-    "entry_station": gettext_lazy("入口收费站"),
-    "exit_station": gettext_lazy("出口收费站"),
-}
-
-
-def fill_panel(actor: Any, permit: Permit) -> dict[str, Any]:
-    """What is still 待定 on a drafted road pass nobody has signed (``unready``: field names) and, when
-    the actor may fill it in, the form's fields (``fill``: name, label, current value or blank)."""
-    if permit.kind != Permit.Kind.ROAD_PASS or permit.state != PermitState.DRAFTED:
-        return {"unready": (), "fill": None}
-    unready = core_permits.placeholder_fields(core_permits.permit_from_body(permit.body.encode("utf-8")))
-    may_fill = unready and not permit.signatures.exists() and allows(actor, "permit.fill", permit)
-    fill = None
-    if may_fill:
-        fill = [
-            (name, FILL_LABELS[name], "" if name in unready else str(permit.payload.get(name, "")))
-            for name in FILL_LABELS
-        ]
-    return {"unready": unready, "fill": fill}
 
 
 def road_pass_counts(run: PlanRun) -> dict[str, int]:
