@@ -65,6 +65,14 @@ if PRODUCTION:
     if DEBUG:
         raise SettingsError("HOMEWARD_ENV=production: HOMEWARD_DEBUG must be off")
 
+# The site's public address (scheme and host, no path): a permit's QR code links to its verification
+# page there, so that any phone camera at a checkpoint opens it. Production defaults to https on the
+# first of HOMEWARD_ALLOWED_HOSTS; development to the local server.
+HOMEWARD_PUBLIC_URL = env_str(
+    "HOMEWARD_PUBLIC_URL",
+    f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000",
+).rstrip("/")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

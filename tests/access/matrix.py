@@ -272,6 +272,8 @@ PAGES: list[Row] = [
     _task("task_transport", T | {TR}, TRANSPORT_DATA, page=True),
     _task("task_reception", T | {"town"}, RECEPTION_DATA, page=True),
     Row("POST permits/<int:permit_id>/sign/", DEPTS, obj="permit_drafted", ok=302),
+    Row("POST permits/<int:permit_id>/fill/", T | {TR}, obj="permit_road_drafted", ok=302,
+        body={"entry_station": "毕节东收费站"}),  # fmt: skip
     Row("GET permits/<int:permit_id>/pdf/", APP_READERS, obj="permit_issued"),
     Row("GET permits/verify/", PUBLIC, query=page_token),
     # heat map

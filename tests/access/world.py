@@ -184,6 +184,9 @@ def build_world() -> World:
         side.objects["permit_drafted"] = Permit.objects.get(
             application=side.objects["drafted"], kind="prevention"
         )
+        side.objects["permit_road_drafted"] = Permit.objects.get(
+            application=side.objects["drafted"], kind="road_pass"
+        )
         side.objects["permit_issued"] = Permit.objects.get(
             application=side.objects["issued"], kind="prevention"
         )

@@ -119,10 +119,17 @@ def test_it_runs_the_whole_journey(
     assert len(pypdf.PdfReader(io.BytesIO(content)).pages) == 1
     image = pypdfium2.PdfDocument(content)[0].render(scale=4).to_pil()
     codes = zxingcpp.read_barcodes(image)
-    assert codes and codes[0].text.startswith("HW1.")
+    # what a phone camera opens: the verification link (here on the test server's address)
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    assert codes and codes[0].text.startswith(f"{settings.HOMEWARD_PUBLIC_URL}/permits/verify/?t=HW1.")
+    link = urlsplit(codes[0].text)
     page.context.clear_cookies()  # the verification page needs no login
-    page.goto(f"/permits/verify/?t={codes[0].text}")
+    page.goto(f"{link.path}?{link.query}")
     verdict = page.get_by_test_id("verification")
     assert verdict.get_attribute("data-valid") == "true", verdict.inner_text()
-    page.goto(f"/permits/verify/?t={codes[0].text[:-3]}AAA")
+    assert "北京时间" in verdict.inner_text() and "交通运输局" in verdict.inner_text()
+    page.goto(f"{link.path}?{link.query[:-3]}AAA")
     assert page.get_by_test_id("verification").get_attribute("data-valid") == "false"

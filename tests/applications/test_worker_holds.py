@@ -182,14 +182,16 @@ def test_two_concurrent_holds_on_one_worker_let_only_one_win(enterprise_user, wo
         pytest.skip("needs two real connections (PostgreSQL)")
     drafts = [services.application_create_draft(actor=enterprise_user) for _ in range(2)]
     barrier = threading.Barrier(2, timeout=30)
-    check = services._refusals
+    from homeward.apps.applications.services import workers
+
+    check = workers._refusals
 
     def check_then_wait(app, rows):
         refusals = check(app, rows)
         barrier.wait()  # both requests have checked; now both write
         return refusals
 
-    monkeypatch.setattr(services, "_refusals", check_then_wait)
+    monkeypatch.setattr(workers, "_refusals", check_then_wait)
     outcomes: list[object] = [None, None]
 
     def add(i: int) -> None:

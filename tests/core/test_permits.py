@@ -459,3 +459,40 @@ def test_the_signature_block_layout_is_stable(issued):
     (body_len,) = struct.unpack(">H", raw[1:3])
     assert raw[0] == 1 and raw[3 + body_len] == 2 and len(raw) == 3 + body_len + 1 + 2 * 77
     assert bytes(raw[3 : 3 + body_len]) == issued.permit.body()
+
+
+@pytest.mark.parametrize(
+    ("changes", "unready"),
+    [
+        ({}, ()),
+        ({"plate": "浙B12345"}, ()),
+        ({"plate": "贵FD12345"}, ()),  # new-energy plates have six characters
+        ({"plate": "430500-005"}, ("plate",)),  # a coach's key, not a plate
+        ({"plate": "待定 (to be assigned)"}, ("plate",)),
+        ({"plate": "浙I12345"}, ("plate",)),  # I and O are never used
+        ({"entry_station": "待定"}, ("entry_station",)),
+        ({"carrier": "待定", "exit_station": "待定"}, ("carrier", "exit_station")),
+    ],
+)
+def test_a_road_pass_names_its_placeholders(changes, unready):
+    from homeward.core.permits import placeholder_fields
+
+    assert placeholder_fields(replace(sample_road_pass(), **changes)) == unready
+
+
+def test_a_prevention_permit_has_no_placeholders():
+    from homeward.core.permits import placeholder_fields
+
+    assert placeholder_fields(sample_prevention_permit()) == ()
+
+
+def test_a_scanned_link_verifies_as_its_token(keys, keyring):
+    from homeward.core.permits import token_from_scan, verify_link
+
+    token = issue(sample_road_pass(), keys).token()
+    link = verify_link("https://homeward.example.gov.cn/permits/verify/", token)
+    assert link == f"https://homeward.example.gov.cn/permits/verify/?t={token}"
+    assert token_from_scan(link) == token_from_scan(f" {token} ") == token
+    assert token_from_scan("https://x.example/permits/verify/?lang=en&t=HW1.abc#top") == "HW1.abc"
+    assert verify_token(link, keyring, None, DURING).valid
+    assert verify_token(link[:-2], keyring, None, DURING).reason in ("format", "tampered")

@@ -63,6 +63,12 @@ def test_it_prints_a_valid_permit(keys_file, token, capsys):
     assert [s["department"] for s in out["signatures"]] == ["hr", "transport"]
 
 
+def test_it_takes_the_link_a_qr_code_holds(keys_file, token, capsys):
+    link = f"https://homeward.example.gov.cn/permits/verify/?t={token}"
+    assert run(["permit", "verify", link, "--keys", str(keys_file), "--now", DURING]) == 0
+    assert _out(capsys)["permit"]["plate"] == "贵F·D1234"
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

@@ -1,8 +1,9 @@
 """The A5 permit PDF: embedded CJK font, fields, signers, and a QR code that scans back to the token.
 
-Scanning needs ``pypdfium2`` (renders the page) and ``zxing-cpp`` (decodes the QR code), both pip
-wheels; the no-CJK-font rendering check needs ``pdftoppm`` (Debian's poppler-utils). Each test skips
-when its tool is missing.
+Scanning renders the page with ``pypdfium2`` and decodes the QR code with ``zxing-cpp`` (dev
+dependencies, like ``pypdf``; ``fpdf2`` and ``segno`` are runtime ones). Only the no-system-font
+rendering check needs a tool outside pyproject, ``pdftoppm`` (Debian's poppler-utils), and skips
+without it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pypdf
+import pypdfium2 as pdfium
 import pytest
+import zxingcpp
 
-pytest.importorskip("fpdf")
-pytest.importorskip("segno")
-pypdf = pytest.importorskip("pypdf")
-
-from homeward.core.errors import DomainError  # noqa: E402
-from homeward.core.permits import Department, SignedPermit, cosign, encode_token, render_permit_pdf  # noqa: E402
-from homeward.core.permits.pdf import FONT_PATH, MISSING_GLYPH, printable  # noqa: E402
-from homeward.core.permits.samples import (  # noqa: E402
+from homeward.core.errors import DomainError
+from homeward.core.permits import Department, SignedPermit, cosign, encode_token, render_permit_pdf
+from homeward.core.permits.pdf import FONT_PATH, MISSING_GLYPH, printable
+from homeward.core.permits.samples import (
     TRIP_START,
     demo_signing_keys,
     issue,
@@ -30,20 +30,28 @@ from homeward.core.permits.samples import (  # noqa: E402
 )
 
 KEYS = demo_signing_keys(seed=4)
+VERIFY_URL = "https://homeward.example.gov.cn/permits/verify/"
 
 
 @pytest.fixture(scope="module")
 def road_pass_pdf():
     signed = issue(sample_road_pass(), KEYS)
     token = signed.token()
-    return token, render_permit_pdf(signed.permit, token)
+    return token, render_permit_pdf(signed.permit, token, VERIFY_URL)
 
 
 @pytest.fixture(scope="module")
 def prevention_pdf():
     signed = issue(sample_prevention_permit(), KEYS)
     token = signed.token()
-    return token, render_permit_pdf(signed.permit, token)
+    return token, render_permit_pdf(signed.permit, token, VERIFY_URL)
+
+
+def _scan(data: bytes) -> list[str]:
+    """What a 150 dpi scan of the (one) page reads as QR codes."""
+    page = pdfium.PdfDocument(data)[0]
+    found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())
+    return [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
 def _text(data: bytes) -> str:
@@ -97,14 +105,16 @@ def test_it_shows_the_fields_and_signers_as_text(road_pass_pdf, prevention_pdf):
         assert expected in text
 
 
-def test_the_qr_code_scans_back_to_the_token(road_pass_pdf, prevention_pdf):
-    pdfium = pytest.importorskip("pypdfium2")
-    zxingcpp = pytest.importorskip("zxingcpp")
+def test_the_qr_code_is_the_verification_link_with_the_token(road_pass_pdf, prevention_pdf):
     for token, data in (road_pass_pdf, prevention_pdf):
-        page = pdfium.PdfDocument(data)[0]
-        image = page.render(scale=150 / 72).to_pil()  # a 150 dpi scan
-        found = zxingcpp.read_barcodes(image)
-        assert [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode] == [token]
+        assert _scan(data) == [f"{VERIFY_URL}?t={token}"]
+        assert "手机相机扫描二维码" in _text(data)
+
+
+def test_without_a_verification_page_the_qr_code_is_the_bare_token():
+    signed = issue(sample_road_pass(), KEYS)
+    token = signed.token()
+    assert _scan(render_permit_pdf(signed.permit, token)) == [token]
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (apt-get install poppler-utils)")
@@ -158,9 +168,9 @@ def test_the_font_ships_with_its_licence():
     assert "Noto Sans CJK SC" in (FONT_PATH.parent / "NOTICE.md").read_text(encoding="utf-8")
 
 
-def test_the_largest_permit_still_fits_a_scannable_qr_code():
-    pdfium = pytest.importorskip("pypdfium2")
-    zxingcpp = pytest.importorskip("zxingcpp")
+def test_the_largest_permit_still_fits_one_page_with_a_scannable_qr_code():
+    """The longest route a body can carry (every field else as the sample) and a third signer: the
+    text shrinks to fit, the QR code stays on the one A5 page and scans to the verification link."""
     from dataclasses import replace
 
     from homeward.core.permits import InvalidPermit
@@ -178,7 +188,6 @@ def test_the_largest_permit_still_fits_a_scannable_qr_code():
     assert MAX_BODY_BYTES - 30 < len(permit.body()) <= MAX_BODY_BYTES
     signed = issue(permit, KEYS)
     token = signed.token()
-    data = render_permit_pdf(permit, token)
-    document = pdfium.PdfDocument(data)
-    image = document[len(document) - 1].render(scale=150 / 72).to_pil()
-    assert [r.text for r in zxingcpp.read_barcodes(image)] == [token]
+    data = render_permit_pdf(permit, token, VERIFY_URL)
+    assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == 1  # the QR code on the one page
+    assert _scan(data) == [f"{VERIFY_URL}?t={token}"]

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -690,8 +691,42 @@ def test_the_lateness_decision_agrees_with_the_scheduled_trip() -> None:
     assert checked > 50 and late > 0
 
 
+def _plain_open_path(
+    start: Point,
+    points: list[Point],
+    dist: Callable[[Point, Point], float],
+    end: Point | None,
+    two_opt: bool = True,
+) -> list[int]:
+    """The search ``order_open_path`` makes (nearest neighbour from ``start``, ties to the lower
+    index, then 2-opt reversals while one shortens the path by more than 1e-9, at most 50 rounds),
+    asking ``dist`` every time instead of reading a table."""
+
+    def length(seq: list[int]) -> float:
+        stops = [start, *(points[i] for i in seq), *([end] if end is not None else [])]
+        return sum(dist(a, b) for a, b in itertools.pairwise(stops))
+
+    order: list[int] = []
+    here = start
+    while len(order) < len(points):
+        nxt = min((i for i in range(len(points)) if i not in order), key=lambda i: (dist(here, points[i]), i))
+        order.append(nxt)
+        here = points[nxt]
+    best, improved, rounds = length(order), two_opt, 0
+    while improved and rounds < 50:
+        improved, rounds = False, rounds + 1
+        for i in range(len(points) - 1):
+            for j in range(i + 1, len(points)):
+                cand = order[:i] + order[i : j + 1][::-1] + order[j + 1 :]
+                if (c := length(cand)) < best - 1e-9:
+                    order, best, improved = cand, c, True
+    return order
+
+
 def test_open_path_is_the_same_with_a_distance_table() -> None:
-    """``order_open_path`` reads each distance once; the path is the one the plain search finds."""
+    """``order_open_path`` reads each distance once (``n²`` between the points, ``n`` from the start
+    and ``n`` to the end); the path is the one the plain search finds, with and without an end, on
+    random points some of whose paths 2-opt shortens (so the comparison covers both stages)."""
     import random
 
     from homeward.core.planning.routing import order_open_path
@@ -704,9 +739,14 @@ def test_open_path_is_the_same_with_a_distance_table() -> None:
         calls += 1
         return math.hypot(a.lat - b.lat, a.lon - b.lon)
 
-    for n in (2, 5, 9):
+    improved_by_two_opt = 0
+    for n in (2, 5, 9, 12, 12, 12):
         pts = [Point(rng.uniform(0, 5), rng.uniform(0, 5)) for _ in range(n)]
-        calls = 0
-        order = order_open_path(Point(0, 0), pts, dist, Point(6, 6))
-        assert sorted(order) == list(range(n))
-        assert calls == n * n + 2 * n
+        for end in (Point(6, 6), None):
+            calls = 0
+            order = order_open_path(Point(0, 0), pts, dist, end)
+            assert calls == n * n + (2 * n if end is not None else n)
+            assert sorted(order) == list(range(n))
+            assert order == _plain_open_path(Point(0, 0), pts, dist, end), (n, end)
+            improved_by_two_opt += order != _plain_open_path(Point(0, 0), pts, dist, end, two_opt=False)
+    assert improved_by_two_opt > 0  # the comparison covers the 2-opt stage, not only the first pass

@@ -5,6 +5,7 @@ shown on the plan board and the bus's page with its timetable in words."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from tests.planning.conftest import logged_in, run_plan
 
@@ -15,6 +16,27 @@ def _draft(actor, run):
     from homeward.apps.planning.permits import plan_permits_draft
 
     return plan_permits_draft(actor=actor, run_id=run.pk)
+
+
+# What the carrier reports before a plan's pass can be signed (the planner names no toll stations).
+FILLED = {
+    "plate": "浙B·D1234",
+    "carrier": "宁波客运",
+    "entry_station": "起点收费站",
+    "exit_station": "终点收费站",
+}
+
+
+def _fill(actor, permit):
+    """Fill in the pass's placeholders, as transport does before anyone signs."""
+    from homeward.apps.applications import services
+    from homeward.core.permits import placeholder_fields
+
+    unready = placeholder_fields(services.core_permit(permit))
+    assert "entry_station" in unready and "exit_station" in unready  # the planner leaves tolls 待定
+    services.permit_fill(actor=actor, permit_id=permit.pk, values={f: FILLED[f] for f in unready})
+    permit.refresh_from_db()
+    return permit
 
 
 def _riders(bus):
@@ -47,10 +69,15 @@ def test_a_plan_road_pass_is_signed_by_the_departments_and_verifies(
     planned, taskforce, transport_officer, hr_officer, health_officer
 ):
     from homeward.apps.applications import selectors, services
+    from homeward.core.errors import DomainError
 
     (permit, *_) = _draft(transport_officer, planned)
     assert permit in selectors.permits_to_sign(actor=hr_officer)
     assert permit not in selectors.permits_to_sign(actor=health_officer)  # not a road-pass signer
+    with pytest.raises(DomainError) as unready:
+        services.permit_sign(actor=hr_officer, permit_id=permit.pk)
+    assert unready.value.code == "permit_placeholders"  # 待定 tolls: not on a signed pass
+    permit = _fill(transport_officer, permit)
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     permit = services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     assert permit.state == "issued" and permit.token
@@ -154,7 +181,7 @@ def test_the_board_drafts_the_road_passes_and_says_how_many(client, planned, tas
 
 
 def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
-    client, planned, taskforce, transport_officer, hr_officer
+    client, planned, taskforce, transport_officer, hr_officer, health_officer
 ):
     from homeward.apps.applications import services
 
@@ -170,7 +197,22 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert f"RP-P{planned.pk}-{bus.key}" in page and 'data-state="drafted"' in page
     assert 'data-testid="road-pass-sign"' in page  # transport signs here
+    # the planner named no toll stations: the page says so and transport fills them in here
+    assert 'data-testid="road-pass-unready"' in page and 'data-testid="road-pass-fill"' in page
+    health_page = logged_in(Client(), health_officer).get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert 'data-testid="road-pass-unready"' in health_page  # health sees the pass is not ready
+    assert 'data-testid="road-pass-fill"' not in health_page  # but filling it in is transport's
+    from homeward.core.permits import placeholder_fields
+
     permit = bus.permits.get()
+    unready = placeholder_fields(services.core_permit(permit))
+    values = {f: FILLED[f] for f in unready}
+    back = c.post(f"/permits/{permit.pk}/fill/", {**values, "next": f"/planning/vehicles/{bus.pk}/"})
+    assert back.status_code == 302 and back["Location"] == f"/planning/vehicles/{bus.pk}/"
+    permit.refresh_from_db()
+    assert {f: permit.payload[f] for f in unready} == values
+    page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
+    assert 'data-testid="road-pass-unready"' not in page and 'data-testid="road-pass-fill"' not in page
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()

@@ -63,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "verify",
         help="check a permit token offline and print JSON (exit 0 valid, 1 invalid)",
         description=(
-            "Check a permit token (the text in its QR code, starting HW1.) against a keys file, with "
+            "Check a permit token (starting HW1., or the verification link its QR code holds, "
+            "…/permits/verify/?t=HW1.…) against a keys file, with "
             "no database and no network. Prints JSON: valid, reason (ok, format, tampered, unknown_key, "
             "missing_signature, revoked, expired, not_yet_valid), detail, permit, signatures, "
             "revocation_list, keys_file (its export time, age and whether it is stale) and warnings. "
@@ -72,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "the keys file is unusable."
         ),
     )
-    verify.add_argument("token", metavar="TOKEN", help="the token, or - to read it from standard input")
+    verify.add_argument(
+        "token", metavar="TOKEN", help="the token or the scanned link, or - to read it from standard input"
+    )
     verify.add_argument(
         "--keys", required=True, metavar="FILE", help="keys file written by `homeward permit export-keys`"
     )

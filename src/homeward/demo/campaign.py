@@ -338,7 +338,7 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
         for j in range(math.ceil(per_pref[code] / 10) + 2):
             coaches.append(
                 Coach(
-                    plate=f"{code}-{j + 1:03d}",
+                    plate=_origin_plate(code, j),
                     seats=55,
                     carrier=f"{_name(code)}客运",
                     base=code,
@@ -393,3 +393,53 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
 def _name(code: str) -> str:
     r = regions.get(code)
     return r.name if r else code
+
+
+# The one-character abbreviation on a plate, by the first two digits of a region code.
+_PLATE_PROVINCE = dict(
+    zip(
+        [
+            "11",
+            "12",
+            "13",
+            "14",
+            "15",
+            "21",
+            "22",
+            "23",
+            "31",
+            "32",
+            "33",
+            "34",
+            "35",
+            "36",
+            "37",
+            "41",
+            "42",
+            "43",
+            "44",
+            "45",
+            "46",
+            "50",
+            "51",
+            "52",
+            "53",
+            "54",
+            "61",
+            "62",
+            "63",
+            "64",
+            "65",
+        ],
+        "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新",
+        strict=True,
+    )
+)
+
+
+def _origin_plate(prefecture_code: str, j: int) -> str:
+    """A plate in the real format for the ``j``-th coach of an origin-side operator: the province's
+    abbreviation, D (a coach office letter), the prefecture's two digits and four of its own (six
+    characters, like a new-energy plate), so plates are unique per prefecture and a checkpoint's
+    plate check accepts them."""
+    return f"{_PLATE_PROVINCE.get(prefecture_code[:2], '贵')}D·{prefecture_code[2:4]}{j + 1:04d}"

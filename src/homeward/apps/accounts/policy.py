@@ -131,6 +131,10 @@ ACTIONS: dict[str, Action] = {
     "permit.draft": Action(
         TASKFORCE | {Role.DEPT_TRANSPORT, Role.DEPT_HEALTH}, "无权起草许可证 (not allowed to draft permits)"
     ),
+    # a road pass's plate, carrier and toll stations, before anyone signs (the planner knows none)
+    "permit.fill": Action(
+        TASKFORCE | {Role.DEPT_TRANSPORT}, "只有交通部门或专班可以补填通行证 (transport or task force only)"
+    ),
     "permit.sign": Action(DEPARTMENTS, "只有审批部门可以签发 (department approvers only)"),
     "permit.revoke": Action(TASKFORCE, "只有专班可以撤销许可证 (task force only)"),
     "revocations.publish": Action(TASKFORCE, TASK_FORCE_ONLY),
@@ -262,16 +266,18 @@ def _task_scope(p: Any) -> Q:
 
 
 def _permit_scope(p: Any) -> Q:
-    """Departments: the permits they sign. Others: the permits of the applications they see, and the
-    road passes of plan buses on which workers of those applications ride (a pooled bus carries
-    several enterprises: each sees the bus's pass, none sees another bus's)."""
-    if p.role in DEPARTMENT_ROLES:
-        return Q(required_signers__contains=str(ROLE_SIGNER[p.role]))
+    """The permits of the applications one sees, and the road passes of plan buses on which workers
+    of those applications ride (a pooled bus carries several enterprises: each sees the bus's pass,
+    none sees another bus's). Departments also every permit they sign; as they see every case, the
+    health officer opens the bus's road pass from the case page as transport and HR do."""
     if p.role == Role.TASKFORCE:
         return ALL
     seats = apps.get_model("planning", "PlanSeat").objects
     riding = seats.filter(vehicle_id=OuterRef("plan_vehicle_id"), application__in=_applications(p))
-    return Q(application__in=_applications(p)) | Q(Exists(riding))
+    seen = Q(application__in=_applications(p)) | Q(Exists(riding))
+    if p.role in DEPARTMENT_ROLES:
+        return Q(required_signers__contains=str(ROLE_SIGNER[p.role])) | seen
+    return seen
 
 
 def _roles(*roles: str) -> Callable[[Any], Q]:

@@ -47,6 +47,15 @@ CANCELLABLE_STATES = (
     ApplicationState.ACCEPTED,
     ApplicationState.PLANNED,
 )
+# The moves after acceptance, made by the task force, the planner and journeys
+# (``services.application_transition``): target state → the states it may be reached from. The
+# other moves have their own services: draft → submitted (submit), submitted → accepted (accept),
+# CANCELLABLE_STATES → cancelled (cancel), draft → expired (the draft sweeper).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ApplicationState.PLANNED: (ApplicationState.ACCEPTED,),
+    ApplicationState.IN_TRANSIT: (ApplicationState.ACCEPTED, ApplicationState.PLANNED),
+    ApplicationState.COMPLETED: (ApplicationState.IN_TRANSIT,),
+}
 
 
 class ReturnApplication(models.Model):

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from homeward.apps.accounts.policy import actionable, authorize, authorized, scoped, signer_of
+from homeward.apps.accounts.policy import actionable, allows, authorize, authorized, scoped, signer_of
 from homeward.apps.applications.clock import DeadlineStatus, deadline_status
 from homeward.apps.applications.models import (
     ApplicationState,
@@ -25,6 +26,7 @@ from homeward.apps.applications.models import (
 )
 from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
 from homeward.apps.registry.personal_data import PersonOut, audit_list_read, person_reveal
+from homeward.core import permits as core_permits
 
 TASKS = DepartmentTask.objects.select_related("case__application__enterprise", "assignee", "done_by")
 
@@ -117,7 +119,7 @@ def permits_to_sign(*, actor: Any) -> QuerySet[Permit]:
     signed = PermitSignature.objects.filter(permit=OuterRef("pk"), department=dept)
     return (
         scoped(actor, Permit.objects.select_related("application__enterprise", "plan_vehicle"))
-        .filter(state=PermitState.DRAFTED)
+        .filter(state=PermitState.DRAFTED, required_signers__contains=dept)
         .exclude(Exists(signed))
         .exclude(application__state=ApplicationState.CANCELLED)
         .exclude(plan_vehicle__in=superseded_plan_vehicles())
@@ -140,3 +142,28 @@ def permit_holder(permit: Permit) -> str:
     if permit.plan_vehicle is not None:
         return f"计划 #{permit.plan_vehicle.run_id} 包车 {permit.plan_vehicle.name}"
     return ""
+
+
+# The road-pass fields transport fills in before signing (services.FILLABLE_FIELDS), labelled.
+FILL_LABELS = {
+    "plate": gettext_lazy("车牌号"),
+    "carrier": gettext_lazy("承运单位"),
+    "entry_station": gettext_lazy("入口收费站"),
+    "exit_station": gettext_lazy("出口收费站"),
+}
+
+
+def fill_panel(actor: Any, permit: Permit) -> dict[str, Any]:
+    """What is still 待定 on a drafted road pass nobody has signed (``unready``: field names) and, when
+    the actor may fill it in, the form's fields (``fill``: name, label, current value or blank)."""
+    if permit.kind != Permit.Kind.ROAD_PASS or permit.state != PermitState.DRAFTED:
+        return {"unready": (), "fill": None}
+    unready = core_permits.placeholder_fields(core_permits.permit_from_body(permit.body.encode("utf-8")))
+    may_fill = unready and not permit.signatures.exists() and allows(actor, "permit.fill", permit)
+    fill = None
+    if may_fill:
+        fill = [
+            (name, FILL_LABELS[name], "" if name in unready else str(permit.payload.get(name, "")))
+            for name in FILL_LABELS
+        ]
+    return {"unready": unready, "fill": fill}

@@ -28,6 +28,7 @@ urlpatterns = [
     path("tasks/", views.task_queue, name="tasks"),
     path("tasks/<int:task_id>/complete/", views.task_complete, name="task-complete"),
     path("permits/<int:permit_id>/sign/", views.permit_sign, name="permit-sign"),
+    path("permits/<int:permit_id>/fill/", views.permit_fill, name="permit-fill"),
     path("permits/<int:permit_id>/pdf/", views.permit_pdf, name="permit-pdf"),
     path("permits/verify/", views.permit_verify, name="permit-verify"),
 ]

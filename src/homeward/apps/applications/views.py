@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from homeward.apps.accounts.policy import allows
@@ -23,12 +26,13 @@ from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
     ApplicationState,
     DepartmentTask,
-    PermitState,
+    Permit,
     ReturnApplication,
     TaskKind,
 )
 from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.apps.registry.selectors import home_stations
+from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import DomainError
 
@@ -128,7 +132,9 @@ def _detail_context(
         "case": case,
         "tasks": tasks,
         "tasks_done": sum(t.state == DepartmentTask.State.DONE for t in tasks),
-        "permits": [{"permit": p, "can_sign": p.pk in to_sign} for p in permits],
+        "permits": [
+            {"permit": p, "can_sign": p.pk in to_sign, **selectors.fill_panel(user, p)} for p in permits
+        ],
         "report": report,
         "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
         "can_edit": allows(user, "application.edit", app) and app.shown_state == ApplicationState.DRAFT,
@@ -263,6 +269,17 @@ def permit_sign(request: HttpRequest, permit_id: int) -> HttpResponse:
     return _back(request, reverse("applications:tasks"))
 
 
+@require_POST
+def permit_fill(request: HttpRequest, permit_id: int) -> HttpResponse:
+    """Transport fills in what a road pass left 待定 (plate, carrier, toll stations) before signing."""
+    values = {f: request.POST[f].strip() for f in services.FILLABLE_FIELDS if request.POST.get(f, "").strip()}
+    try:
+        services.permit_fill(actor=request.user, permit_id=permit_id, values=values)
+    except DomainError as exc:
+        return _fail(request, exc)
+    return _back(request, reverse("applications:tasks"))
+
+
 @require_GET
 def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
     try:
@@ -274,14 +291,96 @@ def permit_pdf(request: HttpRequest, permit_id: int) -> HttpResponse:
     return response
 
 
+# What a checkpoint reads after scanning: the verdict in words (``core.permits.verify`` reasons).
+VERDICTS = {
+    "ok": _("有效：全部会签核验通过"),
+    "format": _("无法识别：这不是本系统签发的许可证二维码"),
+    "unknown_key": _("无效：签名所用密钥不被认可"),
+    "tampered": _("无效：内容与签名不符，可能被改动"),
+    "missing_signature": _("无效：尚未完成会签"),
+    "revoked": _("无效：该许可证已被撤销"),
+    "not_yet_valid": _("尚未生效"),
+    "expired": _("已过期"),
+}
+DEPARTMENTS = {
+    "hr": _("人社局"),
+    "transport": _("交通运输局"),
+    "health": _("卫生健康局"),
+    "task_force": _("复工返岗专班"),
+}
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_time(value: datetime) -> str:
+    """``2020-02-12 08:00 北京时间`` (Beijing time in English), whatever the server's zone."""
+    return f"{value.astimezone(BEIJING):%Y-%m-%d %H:%M} {_('北京时间')}"
+
+
+def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:
+    """The permit's fields as (label, plain words) rows: lists joined, times in Beijing time."""
+    valid = f"{beijing_time(permit.valid_from)} — {beijing_time(permit.valid_to)}"
+    kind = Permit.Kind(str(permit.kind)).label
+    if isinstance(permit, core_permits.RoadPass):
+        return [
+            (_("类型"), str(kind)),
+            (_("编号"), permit.permit_id),
+            (_("车牌号"), permit.plate),
+            (_("承运单位"), permit.carrier),
+            (_("起点"), permit.origin),
+            (_("终点"), permit.destination),
+            (_("行驶路线"), " → ".join(permit.route)),
+            (_("途经省份"), "、".join(permit.provinces)),
+            (_("入口收费站"), permit.entry_station),
+            (_("出口收费站"), permit.exit_station),
+            (_("乘客人数"), str(permit.passengers)),
+            (_("有效时间"), valid),
+            (_("行程"), permit.trip_id),
+            (_("组织单位"), permit.organiser),
+        ]
+    return [
+        (_("类型"), str(kind)),
+        (_("编号"), permit.permit_id),
+        (_("行程"), permit.trip_id),
+        (_("车辆"), "、".join(permit.vehicles)),
+        (_("乘客人数"), str(permit.passengers)),
+        (_("随车医护"), "、".join(permit.medical_escort)),
+        (_("防疫物资"), "、".join(f"{k.name} × {k.quantity}" for k in permit.kit) or "—"),
+        (_("健康检查"), "；".join(permit.health_checks)),
+        (_("有效时间"), valid),
+        (_("组织单位"), permit.organiser),
+        *([(_("备注"), "；".join(permit.notes))] if permit.notes else []),
+    ]
+
+
+def _verification(result: core_permits.Verification) -> dict[str, Any]:
+    signed = {s.department: s for s in result.signatures}
+    signers = result.permit.signers if result.permit is not None else ()
+    return {
+        "valid": result.valid,
+        "reason": result.reason,
+        "verdict": VERDICTS.get(result.reason, result.reason),
+        "rows": _permit_rows(result.permit) if result.permit is not None else [],
+        "signatures": [
+            {
+                "department": DEPARTMENTS[str(d)],
+                "signed_at": beijing_time(signed[d].signed_at) if d in signed else None,
+                "kid": signed[d].kid if d in signed else "",
+            }
+            for d in signers
+        ],
+        "revocations": (
+            {"sequence": result.revocations.sequence, "issued_at": beijing_time(result.revocations.issued_at)}
+            if result.revocations is not None
+            else None
+        ),
+    }
+
+
 @login_not_required
 @require_GET
 def permit_verify(request: HttpRequest) -> HttpResponse:
-    """Public: what a checkpoint sees after scanning the QR code (the token is in ``t``)."""
-    token = request.GET.get("t", "").strip()
-    result = services.permit_verify(token).to_dict() if token else None
-    return render(
-        request,
-        "applications/verify.html",
-        {"token": token, "result": result, "issued": PermitState.ISSUED},
-    )
+    """Public: what a checkpoint sees after scanning the QR code (a link with the token in ``t``; a
+    pasted link or token works too), in words and Beijing time, in the visitor's language."""
+    token = core_permits.token_from_scan(request.GET.get("t", ""))
+    result = _verification(services.permit_verify(token)) if token else None
+    return render(request, "applications/verify.html", {"token": token, "result": result})

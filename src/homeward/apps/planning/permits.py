@@ -31,8 +31,9 @@ from homeward.core.planning import PermitDraft
 # start or a slow road must not leave a bus full of workers without a valid pass.
 VALID_BEFORE = timedelta(hours=2)
 VALID_AFTER = timedelta(hours=6)
-# The planner has no road network, so it cannot name toll stations; the carrier reports them.
-TO_BE_ASSIGNED = "待定"
+# The planner has no road network, so it cannot name toll stations; the carrier reports them (a pass
+# with them still 待定 cannot be signed: ``core.permits.placeholder_fields``).
+TO_BE_ASSIGNED = core_permits.TO_BE_ASSIGNED
 # Naive planner times are China Standard Time wall-clock (core.planning.model).
 _CHINA = ZoneInfo("Asia/Shanghai")
 

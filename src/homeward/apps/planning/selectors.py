@@ -23,7 +23,7 @@ from django.utils.translation import pgettext_lazy
 from homeward.apps.accounts.policy import allows, authorize, authorized
 from homeward.apps.accounts.roles import profile_of
 from homeward.apps.applications.models import Permit, PermitState
-from homeward.apps.applications.selectors import permits_to_sign
+from homeward.apps.applications.selectors import fill_panel, permits_to_sign
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.planning.models import (
     Coach,
@@ -266,6 +266,7 @@ def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
         "permit": permit,
         "signers": [(Department(d).label, d in signed) for d in permit.signer_list],
         "can_sign": permits_to_sign(actor=actor).filter(pk=permit.pk).exists(),
+        **fill_panel(actor, permit),
     }
 
 

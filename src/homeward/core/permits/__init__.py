@@ -5,7 +5,10 @@ Pure and Django-free. The flow (the Django side stores keys, permits and signatu
 1. Build a ``RoadPass`` or ``PreventionPermit`` (frozen; its ``body()`` is the canonical bytes signed).
 2. ``SignedPermit(permit)``, then ``cosign(signed, department_key, at)`` once per required department
    (``permit.signers``); ``signed.is_issued`` turns true when the last one lands; ``signed.token()``.
-3. ``render_permit_pdf(permit, token)`` for the printable A5 PDF with its QR code.
+3. ``render_permit_pdf(permit, token, verify_url)`` for the printable one-page A5 PDF; its QR code
+   is the verification link ``verify_link(verify_url, token)`` (or the bare token without a URL).
+   ``placeholder_fields(permit)`` names what a drafter left unknown (a road pass is signed only
+   without any).
 4. Verifiers load a keys file (``load_keys_file``/``read_keys_file``: keyring + verified revocation
    list) and call ``verify_token(token, keyring, revocations, now)`` → ``Verification``.
 
@@ -25,7 +28,9 @@ from homeward.core.permits.keysfile import (
     write_keys_file,
 )
 from homeward.core.permits.model import (
+    PLATE_RE,
     REQUIRED_SIGNERS,
+    TO_BE_ASSIGNED,
     Department,
     InvalidPermit,
     KitItem,
@@ -35,6 +40,7 @@ from homeward.core.permits.model import (
     PreventionPermit,
     RoadPass,
     permit_from_body,
+    placeholder_fields,
 )
 from homeward.core.permits.revocation import (
     RevocationList,
@@ -43,18 +49,32 @@ from homeward.core.permits.revocation import (
     sign_revocation_list,
     verify_revocation_list,
 )
-from homeward.core.permits.token import Signature, SignedPermit, cosign, decode_token, encode_token
+from homeward.core.permits.token import (
+    Signature,
+    SignedPermit,
+    cosign,
+    decode_token,
+    encode_token,
+    token_from_scan,
+    verify_link,
+)
 from homeward.core.permits.verify import REASONS, Verification, verify_token
 
 
-def render_permit_pdf(permit: Permit, token: str) -> bytes:
-    """A5 PDF of the permit with its QR code (imports fpdf2 and segno only when called)."""
+def render_permit_pdf(permit: Permit, token: str, verify_url: str = "") -> bytes:
+    """One-page A5 PDF of the permit with its QR code, the verification link when ``verify_url`` is
+    given (imports fpdf2 and segno only when called)."""
     from homeward.core.permits.pdf import render_permit_pdf as render
 
-    return render(permit, token)
+    return render(permit, token, verify_url)
 
 
 __all__ = [
+    "PLATE_RE",
+    "TO_BE_ASSIGNED",
+    "placeholder_fields",
+    "token_from_scan",
+    "verify_link",
     "REASONS",
     "REQUIRED_SIGNERS",
     "Department",

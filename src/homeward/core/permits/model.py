@@ -303,6 +303,30 @@ class PreventionPermit(_PermitBase):
 
 Permit = RoadPass | PreventionPermit
 
+# What a drafter writes where it does not know yet (the planner knows no toll stations; a bus with
+# no coach yet has no plate): a pass carrying one is not ready to be signed.
+TO_BE_ASSIGNED = "待定"
+# A Chinese motor-vehicle plate: the province's one-character abbreviation, the issuing office's
+# letter, then five characters (six on new-energy plates), optionally after a middle dot: 浙B·12345,
+# 贵FD12345. Letters I and O are never used.
+PLATE_RE = re.compile(
+    r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}$"
+)
+
+
+def placeholder_fields(permit: Permit) -> tuple[str, ...]:
+    """The fields of a road pass that are not yet real (a plate that is no plate, ``待定`` for a
+    carrier or a toll station): a checkpoint could not match it to the bus in front of it. A
+    prevention permit lists no such fields."""
+    if not isinstance(permit, RoadPass):
+        return ()
+    found = [] if PLATE_RE.match(permit.plate) else ["plate"]
+    for name in ("carrier", "entry_station", "exit_station"):
+        if TO_BE_ASSIGNED in getattr(permit, name):
+            found.append(name)
+    return tuple(found)
+
+
 _KIND_CODES = {PermitKind.ROAD_PASS: "rp", PermitKind.PREVENTION: "pp"}
 
 

@@ -20,7 +20,7 @@ from fpdf.fonts import FontFace
 
 from homeward.core.errors import DomainError
 from homeward.core.permits.model import Permit, PermitKind, PreventionPermit, RoadPass
-from homeward.core.permits.token import decode_token
+from homeward.core.permits.token import SignedPermit, decode_token, verify_link
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_PATH = FONT_DIR / "NotoSansCJKsc-Regular-permit.otf"
@@ -91,8 +91,8 @@ def _rows(permit: Permit) -> list[tuple[str, str]]:
     return rows
 
 
-def _draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
-    qr = segno.make_qr(token, error="m", boost_error=True)
+def _draw_qr(pdf: FPDF, text: str, x: float, y: float, size: float) -> None:
+    qr = segno.make_qr(text, error="m", boost_error=True)
     matrix = [list(row) for row in qr.matrix_iter(scale=1, border=4)]
     module = size / len(matrix)
     pdf.set_fill_color(255, 255, 255)
@@ -113,11 +113,30 @@ def _draw_qr(pdf: FPDF, token: str, x: float, y: float, size: float) -> None:
                 c += 1
 
 
-def render_permit_pdf(permit: Permit, token: str) -> bytes:
-    """An A5 portrait PDF of ``permit`` with the QR code of ``token`` (which must carry this permit)."""
+# Tried in turn until the fields, the signers and the QR code fit one page (the body is capped at
+# MAX_BODY_BYTES, so a long route or many vehicles only shrink the text, never push the QR code
+# onto a second page).
+SCALES = (1.0, 0.92, 0.84, 0.76, 0.68, 0.6, 0.52)
+
+
+def render_permit_pdf(permit: Permit, token: str, verify_url: str = "") -> bytes:
+    """An A5 portrait PDF of ``permit`` on one page, with the QR code of ``token`` (which must carry
+    this permit). With ``verify_url`` (the public verification page) the QR code holds the link
+    ``verify_url?t=<token>``, which any phone camera opens; without, the bare token."""
     signed = decode_token(token)
     if signed.permit != permit:
         raise DomainError("the token carries a different permit", "token_mismatch")
+    qr_text = verify_link(verify_url, token) if verify_url else token
+    for scale in SCALES:
+        pdf = _render(signed, qr_text, verify_url, scale)
+        if pdf is not None:
+            return bytes(pdf.output())
+    raise DomainError("the permit's fields do not fit one A5 page", "permit_too_long")
+
+
+def _render(signed: SignedPermit, qr_text: str, verify_url: str, scale: float) -> FPDF | None:
+    """The page at ``scale`` (text sizes and spacing), or None when it does not fit one page."""
+    permit = signed.permit
     title, subtitle = TITLES[permit.kind]
 
     pdf = FPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))
@@ -132,46 +151,46 @@ def render_permit_pdf(permit: Permit, token: str) -> bytes:
     pdf.add_font(FONT_FAMILY, "", str(FONT_PATH))
     pdf.add_page()
 
-    pdf.set_font(FONT_FAMILY, size=17)
+    pdf.set_font(FONT_FAMILY, size=17 * min(1.0, scale + 0.1))
     # a touch of stroke makes a bold title from the regular face; local_context restores it (q/Q)
     with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=0.25):
-        pdf.cell(0, 10, printable(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT_FAMILY, size=8)
+        pdf.cell(0, 10 * scale, printable(title), align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT_FAMILY, size=8 * scale)
     pdf.set_text_color(80, 80, 80)
-    pdf.cell(0, 5, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 5 * scale, subtitle, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0, 0, 0)
-    pdf.ln(2)
+    pdf.ln(2 * scale)
 
     plain = FontFace(emphasis="", fill_color=(235, 240, 248))
-    pdf.set_font(FONT_FAMILY, size=9)
+    pdf.set_font(FONT_FAMILY, size=9 * scale)
     with pdf.table(
         col_widths=(36, 92),
         first_row_as_headings=False,
         wrapmode=WrapMode.CHAR,
         text_align=("LEFT", "LEFT"),
-        line_height=5,
-        padding=(1, 1.5),
+        line_height=5 * scale,
+        padding=(1 * scale, 1.5),
         borders_layout=TableBordersLayout.ALL,
     ) as table:
         for label, value in _rows(permit):
             row = table.row()
             row.cell(printable(label), style=plain)
             row.cell(printable(value))
-    pdf.ln(3)
+    pdf.ln(3 * scale)
 
-    pdf.set_font(FONT_FAMILY, size=8)
+    pdf.set_font(FONT_FAMILY, size=8 * scale)
     heading = FontFace(emphasis="", fill_color=(235, 240, 248))
     with pdf.table(
         col_widths=(52, 36, 40),
         wrapmode=WrapMode.CHAR,
         text_align="LEFT",
-        line_height=4.5,
-        padding=(0.8, 1.5),
+        line_height=4.5 * scale,
+        padding=(0.8 * scale, 1.5),
         headings_style=heading,
     ) as table:
         head = table.row()
-        for text in ("会签部门 Signed by", "密钥 Key id", "签署时间 Signed at"):
-            head.cell(text)
+        for text in ("会签部门 Signed by", "密钥 Key id", "签署时间 Signed at (北京时间)"):
+            head.cell(printable(text))
         for sig in signed.signatures:
             row = table.row()
             row.cell(printable(sig.department.label))
@@ -184,29 +203,35 @@ def render_permit_pdf(permit: Permit, token: str) -> bytes:
             row.cell(printable("待签 pending"))
 
     qr_top = PAGE_H - MARGIN - QR_SIZE
-    if pdf.get_y() + 2 > qr_top:
-        pdf.add_page()
+    if pdf.page_no() != 1 or pdf.get_y() + 2 > qr_top:
+        return None
     qr_x = PAGE_W - MARGIN - QR_SIZE
-    _draw_qr(pdf, token, qr_x, qr_top, QR_SIZE)
+    _draw_qr(pdf, qr_text, qr_x, qr_top, QR_SIZE)
 
     pdf.set_font(FONT_FAMILY, size=8)
-    pdf.set_xy(MARGIN, qr_top + 6)
+    pdf.set_xy(MARGIN, qr_top + 4)
     status = "已签发 Issued" if signed.is_issued else "未完成会签 NOT ISSUED — signatures missing"
-    lines = [
-        status,
-        "",
-        "扫描二维码离线核验：",
-        "Scan the QR code to verify offline",
-        "(homeward permit verify).",
-        "",
-        "本证一车一证，随车携带，",
-        "不得涂改、转借。",
-        "One vehicle, one permit; keep on board.",
-    ]
+    lines = [status, ""]
+    if verify_url:
+        lines += [
+            "用手机相机扫描二维码，",
+            "打开核验页面查看本证是否有效。",
+            "Scan with a phone camera to open",
+            "the verification page.",
+            "",
+        ]
+    else:
+        lines += [
+            "扫描二维码离线核验：",
+            "Scan the QR code to verify offline",
+            "(homeward permit verify).",
+            "",
+        ]
     if permit.kind is PermitKind.PREVENTION:
-        lines[6:8] = ["本证一趟一证，随车携带，", "不得涂改、转借。"]
-        lines[8] = "One trip, one permit; keep on board."
+        lines += ["本证一趟一证，随车携带，", "不得涂改、转借。", "One trip, one permit; keep on board."]
+    else:
+        lines += ["本证一车一证，随车携带，", "不得涂改、转借。", "One vehicle, one permit; keep on board."]
     for line in lines:
         pdf.set_x(MARGIN)
         pdf.cell(PAGE_W - 2 * MARGIN - QR_SIZE - 2, 4.2, printable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+    return pdf

@@ -154,6 +154,23 @@ def _b64decode_strict(text: str) -> bytes:
     return raw
 
 
+def verify_link(verify_url: str, token: str) -> str:
+    """The address a phone camera opens from the QR code: the verification page with the token in
+    ``t`` (base64url needs no escaping in a query)."""
+    return f"{verify_url}?t={token}"
+
+
+def token_from_scan(text: str) -> str:
+    """The token in what a scanner read: a verification link (``…?t=HW1.…``) or the bare token."""
+    text = text.strip() if isinstance(text, str) else text
+    if isinstance(text, str) and not text.startswith(TOKEN_PREFIX) and "?" in text:
+        for part in text.split("?", 1)[1].split("#", 1)[0].split("&"):
+            name, _, value = part.partition("=")
+            if name == "t":
+                return value
+    return text
+
+
 def decode_token(token: str) -> SignedPermit:
     """Parse a token without checking signatures; raises PermitFormatError (code ``format``)."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS or not token.startswith(TOKEN_PREFIX):

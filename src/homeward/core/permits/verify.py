@@ -23,7 +23,7 @@ from typing import Any, Final
 from homeward.core.permits.keys import Keyring
 from homeward.core.permits.model import Permit, PermitFormatError, utc_seconds
 from homeward.core.permits.revocation import RevocationList
-from homeward.core.permits.token import Signature, decode_token, signed_message
+from homeward.core.permits.token import Signature, decode_token, signed_message, token_from_scan
 
 OK: Final = "ok"
 FORMAT: Final = "format"
@@ -61,12 +61,13 @@ def verify_token(
 ) -> Verification:
     """Verify ``token`` at ``now`` against trusted keys and an already-verified revocation list.
 
+    ``token`` may also be the verification link a QR code carries (``token_from_scan``).
     ``revocations`` None means no list is available: the permit is not checked for revocation (the
     detail says so). Use ``keysfile.load_keys_file`` to get a keyring and a verified list.
     """
     now = utc_seconds(now)
     try:
-        signed = decode_token(token.strip() if isinstance(token, str) else token)
+        signed = decode_token(token_from_scan(token))
     except PermitFormatError as exc:
         return Verification(False, FORMAT, exc.message, revocations=revocations)
     permit = signed.permit
