@@ -1,6 +1,7 @@
-"""Phone-sized pages (issue 12, item 6): at 390×844 every page a role can open fits the screen — nothing
-widens the page sideways (wide tables scroll inside their own box) — and the folded menu opens to
-show the language switcher and 退出 on screen. At 1280 px the whole menu stands in the bar.
+"""Phone-sized pages (issue 12, item 6): at 390×844, in Chinese and in English, every page a role can
+open fits the screen — nothing widens the page sideways (wide tables scroll inside their own box) —
+and the folded menu opens to show the language switcher and 退出 on screen. At 1280 px the whole
+menu stands in the bar.
 
 The pages are the access matrix's page rows (tests/access/matrix.py) that the role may GET, called on
 the matrix world's own side; answers that are not whole pages (htmx fragments, files) are skipped.
@@ -75,10 +76,11 @@ def world(settings, tmp_path):
     return build_world()
 
 
-def _sign_in(page, username: str) -> None:
+def _sign_in(page, base_url: str, username: str, language: str) -> None:
     from tests.access.world import PASSWORD
 
     page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -86,13 +88,14 @@ def _sign_in(page, username: str) -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
-def test_every_page_fits_a_phone_and_its_menu_opens(page, world):
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_page_fits_a_phone_and_its_menu_opens(page, live_server, world, language):
     page.set_viewport_size(PHONE)
     too_wide: dict[str, list[str]] = {}
     menu_trouble: dict[str, str] = {}
     checked: dict[str, int] = {}
     for role in PERSONAS:
-        _sign_in(page, f"m-{role}")
+        _sign_in(page, live_server.url, f"m-{role}", language)
         checked[role] = 0
         for url in _pages_of(role, world):
             response = page.goto(url)
@@ -102,6 +105,7 @@ def test_every_page_fits_a_phone_and_its_menu_opens(page, world):
             if not page.evaluate("document.doctype !== null"):
                 continue  # an htmx fragment, not a page
             page.wait_for_load_state("networkidle")
+            assert page.evaluate("document.documentElement.lang") == language
             checked[role] += 1
             key = f"{role} {url[:60]}"
             if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
