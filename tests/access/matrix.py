@@ -236,6 +236,7 @@ PAGES: list[Row] = [
     Row("GET login/", PUBLIC),
     # No task worker beats in the test world, so the answer (to anyone, no sign-in) is "unhealthy".
     Row("GET healthz", PUBLIC, ok=503),
+    Row("GET favicon.ico", PUBLIC, ok=302),
     Row("POST logout/", PUBLIC, ok=302),
     # registries and imports
     Row("GET enterprises/", SCOPED_READERS, sees=APP_READERS, marker=enterprise_name, foreign=True),
