@@ -293,3 +293,16 @@ def test_a_task_completed_from_the_case_page_goes_back_to_the_case(client, trans
     assert task.state == "done" and task.data["vehicles"][0]["plate"] == "贵F·D1234"
     assert AuditEvent.objects.filter(action="task.complete", object_id=str(task.pk)).exists()
     assert client.get(url).context["task_forms"] == []
+
+
+def test_the_queue_and_list_speak_english(client, transport_officer, taskforce, enterprise_a):
+    many_accepted(enterprise_a, 60)
+    client.cookies["django_language"] = "en"
+    client.force_login(transport_officer)
+    html = client.get(reverse("applications:tasks")).content.decode()
+    assert "Soonest deadline first" in html and "Application no., enterprise or plate" in html
+    assert "Page 1 of 2" in html and "Any deadline" in html
+    client.force_login(taskforce)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("applications:list")).content.decode()
+    assert "60 applications" in html and "Due within 6 hours" in html
