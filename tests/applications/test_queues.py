@@ -157,6 +157,9 @@ def test_it_finds_an_application_by_the_plate_of_the_plan_bus_its_workers_ride(t
     )
     assert [a.pk for a in _apps(taskforce, q="90017")] == [accepted.pk]
     assert [t.case.application_id for t in _tasks(taskforce, state="open", q="浙B·9001")][:1] == [accepted.pk]
+    # a newer plan without that bus: the old plate no longer finds the application
+    PlanRun.objects.create(state="done", finished_at=now + timedelta(minutes=1))
+    assert not _apps(taskforce, q="90017").exists()
 
 
 # ----------------------------------------------------------------------------------------- filters

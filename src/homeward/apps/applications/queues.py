@@ -2,7 +2,8 @@
 filtered, sorted by the 30-hour clock and paged with true totals.
 
 - Search ``q``: an application number (``123`` or ``#123``), part of the enterprise's name, or part
-  of a plate (a plan vehicle the application's workers ride, or a road pass of the application).
+  of a plate (a vehicle of the plan in force, or a dispatched one, that the application's workers
+  ride, or a road pass of the application).
 - Filters: the application's state as shown (``selectors.application_list``), and ``due``: ``soon``
   (the deadline within ``clock.WARN_BEFORE``, overdue included), ``overdue`` or ``at_risk`` (the
   planner says the deadline cannot be met).
@@ -22,7 +23,19 @@ from datetime import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import actionable
@@ -35,7 +48,7 @@ from homeward.apps.applications.models import (
     Permit,
     ReturnApplication,
 )
-from homeward.apps.planning.models import PlanSeat
+from homeward.apps.planning.models import PlanRun, PlanSeat
 
 PAGE_SIZE = 50
 DUE_CHOICES = ("soon", "overdue", "at_risk")
@@ -82,9 +95,12 @@ def application_match(q: str, prefix: str = "") -> Q:
     if not q:
         return Q()
     app_ref = OuterRef(f"{prefix}pk" if prefix else "pk")
-    by_plate = Exists(PlanSeat.objects.filter(application_id=app_ref, vehicle__name__icontains=q)) | Exists(
-        Permit.objects.filter(application_id=app_ref, payload__plate__icontains=q)
-    )
+    # a plate of the plan in force, or of a vehicle already on the road (re-plans keep those)
+    in_force = PlanRun.objects.in_force_first().values("pk")[:1]
+    current = Q(run_id=Subquery(in_force)) | Q(vehicle__dispatch__isnull=False)
+    seated = PlanSeat.objects.filter(current, application_id=app_ref, vehicle__name__icontains=q)
+    road_pass = Permit.objects.filter(application_id=app_ref, payload__plate__icontains=q)
+    by_plate = Exists(seated) | Exists(road_pass)
     match = Q(**{f"{prefix}enterprise__name__icontains": q}) | Q(by_plate)
     number = _number(q)
     if number is not None:
