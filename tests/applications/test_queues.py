@@ -309,3 +309,12 @@ def test_the_queue_and_list_speak_english(client, transport_officer, taskforce, 
     client.cookies["django_language"] = "en"
     html = client.get(reverse("applications:list")).content.decode()
     assert "60 applications" in html and "Due within 6 hours" in html
+
+
+def test_search_text_is_trimmed_cut_and_free_of_nul(taskforce, accepted):
+    from homeward.apps.applications import queues
+
+    f = queues.Filters.of({"q": f"  #{accepted.pk}\x00 ", "due": "soon", "sort": "sideways"})
+    assert f.q == f"#{accepted.pk}" and f.due == "soon" and f.sort == "deadline"
+    assert len(queues.Filters.of({"q": "浙" * 500}).q) == queues.MAX_QUERY
+    assert [a.pk for a in _apps(taskforce, q=f.q)] == [accepted.pk]

@@ -257,7 +257,7 @@ def applications(request: HttpRequest, state: str = "", q: str = "", due: str = 
     """``q``: an application number, part of an enterprise name or of a plate; ``due``: ``soon``
     (deadline within 6 hours, overdue included), ``overdue`` or ``at_risk``. In clock order:
     awaiting acceptance, then running clocks soonest deadline first, then drafts, then closed."""
-    filters = queues.Filters(q=q.strip()[: queues.MAX_QUERY], state=state, due=due)
+    filters = queues.Filters.of({"q": q, "state": state, "due": due})
     return queues.application_search(actor=request.user, filters=filters).annotate(
         worker_count=Count("workers", filter=Q(workers__active=True))
     )

@@ -72,7 +72,7 @@ class Filters:
         due = str(params.get("due", "") or "")
         sort = str(params.get("sort", "") or "")
         return cls(
-            q=str(params.get("q", "") or "").strip()[:MAX_QUERY],
+            q=clean_query(str(params.get("q", "") or "")),
             state=str(params.get("state", state) or ""),
             due=due if due in DUE_CHOICES else "",
             sort=sort if sort in SORT_CHOICES else "deadline",
@@ -83,6 +83,12 @@ class Filters:
         return bool(self.q or self.due)
 
 
+def clean_query(q: str) -> str:
+    """Search text as typed, trimmed and cut to ``MAX_QUERY``; NUL characters (which PostgreSQL
+    refuses in a string) dropped."""
+    return q.replace("\x00", "").strip()[:MAX_QUERY]
+
+
 def _number(q: str) -> int | None:
     digits = q.removeprefix("#").strip()
     return int(digits) if digits.isdigit() and len(digits) < 12 else None
@@ -91,7 +97,7 @@ def _number(q: str) -> int | None:
 def application_match(q: str, prefix: str = "") -> Q:
     """Applications (reached through ``prefix``, e.g. ``"case__application__"``) matching ``q``: its
     number, part of its enterprise's name, or part of a plate it travels under."""
-    q = q.strip()
+    q = clean_query(q)
     if not q:
         return Q()
     app_ref = OuterRef(f"{prefix}pk" if prefix else "pk")
@@ -188,7 +194,7 @@ def permits_to_sign_search(*, actor: Any, q: str = "") -> QuerySet[Permit]:
     """``selectors.permits_to_sign`` narrowed by the same search: an application's permit by its
     number, enterprise or plate; a plan bus's road pass by its plate."""
     qs = selectors.permits_to_sign(actor=actor)
-    q = q.strip()
+    q = clean_query(q)
     if not q:
         return qs
     match = (
