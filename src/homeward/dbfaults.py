@@ -61,9 +61,15 @@ def unavailable_body() -> dict[str, Any]:
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:
-    """The 503 answer: JSON under /api/, the error page elsewhere."""
+    """The 503 answer: JSON under /api/, the health answer at /healthz (a monitor reads JSON there
+    even when the database failed before the view ran, e.g. loading a session), the error page
+    elsewhere."""
     response: HttpResponse
-    if request.path_info.startswith("/api/"):
+    if request.path_info == "/healthz":
+        from homeward.health import health_body
+
+        response = JsonResponse(health_body(database=False, worker_age=None), status=503)
+    elif request.path_info.startswith("/api/"):
         response = JsonResponse(unavailable_body(), status=503, json_dumps_params={"ensure_ascii": False})
     else:
         # without the request's context processors: they would load the user from the database

@@ -4,6 +4,7 @@ monitors: no login, no personal data, 200 when both hold, else 503."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
@@ -44,11 +45,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
             age = _last_worker_beat_seconds()
         except DatabaseError:
             database = False
-    worker = age is not None and age <= lease_seconds()
+    body = health_body(database=database, worker_age=age)
+    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+
+
+def health_body(*, database: bool, worker_age: float | None) -> dict[str, Any]:
+    worker = worker_age is not None and worker_age <= lease_seconds()
     ok = database and worker
-    body = {
+    return {
         "status": "ok" if ok else "unavailable",
         "database": {"ok": database},
-        "worker": {"ok": worker, "last_beat_seconds": age},
+        "worker": {"ok": worker, "last_beat_seconds": worker_age},
     }
-    return JsonResponse(body, status=200 if ok else 503)

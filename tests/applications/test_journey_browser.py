@@ -57,11 +57,14 @@ def test_it_runs_the_whole_journey(
     page.wait_for_selector("[data-testid=state][data-state=submitted]")
     detail_url = page.url
 
-    # 3. the town officer accepts: the clock starts
+    # 3. the town officer accepts (asked first, answers yes): the clock starts
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))
     _as(page, login, "town_a")
     page.goto(detail_url)
     page.get_by_test_id("accept").click()
     page.wait_for_selector("[data-testid=state][data-state=accepted]")
+    assert asked == ["确定受理该申请？受理后各部门开始办理。"]
     assert page.get_by_test_id("clock").first.get_attribute("data-level") == "ok"
     assert page.get_by_test_id("case-tasks").locator("tbody tr").count() == 4
 

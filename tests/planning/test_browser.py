@@ -50,7 +50,7 @@ def test_the_board_fits_1280_px_in_english_with_late_workers_and_train_requests(
     from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
     from tests.planning.test_pages import _shangqiu_train
 
-    run = plan_run_request(actor="test", enqueue=False)
+    run = plan_run_request(actor=taskforce, enqueue=False)
     assert plan_run_execute_now(run.pk) == "done"
     run.refresh_from_db()
     _shangqiu_train(run, (timezone.now() + timedelta(hours=6)).replace(second=0, microsecond=0))

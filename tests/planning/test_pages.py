@@ -243,7 +243,8 @@ def test_a_proposed_train_accepted_as_a_slot_carries_workers_in_the_next_plan(
     _shangqiu_train(planned, (timezone.now() + timedelta(hours=6)).replace(second=0, microsecond=0))
     url = f"/planning/runs/{planned.pk}/train-requests/0/accept/"
     denied = logged_in(client, enterprise_user).post(url, {"granted": "1"})
-    assert denied.status_code == 403 and not TrainSlot.objects.filter(name="加开专列").exists()
+    # plan runs are outside an enterprise's scope: the same 404 as a run that does not exist
+    assert denied.status_code == 404 and not TrainSlot.objects.filter(name="加开专列").exists()
     c = logged_in(client, taskforce)
     assert 'data-testid="train-request-0"' in c.get("/planning/").content.decode()
     html = c.post(url, {"granted": "1"}).content.decode()

@@ -54,6 +54,11 @@ def _bindings() -> list[dict[str, object]]:
         )
     ]
     out += [{"permit_id": pk} for pk in Permit.objects.values_list("pk", flat=True)]
+    out += [  # a plan's proposed special trains, by position
+        {"run_id": pk, "index": i}
+        for pk, asks in PlanRun.objects.values_list("pk", "train_requests")
+        for i in range(max(len(asks or []), 1))
+    ]
     out += [{"task_id": pk} for pk in DepartmentTask.objects.values_list("pk", flat=True)]
     out += [{"level": lvl} for lvl in ("province", "prefecture", "county")]
     out += [{"kind": k} for k in ("roster", "police", "carrier")]

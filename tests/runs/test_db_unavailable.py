@@ -66,6 +66,25 @@ def test_a_session_that_cannot_be_loaded_is_a_503_too(browser_like, monkeypatch)
     assert page.status_code == 503 and "服务暂时不可用" in page.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/plans/latest", "/planning/", "/healthz"])
+def test_a_failed_session_load_is_tried_once_per_request(browser_like, monkeypatch, path):
+    """Each try waits out the lock timeout (30 s on a locked session table): what runs on the way out
+    (the request log, the no-store header) must not load the user again. /healthz answers its JSON."""
+    from django.contrib.sessions.backends import db
+
+    tries: list[str] = []
+
+    def away(self, *args, **kwargs):
+        tries.append(path)
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(db.SessionStore, "load", away)
+    response = browser_like.get(path)
+    assert response.status_code == 503 and tries == [path]
+    if path == "/healthz":
+        assert response.json()["database"] == {"ok": False} and response.json()["status"] == "unavailable"
+
+
 def test_other_errors_stay_500(browser_like, monkeypatch):
     from homeward.apps.planning import views
 

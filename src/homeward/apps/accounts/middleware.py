@@ -4,9 +4,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import empty
+
+
+def user_if_loaded(request: HttpRequest) -> Any:
+    """The request's user if something already loaded it, else None — for what runs on the way out
+    (logs, cache headers): loading it there would ask the database again after it has just failed
+    (a locked session table waits out the lock timeout once more per access)."""
+    user = getattr(request, "user", None)
+    wrapped = getattr(user, "_wrapped", user)  # the lazy user Django's middleware sets, or a plain one
+    return None if wrapped is empty else wrapped
 
 
 class PagesLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -46,7 +57,11 @@ class NoStoreForSignedInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if getattr(user, "is_authenticated", False) and not getattr(response, "homeward_public_data", False):
+        user = user_if_loaded(request)
+        # a user never loaded (the database failed first) but a session cookie: assume signed in
+        signed_in = getattr(user, "is_authenticated", False) or (
+            user is None and settings.SESSION_COOKIE_NAME in request.COOKIES
+        )
+        if signed_in and not getattr(response, "homeward_public_data", False):
             add_never_cache_headers(response)
         return response

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from homeward.apps.accounts.policy import allows
+from homeward.apps.heatmap.selectors import headline_totals
 from homeward.apps.registry.selectors import home_city, registry_stats
+from homeward.core.errors import DomainError
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -16,7 +19,12 @@ def home(request: HttpRequest) -> HttpResponse:
     city = home_city()
     if city is None and allows(request.user, "city.setup"):
         return redirect("city-setup")
-    return render(request, "accounts/home.html", {"stats": registry_stats(actor=request.user), "city": city})
+    context = {"stats": registry_stats(actor=request.user), "city": city, "fused": None}
+    # the heat map's figures when the actor has them (one truth for every count); a role bound to no
+    # area keeps the registry's own counts, labelled as such
+    with suppress(DomainError):
+        context["fused"] = headline_totals(actor=request.user)
+    return render(request, "accounts/home.html", context)
 
 
 class LoginView(auth_views.LoginView):

@@ -37,9 +37,23 @@ from homeward.core import regions
 from homeward.core.errors import DomainError, NotFound
 from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table
 from homeward.core.fusion.disclosure import protected_count_sql
-from homeward.core.fusion.schema import LEVEL_KEY, REGION_UNIT_KEY, UNKNOWN_CODE, UNKNOWN_NAME, Level
+from homeward.core.fusion.schema import (
+    LEVEL_KEY,
+    REGION_UNIT_KEY,
+    RISK_RANK,
+    UNKNOWN_CODE,
+    UNKNOWN_NAME,
+    Level,
+)
+from homeward.core.fusion.timeline import (
+    STATUS_AT_SQL,
+    hotspot_sql,
+    risk_name_sql,
+    risk_rank_sql,
+    suppressed_flags_sql,
+)
 
-RISK_LEVELS = ("low", "medium", "high")
+RISK_LEVELS = tuple(RISK_RANK)
 
 
 # ----------------------------------------------------------------------------------------------- scope
@@ -267,15 +281,6 @@ def _where(filters: Filters, *, origin: bool = True) -> tuple[str, dict[str, Any
     return " AND ".join(clauses), params
 
 
-_STATUS_AT = """
-    CASE WHEN $day >= $asof THEN status
-         WHEN first_return IS NOT NULL AND first_return <= $day THEN 'returned'
-         WHEN status = 'unknown' THEN 'unknown'
-         WHEN insured_before THEN 'away'
-         ELSE 'unknown' END
-"""
-
-
 @dataclass(frozen=True, slots=True)
 class Protection:
     """How counts are protected for one reader (``core.fusion.disclosure``): ``base`` 1 is exact."""
@@ -304,16 +309,6 @@ def protection_for(scope: Scope, snapshot: HeatmapSnapshot) -> Protection:
 
 # The finest cell any filter selects: an origin county × an enterprise × a status (on one day).
 _CELL_KEY = ("county_code", "enterprise_id", "st")
-
-
-def _flags(columns: tuple[str, ...]) -> str:
-    """SQL select items: each count column, NULL where suppressed (someone there, protected value 0),
-    and ``suppressed``, the list of the row's suppressed columns. Needs ``<column>_true``."""
-    cond = {c: f"(coalesce({c}_true, 0) > 0 AND {c} < $pc_base)" for c in columns}
-    items = [f"CASE WHEN {cond[c]} THEN NULL ELSE {c} END AS {c}" for c in columns]
-    marks = ", ".join(f"CASE WHEN {cond[c]} THEN '{c}' END" for c in columns)
-    items.append(f"list_filter([{marks}], x -> x IS NOT NULL)::VARCHAR[] AS suppressed")
-    return ", ".join(items)
 
 
 # --------------------------------------------------------------------------------------------- origins
@@ -365,7 +360,7 @@ def origin_table(
     )
     sql = f"""
         WITH cells AS (
-            SELECT {key} AS code, county_code, enterprise_id, {_STATUS_AT} AS st, sum(n)::BIGINT AS n_true
+            SELECT {key} AS code, county_code, enterprise_id, {STATUS_AT_SQL} AS st, sum(n)::BIGINT AS n_true
             FROM timeline WHERE {where} GROUP BY ALL
         ),
         t AS (SELECT code, st, n_true, {protected_count_sql("n_true", _CELL_KEY)} AS n FROM cells),
@@ -379,17 +374,17 @@ def origin_table(
         ),
         rk AS (
             SELECT g.{unit} AS k_code,
-                   max(CASE k.level WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS k_rank
+                   max({risk_rank_sql("k.level")}) AS k_rank
             FROM risk k JOIN regions g ON g.code = k.county_code GROUP BY 1
         ),
         j AS (
             SELECT o.*, nm.name AS n_name, nm.province_code AS n_prov,
-                   CASE coalesce(rk.k_rank, 1) WHEN 3 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END AS risk
+                   {risk_name_sql("rk.k_rank")} AS risk
             FROM o LEFT JOIN rk ON rk.k_code = o.code LEFT JOIN regions nm ON nm.code = o.code
         )
         SELECT code, coalesce(n_name, '{UNKNOWN_NAME}') AS name, $level AS level,
-               {_flags((*counts, "carrier_estimate"))}, risk,
-               (code <> $unknown AND risk <> 'high' AND away >= $min_away) AS hotspot
+               {suppressed_flags_sql((*counts, "carrier_estimate"))}, risk,
+               {hotspot_sql("code", "risk", "away")} AS hotspot
         FROM j
         WHERE {"n_prov = $province" if filters.province is not None else "TRUE"}
           {"AND risk IN (SELECT unnest($risks))" if filters.risk else ""}
@@ -460,7 +455,7 @@ def _shortfall_sql(group: str) -> str:
     shown = " AND ".join(f"NOT (coalesce({c}_true, 0) > 0 AND {c} < $pc_base)" for c in ("roster", "back"))
     return f"""
         WITH cells AS (
-            SELECT enterprise_id, town_code, is_key, county_code, {_STATUS_AT} AS st, sum(n)::BIGINT AS n_true
+            SELECT enterprise_id, town_code, is_key, county_code, {STATUS_AT_SQL} AS st, sum(n)::BIGINT AS n_true
             FROM timeline WHERE {{where}} GROUP BY ALL
         ),
         t AS (SELECT *, {protected_count_sql("n_true", _CELL_KEY)} AS n FROM cells),
@@ -468,7 +463,7 @@ def _shortfall_sql(group: str) -> str:
             SELECT {cols}, sum(n)::BIGINT AS roster, sum(n_true)::BIGINT AS roster_true, {sums}
             FROM t GROUP BY {keys}
         )
-        SELECT {passed}, {_flags(counts)},
+        SELECT {passed}, {suppressed_flags_sql(counts)},
                (CASE WHEN roster > 0 AND {shown} THEN back / roster END)::DOUBLE AS share_back
         FROM g
     """
@@ -548,6 +543,22 @@ def town_shortfall_rows(
     for r in rows:
         r["name"] = towns.get(r["town_code"], r["town_code"])
     return snap, _sorted(rows, sort)
+
+
+HEADLINE_COUNTS = ("roster", "back", "away", "unknown")
+
+
+def headline_totals(*, actor: Any) -> dict[str, Any] | None:
+    """The actor's headline counts (roster, back, away, unknown) from the latest heat-map snapshot:
+    the sum of the heat map's own town rows (the same cells, day and protection as every heat-map
+    table and the API), so that the workbench never shows a second truth. None when the actor has no
+    heat-map area or there is no snapshot yet (the caller then says where its figures come from)."""
+    if not allows(actor, "heatmap.read") or latest_snapshot() is None:
+        return None
+    snap, rows = town_shortfall_rows(actor=actor, filters=Filters())
+    totals: dict[str, Any] = {k: sum(r[k] or 0 for r in rows) for k in HEADLINE_COUNTS}
+    totals["snapshot"] = snap
+    return totals
 
 
 # ------------------------------------------------------------------------------------------ cross-check

@@ -13,6 +13,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 
+from homeward.apps.accounts.middleware import user_if_loaded
 from homeward.apps.audit.services import audit_record
 from homeward.apps.ops.logs import REQUEST_ID
 
@@ -47,7 +48,7 @@ class RequestLogMiddleware:
         started = time.monotonic()
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
-        user = getattr(request, "user", None)
+        user = user_if_loaded(request)
         log.info(
             "%s %s %s",
             request.method,

@@ -13,7 +13,8 @@ from homeward.apps.planning.models import PlanVehicle
 from homeward.core.permits.pdf import FONT_FAMILY, FONT_PATH, printable
 
 CST = timezone(timedelta(hours=8))
-COLS = (14, 24, 46, 30, 70, 70, 18)
+# The seat column fits a train seat (``01车012``) on one line: a wrapped seat doubles every row.
+COLS = (20, 24, 46, 30, 67, 67, 18)
 
 
 def render_manifest_pdf(

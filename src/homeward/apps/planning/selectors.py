@@ -41,6 +41,7 @@ from homeward.apps.registry.personal_data import PersonOut, audit_list_read, peo
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
 from homeward.core.permits import Department
+from homeward.core.planning.planner.emit import seat_sort_key
 
 
 def board_run(*, actor: Any, run_id: int | None = None) -> PlanRun | None:
@@ -307,10 +308,9 @@ def manifest(
     the copy that travels with the vehicle and goes to the health authority (roles with personal-data
     rights only; a refusal is audited and raised). One audit event per read, with the row count."""
     authorize(actor, "plan.manifest", vehicle)
-    seats = list(
-        PlanSeat.objects.filter(vehicle=vehicle)
-        .select_related("worker", "application__enterprise")
-        .order_by("seat", "pk")
+    seats = sorted(
+        PlanSeat.objects.filter(vehicle=vehicle).select_related("worker", "application__enterprise"),
+        key=lambda s: (seat_sort_key(s.seat), s.pk),
     )
     workers = [s.worker for s in seats]
     if full:

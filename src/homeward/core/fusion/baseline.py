@@ -16,6 +16,7 @@ from .schema import (
     REGION_UNIT_KEY,
     RISK_NAME,
     RISK_RANK,
+    TRAVEL_BLOCKING_RISK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
     FusionInputs,
@@ -170,7 +171,7 @@ class PandasFusion:
                 "risk": risk.to_numpy(),
                 "hotspot": (
                     (o["code"] != UNKNOWN_CODE)
-                    & (risk != "high")
+                    & (risk != TRAVEL_BLOCKING_RISK)
                     & (o["away"] >= self.params.hotspot_min_away)
                 ).to_numpy(),
             }

@@ -44,6 +44,7 @@ from .schema import (
     NO_FILTERS,
     REGION_UNIT_KEY,
     RISK_RANK,
+    TRAVEL_BLOCKING_RISK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
     FusionInputs,
@@ -60,7 +61,8 @@ def _rank_of(value: ir.StringValue, ranks: dict[str, int]) -> ir.IntegerValue:
 
 
 def _risk_name(rank: ir.IntegerValue) -> ir.StringValue:
-    out: ir.StringValue = ibis.cases((rank == 3, "high"), (rank == 2, "medium"), else_="low")
+    ranked = sorted(RISK_RANK.items(), key=lambda item: -item[1])
+    out: ir.StringValue = ibis.cases(*((rank == r, name) for name, r in ranked[:-1]), else_=ranked[-1][0])
     return out
 
 
@@ -217,7 +219,9 @@ def origins_expr(
         unknown=j.unknown.cast("int64"),
         carrier_estimate=j.carrier_estimate.cast("int64"),
         risk=risk_level,
-        hotspot=(j.code != UNKNOWN_CODE) & (risk_level != "high") & (j.away >= params.hotspot_min_away),
+        hotspot=(j.code != UNKNOWN_CODE)
+        & (risk_level != TRAVEL_BLOCKING_RISK)
+        & (j.away >= params.hotspot_min_away),
     )
     if filters.risk:
         out = out.filter(out.risk.isin(list(filters.risk)))

@@ -36,6 +36,8 @@ SOURCES = ("police", "intention", "roster")
 INTENTION_STATES = ("returned", "away", "will_return")
 RISK_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 RISK_NAME: dict[int, str] = {rank: name for name, rank in RISK_RANK.items()}
+#: No travel from a unit at this risk level: it is never a hotspot and no trip picks up there.
+TRAVEL_BLOCKING_RISK = "high"
 #: Intention states, strongest first: a "returned" intention beats "will_return" beats "away".
 INTENTION_RANK: dict[str, int] = {"returned": 3, "will_return": 2, "away": 1}
 #: The per-worker column that holds a worker's origin at each level.

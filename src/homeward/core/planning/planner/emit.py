@@ -4,6 +4,7 @@ ledger per vehicle, a road pass drafted for each bus — and the workers' assign
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -125,6 +126,12 @@ def seat_labels(seats: int, cap: int, rules: Rules) -> list[str]:
     if len(labels) < cap:  # pragma: no cover - seat_cap never exceeds the usable seats
         raise RuntimeError("more passengers than usable seats")
     return labels[:cap]
+
+
+def seat_sort_key(label: str) -> tuple[tuple[int, int | str], ...]:
+    """Seats in the order people find them: by the numbers in the label read as numbers (``1A``,
+    ``1B`` … ``2A`` … ``10A``; ``01车012`` before ``02车001``), not as text (``10A`` before ``1A``)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", label) if p)
 
 
 def train_seat_labels(seats: int, cap: int) -> list[str]:
