@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from homeward.api_contract import Id, answers, answers_file
-from homeward.apps.applications import selectors, services
+from homeward.apps.applications import queues, selectors, services
 from homeward.apps.applications.models import (
     ApplicationWorker,
     DepartmentTask,
@@ -252,8 +253,14 @@ class VerificationOut(Schema):
     summary="Return applications visible to the caller",
 )
 @paginate
-def applications(request: HttpRequest, state: str = "") -> Any:
-    return selectors.application_list(actor=request.user, state=state)
+def applications(request: HttpRequest, state: str = "", q: str = "", due: str = "") -> Any:
+    """``q``: an application number, part of an enterprise name or of a plate; ``due``: ``soon``
+    (deadline within 6 hours, overdue included), ``overdue`` or ``at_risk``. In clock order:
+    awaiting acceptance, then running clocks soonest deadline first, then drafts, then closed."""
+    filters = queues.Filters.of({"q": q, "state": state, "due": due})
+    return queues.application_search(actor=request.user, filters=filters).annotate(
+        worker_count=Count("workers", filter=Q(workers__active=True))
+    )
 
 
 @router.post(
@@ -429,8 +436,13 @@ def application_case(request: HttpRequest, application_id: Id) -> Any:
     "/tasks", response=answers(list[TaskOut]), summary="The caller's task queue (its department's tasks)"
 )
 @paginate
-def task_queue(request: HttpRequest, state: str = DepartmentTask.State.OPEN) -> Any:
-    return selectors.task_queue(actor=request.user, state=state)
+def task_queue(
+    request: HttpRequest, state: str = DepartmentTask.State.OPEN, q: str = "", due: str = "", sort: str = ""
+) -> Any:
+    """Open tasks soonest deadline first (``sort=new``: newest accepted first), done tasks latest
+    first; ``q`` and ``due`` as for ``/applications``."""
+    filters = queues.Filters.of({"state": state, "q": q, "due": due, "sort": sort})
+    return queues.task_search(actor=request.user, filters=filters)
 
 
 @router.post(

@@ -36,6 +36,12 @@ def applications_visible(*, actor: Any) -> QuerySet[ReturnApplication]:
 
 
 def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplication]:
+    """The actor's applications, by ``state`` as shown, with ``worker_count`` (active rows)."""
+    qs = applications_in_state(actor=actor, state=state)
+    return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
+
+
+def applications_in_state(*, actor: Any, state: str = "") -> QuerySet[ReturnApplication]:
     """The actor's applications, by ``state`` as shown (a draft past its expiry shows as expired)."""
     authorize(actor, "application.read")
     qs = applications_visible(actor=actor)
@@ -44,7 +50,7 @@ def application_list(*, actor: Any, state: str = "") -> QuerySet[ReturnApplicati
         qs = qs.filter(Q(state=state) | expired)
     elif state:
         qs = qs.filter(state=state).exclude(expired)
-    return qs.annotate(worker_count=Count("workers", filter=Q(workers__active=True)))
+    return qs
 
 
 def application_people(*, actor: Any, app: ReturnApplication) -> list[ApplicationWorker]:

@@ -4,6 +4,7 @@ the public verification page. Views parse input, call one service, render."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from homeward.apps.accounts.policy import allows
 from homeward.apps.accounts.roles import profile_of
-from homeward.apps.applications import selectors, services
+from homeward.apps.applications import queues, selectors, services
 from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
     ApplicationState,
@@ -64,23 +65,39 @@ def _act(
     return redirect("applications:detail", application_id=application_id)
 
 
+def _query_without(request: HttpRequest, key: str) -> str:
+    """The request's query string without ``key`` (for links that change only that parameter)."""
+    params = request.GET.copy()
+    params.pop(key, None)
+    return params.urlencode()
+
+
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
+    filters = queues.Filters.of(request.GET)
     try:
-        apps = list(selectors.application_list(actor=request.user, state=state)[:200])
+        page = queues.application_page(actor=request.user, filters=filters, number=request.GET.get("page"))
     except DomainError as exc:
         return _fail(request, exc)
-    rows = [{"app": a, "clock": selectors.application_clock(a)} for a in apps]
+    rows = [{"app": a, "clock": selectors.application_clock(a)} for a in page.object_list]
     context = {
         "rows": rows,
+        "page": page,
+        "total": page.paginator.count,
+        "filters": filters,
         "states": ApplicationState.choices,
-        "state": state,
+        "state": filters.state,
+        "dues": _due_choices(),
+        "page_query": _query_without(request, "page"),
         # the page's form applies for the user's own enterprise; the task force names one in the API
         "can_create": allows(request.user, "application.create")
         and getattr(profile_of(request.user), "enterprise_id", None) is not None,
     }
     return render(request, "applications/list.html", context)
+
+
+def _due_choices() -> list[tuple[str, Any]]:
+    return [("soon", _("6 小时内到期")), ("overdue", _("已超时")), ("at_risk", _("预计超时"))]
 
 
 @require_POST
@@ -108,6 +125,7 @@ def _detail_context(
     removed = [w for w in workers if not w.active]
     case = getattr(app, "case", None)
     tasks = list(case.tasks.select_related("done_by", "assignee")) if case is not None else []
+    task_forms = queues.tasks_to_complete(actor=user, app=app) if case is not None else []
     permits = list(selectors.permits_of_application(app).prefetch_related("signatures"))
     to_sign = set(
         selectors.permits_to_sign(actor=request.user)
@@ -132,6 +150,11 @@ def _detail_context(
         "case": case,
         "tasks": tasks,
         "tasks_done": sum(t.state == DepartmentTask.State.DONE for t in tasks),
+        # the open tasks this user completes, as forms on the case page (the queue's service)
+        "task_forms": task_forms,
+        "kinds": TaskKind,
+        "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "stations": home_stations() if task_forms else [],
         "permits": [
             {"permit": p, "can_sign": p.pk in to_sign, **selectors.fill_panel(user, p)} for p in permits
         ],
@@ -226,18 +249,29 @@ def application_worker_reveal(request: HttpRequest, application_id: int, row_id:
 
 @require_GET
 def task_queue(request: HttpRequest) -> HttpResponse:
+    filters = queues.Filters.of(request.GET, state=DepartmentTask.State.OPEN)
+    if filters.state != DepartmentTask.State.DONE:  # the page lists open or done tasks
+        filters = dataclasses.replace(filters, state=DepartmentTask.State.OPEN)
     try:
-        tasks = list(selectors.task_queue(actor=request.user)[:200])
+        page = queues.page_of(
+            queues.task_search(actor=request.user, filters=filters), request.GET.get("page")
+        )
     except DomainError as exc:
         return _fail(request, exc)
-    done = list(
-        selectors.task_queue(actor=request.user, state=DepartmentTask.State.DONE).order_by("-done_at")[:50]
-    )
-    to_sign = list(selectors.permits_to_sign(actor=request.user).prefetch_related("signatures")[:200])
+    to_sign_qs = queues.permits_to_sign_search(actor=request.user, q=filters.q)
+    to_sign = list(to_sign_qs.prefetch_related("signatures")[: queues.PAGE_SIZE])
+    tasks = list(page.object_list)
     context = {
         "tasks": [{"task": t, "clock": selectors.application_clock(t.case.application)} for t in tasks],
-        "done": done,
+        "page": page,
+        "total": page.paginator.count,
+        "filters": filters,
+        "open": filters.state != DepartmentTask.State.DONE,
+        "task_states": [(s.value, s.label) for s in (DepartmentTask.State.OPEN, DepartmentTask.State.DONE)],
+        "dues": _due_choices(),
+        "page_query": _query_without(request, "page"),
         "to_sign": to_sign,
+        "to_sign_total": len(to_sign) if len(to_sign) < queues.PAGE_SIZE else to_sign_qs.count(),
         "can_open_vehicles": allows(request.user, "plan.manifest"),
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),

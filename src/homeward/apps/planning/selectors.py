@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from homeward.apps.accounts.policy import allows, authorize, authorized
 from homeward.apps.accounts.roles import profile_of
@@ -445,8 +445,39 @@ def train_requests(run: PlanRun) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------------- enterprise
 
 
+# What happens next to a worker the plan leaves out or brings late, and what the enterprise can do.
+NEXT_STEPS: dict[str, tuple[Any, Any]] = {
+    "health": (
+        gettext_lazy("本次不安排出行"),
+        gettext_lazy("健康码转绿、体温正常后，移除该员工并另行申请"),
+    ),
+    "origin_risk": (
+        gettext_lazy("出发地风险等级降低前不安排出行"),
+        gettext_lazy("移除该员工，出发地降为低风险后另行申请"),
+    ),
+    "no_legal_way_in_time": (
+        gettext_lazy("专班处理：申请加开专列、与企业商定延长时限或接受超时"),
+        gettext_lazy("联系专班商定到厂时间，或移除该员工"),
+    ),
+    "no_capacity": (
+        gettext_lazy("下一次排班时优先安排"),
+        gettext_lazy("无需操作；如急需到岗请联系专班"),
+    ),
+    "unknown_origin": (
+        gettext_lazy("无法排班"),
+        gettext_lazy("在名单中改正接送区县后重新上传"),
+    ),
+    "late": (
+        gettext_lazy("按计划出行，预计超过时限到厂；专班会接受超时或另行安排"),
+        gettext_lazy("与专班确认到厂时间，安排好厂门接收"),
+    ),
+}
+
+
 def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
-    """An enterprise user's own workers in the latest plan (masked)."""
+    """An enterprise user's own workers in the latest plan (masked): each seat with its vehicle's
+    departure (dispatched or not); each worker left out or late with what happens next and what the
+    enterprise can do (``NEXT_STEPS``)."""
     authorize(actor, "plan.seats")
     profile = profile_of(actor)
     run = latest_done_run()
@@ -454,22 +485,30 @@ def enterprise_seats(actor: Any) -> tuple[PlanRun | None, list[dict[str, Any]]]:
         return None, []
     seats = (
         PlanSeat.objects.filter(run=run, enterprise_id=profile.enterprise_id)
-        .select_related("worker", "vehicle")
+        .select_related("worker", "vehicle", "vehicle__dispatch")
         .order_by("worker__name", "leg")
     )
     rows = []
     for s in seats:
         v = s.vehicle
+        dispatch = getattr(v, "dispatch", None) if v else None
+        step = s.reason or ("late" if s.minutes_late else "")
+        nxt, can_do = NEXT_STEPS.get(step, ("", ""))
         rows.append(
             {
                 "name": s.worker.name,
                 "id_number": person_out(s.worker).id_number,
+                "application_id": s.application_id,
                 "leg": s.leg + 1 if v else "",
                 "vehicle": vehicle_label(v) if v else "",
                 "seat": s.seat,
                 "departs": v.departs if v else None,
                 "arrives": v.arrives if v else None,
+                "dispatched_at": dispatch.dispatched_at if dispatch else None,
                 "reason": REASON_LABELS.get(s.reason, s.reason) if s.reason else "",
+                "hours_late": round(s.minutes_late / 60, 1) if s.minutes_late else 0,
+                "next": nxt,
+                "can_do": can_do,
             }
         )
     audit_list_read(actor=actor, what="plan_seat", rows=len(rows), filters={"run": run.pk})

@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED)
+# in_transit: its dispatched vehicles are kept as they are, its other workers still need seats
+PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
 DEFAULT_STOP = core.StopCriterion()
 REASON_LABELS = {
     "health": "健康码非绿码 / 发热，不能出行",
@@ -692,7 +693,10 @@ def train_request_accept(*, actor: Any, run_id: int, index: int, granted: bool =
 
 
 def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch:
-    """Mark a vehicle of the latest done run as sent (task force); re-plans keep it. Once only."""
+    """Mark a vehicle of the latest done run as sent (task force); re-plans keep it. Once only. The
+    planned applications with workers on it go to in_transit (``applications_depart``)."""
+    from homeward.apps.applications.services_queue import applications_depart
+
     vehicle = authorized(actor, "plan.dispatch", PlanVehicle.objects.select_related("run"), vehicle_id)
     if vehicle.run.state != PlanRun.State.DONE:
         raise Conflict("该计划尚未完成 (the plan is not done)", "bad_state")
@@ -717,4 +721,6 @@ def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch
                 actor=actor, action="plan.dispatch", object_type="plan_vehicle", object_id=vehicle.pk,
                 data={"run": vehicle.run_id, "key": vehicle.key, "name": vehicle.name},
             )  # fmt: skip
+            # the applications it carries are on the road (接返途中)
+            applications_depart(actor=actor, vehicle=vehicle)
     return dispatch

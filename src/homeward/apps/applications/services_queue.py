@@ -1,0 +1,39 @@
+"""Application state changes that follow the plan's vehicles (to be moved into the services
+package by sub-domain): a dispatched vehicle puts the applications it carries on the road.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeward.apps.applications.models import ApplicationState, ReturnApplication
+from homeward.apps.audit.services import audit_record
+
+# Where an application may go on the road from: planned (a seat in the plan in force).
+DEPARTS_FROM = (ApplicationState.PLANNED,)
+
+
+def applications_depart(*, actor: Any, vehicle: Any) -> list[int]:
+    """planned → in_transit (接返途中) for every application with a worker seated on ``vehicle``
+    (a ``planning.PlanVehicle`` just dispatched by ``actor``, whose ``plan.dispatch`` the caller
+    checked): one conditional UPDATE, one audit event per application moved. Call inside the
+    dispatch's transaction. Returns the ids of the applications moved."""
+    from homeward.apps.planning.models import PlanSeat
+
+    riding = PlanSeat.objects.filter(vehicle=vehicle).values("application_id")
+    ids = list(
+        ReturnApplication.objects.filter(pk__in=riding, state__in=DEPARTS_FROM)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return []
+    ReturnApplication.objects.filter(pk__in=ids, state__in=DEPARTS_FROM).update(
+        state=ApplicationState.IN_TRANSIT
+    )
+    for pk in ids:
+        audit_record(
+            actor=actor, action="application.in_transit", object_type="application", object_id=pk,
+            data={"from": "planned", "plan_vehicle": vehicle.pk, "vehicle": vehicle.name},
+        )  # fmt: skip
+    return ids
