@@ -48,6 +48,7 @@ from homeward.apps.applications.models import (
     Permit,
     ReturnApplication,
 )
+from homeward.apps.applications.services.tasks import TASKS_WORKABLE_IN
 from homeward.apps.planning.models import PlanRun, PlanSeat
 
 PAGE_SIZE = 50
@@ -209,7 +210,6 @@ def permits_to_sign_search(*, actor: Any, q: str = "") -> QuerySet[Permit]:
 
 
 # The application states in which its tasks can be completed (``department_task_complete``).
-TASKS_WORKABLE_IN = (ApplicationState.ACCEPTED, ApplicationState.PLANNED)
 
 
 def tasks_to_complete(*, actor: Any, app: ReturnApplication) -> list[DepartmentTask]:

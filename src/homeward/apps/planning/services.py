@@ -695,7 +695,7 @@ def train_request_accept(*, actor: Any, run_id: int, index: int, granted: bool =
 def vehicle_dispatch(*, actor: Any, vehicle_id: int, note: str = "") -> Dispatch:
     """Mark a vehicle of the latest done run as sent (task force); re-plans keep it. Once only. The
     planned applications with workers on it go to in_transit (``applications_depart``)."""
-    from homeward.apps.applications.services_queue import applications_depart
+    from homeward.apps.applications.services.transit import applications_depart
 
     vehicle = authorized(actor, "plan.dispatch", PlanVehicle.objects.select_related("run"), vehicle_id)
     if vehicle.run.state != PlanRun.State.DONE:

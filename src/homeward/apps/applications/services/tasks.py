@@ -106,6 +106,11 @@ def case_late_task_sync(*, actor: Any, application_id: int, late: Mapping[str, A
     return outcome
 
 
+# A case's tasks are worked from acceptance until the workers have arrived: the landing handover
+# (镇街接站) is done while the bus is on the road.
+TASKS_WORKABLE_IN = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
+
+
 def department_task_complete(
     *, actor: Any, task_id: int, data: Mapping[str, Any] | None = None
 ) -> DepartmentTask:
@@ -115,7 +120,7 @@ def department_task_complete(
     if task.state != DepartmentTask.State.OPEN:
         raise Conflict("该任务已办结或已取消 (task is not open)", "bad_state")
     app = task.case.application
-    if app.state not in (ApplicationState.ACCEPTED, ApplicationState.PLANNED):
+    if app.state not in TASKS_WORKABLE_IN:
         raise _state_error(app, "办理任务")
     now = timezone.now()
     clean = _clean_task_data(task, data or {}, now)

@@ -1,16 +1,17 @@
-"""Application state changes that follow the plan's vehicles (to be moved into the services
-package by sub-domain): a dispatched vehicle puts the applications it carries on the road.
-"""
+"""Application state changes that follow the plan's vehicles: a dispatched vehicle puts the
+applications it carries on the road (the transition table's planned → in_transit)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeward.apps.applications.models import ApplicationState, ReturnApplication
+from homeward.apps.applications.models import TRANSITIONS, ApplicationState, ReturnApplication
 from homeward.apps.audit.services import audit_record
 
-# Where an application may go on the road from: planned (a seat in the plan in force).
+# Where an application may go on the road from: planned (a seat in the plan in force), as the
+# transition table allows.
 DEPARTS_FROM = (ApplicationState.PLANNED,)
+assert set(DEPARTS_FROM) <= set(TRANSITIONS[ApplicationState.IN_TRANSIT])
 
 
 def applications_depart(*, actor: Any, vehicle: Any) -> list[int]:
