@@ -205,6 +205,9 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     from homeward.core.permits import placeholder_fields
 
     permit = bus.permits.get()
+    sign_url = f'action="/permits/{permit.pk}/sign/"'
+    queue = c.get("/tasks/").content.decode()  # the queue offers no sign button on a pass not ready
+    assert 'data-testid="permit-unready"' in queue and sign_url not in queue
     unready = placeholder_fields(services.core_permit(permit))
     values = {f: FILLED[f] for f in unready}
     back = c.post(f"/permits/{permit.pk}/fill/", {**values, "next": f"/planning/vehicles/{bus.pk}/"})
@@ -213,6 +216,7 @@ def test_the_bus_page_shows_the_timetable_in_words_and_the_road_pass(
     assert {f: permit.payload[f] for f in unready} == values
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()
     assert 'data-testid="road-pass-unready"' not in page and 'data-testid="road-pass-fill"' not in page
+    assert sign_url in c.get("/tasks/").content.decode()
     services.permit_sign(actor=hr_officer, permit_id=permit.pk)
     services.permit_sign(actor=transport_officer, permit_id=permit.pk)
     page = c.get(f"/planning/vehicles/{bus.pk}/").content.decode()

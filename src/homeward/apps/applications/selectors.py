@@ -159,13 +159,20 @@ FILL_LABELS = {
 }
 
 
+def permit_unready(permit: Permit) -> tuple[str, ...]:
+    """The fields of a drafted road pass still 待定 (its signing is refused until they are filled)."""
+    if permit.kind != Permit.Kind.ROAD_PASS or permit.state != PermitState.DRAFTED:
+        return ()
+    return core_permits.placeholder_fields(core_permits.permit_from_body(permit.body.encode("utf-8")))
+
+
 def fill_panel(actor: Any, permit: Permit) -> dict[str, Any]:
     """What is still 待定 on a drafted road pass nobody has signed (``unready``: field names) and, when
     the actor may fill it in, the form's fields (``fill``: name, label, current value or blank)."""
-    if permit.kind != Permit.Kind.ROAD_PASS or permit.state != PermitState.DRAFTED:
+    unready = permit_unready(permit)
+    if not unready:
         return {"unready": (), "fill": None}
-    unready = core_permits.placeholder_fields(core_permits.permit_from_body(permit.body.encode("utf-8")))
-    may_fill = unready and not permit.signatures.exists() and allows(actor, "permit.fill", permit)
+    may_fill = not permit.signatures.exists() and allows(actor, "permit.fill", permit)
     fill = None
     if may_fill:
         fill = [

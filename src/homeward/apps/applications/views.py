@@ -260,6 +260,8 @@ def task_queue(request: HttpRequest) -> HttpResponse:
         return _fail(request, exc)
     to_sign_qs = queues.permits_to_sign_search(actor=request.user, q=filters.q)
     to_sign = list(to_sign_qs.prefetch_related("signatures")[: queues.PAGE_SIZE])
+    for permit in to_sign:  # a pass still 待定 somewhere cannot be signed: say so, offer no button
+        permit.unready = selectors.permit_unready(permit)  # type: ignore[attr-defined]
     tasks = list(page.object_list)
     context = {
         "tasks": [{"task": t, "clock": selectors.application_clock(t.case.application)} for t in tasks],
