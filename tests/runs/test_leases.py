@@ -168,7 +168,12 @@ def test_stuck_imports_and_heat_map_rebuilds_are_abandoned_too(taskforce, tmp_pa
 def test_the_sweep_covers_every_run_model(taskforce):
     from homeward.apps.audit.runs import run_models
 
-    assert {m.audit_type for m in run_models()} == {"plan_run", "import_run", "heatmap_snapshot"}
+    assert {m.audit_type for m in run_models()} == {
+        "plan_run",
+        "import_run",
+        "heatmap_snapshot",
+        "export_run",
+    }
     stuck = _running_run(taskforce)
     with time_machine.travel(timezone.now() + timedelta(seconds=LEASE + 1)):
         assert runs_expire_all(actor=WORKER) == {"plan_run": [stuck.pk]}

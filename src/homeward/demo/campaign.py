@@ -334,11 +334,14 @@ def _resources(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
         per_pref[pref.code if pref else code] += n
     # origin-side operators had coaches to spare in February 2020: one per ten workers of the
     # prefecture (a late worker often rides a bus with few others)
+    operators: Counter[str] = Counter()  # origin-side operators so far, by province
     for code in sorted(per_pref):
+        k = operators[code[:2]]
+        operators[code[:2]] += 1
         for j in range(math.ceil(per_pref[code] / 10) + 2):
             coaches.append(
                 Coach(
-                    plate=_origin_plate(code, j),
+                    plate=_origin_plate(code, k, j),
                     seats=55,
                     carrier=f"{_name(code)}客运",
                     base=code,
@@ -437,9 +440,14 @@ _PLATE_PROVINCE = dict(
 )
 
 
-def _origin_plate(prefecture_code: str, j: int) -> str:
-    """A plate in the real format for the ``j``-th coach of an origin-side operator: the province's
-    abbreviation, D (a coach office letter), the prefecture's two digits and four of its own (six
-    characters, like a new-energy plate), so plates are unique per prefecture and a checkpoint's
-    plate check accepts them."""
-    return f"{_PLATE_PROVINCE.get(prefecture_code[:2], '贵')}D·{prefecture_code[2:4]}{j + 1:04d}"
+_OFFICE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on a plate
+
+
+def _origin_plate(code: str, k: int, j: int) -> str:
+    """A plate in the real format for the ``j``-th coach of the ``k``-th origin-side operator of
+    ``code``'s province: the province's abbreviation, an office letter, and six characters (like a
+    new-energy plate) — unique across the demo (a prefecture's code is not: counties directly under
+    a province, or a municipality's districts, share their middle digits) and accepted by a
+    checkpoint's plate check."""
+    letter, block = _OFFICE_LETTERS[k % len(_OFFICE_LETTERS)], k // len(_OFFICE_LETTERS)
+    return f"{_PLATE_PROVINCE.get(code[:2], '贵')}{letter}·{block:02d}{j + 1:04d}"
