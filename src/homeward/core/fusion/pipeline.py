@@ -378,6 +378,7 @@ def spark_backend(options: EngineOptions = NO_OPTIONS) -> Any:
             SparkSession.builder.master(f"local[{options.threads or 2}]")
             .appName("homeward-fusion")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.warehouse.dir", warehouse)
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.shuffle.partitions", str(options.shuffle_partitions or 4))
