@@ -14,6 +14,7 @@ township list); enterprise sizes follow a Zipf-like law (exponent 1.1, by invers
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -209,6 +210,7 @@ def generate_parquet(
         ).fetchall()
     finally:
         con.close()
+        shutil.rmtree(directory / "tmp", ignore_errors=True)  # DuckDB's spill files
 
     # Carrier: every county x the last days up to as_of, roughly the roster's away count, some off.
     expected = dict(away)
