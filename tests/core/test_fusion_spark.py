@@ -27,3 +27,15 @@ def test_it_gives_identical_results_on_pyspark_and_duckdb() -> None:
     spark = run_fusion(inputs, params, "pyspark")
     assert spark.differences(duck) == []
     assert duck.hotspots.num_rows > 0
+
+
+def test_province_parquet_aggregates_agree_on_pyspark_and_duckdb(tmp_path) -> None:
+    from homeward.core.fusion import run_aggregates
+    from homeward.core.fusion.province import generate_parquet, scale_of_rows
+
+    inputs = generate_parquet(tmp_path / "province", scale_of_rows(2_000), seed=11)
+    params = default_params(hotspot_min_away=20)
+    duck = run_aggregates(inputs, params, "duckdb")
+    spark = run_aggregates(inputs, params, "pyspark")
+    assert spark.differences(duck) == []
+    assert spark.workers == 2_000

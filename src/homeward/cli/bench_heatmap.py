@@ -1,5 +1,8 @@
 """``homeward bench heatmap --scale city``: the heat-map fusion on DuckDB against a plain pandas baseline.
 
+(``--scale province`` and ``--rows N`` run ``bench_province.py`` instead: Parquet inputs, each engine
+in its own process under a time and a memory limit.)
+
 Generates synthetic inputs in memory, deterministically from ``--seed`` (city scale: 700,000 roster
 rows, 1,000,000 police arrivals, carrier counts for every county over 20 days), then in the same run
 computes the whole fusion (per-worker status, origin tables at three levels, cells, cross-check,
@@ -24,7 +27,12 @@ TARGET_SECONDS = 5.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", choices=("city", "town", "tiny"), default="city")
+    parser.add_argument(
+        "--scale",
+        choices=("city", "town", "tiny", "province"),
+        default="city",
+        help="province: ~20M roster and ~30M police rows as Parquet, each engine in a capped process",
+    )
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument(
         "--engine",
@@ -34,6 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per engine; the best is reported")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    province = parser.add_argument_group("province scale (bench_province.py)")
+    province.add_argument(
+        "--rows", type=int, help="province-shaped inputs with this many roster rows (police 1.5x)"
+    )
+    province.add_argument("--province", default="33", help="province code whose towns employ (default 33)")
+    province.add_argument("--memory-gb", type=float, default=6.0, help="memory cap of each engine's process")
+    province.add_argument("--time-limit", type=float, default=60.0, help="seconds each engine may take")
+    province.add_argument("--data", help="directory for the Parquet inputs (kept and reused)")
+    province.add_argument("--keep-data", action="store_true", help="keep the generated Parquet inputs")
 
 
 def _timed(inputs: Any, params: Any, engine: str, repeat: int) -> tuple[float, Any]:
@@ -48,6 +65,10 @@ def _timed(inputs: Any, params: Any, engine: str, repeat: int) -> tuple[float, A
 
 
 def run_bench_heatmap(args: argparse.Namespace) -> int:
+    if args.scale == "province" or args.rows:
+        from homeward.cli.bench_province import run_province
+
+        return run_province(args)
     from homeward.core.fusion.synthetic import default_params, generate
 
     out = sys.stdout

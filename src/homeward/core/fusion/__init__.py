@@ -19,7 +19,9 @@ finest cells, so that no subtraction reveals a small count); the shell applies t
 
 from __future__ import annotations
 
+from .province import ParquetInputs
 from .result import (
+    FusionAggregates,
     FusionEngine,
     FusionResult,
     hotspots,
@@ -27,6 +29,7 @@ from .result import (
     open_engine,
     origin_totals,
     origins,
+    run_aggregates,
     run_fusion,
 )
 from .schema import (
@@ -42,17 +45,20 @@ from .schema import (
 __all__ = [
     "LEVELS",
     "UNKNOWN_CODE",
+    "FusionAggregates",
     "FusionEngine",
     "FusionInputs",
     "FusionParams",
     "FusionResult",
     "Level",
     "OriginFilters",
+    "ParquetInputs",
     "hotspots",
     "normalized",
     "open_engine",
     "origin_totals",
     "origins",
     "regions_table",
+    "run_aggregates",
     "run_fusion",
 ]

@@ -32,12 +32,15 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ibis
 import pyarrow as pa
 from ibis.expr import types as ir
 
+from .province import ParquetInputs
 from .schema import (
     INTENTION_RANK,
     LEVEL_KEY,
@@ -314,68 +317,143 @@ def _load_pyspark(backend: Any, name: str, table: pa.Table) -> ir.Table:
     return t
 
 
-def duckdb_backend(threads: int | None = None) -> Any:
-    config = {"threads": threads} if threads else {}
-    return ibis.duckdb.connect(**config)
+def _load_parquet(backend: Any, name: str, path: Path) -> ir.Table:
+    """A view over a Parquet file: the engine scans it from disk, nothing is read into Python."""
+    t: ir.Table = backend.read_parquet(str(path), table_name=name)
+    return t
+
+
+#: The per-worker columns that the aggregates (origins, cells, cross-check, shortfall) read.
+AGGREGATE_COLUMNS = (
+    "county_code",
+    "prefecture_code",
+    "province_code",
+    "enterprise_id",
+    "town_code",
+    "is_key",
+    "status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Resource bounds of an engine. DuckDB: ``memory_limit`` (e.g. "3GB") caps its buffer manager
+    and ``temp_directory`` is where it spills beyond that (out of core); ``threads``. Spark:
+    ``memory_limit`` is the driver's JVM heap, ``temp_directory`` its local (shuffle/spill) dir,
+    ``shuffle_partitions`` the partitions of a shuffle (more for more rows)."""
+
+    memory_limit: str | None = None
+    temp_directory: str | None = None
+    threads: int | None = None
+    shuffle_partitions: int | None = None
+
+
+NO_OPTIONS = EngineOptions()
+
+
+def duckdb_backend(threads: int | None = None, options: EngineOptions = NO_OPTIONS) -> Any:
+    config: dict[str, Any] = {}
+    if threads or options.threads:
+        config["threads"] = threads or options.threads
+    if options.memory_limit:
+        config["memory_limit"] = options.memory_limit
+    if options.temp_directory:
+        config["temp_directory"] = options.temp_directory
+        # Big joins and aggregates may spill; keeping insertion order is not needed (outputs sorted).
+        config["preserve_insertion_order"] = False
+    backend = ibis.duckdb.connect(**config)
+    backend.con.execute("SET enable_progress_bar = false")  # province-scale queries run for seconds
+    return backend
 
 
 _SPARK: dict[str, Any] = {}
 
 
-def spark_backend() -> Any:
-    """A local PySpark backend (one per process). Needs Java 17 and the pyspark package."""
+def spark_backend(options: EngineOptions = NO_OPTIONS) -> Any:
+    """A local PySpark backend (one per process: the first call's options hold). Needs Java 17 and
+    the pyspark package."""
     if "backend" not in _SPARK:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         from pyspark.sql import SparkSession
 
         warehouse = tempfile.mkdtemp(prefix="homeward-spark-")
-        session = (
-            SparkSession.builder.master("local[2]")
+        builder = (
+            SparkSession.builder.master(f"local[{options.threads or 2}]")
             .appName("homeward-fusion")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.warehouse.dir", warehouse)
             .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", str(options.shuffle_partitions or 4))
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.driver.memory", "2g")
-            .getOrCreate()
+            .config("spark.driver.memory", _spark_memory(options.memory_limit or "2g"))
         )
+        if options.temp_directory:
+            builder = builder.config("spark.local.dir", options.temp_directory)
+        session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
         _SPARK["backend"] = ibis.pyspark.connect(session)
     return _SPARK["backend"]
 
 
+def _spark_memory(limit: str) -> str:
+    """ "3GB" (DuckDB's spelling) → "3g" (the JVM's)."""
+    return limit.lower().replace("ib", "").replace("b", "").replace(" ", "")
+
+
 class IbisFusion:
     """The fusion bound to one backend: inputs loaded once, per-worker status materialised once;
-    every query (origin table at a level with filters, cells, cross-check, shortfall) reads from it."""
+    every query (origin table at a level with filters, cells, cross-check, shortfall) reads from it.
 
-    def __init__(self, inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> None:
+    Inputs are Arrow tables (:class:`FusionInputs`, scanned in place by DuckDB) or Parquet files
+    (:class:`~homeward.core.fusion.province.ParquetInputs`, scanned from disk: province scale).
+    ``per_worker=False`` keeps only the columns the aggregates read (``AGGREGATE_COLUMNS``) in the
+    materialised status table: same aggregates, a fraction of the memory; no ``workers_table()``."""
+
+    def __init__(
+        self,
+        inputs: FusionInputs | ParquetInputs,
+        params: FusionParams,
+        engine: str = "duckdb",
+        options: EngineOptions = NO_OPTIONS,
+        *,
+        per_worker: bool = True,
+    ) -> None:
         self.params = params
         self.engine = engine
         loader: Callable[[Any, str, pa.Table], ir.Table]
         if engine == "duckdb":
-            self.backend = duckdb_backend()
+            self.backend = duckdb_backend(options=options)
             loader = _load_duckdb
         elif engine == "pyspark":
-            self.backend = spark_backend()
+            self.backend = spark_backend(options)
             loader = _load_pyspark
         else:
             raise ValueError(f"unknown ibis engine {engine!r}")
         tag = uuid.uuid4().hex[:8]
-        t = {
-            name: loader(self.backend, f"hw_{name}_{tag}", getattr(inputs, name))
-            for name in ("roster", "police", "carrier", "risk", "intentions", "regions")
-        }
+        t: dict[str, ir.Table] = {}
+        for name in ("roster", "police", "carrier", "risk", "intentions", "regions"):
+            if isinstance(inputs, ParquetInputs) and name != "regions":
+                t[name] = _load_parquet(self.backend, f"hw_{name}_{tag}", inputs.path(name))
+            else:
+                t[name] = loader(self.backend, f"hw_{name}_{tag}", getattr(inputs, name))
         self.regions = t["regions"]
         self.risk = t["risk"]
-        self.workers = workers_expr(t["roster"], t["police"], t["intentions"], t["regions"], params).cache()
+        workers = workers_expr(t["roster"], t["police"], t["intentions"], t["regions"], params)
+        self.per_worker = per_worker
+        if not per_worker:
+            # Only what the aggregates read: the engine never materialises ids, dates or sources.
+            workers = workers.select(*AGGREGATE_COLUMNS)
+        self.workers = workers.cache()
         self.carrier_latest = carrier_latest_expr(t["carrier"], t["regions"], params).cache()
 
     def _arrow(self, expr: ir.Table) -> pa.Table:
         return self.backend.to_pyarrow(expr)
 
     def workers_table(self) -> pa.Table:
+        if not self.per_worker:
+            raise ValueError("opened for aggregates only (per_worker=False): no per-worker table")
         return self._arrow(self.workers)
 
     def origins(self, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from homeward.core import regions as _regions
 
+from .province import ParquetInputs
 from .schema import (
     CELLS_SCHEMA,
     CROSS_CHECK_SCHEMA,
@@ -28,6 +29,9 @@ from .schema import (
     OriginFilters,
     conform,
 )
+
+if TYPE_CHECKING:
+    from .pipeline import EngineOptions
 
 #: Stable sort orders of every output (so that engines can be compared row for row).
 SORT_KEYS: dict[str, list[tuple[str, str]]] = {
@@ -55,16 +59,25 @@ class FusionEngine(Protocol):
     def town_shortfall(self) -> pa.Table: ...
 
 
-def open_engine(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> FusionEngine:
+def open_engine(
+    inputs: FusionInputs | ParquetInputs,
+    params: FusionParams,
+    engine: str = "duckdb",
+    options: EngineOptions | None = None,
+    *,
+    per_worker: bool = True,
+) -> FusionEngine:
     """Load the inputs into an engine and materialise the per-worker status; then query it (the
-    shell asks for one origin level at a time, with filters)."""
+    shell asks for one origin level at a time, with filters). Parquet inputs stay on disk for the
+    Ibis engines (scanned by the engine); pandas reads them whole (it has no other way)."""
     if engine == "pandas":
         from .baseline import PandasFusion
 
-        return PandasFusion(inputs, params)
-    from .pipeline import IbisFusion
+        return PandasFusion(inputs.read() if isinstance(inputs, ParquetInputs) else inputs, params)
+    from .pipeline import NO_OPTIONS, IbisFusion
 
-    return IbisFusion(inputs, params, "pyspark" if engine in ("spark", "pyspark") else engine)
+    name = "pyspark" if engine in ("spark", "pyspark") else engine
+    return IbisFusion(inputs, params, name, options or NO_OPTIONS, per_worker=per_worker)
 
 
 def normalized(table: pa.Table, schema: pa.Schema, sort: str) -> pa.Table:
@@ -146,6 +159,58 @@ class FusionResult:
         mine, theirs = self.tables(), other.tables()
         return [name for name in mine if not mine[name].equals(theirs[name])]
 
+    def aggregates(self) -> FusionAggregates:
+        """Everything but the per-worker table."""
+        return FusionAggregates(
+            engine=self.engine,
+            params=self.params,
+            workers=int(self.workers.num_rows),
+            origins=self.origins,
+            cells=self.cells,
+            cross_check=self.cross_check,
+            hotspots=self.hotspots,
+            enterprise_shortfall=self.enterprise_shortfall,
+            town_shortfall=self.town_shortfall,
+            timings=self.timings,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FusionAggregates:
+    """The heat map's aggregates, without the per-worker table (which stays in the engine): what a
+    province-scale run hands back. ``workers`` is the number of per-worker rows."""
+
+    engine: str
+    params: FusionParams
+    workers: int
+    origins: Mapping[str, pa.Table]
+    cells: pa.Table
+    cross_check: pa.Table
+    hotspots: pa.Table
+    enterprise_shortfall: pa.Table
+    town_shortfall: pa.Table
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        return origin_totals(self.origins["province"])
+
+    def tables(self) -> dict[str, pa.Table]:
+        out = {f"origins_{k}": v for k, v in self.origins.items()}
+        out.update(
+            cells=self.cells,
+            cross_check=self.cross_check,
+            hotspots=self.hotspots,
+            enterprise_shortfall=self.enterprise_shortfall,
+            town_shortfall=self.town_shortfall,
+        )
+        return out
+
+    def differences(self, other: FusionAggregates) -> list[str]:
+        """Names of the tables (and ``workers`` for the row count) that differ from ``other``'s."""
+        mine, theirs = self.tables(), other.tables()
+        names = [name for name in mine if not mine[name].equals(theirs[name])]
+        return names + (["workers"] if self.workers != other.workers else [])
+
 
 def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> FusionResult:
     """The whole heat map on one engine ("duckdb", "pyspark" or "pandas"): per-worker status, the
@@ -174,8 +239,41 @@ def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb
     return result
 
 
+def run_aggregates(
+    inputs: FusionInputs | ParquetInputs,
+    params: FusionParams,
+    engine: str = "duckdb",
+    options: EngineOptions | None = None,
+) -> FusionAggregates:
+    """The heat map's aggregates on one engine, the per-worker table kept inside the engine (never
+    collected into Python): :func:`run_fusion` for inputs too big to hold, e.g. a province's
+    Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
+    import time
+
+    t0 = time.perf_counter()
+    e = open_engine(inputs, params, engine, options, per_worker=False)
+    t1 = time.perf_counter()
+    by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
+    towns = normalized(e.town_shortfall(), TOWN_SHORTFALL_SCHEMA, "town_shortfall")
+    return FusionAggregates(
+        engine=engine,
+        params=params,
+        workers=int(pc.sum(towns["roster"]).as_py() or 0),  # every worker has one town
+        origins=by_level,
+        cells=normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
+        cross_check=normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
+        hotspots=hotspots(by_level[params.hotspot_level], params),
+        enterprise_shortfall=normalized(
+            e.enterprise_shortfall(), ENTERPRISE_SHORTFALL_SCHEMA, "enterprise_shortfall"
+        ),
+        town_shortfall=towns,
+        timings={"load_and_status": t1 - t0, "total": time.perf_counter() - t0},
+    )
+
+
 __all__ = [
     "UNKNOWN_CODE",
+    "FusionAggregates",
     "FusionEngine",
     "FusionResult",
     "hotspots",
@@ -183,5 +281,6 @@ __all__ = [
     "open_engine",
     "origin_totals",
     "origins",
+    "run_aggregates",
     "run_fusion",
 ]

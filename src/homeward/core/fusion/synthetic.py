@@ -54,10 +54,8 @@ def _dates(days: np.ndarray) -> pa.Array:
     return pa.array(days.astype("int32"), type=pa.int32()).cast(pa.date32())
 
 
-def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
-    """The inputs of a synthetic city at ``scale`` ("city", "town", "tiny" or a :class:`Scale`)."""
-    sc = SCALES[scale] if isinstance(scale, str) else scale
-    rng = np.random.default_rng(seed)
+def origin_weights(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every county code, the origin pool's county codes and each pool county's share of the workers."""
     counties = [r for r in _regions.all_regions("county")]
     all_codes = np.array([r.code for r in counties])
     pool = [r for r in counties if r.code[:2] in ORIGIN_PROVINCES]
@@ -85,6 +83,14 @@ def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
         ]
     )
     w /= w.sum()
+    return all_codes, pool_codes, w
+
+
+def generate(scale: str | Scale = "city", seed: int = 2020) -> FusionInputs:
+    """The inputs of a synthetic city at ``scale`` ("city", "town", "tiny" or a :class:`Scale`)."""
+    sc = SCALES[scale] if isinstance(scale, str) else scale
+    rng = np.random.default_rng(seed)
+    all_codes, pool_codes, w = origin_weights(rng)
 
     n = sc.roster
     origin = rng.choice(pool_codes, size=n, p=w)
