@@ -23,7 +23,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PERSONAS = (
     "enterprise", "dept_hr", "dept_transport", "dept_health", "station", "worker", "town", "taskforce",
 )  # fmt: skip
-FILES = re.compile(r"(\.(xlsx|csv|pdf|json|<str:fmt>)|export/)$")  # downloads
+FILES = re.compile(r"(\.(xlsx|csv|pdf|json|<str:fmt>)|export/|download/)$")  # downloads
 
 # The elements that stick out past the right edge, innermost first, to name the culprit on failure.
 WIDE_ELEMENTS = """() => {
