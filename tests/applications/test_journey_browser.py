@@ -59,7 +59,12 @@ def test_it_runs_the_whole_journey(
 
     # 3. the town officer accepts (asked first, answers yes): the clock starts
     asked: list[str] = []
-    page.on("dialog", lambda dialog: asked.append(dialog.message))
+
+    def answer_yes(dialog) -> None:  # every question of the journey (accept, sign) is answered yes
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer_yes)
     _as(page, login, "town_a")
     page.goto(detail_url)
     page.get_by_test_id("accept").click()

@@ -64,7 +64,7 @@ def test_autosubmit_and_confirm_work_without_inline_handlers(page, login, enterp
     assert draft.state == "draft"  # dismissed: not submitted
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("text=取消申请")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("[data-testid=state][data-state=cancelled]")  # the POST, then the page again
     draft.refresh_from_db()
     assert draft.state == "cancelled"
     page.select_option("select[name=language]", "en")
