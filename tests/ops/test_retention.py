@@ -137,3 +137,34 @@ def test_a_dry_run_counts_and_changes_nothing(campaign, accepted, time_machine, 
 def test_it_refuses_a_cutoff_below_one_day(db, capsys):
     assert main(["retention", "purge", "--older-than", "0"]) == 1
     assert "bad_retention" in capsys.readouterr().err
+
+
+def test_export_files_older_than_the_cutoff_go_and_younger_ones_stay(
+    taskforce, workers_a, settings, tmp_path, time_machine, django_capture_on_commit_callbacks
+):
+    from homeward.apps.registry.models import ExportRun
+    from homeward.apps.registry.services.exports import export_run_execute_now, export_run_request
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    start = timezone.now()
+    time_machine.move_to(start)
+    old = export_run_request(actor=taskforce, filters={})
+    assert export_run_execute_now(old.pk) == "done"
+    time_machine.move_to(start + timedelta(days=20))
+    young = export_run_request(actor=taskforce, filters={"status": "away"})
+    assert export_run_execute_now(young.pk) == "done"
+    old_file, young_file = (
+        tmp_path / "media" / ExportRun.objects.get(pk=pk).file.name for pk in (old.pk, young.pk)
+    )
+    assert old_file.exists() and young_file.exists()
+    time_machine.move_to(start + timedelta(days=31))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = retention_purge(actor=CLI, older_than_days=30)
+
+    assert counts.export_files == 1
+    assert not old_file.exists() and young_file.exists()
+    assert (
+        ExportRun.objects.get(pk=old.pk).file.name == "" and ExportRun.objects.get(pk=old.pk).rows_done == 3
+    )
+    assert retention_purge(actor=CLI, older_than_days=30).export_files == 0

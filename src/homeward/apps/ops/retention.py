@@ -14,7 +14,9 @@ With cutoff = now − DAYS, one run removes exactly this:
 3. **Plan manifests** — plan runs finished before the cutoff, except the plan in force: the result
    file (seat manifests, used only for re-planning) is deleted and the drivers' and escorts' names
    are dropped from its vehicles. Kept: the run's KPIs and baseline, its vehicles and seats.
-4. **Police arrivals** dated before the cutoff and before the heat map's window
+4. **List exports** — export runs finished before the cutoff: the .xlsx file (a masked list) is
+   deleted. Kept: the run, its filters and row count.
+5. **Police arrivals** dated before the cutoff and before the heat map's window
    (HEATMAP_WINDOW_START), which no current heat-map build reads.
 
 Not touched: the roster (towns, enterprises, workers, memberships — the city's register, replaced
@@ -41,7 +43,7 @@ from homeward.apps.accounts.policy import authorize
 from homeward.apps.applications.models import ApplicationState, ApplicationWorker
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanRun, PlanVehicle
-from homeward.apps.registry.models import ImportRun, PoliceArrival
+from homeward.apps.registry.models import ExportRun, ImportRun, PoliceArrival
 from homeward.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class PurgeCounts:
     plan_results: int
     plan_vehicles: int
     police_arrivals: int
+    export_files: int = 0
 
 
 def _workers(cutoff: datetime) -> QuerySet[ApplicationWorker]:
@@ -68,6 +71,10 @@ def _workers(cutoff: datetime) -> QuerySet[ApplicationWorker]:
 def _imports(cutoff: datetime) -> QuerySet[ImportRun]:
     finished = ImportRun.objects.filter(finished_at__lt=cutoff).exclude(state__in=("queued", "running"))
     return finished.filter(~Q(file="") | Q(report__has_key="rejected"))
+
+
+def _exports(cutoff: datetime) -> QuerySet[ExportRun]:
+    return ExportRun.objects.filter(finished_at__lt=cutoff).exclude(file="")
 
 
 def _plan_runs(cutoff: datetime) -> QuerySet[PlanRun]:
@@ -107,12 +114,14 @@ def retention_purge(*, actor: Any, older_than_days: int, dry_run: bool = False) 
         result_runs = list(runs.exclude(result_path="").select_for_update())
         vehicles = _plan_vehicles(runs)
         arrivals = _arrivals(cutoff)
+        exports = list(_exports(cutoff).select_for_update())
         counts = PurgeCounts(
             application_workers=workers.count(),
             import_files=sum(1 for run in imports if run.file),
             plan_results=len(result_runs),
             plan_vehicles=vehicles.count(),
             police_arrivals=arrivals.count(),
+            export_files=len(exports),
         )
         if dry_run:
             return counts
@@ -130,6 +139,8 @@ def retention_purge(*, actor: Any, older_than_days: int, dry_run: bool = False) 
             vehicle.detail = {k: v for k, v in vehicle.detail.items() if k != "crew"}
             vehicle.save(update_fields=["detail"])
         arrivals.delete()
+        files += [media / str(run.file.name) for run in exports]
+        ExportRun.objects.filter(pk__in=[run.pk for run in exports]).update(file="")
         audit_record(
             actor=actor, action="retention.purge", object_type="retention",
             data={"older_than_days": older_than_days, "cutoff": cutoff.isoformat(), **asdict(counts)},
