@@ -20,6 +20,8 @@ def test_the_board_shows_the_kpis_against_the_baseline(client, taskforce, planne
     html = c.get("/planning/").content.decode()
     assert 'data-testid="plan-kpis"' in html and "逐企包车基线" in html
     assert f"计划 #{planned.pk}" in html and 'data-testid="plan-map"' in html
+    details = html.split('data-testid="plan-details"', 1)[1].split("</details>", 1)[0]
+    assert f"种子 {planned.seed}" in details and planned.solver in details  # solver facts behind 详情
     assert f">{planned.kpis['baseline_buses']}<" in html
     rows = c.get(f"/planning/vehicles/?run={planned.pk}").content.decode()
     assert (
