@@ -24,6 +24,17 @@ def planning_settings(tmp_path):
 _SEQ = [0]
 
 
+@pytest.fixture(autouse=True)
+def _planning_daytime(time_machine):
+    """Every planning test runs at 15:00 Beijing time today (the clock ticking on): a plan depends
+    on the hour (no driving 02:00-05:00, which coach can arrive in time). The fixtures' expectations
+    (one Cixi bus, one train, one shuttle) hold at 15:00 and 20:00 but not at 09:00, 12:00 or 23:00,
+    where another coach or a second bus wins — found by a CI run at 23:00."""
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.localtime().replace(hour=15, minute=0, second=0, microsecond=0), tick=True)
+
+
 def make_application(enterprise, counties, *, hours=30, accepted_ago_min=30, health="green"):
     """An accepted application of ``enterprise`` with one worker per entry of ``counties``, and its
     case (as acceptance opens one)."""
