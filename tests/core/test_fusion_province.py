@@ -52,7 +52,7 @@ def test_out_of_core_duckdb_gives_the_aggregates_of_the_in_memory_path(
     baseline = run_fusion(province.read(), params, "pandas").aggregates()
     assert out_of_core.differences(in_memory) == []
     assert out_of_core.differences(baseline) == []
-    assert out_of_core.workers == ROWS
+    assert out_of_core.worker_rows == ROWS
     assert out_of_core.hotspots.num_rows > 0
     assert sum(out_of_core.totals()[k] for k in ("away", "returned", "unknown")) == ROWS
 

@@ -38,4 +38,4 @@ def test_province_parquet_aggregates_agree_on_pyspark_and_duckdb(tmp_path) -> No
     duck = run_aggregates(inputs, params, "duckdb")
     spark = run_aggregates(inputs, params, "pyspark")
     assert spark.differences(duck) == []
-    assert spark.workers == 2_000
+    assert spark.worker_rows == 2_000

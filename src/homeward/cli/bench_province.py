@@ -81,7 +81,7 @@ def _child(argv: list[str]) -> int:
         "seconds": round(seconds, 3),
         "cpu_seconds": round(cpu, 1),
         "self_peak_rss_mb": round(peak_kb / 1024),
-        "workers": agg.workers,
+        "workers": agg.worker_rows,
         "totals": agg.totals(),
         "outputs": {name: t.num_rows for name, t in agg.tables().items()},
         "timings": {k: round(v, 3) for k, v in agg.timings.items()},

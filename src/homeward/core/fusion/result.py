@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
@@ -123,13 +124,14 @@ def origin_totals(origin_table: pa.Table) -> dict[str, int]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class FusionResult:
-    """Everything the heat map shows, as Arrow tables with the fixed output schemas."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FusionAggregates:
+    """The heat map's aggregates as Arrow tables with the fixed output schemas: what a province-scale
+    run hands back, the per-worker table staying in the engine. ``worker_rows`` counts its rows."""
 
     engine: str
     params: FusionParams
-    workers: pa.Table
+    worker_rows: int
     origins: Mapping[str, pa.Table]  # level -> ORIGINS_SCHEMA table
     cells: pa.Table  # county level × town × enterprise
     cross_check: pa.Table
@@ -145,58 +147,6 @@ class FusionResult:
     def tables(self) -> dict[str, pa.Table]:
         out = {f"origins_{k}": v for k, v in self.origins.items()}
         out.update(
-            workers=self.workers,
-            cells=self.cells,
-            cross_check=self.cross_check,
-            hotspots=self.hotspots,
-            enterprise_shortfall=self.enterprise_shortfall,
-            town_shortfall=self.town_shortfall,
-        )
-        return out
-
-    def differences(self, other: FusionResult) -> list[str]:
-        """Names of the tables that differ from ``other``'s (empty when the results agree)."""
-        mine, theirs = self.tables(), other.tables()
-        return [name for name in mine if not mine[name].equals(theirs[name])]
-
-    def aggregates(self) -> FusionAggregates:
-        """Everything but the per-worker table."""
-        return FusionAggregates(
-            engine=self.engine,
-            params=self.params,
-            workers=int(self.workers.num_rows),
-            origins=self.origins,
-            cells=self.cells,
-            cross_check=self.cross_check,
-            hotspots=self.hotspots,
-            enterprise_shortfall=self.enterprise_shortfall,
-            town_shortfall=self.town_shortfall,
-            timings=self.timings,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class FusionAggregates:
-    """The heat map's aggregates, without the per-worker table (which stays in the engine): what a
-    province-scale run hands back. ``workers`` is the number of per-worker rows."""
-
-    engine: str
-    params: FusionParams
-    workers: int
-    origins: Mapping[str, pa.Table]
-    cells: pa.Table
-    cross_check: pa.Table
-    hotspots: pa.Table
-    enterprise_shortfall: pa.Table
-    town_shortfall: pa.Table
-    timings: Mapping[str, float] = field(default_factory=dict)
-
-    def totals(self) -> dict[str, int]:
-        return origin_totals(self.origins["province"])
-
-    def tables(self) -> dict[str, pa.Table]:
-        out = {f"origins_{k}": v for k, v in self.origins.items()}
-        out.update(
             cells=self.cells,
             cross_check=self.cross_check,
             hotspots=self.hotspots,
@@ -206,37 +156,59 @@ class FusionAggregates:
         return out
 
     def differences(self, other: FusionAggregates) -> list[str]:
-        """Names of the tables (and ``workers`` for the row count) that differ from ``other``'s."""
+        """Names of the tables (and ``worker_rows``) that differ from ``other``'s (empty when the
+        results agree)."""
         mine, theirs = self.tables(), other.tables()
         names = [name for name in mine if not mine[name].equals(theirs[name])]
-        return names + (["workers"] if self.workers != other.workers else [])
+        return names + (["worker_rows"] if self.worker_rows != other.worker_rows else [])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FusionResult(FusionAggregates):
+    """Everything the heat map shows: the aggregates and the per-worker table."""
+
+    workers: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {**FusionAggregates.tables(self), "workers": self.workers}
+
+    def aggregates(self) -> FusionAggregates:
+        """Everything but the per-worker table."""
+        shared = {f.name: getattr(self, f.name) for f in fields(FusionAggregates)}
+        return FusionAggregates(**shared)
+
+
+def _aggregate_tables(e: FusionEngine, params: FusionParams) -> dict[str, Any]:
+    """The aggregate fields both runs compute the same way."""
+    by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
+    return {
+        "origins": by_level,
+        "cells": normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
+        "cross_check": normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
+        "hotspots": hotspots(by_level[params.hotspot_level], params),
+        "enterprise_shortfall": normalized(
+            e.enterprise_shortfall(), ENTERPRISE_SHORTFALL_SCHEMA, "enterprise_shortfall"
+        ),
+        "town_shortfall": normalized(e.town_shortfall(), TOWN_SHORTFALL_SCHEMA, "town_shortfall"),
+    }
 
 
 def run_fusion(inputs: FusionInputs, params: FusionParams, engine: str = "duckdb") -> FusionResult:
     """The whole heat map on one engine ("duckdb", "pyspark" or "pandas"): per-worker status, the
     origin table at every level, county × town × enterprise cells, the carrier cross-check, hotspots
     and the enterprise and town shortfall."""
-    import time
-
     t0 = time.perf_counter()
     e = open_engine(inputs, params, engine)
     t1 = time.perf_counter()
-    by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
-    result = FusionResult(
+    workers = normalized(e.workers_table(), WORKERS_SCHEMA, "workers")
+    return FusionResult(
         engine=engine,
         params=params,
-        workers=normalized(e.workers_table(), WORKERS_SCHEMA, "workers"),
-        origins=by_level,
-        cells=normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
-        cross_check=normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
-        hotspots=hotspots(by_level[params.hotspot_level], params),
-        enterprise_shortfall=normalized(
-            e.enterprise_shortfall(), ENTERPRISE_SHORTFALL_SCHEMA, "enterprise_shortfall"
-        ),
-        town_shortfall=normalized(e.town_shortfall(), TOWN_SHORTFALL_SCHEMA, "town_shortfall"),
+        workers=workers,
+        worker_rows=int(workers.num_rows),
+        **_aggregate_tables(e, params),
         timings={"load_and_status": t1 - t0, "total": time.perf_counter() - t0},
     )
-    return result
 
 
 def run_aggregates(
@@ -248,25 +220,15 @@ def run_aggregates(
     """The heat map's aggregates on one engine, the per-worker table kept inside the engine (never
     collected into Python): :func:`run_fusion` for inputs too big to hold, e.g. a province's
     Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
-    import time
-
     t0 = time.perf_counter()
     e = open_engine(inputs, params, engine, options, per_worker=False)
     t1 = time.perf_counter()
-    by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
-    towns = normalized(e.town_shortfall(), TOWN_SHORTFALL_SCHEMA, "town_shortfall")
+    tables = _aggregate_tables(e, params)
     return FusionAggregates(
         engine=engine,
         params=params,
-        workers=int(pc.sum(towns["roster"]).as_py() or 0),  # every worker has one town
-        origins=by_level,
-        cells=normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
-        cross_check=normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
-        hotspots=hotspots(by_level[params.hotspot_level], params),
-        enterprise_shortfall=normalized(
-            e.enterprise_shortfall(), ENTERPRISE_SHORTFALL_SCHEMA, "enterprise_shortfall"
-        ),
-        town_shortfall=towns,
+        worker_rows=int(pc.sum(tables["town_shortfall"]["roster"]).as_py() or 0),  # one town each
+        **tables,
         timings={"load_and_status": t1 - t0, "total": time.perf_counter() - t0},
     )
 
