@@ -19,12 +19,13 @@ def home(request: HttpRequest) -> HttpResponse:
     city = home_city()
     if city is None and allows(request.user, "city.setup"):
         return redirect("city-setup")
-    context = {"stats": registry_stats(actor=request.user), "city": city, "fused": None}
     # the heat map's figures when the actor has them (one truth for every count); a role bound to no
     # area keeps the registry's own counts, labelled as such
+    fused = None
     with suppress(DomainError):
-        context["fused"] = headline_totals(actor=request.user)
-    return render(request, "accounts/home.html", context)
+        fused = headline_totals(actor=request.user)
+    stats = registry_stats(actor=request.user, people=fused is None)
+    return render(request, "accounts/home.html", {"stats": stats, "city": city, "fused": fused})
 
 
 class LoginView(auth_views.LoginView):

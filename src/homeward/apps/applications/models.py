@@ -51,6 +51,10 @@ CANCELLABLE_STATES = (
 # (``services.application_transition``): target state → the states it may be reached from. The
 # other moves have their own services: draft → submitted (submit), submitted → accepted (accept),
 # CANCELLABLE_STATES → cancelled (cancel), draft → expired (the draft sweeper).
+# A case's tasks are worked from acceptance until the workers have arrived: the landing handover
+# (镇街接站) is done while the bus is on the road.
+TASKS_WORKABLE_IN = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
+
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     ApplicationState.PLANNED: (ApplicationState.ACCEPTED,),
     ApplicationState.IN_TRANSIT: (ApplicationState.ACCEPTED, ApplicationState.PLANNED),

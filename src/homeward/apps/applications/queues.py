@@ -42,13 +42,13 @@ from homeward.apps.accounts.policy import actionable
 from homeward.apps.applications import selectors
 from homeward.apps.applications.clock import WARN_BEFORE
 from homeward.apps.applications.models import (
+    TASKS_WORKABLE_IN,
     ApplicationState,
     ApplicationWorker,
     DepartmentTask,
     Permit,
     ReturnApplication,
 )
-from homeward.apps.applications.services.tasks import TASKS_WORKABLE_IN
 from homeward.apps.planning.models import PlanRun, PlanSeat
 
 PAGE_SIZE = 50

@@ -553,9 +553,10 @@ def headline_totals(*, actor: Any) -> dict[str, Any] | None:
     the sum of the heat map's own town rows (the same cells, day and protection as every heat-map
     table and the API), so that the workbench never shows a second truth. None when the actor has no
     heat-map area or there is no snapshot yet (the caller then says where its figures come from)."""
-    if not allows(actor, "heatmap.read") or latest_snapshot() is None:
+    snapshot = latest_snapshot() if allows(actor, "heatmap.read") else None
+    if snapshot is None:
         return None
-    snap, rows = town_shortfall_rows(actor=actor, filters=Filters())
+    snap, rows = town_shortfall_rows(actor=actor, filters=Filters(), snapshot=snapshot)
     totals: dict[str, Any] = {k: sum(r[k] or 0 for r in rows) for k in HEADLINE_COUNTS}
     totals["snapshot"] = snap
     return totals

@@ -13,7 +13,15 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from homeward.apps.accounts.policy import authorize, authorized, scoped
-from homeward.apps.registry.models import Enterprise, HomeCity, HomeStation, ImportRun, Town, Worker
+from homeward.apps.registry.models import (
+    Enterprise,
+    ExportRun,
+    HomeCity,
+    HomeStation,
+    ImportRun,
+    Town,
+    Worker,
+)
 from homeward.apps.registry.personal_data import PersonOut, person_reveal, require_id_search
 from homeward.core.errors import Conflict
 
@@ -96,8 +104,12 @@ def town_list() -> QuerySet[Town]:
     return Town.objects.order_by("code")
 
 
-def registry_stats(*, actor: Any) -> dict[str, int]:
-    """Headline counts within the actor's scope, in two queries."""
+def registry_stats(*, actor: Any, people: bool = True) -> dict[str, int]:
+    """Headline counts within the actor's scope, in two queries; with ``people`` False only the
+    enterprises (the workbench takes its people counts from the heat map when there is one)."""
+    enterprises = enterprises_visible(actor=actor).count()
+    if not people:
+        return {"enterprises": enterprises}
     by_status = dict(
         workers_visible(actor=actor)
         .order_by()
@@ -106,7 +118,7 @@ def registry_stats(*, actor: Any) -> dict[str, int]:
         .values_list("status", "n")
     )
     return {
-        "enterprises": enterprises_visible(actor=actor).count(),
+        "enterprises": enterprises,
         "workers": sum(by_status.values()),
         "returned": by_status.get(Worker.Status.RETURNED, 0),
         "away": by_status.get(Worker.Status.AWAY, 0),
@@ -121,3 +133,8 @@ def import_runs(*, actor: Any, limit: int = 100) -> QuerySet[ImportRun]:
 
 def import_run_get(*, actor: Any, run_id: int) -> ImportRun:
     return authorized(actor, "import.read", ImportRun.objects.select_related("created_by"), run_id)
+
+
+def export_run_get(*, actor: Any, export_id: int) -> ExportRun:
+    """The actor's own export (another's, or none, is the same 404)."""
+    return authorized(actor, "registry.export", ExportRun.objects.all(), export_id)

@@ -8,11 +8,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.registry.models import ExportRun
-from homeward.apps.registry.services.exports import (
-    export_run_download,
-    export_run_get,
-    export_run_request,
-)
+from homeward.apps.registry.selectors import export_run_get
+from homeward.apps.registry.services.exports import export_run_download, export_run_request
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from homeward.apps.accounts.policy import authorize, authorized, user_of
 from homeward.apps.applications import selectors
 from homeward.apps.applications.models import (
-    ApplicationState,
+    TASKS_WORKABLE_IN,
     Case,
     DepartmentTask,
     ReturnApplication,
@@ -104,11 +104,6 @@ def case_late_task_sync(*, actor: Any, application_id: int, late: Mapping[str, A
             data={"application": application_id, **(dict(late) if late else {})},
         )  # fmt: skip
     return outcome
-
-
-# A case's tasks are worked from acceptance until the workers have arrived: the landing handover
-# (镇街接站) is done while the bus is on the road.
-TASKS_WORKABLE_IN = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
 
 
 def department_task_complete(

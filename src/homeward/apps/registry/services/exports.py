@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from homeward.apps.accounts.policy import authorize, authorized
+from homeward.apps.accounts.policy import authorize
 from homeward.apps.audit.runs import (
     ACTIVE_STATES,
     run_claim,
@@ -138,14 +138,9 @@ def export_run_execute_now(run_id: int) -> str:
     return ExportRun.State.DONE.value
 
 
-def export_run_get(*, actor: Any, export_id: int) -> ExportRun:
-    """The actor's own export (another's, or none, is the same 404)."""
-    return authorized(actor, "registry.export", ExportRun.objects.all(), export_id)
-
-
 def export_run_download(*, actor: Any, export_id: int) -> ExportRun:
     """The actor's finished export, its download audited."""
-    run = export_run_get(actor=actor, export_id=export_id)
+    run = selectors.export_run_get(actor=actor, export_id=export_id)
     if run.state != ExportRun.State.DONE or not run.file:
         raise Conflict("导出尚未完成 (the export is not finished)", "export_not_ready")
     audit_record(actor=actor, action="export.download", object_type="export_run", object_id=run.pk)
