@@ -451,7 +451,10 @@ def task_queue(
     summary="Complete a task of the caller's department with its data",
 )
 def task_complete(request: HttpRequest, task_id: Id, payload: TaskCompleteIn) -> Any:
-    """Data by kind — vehicle_route_pass: vehicles [{plate, carrier, passengers}] (or plate, carrier),
+    """Data by kind (one schema each: ``services.task_data``) — vehicle_route_pass: when the plan in
+    force carries the application on its buses, buses [{vehicle, plate, carrier, entry_station,
+    exit_station}] (blank keeps what the plan's pass says; completing signs those passes), otherwise
+    vehicles [{plate, carrier, passengers}] (or plate, carrier),
     route, provinces, entry_station, exit_station, departure (ISO), window_hours; escort_kit_checks:
     medical_escort, kit [{name, quantity}], health_checks; list_check_subsidy: government_share,
     enterprise_share, worker_share (sum 100); landing_handover: reception_point, contact."""

@@ -31,6 +31,7 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskKind,
 )
+from homeward.apps.planning.selectors import PlannedBus, application_buses
 from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.apps.registry.selectors import home_stations
 from homeward.core import permits as core_permits
@@ -126,6 +127,7 @@ def _detail_context(
     case = getattr(app, "case", None)
     tasks = list(case.tasks.select_related("done_by", "assignee")) if case is not None else []
     task_forms = queues.tasks_to_complete(actor=user, app=app) if case is not None else []
+    buses = _plan_buses(task_forms)
     permits = list(selectors.permits_of_application(app).prefetch_related("signatures"))
     to_sign = set(
         selectors.permits_to_sign(actor=request.user)
@@ -152,6 +154,8 @@ def _detail_context(
         "tasks_done": sum(t.state == DepartmentTask.State.DONE for t in tasks),
         # the open tasks this user completes, as forms on the case page (the queue's service)
         "task_forms": task_forms,
+        "task_buses": [(t, buses.get(t.pk, [])) for t in task_forms],
+        "can_open_vehicles": allows(user, "plan.manifest"),
         "kinds": TaskKind,
         "now_local": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "stations": home_stations() if task_forms else [],
@@ -247,6 +251,15 @@ def application_worker_reveal(request: HttpRequest, application_id: int, row_id:
     return render(request, "registry/_worker_contact.html", {"contact": contact})
 
 
+def _plan_buses(tasks: list[DepartmentTask]) -> dict[int, list[PlannedBus]]:
+    """The plan buses each open transport task of ``tasks`` confirms and signs (by task id)."""
+    route_tasks = [
+        t for t in tasks if t.kind == TaskKind.VEHICLE_ROUTE_PASS and t.state == DepartmentTask.State.OPEN
+    ]
+    by_app = application_buses({t.case.application_id for t in route_tasks})
+    return {t.pk: by_app[t.case.application_id] for t in route_tasks if t.case.application_id in by_app}
+
+
 @require_GET
 def task_queue(request: HttpRequest) -> HttpResponse:
     filters = queues.Filters.of(request.GET, state=DepartmentTask.State.OPEN)
@@ -263,8 +276,16 @@ def task_queue(request: HttpRequest) -> HttpResponse:
     for permit in to_sign:  # a pass still 待定 somewhere cannot be signed: say so, offer no button
         permit.unready = selectors.permit_unready(permit)  # type: ignore[attr-defined]
     tasks = list(page.object_list)
+    buses = _plan_buses(tasks)
     context = {
-        "tasks": [{"task": t, "clock": selectors.application_clock(t.case.application)} for t in tasks],
+        "tasks": [
+            {
+                "task": t,
+                "clock": selectors.application_clock(t.case.application),
+                "buses": buses.get(t.pk, []),
+            }
+            for t in tasks
+        ],
         "page": page,
         "total": page.paginator.count,
         "filters": filters,

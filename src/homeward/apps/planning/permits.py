@@ -7,40 +7,21 @@ several applications, so the pass belongs to the vehicle, not to an application.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from homeward.apps.accounts.policy import authorized
-from homeward.apps.applications.models import Permit
+from homeward.apps.accounts.policy import authorized, signer_of
+from homeward.apps.applications.models import Permit, PermitState, ReturnApplication
 from homeward.apps.applications.services import permit_store
 from homeward.apps.planning import selectors
 from homeward.apps.planning.models import PlanRun, PlanVehicle
-from homeward.apps.planning.serialize import permit_draft_from_dict
+from homeward.apps.planning.road_pass import drafted_road_pass, vehicle_draft
 from homeward.apps.planning.services import latest_done_run
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import permits as core_permits
-from homeward.core import regions
-from homeward.core.errors import Conflict, DomainError
-from homeward.core.planning import PermitDraft
-
-# The pass is valid a little before the bus leaves its base and well after its last drop: a late
-# start or a slow road must not leave a bus full of workers without a valid pass.
-VALID_BEFORE = timedelta(hours=2)
-VALID_AFTER = timedelta(hours=6)
-# The planner has no road network, so it cannot name toll stations; the carrier reports them (a pass
-# with them still 待定 cannot be signed: ``core.permits.placeholder_fields``).
-TO_BE_ASSIGNED = core_permits.TO_BE_ASSIGNED
-# Naive planner times are China Standard Time wall-clock (core.planning.model).
-_CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def road_pass_id(vehicle: PlanVehicle) -> str:
-    """Stable per run and vehicle, so drafting twice finds what the first call stored."""
-    return f"RP-P{vehicle.run_id}-{vehicle.key}"
+from homeward.core.errors import Conflict
 
 
 def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
@@ -61,64 +42,75 @@ def plan_permits_draft(*, actor: Any, run_id: int) -> list[Permit]:
         PlanRun.objects.select_for_update().filter(pk=run.pk).first()
         have = selectors.road_passes(run)
         for vehicle in run.vehicles.filter(kind=PlanVehicle.Kind.BUS).order_by("key"):
-            # no draft: a dispatched bus carried over from a plan stored before drafts were kept
-            draft = vehicle.detail.get("permit")
-            if vehicle.key in have or not draft:
+            draft = vehicle_draft(vehicle)
+            if vehicle.key in have or draft is None:
                 continue
-            road_pass = _road_pass(vehicle, permit_draft_from_dict(draft), organiser)
+            road_pass = drafted_road_pass(vehicle, draft, organiser)
             created.append(permit_store(actor=actor, drafted=road_pass, plan_vehicle=vehicle))
     return created
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=_CHINA)
+def plan_route_passes_sign(
+    *, actor: Any, application: ReturnApplication, data: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Transport's task for an application whose workers the plan in force carries on its buses:
+    for each of those buses, draft its road pass if nobody has yet, fill in what transport confirms
+    (plate, carrier, toll stations; ``PlannedRoutePassData``), and sign it as the actor's department
+    — the plan's pass, not a second one beside it (a pooled bus already signed for another
+    application is just recorded). Returns the task's data (the buses, their permits and the trip
+    they make, for the prevention permit), or None when no plan bus carries the application (the
+    enterprise's own vehicles: the typed-in form). Call inside the task's transaction."""
+    from homeward.apps.applications.services import FILLABLE_FIELDS, core_permit, permit_fill, permit_sign
+    from homeward.apps.applications.services.task_data import PlannedRoutePassData, validated
 
-
-def _province_names(codes: tuple[str, ...]) -> tuple[str, ...]:
-    names = []
-    for code in codes:
-        region = regions.get(code)
-        names.append(region.name if region is not None else code)
-    return tuple(names)
-
-
-def _route_candidates(route: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """The full route, then shorter ones keeping the first places and the last, saying how many they
-    leave out: a permit must fit a scannable QR code (``core.permits`` caps the body), and the
-    bus's whole timetable travels with it anyway (一车一方案)."""
-    yield route
-    for keep in range(len(route) - 2, 0, -1):
-        yield (*route[:keep], f"…另 {len(route) - 1 - keep} 处", route[-1])
-
-
-def _road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) -> core_permits.RoadPass:
-    origin = draft.origin or vehicle.origin_name
-    destination = draft.destination or vehicle.destination_name
-    stations = draft.toll_stations or (TO_BE_ASSIGNED,)
-    fields: dict[str, Any] = {
-        "permit_id": road_pass_id(vehicle),
-        "valid_from": _aware(draft.window_start).astimezone(UTC) - VALID_BEFORE,
-        "valid_to": _aware(draft.window_end).astimezone(UTC) + VALID_AFTER,
-        "trip_id": f"P{vehicle.run_id}-{vehicle.key}",
-        "plate": draft.plate,
-        "carrier": draft.carrier or TO_BE_ASSIGNED,
-        "origin": origin,
-        "destination": destination,
-        "provinces": _province_names(draft.provinces_crossed),
-        "entry_station": stations[0],
-        "exit_station": stations[-1],
-        "passengers": draft.passengers,
-        "organiser": organiser,
+    buses = selectors.application_buses([application.pk]).get(application.pk)
+    if not buses:
+        return None
+    clean = validated(PlannedRoutePassData, data)
+    given = {b.vehicle: b for b in clean.buses}
+    strangers = sorted(set(given) - {b.vehicle.pk for b in buses})
+    if strangers:
+        raise Conflict(
+            f"车辆 {strangers[0]} 不在本申请的计划车辆中 (not a plan bus of this application)", "stale_plan"
+        )
+    dept = signer_of(actor)
+    vehicles: list[dict[str, Any]] = []
+    passes = []
+    for bus in buses:
+        permit = bus.permit or permit_store(actor=actor, drafted=bus.road_pass, plan_vehicle=bus.vehicle)
+        confirmed = given.get(bus.vehicle.pk)
+        changes = {
+            f: value
+            for f in FILLABLE_FIELDS
+            if confirmed is not None
+            and (value := getattr(confirmed, f))
+            and value != str(getattr(bus.road_pass, f))
+        }
+        if changes:
+            permit = permit_fill(actor=actor, permit_id=permit.pk, values=changes)
+        signs = dept is not None and str(dept) in permit.signer_list and str(dept) not in bus.signed
+        if signs and permit.state == PermitState.DRAFTED:
+            permit = permit_sign(actor=actor, permit_id=permit.pk)
+        road_pass = core_permit(permit)
+        assert isinstance(road_pass, core_permits.RoadPass)
+        passes.append(road_pass)
+        vehicles.append(
+            {"vehicle": bus.vehicle.key, "permit_id": permit.permit_id, "plate": road_pass.plate,
+             "carrier": road_pass.carrier, "passengers": bus.riders}
+        )  # fmt: skip
+    first, last = passes[0], passes[-1]
+    start = min(p.valid_from for p in passes)
+    end = max(p.valid_to for p in passes)
+    return {
+        "source": "plan",
+        "plan_run": buses[0].vehicle.run_id,
+        "vehicles": vehicles,
+        "origin": first.origin,
+        "destination": last.destination,
+        "route": list(first.route),
+        "provinces": list(first.provinces),
+        "entry_station": first.entry_station,
+        "exit_station": first.exit_station,
+        "departure": start.isoformat(),
+        "window_hours": max(1, min(240, -(-int((end - start).total_seconds()) // 3600))),
     }
-    problem: DomainError | None = None
-    for route in _route_candidates(draft.route or (origin, destination)):
-        try:
-            return core_permits.RoadPass(route=route, **fields)
-        except core_permits.InvalidPermit as exc:  # too long: try a shorter route
-            problem = exc
-    assert problem is not None
-    raise DomainError(
-        f"车辆 {vehicle.name} 的通行证无法起草 (the road pass of {vehicle.key} cannot be drafted): "
-        f"{problem.message}",
-        problem.code,
-    )

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +24,9 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from homeward.apps.accounts.policy import allows, authorize, authorized
 from homeward.apps.accounts.roles import profile_of
-from homeward.apps.applications.models import Permit, PermitState
+from homeward.apps.applications.models import Permit, PermitSignature, PermitState, TaskDepartment
 from homeward.apps.applications.selectors import fill_panel, permits_to_sign
+from homeward.apps.applications.services import FILLABLE_FIELDS
 from homeward.apps.audit.runs import ACTIVE_STATES
 from homeward.apps.planning.models import (
     Coach,
@@ -36,9 +39,11 @@ from homeward.apps.planning.models import (
     PreventionKit,
     TrainSlot,
 )
+from homeward.apps.planning.road_pass import drafted_road_pass, toll_choices, vehicle_draft
 from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, TRAIN_REQUEST_NAME, latest_done_run
 from homeward.apps.registry.personal_data import PersonOut, audit_list_read, people_reveal, person_out
 from homeward.apps.registry.selectors import require_home_city
+from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.permits import Department
 from homeward.core.planning.planner.emit import seat_sort_key
@@ -267,6 +272,92 @@ def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
         "signers": [(Department(d).label, d in signed) for d in permit.signer_list],
         "can_sign": permits_to_sign(actor=actor).filter(pk=permit.pk).exists(),
         **fill_panel(actor, permit),
+    }
+
+
+@dataclass(frozen=True)
+class PlannedBus:
+    """A bus of the plan in force that carries workers of an application, as transport's task shows
+    it: what its road pass says (stored, or as it will be drafted), who has signed it, and the toll
+    stations to choose from along its route. ``values`` are the fields transport confirms, blank
+    where still 待定."""
+
+    vehicle: PlanVehicle
+    riders: int  # the application's workers on it
+    permit: Permit | None
+    road_pass: core_permits.RoadPass
+    signed: tuple[str, ...]
+    values: dict[str, str]
+    entry_choices: tuple[str, ...]
+    exit_choices: tuple[str, ...]
+
+    @property
+    def fixed(self) -> bool:
+        """Signed by someone already: its fields can no longer change."""
+        return bool(self.signed)
+
+    @property
+    def signed_labels(self) -> list[str]:
+        """The signers as the UI names departments (translated), not as the permit prints them."""
+        return [str(TaskDepartment(d).label) if d in TaskDepartment.values else d for d in self.signed]
+
+
+def application_buses(app_ids: Collection[int]) -> dict[int, list[PlannedBus]]:
+    """The plan in force's buses carrying each of ``app_ids`` (first legs), in departure order, with
+    their road passes: a fixed number of queries whatever the number of applications and buses."""
+    run = latest_done_run()
+    if run is None or not app_ids:
+        return {}
+    riders = (
+        PlanSeat.objects.filter(
+            run=run, leg=0, application_id__in=list(app_ids), vehicle__kind=PlanVehicle.Kind.BUS
+        )
+        .values_list("application_id", "vehicle_id")
+        .annotate(n=Count("pk"))
+    )
+    by_app: dict[int, dict[int, int]] = {}
+    for app_id, vehicle_id, n in riders:
+        by_app.setdefault(app_id, {})[vehicle_id] = n
+    vehicle_ids = {v for counts in by_app.values() for v in counts}
+    vehicles = {v.pk: v for v in PlanVehicle.objects.filter(pk__in=vehicle_ids)}
+    passes = road_passes(run, [v.key for v in vehicles.values()])
+    signed: dict[int, tuple[str, ...]] = {p.pk: () for p in passes.values()}
+    for permit_pk, dept in PermitSignature.objects.filter(permit__in=list(passes.values())).values_list(
+        "permit_id", "department"
+    ):
+        signed[permit_pk] = (*signed[permit_pk], dept)
+    counties: dict[int, Counter[str]] = {}
+    for vehicle_id, county in PlanSeat.objects.filter(vehicle_id__in=vehicle_ids, leg=0).values_list(
+        "vehicle_id", "worker__pickup_county_code"
+    ):
+        counties.setdefault(vehicle_id, Counter())[county] += 1
+    home = require_home_city()
+    buses: dict[int, PlannedBus] = {}
+    for vehicle in vehicles.values():
+        permit = passes.get(vehicle.key)
+        draft = vehicle_draft(vehicle)
+        if permit is not None:
+            rp = core_permits.permit_from_body(permit.body.encode("utf-8"))
+        elif draft is not None:
+            rp = drafted_road_pass(vehicle, draft, home.organiser)
+        else:  # an old dispatched bus with neither: nothing to confirm or sign here
+            continue
+        assert isinstance(rp, core_permits.RoadPass)
+        unready = core_permits.placeholder_fields(rp)
+        pickups = [c for c, _ in counties.get(vehicle.pk, Counter()).most_common()]
+        entry, exit_ = toll_choices(pickups, rp, home.name)
+        buses[vehicle.pk] = PlannedBus(
+            vehicle=vehicle, riders=0, permit=permit, road_pass=rp,
+            signed=signed.get(permit.pk, ()) if permit is not None else (),
+            values={f: "" if f in unready else str(getattr(rp, f)) for f in FILLABLE_FIELDS},
+            entry_choices=entry, exit_choices=exit_,
+        )  # fmt: skip
+    return {
+        app_id: sorted(
+            (dataclasses.replace(buses[v], riders=n) for v, n in counts.items() if v in buses),
+            key=lambda b: (b.vehicle.departs, b.vehicle.key),
+        )
+        for app_id, counts in by_app.items()
     }
 
 

@@ -28,7 +28,7 @@ from homeward.apps.applications.models import (
     TaskKind,
 )
 from homeward.apps.applications.services.states import _state_error
-from homeward.apps.applications.services.task_data import DEFAULT_PERMIT_HOURS, _time
+from homeward.apps.applications.services.task_data import DEFAULT_PERMIT_HOURS, parse_time
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.selectors import require_home_city
@@ -45,7 +45,8 @@ def _task_data(app: ReturnApplication, kind: str) -> dict[str, Any] | None:
 
 def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
     """Draft the permits the tasks' data allows and that do not exist yet: one road pass per vehicle
-    (transport done), one prevention permit per trip (transport and health done). Call inside a
+    the enterprise brings (transport done; a plan bus has its own), one prevention permit per trip
+    (transport and health done). Call inside a
     transaction (``department_task_complete`` does)."""
     authorize(actor, "permit.draft", application)
     app = application
@@ -53,13 +54,15 @@ def permit_draft(*, actor: Any, application: ReturnApplication) -> list[Permit]:
     health = _task_data(app, TaskKind.ESCORT_KIT_CHECKS)
     if transport is None:
         return []
-    start = _time(transport["departure"], "departure", timezone.now())
+    start = parse_time(transport["departure"], timezone.now())
     end = start + timedelta(hours=int(transport.get("window_hours") or DEFAULT_PERMIT_HOURS))
     trip = f"A{app.pk}"
     organiser = require_home_city().organiser
     created: list[Permit] = []
     existing = set(Permit.objects.filter(application=app).values_list("permit_id", flat=True))
-    for i, v in enumerate(transport["vehicles"], start=1):
+    # the plan's buses have their own passes, signed through this task (plan_route_passes_sign)
+    own_vehicles = transport.get("source") != "plan"
+    for i, v in enumerate(transport["vehicles"] if own_vehicles else (), start=1):
         pid = f"RP-{app.pk}-{i}"
         if pid in existing:
             continue

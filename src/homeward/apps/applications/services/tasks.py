@@ -24,7 +24,7 @@ from homeward.apps.applications.models import (
 )
 from homeward.apps.applications.services.permits import permit_draft
 from homeward.apps.applications.services.states import _state_error
-from homeward.apps.applications.services.task_data import _clean_task_data
+from homeward.apps.applications.services.task_data import clean_task_data
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.selectors import require_home_city
 from homeward.core import regions
@@ -106,11 +106,26 @@ def case_late_task_sync(*, actor: Any, application_id: int, late: Mapping[str, A
     return outcome
 
 
+def _transport_from_plan(actor: Any, task: DepartmentTask, data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Transport's task for an application the plan in force carries: the plan's road passes are
+    confirmed and signed (``planning.permits.plan_route_passes_sign``), none typed in or drafted
+    anew. None for any other task, or when no plan bus carries the application."""
+    if task.kind != TaskKind.VEHICLE_ROUTE_PASS:
+        return None
+    # planning builds on applications (its passes are stored by permit_store): imported late
+    from homeward.apps.planning.permits import plan_route_passes_sign
+
+    planned = plan_route_passes_sign(actor=actor, application=task.case.application, data=data)
+    return None if planned is None else {**task.data, **planned}
+
+
 def department_task_complete(
     *, actor: Any, task_id: int, data: Mapping[str, Any] | None = None
 ) -> DepartmentTask:
-    """Complete one of the actor's department's tasks (task force: any) with its data. Completing the
-    transport task drafts the road passes; transport and health together draft the prevention permit."""
+    """Complete one of the actor's department's tasks (task force: any) with its data, checked by the
+    kind's schema (``task_data``). Completing the transport task signs the road passes of the plan
+    buses that carry the application, or drafts those of the enterprise's own vehicles; transport
+    and health together draft the prevention permit. All or nothing: one transaction."""
     task = authorized(actor, "task.complete", selectors.TASKS, task_id)
     if task.state != DepartmentTask.State.OPEN:
         raise Conflict("该任务已办结或已取消 (task is not open)", "bad_state")
@@ -118,8 +133,8 @@ def department_task_complete(
     if app.state not in TASKS_WORKABLE_IN:
         raise _state_error(app, "办理任务")
     now = timezone.now()
-    clean = _clean_task_data(task, data or {}, now)
     with transaction.atomic():
+        clean = _transport_from_plan(actor, task, data or {}) or clean_task_data(task, data or {}, now)
         done = DepartmentTask.objects.filter(pk=task.pk, state=DepartmentTask.State.OPEN).update(
             state=DepartmentTask.State.DONE,
             done_at=now,
