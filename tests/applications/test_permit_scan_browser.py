@@ -58,9 +58,11 @@ def road_pass(issued):
 
 
 @pytest.fixture
-def scan_page(launch_chromium, live_server):
+def scan_page(launch_chromium, live_server, settings):
     """Open a page of its own Chromium, launched with ``args`` (a fake camera, a fake resolver),
     enforcing the CSP, in Chinese unless ``language`` says otherwise."""
+    if not (settings.VENDOR_STATIC_DIR / "jsqr" / "jsQR.js").is_file():
+        pytest.fail(f"jsQR is missing from {settings.VENDOR_STATIC_DIR} (make install copies it there)")
     opened = []
 
     def open_page(*args: str, language: str = "zh-Hans"):
@@ -167,6 +169,7 @@ def test_on_plain_http_over_the_lan_only_the_photo_is_offered(
     assert page.evaluate("window.isSecureContext") is False
     assert scanner.get_attribute("data-state") == "insecure"
     assert scanner.get_by_role("status").inner_text() == message
+    assert "permit-scan" not in page.locator("main").inner_text()  # no template comment shows
     assert not scanner.locator("[data-scan-start]").is_visible()
     assert scanner.locator("label.button").inner_text().strip() == photo
 
