@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: demo test install serve lint typecheck migrations-check test-sqlite test-postgres regions clean
 
-VENDOR := $(DATA_DIR)/vendor/echarts/echarts.min.js
+VENDOR := $(DATA_DIR)/vendor/echarts/echarts.min.js $(DATA_DIR)/vendor/jsqr/jsQR.js
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Front-end libraries from the npm registry (package-lock.json pins them), copied where Django's
-# static files find them (HOMEWARD_VENDOR_STATIC), with their licence notices.
-$(VENDOR): package.json package-lock.json
+# static files find them (HOMEWARD_VENDOR_STATIC), with their licence notices. One rule makes them
+# all (a grouped target): ECharts for the maps, jsQR for the camera on the permit verification page.
+$(VENDOR) &: package.json package-lock.json
 	npm ci --omit=dev --no-audit --no-fund --loglevel=error
-	mkdir -p $(DATA_DIR)/vendor/echarts
+	mkdir -p $(DATA_DIR)/vendor/echarts $(DATA_DIR)/vendor/jsqr
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE node_modules/echarts/NOTICE $(DATA_DIR)/vendor/echarts/
+	cp node_modules/jsqr/dist/jsQR.js node_modules/jsqr/LICENSE $(DATA_DIR)/vendor/jsqr/
 
 install: $(STAMP) $(VENDOR)
 

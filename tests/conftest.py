@@ -169,7 +169,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def launch_chromium():
+    """Launch Debian's Chromium with the usual arguments and ``extra`` ones; a test that needs other
+    arguments than the shared browser's (a fake camera) launches its own through this and closes it."""
     if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         if os.environ.get("HOMEWARD_REQUIRE_BROWSER"):
             pytest.fail(f"browser tests are required but {CHROMIUM} is missing (apt-get install chromium)")
@@ -178,10 +180,21 @@ def browser():
 
     profile_dir = tempfile.mkdtemp(prefix="homeward-chromium-")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
+
+        def launch(*extra: str):
+            return playwright.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra], headless=True
+            )
+
+        yield launch
     shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(launch_chromium):
+    launched = launch_chromium()
+    yield launched
+    launched.close()
 
 
 def _serve_one_request_at_a_time() -> None:

@@ -65,13 +65,19 @@ def test_it_creates_a_group_for_every_role():
     assert {r.value for r in Role} <= set(Group.objects.values_list("name", flat=True))
 
 
-def test_serve_warns_when_echarts_is_missing(settings, tmp_path, capsys):
+def test_serve_warns_when_a_front_end_library_is_missing(settings, tmp_path, capsys):
     from homeward.cli.server import _warn_missing_vendor
 
     settings.VENDOR_STATIC_DIR = tmp_path
     _warn_missing_vendor()
-    assert "ECharts not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "ECharts not found" in err and "jsQR not found" in err
     (tmp_path / "echarts").mkdir()
     (tmp_path / "echarts" / "echarts.min.js").write_text("/* echarts */")
+    _warn_missing_vendor()
+    err = capsys.readouterr().err
+    assert "ECharts" not in err and "jsQR not found" in err
+    (tmp_path / "jsqr").mkdir()
+    (tmp_path / "jsqr" / "jsQR.js").write_text("/* jsQR */")
     _warn_missing_vendor()
     assert capsys.readouterr().err == ""

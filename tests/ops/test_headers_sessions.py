@@ -35,6 +35,15 @@ def test_no_csp_hsts_permissions_policy__every_page_sends_the_security_headers(c
         assert response["X-Frame-Options"] == "DENY"
 
 
+def test_only_the_permit_verification_page_may_use_the_camera(client):
+    """The checkpoint's QR reader needs the camera on its own page; everything else stays off there,
+    and every other page keeps camera=()."""
+    policy = client.get("/permits/verify/")["Permissions-Policy"]
+    assert "camera=(self)" in policy and "camera=()" not in policy
+    assert "microphone=()" in policy and "geolocation=()" in policy
+    assert "camera=()" in client.get("/login/")["Permissions-Policy"]
+
+
 def test_no_csp_hsts_permissions_policy__hsts_over_https_in_production(client, settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -27,17 +27,26 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+# The front-end libraries ``make install`` copies from the npm registry into HOMEWARD_VENDOR_STATIC:
+# (name, file under the vendor directory, what goes missing without it).
+VENDOR_FILES = (
+    ("ECharts", "echarts/echarts.min.js", "maps and charts will be empty"),
+    ("jsQR", "jsqr/jsQR.js", "the permit verification page cannot read QR codes from the camera"),
+)
+
+
 def _warn_missing_vendor() -> None:
-    """The maps and charts need ECharts from the npm registry, which ``make install`` copies into
-    HOMEWARD_VENDOR_STATIC; without it the pages work but their maps stay empty."""
+    """Say which front-end library is missing from HOMEWARD_VENDOR_STATIC; the pages work without
+    them, less their maps or the QR scanner."""
     from django.conf import settings
 
-    if not (settings.VENDOR_STATIC_DIR / "echarts" / "echarts.min.js").is_file():
-        print(
-            f"homeward serve: ECharts not found in {settings.VENDOR_STATIC_DIR}/echarts — maps and "
-            "charts will be empty; run `make install` (or set HOMEWARD_VENDOR_STATIC)",
-            file=sys.stderr,
-        )
+    for name, path, loss in VENDOR_FILES:
+        if not (settings.VENDOR_STATIC_DIR / path).is_file():
+            print(
+                f"homeward serve: {name} not found in {settings.VENDOR_STATIC_DIR}/{path.split('/')[0]} — "
+                f"{loss}; run `make install` (or set HOMEWARD_VENDOR_STATIC)",
+                file=sys.stderr,
+            )
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -31,12 +31,14 @@ from homeward.apps.applications.models import (
     ReturnApplication,
     TaskKind,
 )
+from homeward.apps.ops.middleware import camera_allowed
 from homeward.apps.planning.selectors import PlannedBus, application_buses
 from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.apps.registry.selectors import home_stations
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import DomainError
+from homeward.core.permits.token import TOKEN_PREFIX
 
 SHOWN_REJECTED = 200
 
@@ -435,9 +437,18 @@ def _verification(result: core_permits.Verification) -> dict[str, Any]:
 
 @login_not_required
 @require_GET
+@camera_allowed
 def permit_verify(request: HttpRequest) -> HttpResponse:
     """Public: what a checkpoint sees after scanning the QR code (a link with the token in ``t``; a
-    pasted link or token works too), in words and Beijing time, in the visitor's language."""
+    pasted link or token works too), in words and Beijing time, in the visitor's language. The page
+    can also read the QR code itself, from the camera or a photo (static/homeward/permit-scan.js)."""
     token = core_permits.token_from_scan(request.GET.get("t", ""))
     result = _verification(services.permit_verify(token)) if token else None
-    return render(request, "applications/verify.html", {"token": token, "result": result})
+    context = {
+        "token": token,
+        "result": result,
+        # what the scanner accepts: a token, or a link to this page here or at the public address
+        "token_prefix": TOKEN_PREFIX,
+        "public_url": services.verify_url(),
+    }
+    return render(request, "applications/verify.html", context)

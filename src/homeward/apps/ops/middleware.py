@@ -1,4 +1,5 @@
-"""Request id and request log, Permissions-Policy, and the idle session timeout."""
+"""Request id and request log, Permissions-Policy (and the one page allowed the camera), and the idle
+session timeout."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -75,6 +77,21 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+def camera_allowed[**P, R: HttpResponseBase](view: Callable[P, R]) -> Callable[P, R]:
+    """The site's Permissions-Policy with the camera allowed to this site's own pages, for a view
+    that scans QR codes (the middleware leaves a policy the view set alone)."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        response = view(*args, **kwargs)
+        response.headers["Permissions-Policy"] = settings.PERMISSIONS_POLICY.replace(
+            "camera=()", "camera=(self)"
+        )
+        return response
+
+    return wrapped
 
 
 class IdleSessionMiddleware:
