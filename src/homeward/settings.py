@@ -131,6 +131,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "homeward.apps.accounts.context.actor",
             ],
+            # ``in_language``: a bilingual message's half in the reader's language (homeward.i18n).
+            "builtins": ["homeward.i18n"],
         },
     },
 ]
