@@ -25,7 +25,13 @@ LATE_DECISIONS = ("accept", "act")
 def _texts(value: object, name: str, *, required: bool = True) -> list[str]:
     if isinstance(value, str):
         items = [
-            p.strip() for p in value.replace("、", "\n").replace("→", "\n").replace(";", "\n").splitlines()
+            p.strip()
+            for p in value.replace("、", "\n")
+            .replace("→", "\n")
+            .replace(";", "\n")
+            .replace(",", "\n")
+            .replace("，", "\n")
+            .splitlines()
         ]
     elif isinstance(value, list):
         items = [str(v).strip() for v in value]
