@@ -11,11 +11,14 @@ What is read of an HTML answer is what people read: text outside ``<script>``, `
 ``<template>``, the ``title``, ``placeholder``, ``aria-label`` and ``alt`` attributes, the
 ``value`` of a button-like ``<input>`` (``visible_text``). In it
 
-- zh-Hans: no Latin word of two letters or more, once codes (e-mail addresses, user names, permit
-  and plan ids) and the brand and unit tokens of ``SAME_IN_BOTH`` are taken out;
+- zh-Hans: no Latin word of two letters or more, once the world's proper names (user names among
+  them), codes (``CODES``: e-mail addresses, links and paths, file names, permit and plan ids, any
+  run of letters holding a digit) and the brand and unit tokens of ``SAME_IN_BOTH_SHOWN`` are taken
+  out; text in ``<code>`` (reason codes, commands, column names) is not read;
 - en: no CJK character (ideographs, CJK punctuation, full-width forms), once the proper names of the
-  world's data (people, towns, enterprises, stations, regions, carriers …, ``proper_names``) are
-  taken out.
+  world's data (people, towns, enterprises, stations, regions, carriers, what people typed …,
+  ``proper_names``) and codes are taken out; a ``<code lang="zh-Hans">`` (a Chinese column name a
+  file may carry) is not read.
 
 The language switcher is exempt for its own words: each language in its own name, "Language".
 ``test_every_html_route_was_scanned`` fails when a route of the project answered no HTML page to
