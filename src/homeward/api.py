@@ -25,6 +25,7 @@ from ninja.utils import check_csrf
 from homeward import __version__, dbfaults
 from homeward.api_contract import MESSAGES, REASONS
 from homeward.core.errors import DomainError, PermissionDenied
+from homeward.i18n import localized
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +99,11 @@ api = NinjaAPI(
 def error_response(
     request: HttpRequest, status: int, reason: str, message: str, **extra: Any
 ) -> HttpResponse:
-    return api.create_response(
-        request, {"status": status, "reason": reason, "message": message, **extra}, status=status
-    )
+    """The error body of every operation: ``message`` as written (both languages, ``中文 (english)``),
+    ``localized_message`` its half in the request's language (Accept-Language or the language cookie;
+    Chinese by default), ``reason`` the stable code to match on."""
+    body = {"status": status, "reason": reason, "message": message, "localized_message": localized(message)}
+    return api.create_response(request, {**body, **extra}, status=status)
 
 
 @api.exception_handler(DomainError)

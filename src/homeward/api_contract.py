@@ -50,7 +50,8 @@ class ErrorOut(Schema):
 
     status: int
     reason: str  # stable, for machines: "not_found", "forbidden", "invalid_input", ...
-    message: str  # for people, Chinese first with English
+    message: str  # for people, both languages: "中文说明 (english explanation)"
+    localized_message: str  # for people, the half of ``message`` in the request's language
     errors: list[dict[str, Any]] | None = None  # the fields that failed validation (422 only)
 
 

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from homeward.i18n import localized
+
 log = logging.getLogger(__name__)
 
 DB_UNAVAILABLE = (OperationalError, InterfaceError)
@@ -57,7 +59,7 @@ def db_retry[T](fn: Callable[[], T], *, budget: float, what: str) -> T:
 
 
 def unavailable_body() -> dict[str, Any]:
-    return {"status": 503, "reason": REASON, "message": MESSAGE}
+    return {"status": 503, "reason": REASON, "message": MESSAGE, "localized_message": localized(MESSAGE)}
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:

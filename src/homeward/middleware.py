@@ -18,6 +18,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from homeward.api_contract import MESSAGES, REASONS
+from homeward.i18n import localized
 
 API_PREFIX = "/api/"
 
@@ -25,11 +26,14 @@ GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
 def api_error(status: int, message: str | None = None) -> JsonResponse:
+    """The API's error body (as ``homeward.api.error_response`` writes it) for an answer of Django's."""
+    message = message or MESSAGES.get(status, "请求被拒绝 (refused)")
     return JsonResponse(
         {
             "status": status,
             "reason": REASONS.get(status, "http_error"),
-            "message": message or MESSAGES.get(status, "请求被拒绝 (refused)"),
+            "message": message,
+            "localized_message": localized(message),
         },
         status=status,
     )

@@ -131,6 +131,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "homeward.apps.accounts.context.actor",
             ],
+            # ``in_language``: a bilingual message's half in the reader's language (homeward.i18n).
+            "builtins": ["homeward.i18n"],
         },
     },
 ]
@@ -168,6 +170,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Counts on the Chinese pages are grouped by thousands (homeward/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["homeward.formats"]
 TIME_ZONE = env_str("HOMEWARD_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

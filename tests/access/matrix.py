@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,32 @@ class Row:
     def sides(self) -> tuple[str, ...]:
         both = self.foreign if self.foreign is not None else self.obj is not None
         return ("own", "foreign") if both else ("own",)
+
+
+def url_of(row: Row, world: Any, side: str) -> str:
+    """The row's path with its parameters filled from the world's object of ``side``."""
+    params: dict[str, object] = {**row.params, **(world.params(row.obj, side) if row.obj else {})}
+    if row.is_api:
+        return re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), row.path)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(params[m.group(1)]), row.path)
+
+
+def call(client: Any, row: Row, world: Any, side: str) -> Any:
+    """The row's request on the object of ``side``, with its body or query (a Django test client)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = row.body(world, side) if callable(row.body) else row.body
+    query = row.query(world, side) if callable(row.query) else (row.query or {})
+    url = url_of(row, world, side)
+    if row.method == "GET":
+        return client.get(url, query)
+    if row.method == "DELETE":
+        return client.delete(url)
+    if isinstance(body, Upload):
+        return client.post(url, {**body.fields, "file": SimpleUploadedFile(body.name, body.content)})
+    if row.is_api:
+        return client.post(url, body or {}, content_type="application/json")
+    return client.post(url, body or {})
 
 
 # ----------------------------------------------------------------------------------- bodies, markers

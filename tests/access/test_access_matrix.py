@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access import tally
-from tests.access.matrix import ADMIN_ALLOW, API, PAGES, Row, Upload
+from tests.access.matrix import ADMIN_ALLOW, API, PAGES, Row, call
 from tests.access.world import ROLES, SCOPED
 
 pytestmark = pytest.mark.django_db
@@ -47,28 +45,6 @@ def _denials(user: Any) -> int:
     return AuditEvent.objects.filter(actor=user, action__startswith="denied.").count()
 
 
-def _url(row: Row, world: Any, side: str) -> str:
-    params: dict[str, object] = {**row.params, **(world.params(row.obj, side) if row.obj else {})}
-    if row.is_api:
-        return re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), row.path)
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(params[m.group(1)]), row.path)
-
-
-def _call(client: Client, row: Row, world: Any, side: str) -> Any:
-    body = row.body(world, side) if callable(row.body) else row.body
-    query = row.query(world, side) if callable(row.query) else (row.query or {})
-    url = _url(row, world, side)
-    if row.method == "GET":
-        return client.get(url, query)
-    if row.method == "DELETE":
-        return client.delete(url)
-    if isinstance(body, Upload):
-        return client.post(url, {**body.fields, "file": SimpleUploadedFile(body.name, body.content)})
-    if row.is_api:
-        return client.post(url, body or {}, content_type="application/json")
-    return client.post(url, body or {})
-
-
 def _client(user: Any) -> Client:
     client = Client()
     if user is not None:
@@ -79,7 +55,7 @@ def _client(user: Any) -> Client:
 def _allowed(row: Row, world: Any, client: Client, role: str, side: str) -> None:
     """The call succeeds; it is rolled back, so the next role starts from the same world."""
     with transaction.atomic():
-        response = _call(client, row, world, side)
+        response = call(client, row, world, side)
         transaction.set_rollback(True)
     assert response.status_code == row.ok, (role, side, response.status_code, response.content[:300])
     tally.COUNTS["allowed"] += 1
@@ -96,7 +72,7 @@ def _refused(row: Row, world: Any, client: Client, identity: str, side: str, bef
     """401/403/404 or the login page; the state as ``before``; a signed-in persona's refusal audited."""
     user = world.users.get(identity)
     denials = _denials(user) if user is not None else 0
-    response = _call(client, row, world, side)
+    response = call(client, row, world, side)
     status = response.status_code
     if user is None:
         if row.is_api:
@@ -133,7 +109,7 @@ def test_access_matrix(row: Row, world: Any) -> None:
             tally.COUNTS["checks"] += 1
             allowed = identity in row.allow and (side == "own" or identity not in SCOPED)
             if identity == "anonymous" and allowed:
-                response = _call(clients[identity], row, world, side)
+                response = call(clients[identity], row, world, side)
                 assert response.status_code == row.ok, (identity, response.status_code)
                 tally.COUNTS["allowed"] += 1
             elif allowed:

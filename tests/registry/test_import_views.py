@@ -64,7 +64,7 @@ def test_it_forbids_other_roles_from_posting_a_file(client, town_officer, media,
 def test_the_upload_page_renders_for_the_task_force(tf_client):
     response = tf_client.get(reverse("import-upload"))
     assert response.status_code == 200
-    assert "统一社会信用代码/uscc" in response.content.decode()
+    assert '<code lang="zh-Hans">统一社会信用代码</code>/<code>uscc</code>' in response.content.decode()
 
 
 def test_upload_then_poll_until_the_report_shows(tf_client, media, cixi_towns, ids):

@@ -28,6 +28,7 @@ def error_of(response, status: int, reason: str | None = None) -> dict:
     body = response.json()
     assert body["status"] == status
     assert body["message"]
+    assert body["localized_message"]
     if reason is not None:
         assert body["reason"] == reason
     return body
@@ -313,3 +314,16 @@ def test_it_refuses_a_nul_character_in_a_json_body(client, enterprise_user):
     body = error_of(response, 400, "bad_request")
     assert "body.notes" in body["message"]
     assert not ReturnApplication.objects.exists()
+
+
+def test_an_error_says_its_message_in_both_languages_and_in_the_requests(client, taskforce):
+    """``message`` stays as written (both languages); ``localized_message`` is the half of the
+    request's language, Chinese by default; ``reason`` does not change with the language."""
+    client.force_login(taskforce)
+    zh = error_of(client.get("/api/v1/applications/999999"), 404, "not_found")
+    en = error_of(client.get("/api/v1/applications/999999", HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
+    assert zh["message"] == en["message"] == "找不到该对象 (no such application in your scope)"
+    assert zh["localized_message"] == "找不到该对象"
+    assert en["localized_message"] == "no such application in your scope"
+    routed = error_of(client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
+    assert routed["localized_message"] == "not found"

@@ -39,6 +39,7 @@ from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.permits.token import TOKEN_PREFIX
+from homeward.i18n import join_list
 
 SHOWN_REJECTED = 200
 
@@ -388,7 +389,7 @@ def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:
             (_("起点"), permit.origin),
             (_("终点"), permit.destination),
             (_("行驶路线"), " → ".join(permit.route)),
-            (_("途经省份"), "、".join(permit.provinces)),
+            (_("途经省份"), join_list(permit.provinces)),
             (_("入口收费站"), permit.entry_station),
             (_("出口收费站"), permit.exit_station),
             (_("乘客人数"), str(permit.passengers)),
@@ -400,10 +401,10 @@ def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:
         (_("类型"), str(kind)),
         (_("编号"), permit.permit_id),
         (_("行程"), permit.trip_id),
-        (_("车辆"), "、".join(permit.vehicles)),
+        (_("车辆"), join_list(permit.vehicles)),
         (_("乘客人数"), str(permit.passengers)),
-        (_("随车医护"), "、".join(permit.medical_escort)),
-        (_("防疫物资"), "、".join(f"{k.name} × {k.quantity}" for k in permit.kit) or "—"),
+        (_("随车医护"), join_list(permit.medical_escort)),
+        (_("防疫物资"), join_list(f"{k.name} × {k.quantity}" for k in permit.kit) or "—"),
         (_("健康检查"), "；".join(permit.health_checks)),
         (_("有效时间"), valid),
         (_("组织单位"), permit.organiser),

@@ -20,6 +20,7 @@ from homeward.apps.accounts.policy import allows
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
+from homeward.apps.registry.models import CountyRisk
 from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
 from homeward.core.errors import DomainError
@@ -27,7 +28,7 @@ from homeward.core.fusion import Level
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
 
 ENTERPRISE_ROWS_SHOWN = 100
-RISK_NAMES = {"low": "低风险", "medium": "中风险", "high": "高风险"}
+RISK_NAMES = {str(level): name for level, name in CountyRisk.Level.choices}  # 低风险, Low risk …
 
 
 def _error(request: HttpRequest, exc: DomainError, template: str = "partials/error.html") -> HttpResponse:
@@ -211,7 +212,7 @@ def _cell(key: str, row: dict[str, Any], min_cell: int) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if key == "risk":
-        return RISK_NAMES.get(str(value), value)
+        return str(RISK_NAMES.get(str(value), value))
     if key == "share_back" and value is not None:
         return round(value, 4)
     return value

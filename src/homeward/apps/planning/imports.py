@@ -222,12 +222,16 @@ def _kit(r: Mapping[str, object]) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ResourceKind:
-    label: str
     model: type[models.Model]
     key: tuple[str, ...]
     fields: dict[str, tuple[str, ...]]
     required: tuple[str, ...]
     parse: Callable[[Mapping[str, object]], tuple[tuple[Any, ...], dict[str, Any]]]
+
+    @property
+    def label(self) -> str:
+        """The model's name in the active language (专列车次, Train slots)."""
+        return str(self.model._meta.verbose_name_plural)
 
     @property
     def columns(self) -> Columns:
@@ -236,7 +240,7 @@ class ResourceKind:
 
 RESOURCE_KINDS: dict[str, ResourceKind] = {
     "train_slots": ResourceKind(
-        "专列车次", TrainSlot, ("name", "origin_station", "departs"),
+        TrainSlot, ("name", "origin_station", "departs"),
         {
             "name": ("车次名称", "name", "车次", "专列名称"), "level": ("级别", "level"),
             "origin_station": ("始发站", "origin_station", "出发站"),
@@ -248,7 +252,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
         ("name", "origin_station", "destination_station", "departs", "arrives", "seats"), _train_slot,
     ),
     "coaches": ResourceKind(
-        "包车车辆", Coach, ("plate",),
+        Coach, ("plate",),
         {
             "plate": ("车牌号", "plate", "车牌"), "seats": ("核定座位", "seats", "座位数"),
             "carrier": ("承运单位", "carrier", "运输公司"), "base": ("驻地", "base"),
@@ -258,7 +262,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
         ("plate", "seats", "carrier"), _coach,
     ),
     "drivers": ResourceKind(
-        "驾驶员", Driver, ("licence_no",),
+        Driver, ("licence_no",),
         {
             "name": ("姓名", "name"), "licence_no": ("驾驶证号", "licence_no", "驾驶证"),
             "phone": ("手机号", "phone", "电话"), "carrier": ("承运单位", "carrier"), "base": ("驻地", "base"),
@@ -267,7 +271,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
         ("name", "licence_no"), _driver,
     ),
     "escorts": ResourceKind(
-        "随车医护", MedicalEscort, ("name", "phone"),
+        MedicalEscort, ("name", "phone"),
         {
             "name": ("姓名", "name"), "phone": ("手机号", "phone", "电话"),
             "organisation": ("所属单位", "organisation", "单位"), "base": ("驻地", "base"),
@@ -276,7 +280,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
         ("name", "phone"), _escort,
     ),
     "kits": ResourceKind(
-        "防疫物资包", PreventionKit, ("name",),
+        PreventionKit, ("name",),
         {
             "name": ("物资包名称", "name", "名称"), "masks": ("口罩", "masks"),
             "thermometers": ("体温计", "thermometers", "额温枪"),

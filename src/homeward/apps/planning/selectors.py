@@ -160,7 +160,7 @@ def kpi_rows(run: PlanRun) -> list[KpiRow]:
 def legend(run: PlanRun) -> list[tuple[str, str, int]]:
     """(kind, label, how many) for each vehicle kind of the run, in ``KIND_LABELS`` order."""
     counts = dict(run.vehicles.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    return [(k, label, counts.get(k, 0)) for k, label in KIND_LABELS.items()]
+    return [(k, str(label), counts.get(k, 0)) for k, label in KIND_LABELS.items()]
 
 
 def vehicles(run: PlanRun, kind: str = "") -> QuerySet[PlanVehicle]:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from homeward.apps.accounts.policy import PLANNER, authorize, authorized, user_of
 from homeward.apps.applications.models import (
@@ -71,13 +72,15 @@ log = logging.getLogger(__name__)
 PLAN_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
 DEFAULT_STOP = core.StopCriterion()
 REASON_LABELS = {
-    "health": "健康码非绿码 / 发热，不能出行",
-    "origin_risk": "出发地风险等级不允许出行",
-    "no_legal_way_in_time": "无法在时限内合法到达",
-    "no_capacity": "车辆或座位不足",
-    "unknown_origin": "接送区县不是现行区县代码",
+    "health": gettext_lazy("健康码非绿码 / 发热，不能出行"),
+    "origin_risk": gettext_lazy("出发地风险等级不允许出行"),
+    "no_legal_way_in_time": gettext_lazy("无法在时限内合法到达"),
+    "no_capacity": gettext_lazy("车辆或座位不足"),
+    "unknown_origin": gettext_lazy("接送区县不是现行区县代码"),
 }
-KIND_LABELS = {"train": "专列", "bus": "包车", "shuttle": "接驳车"}
+# A crew place the pools could not fill, as stored in a plan's vehicles (pages show it translated).
+UNSTAFFED = "待派"
+KIND_LABELS = {str(kind): label for kind, label in PlanVehicle.Kind.choices}  # 专列, Train …
 _HOUR = timedelta(hours=1)
 
 
@@ -451,7 +454,7 @@ def _crew(runs: list[core.Vehicle]) -> dict[str, dict[str, list[str]]]:
         for key in (base, HOME_BASE):
             while len(out) < n and pool.get(key):
                 out.append(pool[key].pop())
-        return out + ["待派"] * (n - len(out))
+        return out + [UNSTAFFED] * (n - len(out))
 
     crew: dict[str, dict[str, list[str]]] = {}
     for v in runs:

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from homeward.apps.accounts.policy import allows
@@ -18,7 +19,7 @@ from homeward.apps.planning.imports import RESOURCE_KINDS, resource_import
 from homeward.apps.planning.manifest_pdf import render_manifest_pdf
 from homeward.apps.planning.models import PlanRun
 from homeward.apps.planning.permits import plan_permits_draft
-from homeward.apps.planning.services import KIND_LABELS, plan_run_request, vehicle_dispatch
+from homeward.apps.planning.services import KIND_LABELS, UNSTAFFED, plan_run_request, vehicle_dispatch
 from homeward.apps.planning.services import train_request_accept as train_request_accept_service
 from homeward.apps.registry.personal_data import may_reveal
 from homeward.core.errors import DomainError
@@ -231,7 +232,10 @@ def vehicle_detail(request: HttpRequest, vehicle_id: int) -> HttpResponse:
             "v": vehicle,
             "stops": selectors.timetable(vehicle),
             "road_pass": selectors.road_pass_panel(request.user, vehicle),
-            "crew": vehicle.detail.get("crew", {}),
+            "crew": {
+                role: [_("待派") if name == UNSTAFFED else name for name in names]
+                for role, names in vehicle.detail.get("crew", {}).items()
+            },
             "kit": vehicle.detail.get("kit", {}),
             "cost": {k: (v or 0) / 100 for k, v in vehicle.detail.get("cost", {}).items()},
             "rows": [

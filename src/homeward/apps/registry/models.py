@@ -11,6 +11,7 @@ import re
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from homeward.apps.audit.runs import LeasedRun
 
@@ -59,6 +60,15 @@ class HomeStation(models.Model):
         return f"{self.name}站"
 
 
+# The kinds of township-level units (core.regions.TownKind) as pages show them.
+TOWN_KIND_LABELS = {
+    "街道": pgettext_lazy("town kind", "街道"),
+    "镇": pgettext_lazy("town kind", "镇"),
+    "乡": pgettext_lazy("town kind", "乡"),
+    "其他": pgettext_lazy("town kind", "其他"),
+}
+
+
 class Town(models.Model):
     """A town (镇), subdistrict (街道) or other township-level unit of the city, by its MCA code."""
 
@@ -80,6 +90,11 @@ class Town(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the active language (the column keeps the Chinese kind of core.regions)."""
+        return str(TOWN_KIND_LABELS.get(self.kind, self.kind))
 
     @staticmethod
     def split_aliases(text: str) -> list[str]:

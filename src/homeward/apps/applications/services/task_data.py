@@ -67,13 +67,13 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 def _lines(text: str) -> list[str]:
-    for sep in ("、", "→", ";"):
+    for sep in ("、", "→", ";", ",", "，"):
         text = text.replace(sep, "\n")
     return [p.strip() for p in text.splitlines() if p.strip()]
 
 
 def _split_lines(value: object) -> object:
-    """A form's text box: one item per line (or separated by 、 → ;); a JSON list passes as is."""
+    """A form's text box: one item per line (or separated by 、 → ; or commas); a JSON list passes."""
     if isinstance(value, str):
         return _lines(value)
     if isinstance(value, list):
