@@ -37,7 +37,10 @@ def _fernet(secret: str | None = None) -> Fernet:
     """The cipher of ``secret`` (default: the configured HOMEWARD_PERMIT_KEY_SECRET)."""
     secret = settings.HOMEWARD_PERMIT_KEY_SECRET if secret is None else secret
     if not secret:
-        raise DomainError("HOMEWARD_PERMIT_KEY_SECRET is empty", "key_secret_missing")
+        raise DomainError(
+            "未设置许可证密钥口令 HOMEWARD_PERMIT_KEY_SECRET (HOMEWARD_PERMIT_KEY_SECRET is empty)",
+            "key_secret_missing",
+        )
     derived = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=b"homeward", info=b"homeward-permit-keys/1"
     ).derive(secret.encode("utf-8"))

@@ -321,7 +321,10 @@ def origin_table(
     already-scoped filters, its counts protected by ``protection`` (exact by default). Same rules as
     ``core.fusion.pipeline.origins_expr``."""
     if level not in LEVELS:
-        raise DomainError("level 应为 province, prefecture 或 county", "heatmap_bad_level")
+        raise DomainError(
+            "level 应为 province、prefecture 或 county (level: province, prefecture or county)",
+            "heatmap_bad_level",
+        )
     params = params_of(snapshot)
     day = day_of(snapshot, filters)
     key, unit = LEVEL_KEY[level], REGION_UNIT_KEY[level]

@@ -195,7 +195,9 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         or manifest.get("format") != FORMAT
         or manifest.get("version") != VERSION
     ):
-        raise DomainError(f"{directory} 不是 {FORMAT} v{VERSION} 备份", "backup_invalid")
+        raise DomainError(
+            f"{directory} 不是 {FORMAT} v{VERSION} 备份 (not a {FORMAT} v{VERSION} backup)", "backup_invalid"
+        )
     return manifest
 
 

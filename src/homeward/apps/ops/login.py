@@ -85,7 +85,7 @@ class RateLimitBackend:
             actor=AnonymousUser(), action=LOCKOUT, object_type="login", object_id=name,
             data={"ip": ip, "scope": scope},
         )  # fmt: skip
-        raise PermissionDenied("login locked")
+        raise PermissionDenied("登录尝试过多，请稍后再试 (too many sign-in attempts: try again later)")
 
 
 @receiver(user_login_failed)
