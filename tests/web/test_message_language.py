@@ -1,6 +1,6 @@
 """Every message a person can be shown by the application layer is written ``中文 (english)``, so
 that a page or an API answer shows the reader's half (``core.errors.bilingual_halves``): a static
-rule over every ``DomainError`` family raise under ``apps/`` whose message is written out (a literal
+rule over every ``DomainError`` family raise and row error under ``apps/`` whose message is written out (a literal
 or an f-string with words of its own). Messages built wholly from other values (a row error's own
 text, a constant pair) are checked where those values are written.
 
@@ -18,7 +18,11 @@ import homeward
 from homeward.core.errors import bilingual_halves
 
 APPS = Path(homeward.__file__).parent / "apps"
-ERRORS = {"DomainError", "Conflict", "NotFound", "PermissionDenied", "UnreadableFile", "DemoError"}
+# The error family (message: first argument) and a row report's error (message: fourth).
+ERRORS = dict.fromkeys(
+    ("DomainError", "Conflict", "NotFound", "PermissionDenied", "UnreadableFile", "DemoError"), 0
+)
+ERRORS["RowError"] = 3
 WORDS = re.compile(r"[A-Za-z]{2,}|[\u4e00-\u9fff]")
 
 
@@ -38,11 +42,12 @@ def _messages() -> list[tuple[str, str]]:
     found = []
     for path in sorted(APPS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not node.args:
+            if not isinstance(node, ast.Call):
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            text = _written(node.args[0]) if name in ERRORS else None
+            at = ERRORS.get(name, len(node.args))
+            text = _written(node.args[at]) if at < len(node.args) else None
             if text is not None and WORDS.search(text.replace("1", "")):
                 found.append((f"{path.relative_to(APPS.parent)}:{node.lineno}", text))
     return found

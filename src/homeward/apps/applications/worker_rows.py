@@ -20,7 +20,7 @@ from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import inspect_ric, normalize_mobile
 from homeward.core.ingest import Columns, Limits, RowError, cell_text, looks_like_formula, read_mapped
-from homeward.core.ingest.validate import FORMULA
+from homeward.core.ingest.validate import FORMULA, duplicate_message
 
 COLUMNS = Columns(
     {
@@ -119,12 +119,7 @@ def check_rows(
             continue
         number = ric.number or ""
         if number in seen:
-            yield RowError(
-                row,
-                "id_number",
-                "duplicate_in_file",
-                f"与第 {seen[number]} 行重复 (duplicate of row {seen[number]})",
-            )
+            yield RowError(row, "id_number", "duplicate_in_file", duplicate_message(seen[number]))
             continue
         seen[number] = row
         if not text["name"]:

@@ -28,7 +28,7 @@ from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.identity import normalize_mobile
 from homeward.core.ingest import Columns, RowError, cell_text, looks_like_formula, read_mapped
-from homeward.core.ingest.validate import FORMULA
+from homeward.core.ingest.validate import FORMULA, duplicate_message
 
 MAX_ROWS = 20_000
 
@@ -333,7 +333,7 @@ def resource_import(
             continue
         if key in parsed:
             rejected.append(
-                RowError(n, rk.key[0], "duplicate_in_file", f"与第 {parsed[key][0]} 行重复").as_dict()
+                RowError(n, rk.key[0], "duplicate_in_file", duplicate_message(parsed[key][0])).as_dict()
             )
             continue
         parsed[key] = (n, values)

@@ -42,7 +42,7 @@ _NO_USCC = (
 )
 
 
-def _duplicate(first_row: int) -> str:
+def duplicate_message(first_row: int) -> str:
     return f"与第 {first_row} 行重复 (duplicate of row {first_row})"
 
 
@@ -210,7 +210,7 @@ def validate_roster(
                 )
 
         if error is None and first is not None:
-            error = RowError(row_number, "id_number", "duplicate_in_file", _duplicate(first))
+            error = RowError(row_number, "id_number", "duplicate_in_file", duplicate_message(first))
         if error is not None:
             yield error
             continue
@@ -276,7 +276,7 @@ def validate_police(
         key = (number, arrived_on, place)
         first = seen.setdefault(key, row_number)
         if first != row_number:
-            yield RowError(row_number, "id_number", "duplicate_in_file", _duplicate(first))
+            yield RowError(row_number, "id_number", "duplicate_in_file", duplicate_message(first))
             continue
         yield PoliceRecord(row=row_number, id_number=number, arrived_on=arrived_on, place=place)
 
@@ -335,6 +335,6 @@ def validate_carrier(
             continue
         first = seen.setdefault((day, code), row_number)
         if first != row_number:
-            yield RowError(row_number, "county_code", "duplicate_in_file", _duplicate(first))
+            yield RowError(row_number, "county_code", "duplicate_in_file", duplicate_message(first))
             continue
         yield CarrierRecord(row=row_number, date=day, county_code=code, count=count)
