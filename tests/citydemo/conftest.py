@@ -1,13 +1,14 @@
 """The city demo, built once and served by real processes, for the browser tests of issue #12 that
 must run on the city-scale demo (12,000 enterprises, 670,000 workers) and not on the small one.
 
-``city_demo`` (session-scoped) builds it with ``homeward demo --scale city --seed 1 --reset`` into a
+``city_demo`` (package-scoped) builds it with ``homeward demo --scale city --seed 1 --reset`` into a
 temporary data dir (an SQLite file), serves it with ``homeward serve`` on a free 127.0.0.1 port and
 yields a :class:`CityDemo`: the base URL, the demo logins and the installation (to run ``homeward``
-commands against it). The server is stopped and the data dir removed at the end, also when a test
-or the fixture itself fails. Every test of this package shares that one build: a test that needs
-the city in another state (a planned campaign day, more users) adds it here as a fixture of its own
-on top of ``city_demo`` (see ``city_town_officers``), never a second build.
+commands against it). The server is stopped and the data dir removed when this package's tests are
+done (not at the end of the whole run), also when a test or the fixture itself fails. Every test of
+this package shares that one build: a test that needs the city in another state (a planned campaign
+day, more users) adds a fixture of its own here on top of ``city_demo`` (as ``city_town_officers``
+does), never a second build.
 
 ``city_page`` is a Chromium page on the served city (zh-CN, the session's browser) and
 ``city_login(username)`` signs in through the login page.
@@ -110,7 +111,7 @@ def _run(dep: Deployment, name: str, args: list[str], timeout: float) -> str:
     return dep.log(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def city_demo() -> Iterator[CityDemo]:
     from django.conf import settings
 
@@ -150,7 +151,7 @@ def city_demo() -> Iterator[CityDemo]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def city_town_officers(city_demo: CityDemo) -> dict[str, str]:
     """A town officer for every town of the city (the demo has one): town name -> username, all with
     the demo password. Made by the accounts service in a ``homeward manage shell`` of the city."""

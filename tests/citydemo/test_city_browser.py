@@ -236,3 +236,9 @@ def test_a_scanned_permit_opens_the_verify_page_in_chinese_with_beijing_time(
             assert rows[names[s["department"]]].startswith(f"已签署 {_beijing(s['signed_at'])}"), rows
     finally:
         phone.close()
+
+
+# ------------------------------------------ (d) a planned bus's transport task, prefilled from the plan
+# Goes here, on the same ``city_demo``: plan the campaign day in a package-scoped fixture of
+# conftest.py (``city_demo.installation.homeward("plan", "--scale", "city", ...)``), then sign in as
+# ``city_demo.username("dept_transport")`` with ``city_login``.
