@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -54,6 +55,19 @@ def test_it_passes_manage_through_to_django():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_demo_logins_on_a_database_never_built_says_so(tmp_path):
+    env = {
+        **os.environ,
+        "HOMEWARD_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "homeward", "demo", "--logins"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == "homeward demo: no demo users in this database (run homeward demo first)"
 
 
 @pytest.mark.django_db

@@ -36,6 +36,21 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def complete_health_task_by_search(page, app_id: int, *, escort: str, kit: str) -> None:  # type: ignore[no-untyped-def]
+    """On the health department's queue (/tasks/, signed in): search the application's number, find
+    its one open task and complete it with the escort and kit given; the page comes back to the same
+    search with nothing left to do."""
+    page.get_by_test_id("task-q").fill(str(app_id))
+    page.get_by_test_id("task-search-button").click()
+    page.wait_for_url(f"**/tasks/?q={app_id}*")
+    assert page.get_by_test_id("task-total").inner_text() == "1"
+    form = page.locator(f"form[data-task=escort_kit_checks][data-application='{app_id}']")
+    form.locator("[name=medical_escort]").fill(escort)
+    form.locator("[name=kit]").fill(kit)
+    form.get_by_role("button", name="办结").click()
+    page.get_by_test_id("no-tasks").wait_for()
+
+
 ROSTER_SIZE = 100
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.applications.conftest import complete_health_task_by_search
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -69,15 +71,7 @@ def test_a_department_finds_a_new_applications_task_by_search_and_completes_it(p
     login(prefix + "health", password)
     page.goto("/tasks/")
     assert page.get_by_test_id("task-total").inner_text().replace(",", "") == str(open_health)
-    page.get_by_test_id("task-q").fill(str(app.pk))
-    page.get_by_test_id("task-search-button").click()
-    page.wait_for_url(f"**/tasks/?q={app.pk}*")
-    assert page.get_by_test_id("task-total").inner_text() == "1"
-    form = page.locator(f"form[data-task=escort_kit_checks][data-application='{app.pk}']")
-    form.locator("[name=medical_escort]").fill("王医生 (市人民医院)")
-    form.locator("[name=kit]").fill("医用口罩*100\n额温枪*2")
-    form.get_by_role("button", name="办结").click()
-    page.get_by_test_id("no-tasks").wait_for()  # back on the same search: nothing left to do
+    complete_health_task_by_search(page, app.pk, escort="王医生 (市人民医院)", kit="医用口罩*100\n额温枪*2")
     task = DepartmentTask.objects.get(case__application=app, kind="escort_kit_checks")
     assert task.state == "done" and task.data["kit"][0] == {"name": "医用口罩", "quantity": 100}
     assert ReturnApplication.objects.get(pk=app.pk).state == "accepted"

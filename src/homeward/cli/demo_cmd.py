@@ -26,9 +26,14 @@ def _demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     setup_django()
     if args.logins:
+        from django.db import DatabaseError
+
         from homeward.demo.load import demo_logins
 
-        logins = demo_logins()
+        try:
+            logins = demo_logins()
+        except DatabaseError:  # a database never migrated has no tables, so no demo users either
+            logins = []
         if not logins:
             print("homeward demo: no demo users in this database (run homeward demo first)", file=sys.stderr)
             return 1

@@ -201,7 +201,12 @@ class RunLease:
                 self._pending = {**fields, **self._pending}
             log.warning("%s #%s: heartbeat not written (%s)", self.model.__name__, self.pk, exc)
             return
-        if not updated and not self.lost:
+        if updated or self.lost:
+            return
+        # Not running: finished by its own process (a beat blocked behind the finishing transaction
+        # lands after it, as the city demo's heat map did on SQLite), or declared abandoned
+        error_code = _rows(self.model).filter(pk=self.pk).values_list("error_code", flat=True).first()
+        if error_code is None or error_code == ABANDONED:
             self.lost = True
             log.warning("%s #%s: no longer running; its lease is lost", self.model.__name__, self.pk)
 
