@@ -135,6 +135,22 @@ def test_it_finds_an_application_by_number_enterprise_or_plate(
     assert not _apps(taskforce, q="no such plate").exists()
 
 
+def test_the_application_whose_number_was_typed_comes_first(transport_officer, taskforce, enterprise_a):
+    """A number also matches plates and names that contain it (found on the city demo: #12 was on
+    page 2 behind applications whose buses' plates hold 12): the application with that number is
+    first in every order, the others after it."""
+    from homeward.apps.registry.models import Enterprise
+
+    apps = many_accepted(enterprise_a, 4)
+    wanted = apps[-1]  # the latest deadline: last in clock order
+    Enterprise.objects.filter(pk=enterprise_a.pk).update(name=f"慈溪{wanted.pk}号厂")  # all match by name
+    for kw in ({"state": "open"}, {"state": "open", "sort": "new"}):
+        found = [t.case.application_id for t in _tasks(transport_officer, q=str(wanted.pk), **kw)]
+        assert found[0] == wanted.pk and sorted(found) == sorted(a.pk for a in apps), found
+    listed = [a.pk for a in _apps(taskforce, q=str(wanted.pk))]
+    assert listed[0] == wanted.pk and len(listed) == 4
+
+
 def test_it_finds_an_application_by_the_plate_of_the_plan_bus_its_workers_ride(taskforce, accepted):
     from django.utils import timezone
 

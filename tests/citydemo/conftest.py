@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,31 @@ def api_json(page, path: str) -> object:  # type: ignore[no-untyped-def]
     response = page.request.get(path)
     assert response.ok, f"{path}: {response.status} {response.text()[:300]}"
     return json.loads(response.text())
+
+
+@dataclass
+class PlannedBusCase:
+    application: int  # an application of the campaign day carried by plan buses, its transport task open
+    vehicles: list[int]  # the plan buses carrying it (PlanVehicle ids)
+
+
+@pytest.fixture(scope="package")
+def city_planned(city_demo: CityDemo) -> PlannedBusCase:
+    """The city's campaign day planned (``homeward plan --scale city --seed 1``: the demo's campaign
+    of about 15,000 workers, its coaches and train slots, then the plan, as a newcomer would run it),
+    and an application the plan carries on buses none of whose passes anyone has signed yet."""
+    started = time.monotonic()
+    city_demo.installation.homeward("plan", "--scale", "city", "--seed", str(SEED), "--json", timeout=900)
+    TIMINGS["homeward plan --scale city"] = time.monotonic() - started
+    code = """
+import json
+from homeward.apps.applications.models import DepartmentTask
+from homeward.apps.planning.selectors import application_buses
+open_ids = DepartmentTask.objects.filter(kind="vehicle_route_pass", state="open")
+ids = sorted(open_ids.values_list("case__application_id", flat=True))
+buses = application_buses(ids)
+pick = next(a for a in ids if buses.get(a) and len(buses[a]) <= 2 and not any(b.fixed for b in buses[a]))
+print(json.dumps({"application": pick, "vehicles": [b.vehicle.pk for b in buses[pick]]}))
+"""
+    found: dict[str, Any] = city_demo.installation.django(code)
+    return PlannedBusCase(application=int(found["application"]), vehicles=list(found["vehicles"]))

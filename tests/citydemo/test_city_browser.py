@@ -3,10 +3,9 @@ by this package, see conftest.py), in Debian's Chromium, signed in through the l
 
 - a department finds a new application's task by searching its queue and completes it;
 - for every town, the workbench and the heat map show the same away / returned figures;
-- a permit's QR code, scanned from its PDF, opens the verification page in Chinese, in Beijing time.
-
-(The transport task of a planned bus, prefilled from the plan, joins these on ``city_demo`` with a
-fixture that plans the campaign day.)
+- a permit's QR code, scanned from its PDF, opens the verification page in Chinese, in Beijing time;
+- after the campaign day is planned (``city_planned``), transport's task for a planned application
+  shows the plan's buses and signs their road passes (no second pass).
 """
 
 from __future__ import annotations
@@ -239,6 +238,49 @@ def test_a_scanned_permit_opens_the_verify_page_in_chinese_with_beijing_time(
 
 
 # ------------------------------------------ (d) a planned bus's transport task, prefilled from the plan
-# Goes here, on the same ``city_demo``: plan the campaign day in a package-scoped fixture of
-# conftest.py (``city_demo.installation.homeward("plan", "--scale", "city", ...)``), then sign in as
-# ``city_demo.username("dept_transport")`` with ``city_login``.
+
+
+def test_a_planned_buss_transport_task_is_filled_from_the_plan_and_signs_its_pass(
+    city_page, city_login, city_demo, city_planned
+):
+    page = city_page
+    app_id, vehicles = city_planned.application, city_planned.vehicles
+    transport = city_demo.username("dept_transport")
+    city_login(transport)
+    page.goto("/tasks/")
+    page.get_by_test_id("task-q").fill(str(app_id))
+    page.get_by_test_id("task-search-button").click()
+    page.wait_for_url(f"**/tasks/?q={app_id}*")
+    form = page.locator(f"form[data-task=vehicle_route_pass][data-application='{app_id}']")
+    assert form.locator("[name=route]").count() == 0  # nothing to retype: the plan's buses instead
+    buses = form.locator("fieldset.plan-bus")
+    assert sorted(int(v) for v in buses.evaluate_all("fs => fs.map(f => f.dataset.vehicle)")) == sorted(
+        vehicles
+    )
+    for vehicle in vehicles:
+        bus = form.locator(f"fieldset.plan-bus[data-vehicle='{vehicle}']")
+        text = bus.inner_text()
+        assert "路线" in text and "→" in text and "途经省份" in text and "北京时间" in text, text
+        assert bus.locator(f"[name=bus-{vehicle}-plate]").input_value()  # the coach's plate, from the plan
+        assert bus.locator(f"[name=bus-{vehicle}-carrier]").input_value()
+        for end in ("entry_station", "exit_station"):  # 待定 in the plan: chosen from the route's stations
+            box = bus.locator(f"[name=bus-{vehicle}-{end}]")
+            assert box.input_value() == ""
+            choice = page.locator(f"datalist#{box.get_attribute('list')} option").first.get_attribute("value")
+            assert choice and choice.endswith("收费站"), choice
+            box.fill(choice)
+    with page.expect_navigation():
+        form.get_by_role("button", name="确认并签发通行证").click()
+    # back on the same search, the task done (an error would answer on the form's own address)
+    assert f"/tasks/?q={app_id}" in page.url, (page.url, page.locator("main").inner_text()[:1500])
+    assert form.count() == 0, page.locator("main").inner_text()[:1500]
+    assert "确认以本部门名义签发这些计划车辆的通行证？" in page.asked  # type: ignore[attr-defined]
+
+    # each bus's own road pass now carries transport's signature; no second pass was drafted
+    for vehicle in vehicles:
+        page.goto(f"/planning/vehicles/{vehicle}/")
+        panel = page.get_by_test_id("road-pass").inner_text()
+        assert "人社 — · 交通 ✓" in panel, panel  # HR signs next
+    passes = api_json(page, "/api/v1/permits?limit=500")
+    ids = [p["permit_id"] for p in passes["items"]]  # type: ignore[index]
+    assert not [i for i in ids if i.startswith(f"RP-{app_id}-")], ids

@@ -115,6 +115,16 @@ def application_match(q: str, prefix: str = "") -> Q:
     return match
 
 
+def number_first(q: str, prefix: str = "") -> list[Case]:
+    """Order first by whether the application's number is the query itself: ``12`` finds #12 at the
+    top, not after every application whose plate or name merely contains 12."""
+    number = _number(clean_query(q))
+    if number is None:
+        return []
+    exact = When(**{f"{prefix}pk": number}, then=Value(0))
+    return [Case(exact, default=Value(1), output_field=IntegerField())]
+
+
 def due_match(due: str, prefix: str = "", now: datetime | None = None) -> Q:
     """Applications (through ``prefix``) whose running clock is due soon, overdue, or at risk."""
     if due not in DUE_CHOICES:
@@ -144,6 +154,7 @@ def application_search(*, actor: Any, filters: Filters) -> QuerySet[ReturnApplic
     qs = selectors.applications_in_state(actor=actor, state=filters.state)
     qs = qs.filter(application_match(filters.q), due_match(filters.due))
     return qs.annotate(clock_rank=_clock_rank()).order_by(
+        *number_first(filters.q),
         "clock_rank",
         Case(
             When(state__in=RUNNING, then=F("deadline_at")),
@@ -161,11 +172,12 @@ def task_search(*, actor: Any, filters: Filters) -> QuerySet[DepartmentTask]:
     prefix = "case__application__"
     qs = selectors.task_queue(actor=actor, state=state)
     qs = qs.filter(application_match(filters.q, prefix), due_match(filters.due, prefix))
+    first = number_first(filters.q, prefix)
     if state == DepartmentTask.State.DONE:
-        return qs.order_by(F("done_at").desc(nulls_last=True), "-pk")
+        return qs.order_by(*first, F("done_at").desc(nulls_last=True), "-pk")
     if filters.sort == "new":
-        return qs.order_by(F(f"{prefix}accepted_at").desc(nulls_last=True), "-pk")
-    return qs.order_by(F(f"{prefix}deadline_at").asc(nulls_last=True), "pk")
+        return qs.order_by(*first, F(f"{prefix}accepted_at").desc(nulls_last=True), "-pk")
+    return qs.order_by(*first, F(f"{prefix}deadline_at").asc(nulls_last=True), "pk")
 
 
 def page_of[M: Any](qs: QuerySet[M], number: Any, size: int = PAGE_SIZE) -> Page[M]:

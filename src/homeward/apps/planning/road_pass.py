@@ -6,7 +6,6 @@ choose from along its route.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,15 +52,6 @@ def _province_names(codes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _route_candidates(route: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """The full route, then shorter ones keeping the first places and the last, saying how many they
-    leave out: a permit must fit a scannable QR code (``core.permits`` caps the body), and the
-    bus's whole timetable travels with it anyway (一车一方案)."""
-    yield route
-    for keep in range(len(route) - 2, 0, -1):
-        yield (*route[:keep], f"…另 {len(route) - 1 - keep} 处", route[-1])
-
-
 def drafted_road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) -> core_permits.RoadPass:
     """The pass as drafted for ``vehicle``: what the planner knew, 待定 where it could not know."""
     origin = draft.origin or vehicle.origin_name
@@ -82,18 +72,14 @@ def drafted_road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) 
         "passengers": draft.passengers,
         "organiser": organiser,
     }
-    problem: DomainError | None = None
-    for route in _route_candidates(draft.route or (origin, destination)):
-        try:
-            return core_permits.RoadPass(route=route, **fields)
-        except core_permits.InvalidPermit as exc:  # too long: try a shorter route
-            problem = exc
-    assert problem is not None
-    raise DomainError(
-        f"车辆 {vehicle.name} 的通行证无法起草 (the road pass of {vehicle.key} cannot be drafted): "
-        f"{problem.message}",
-        problem.code,
-    )
+    try:
+        return core_permits.fitted_road_pass(draft.route or (origin, destination), **fields)
+    except core_permits.PermitTooLarge as exc:
+        raise DomainError(
+            f"车辆 {vehicle.name} 的通行证无法起草 (the road pass of {vehicle.key} cannot be drafted): "
+            f"{exc.message}",
+            exc.code,
+        ) from exc
 
 
 def _toll_station(place: str) -> str:

@@ -269,10 +269,17 @@ def road_pass_panel(actor: Any, vehicle: PlanVehicle) -> dict[str, Any] | None:
     signed = set(permit.signatures.values_list("department", flat=True))
     return {
         "permit": permit,
-        "signers": [(Department(d).label, d in signed) for d in permit.signer_list],
+        "signers": [(department_label(d), d in signed) for d in permit.signer_list],
         "can_sign": permits_to_sign(actor=actor).filter(pk=permit.pk).exists(),
         **fill_panel(actor, permit),
     }
+
+
+def department_label(department: str) -> str:
+    """A signing department as the UI names it (translated), not as the permit prints it."""
+    if department in TaskDepartment.values:
+        return str(TaskDepartment(department).label)
+    return Department(department).label
 
 
 @dataclass(frozen=True)
@@ -298,8 +305,7 @@ class PlannedBus:
 
     @property
     def signed_labels(self) -> list[str]:
-        """The signers as the UI names departments (translated), not as the permit prints them."""
-        return [str(TaskDepartment(d).label) if d in TaskDepartment.values else d for d in self.signed]
+        return [department_label(d) for d in self.signed]
 
 
 def application_buses(app_ids: Collection[int]) -> dict[int, list[PlannedBus]]:

@@ -7,8 +7,10 @@ insists that a body re-encodes to itself, so one permit has exactly one body.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -81,6 +83,11 @@ class InvalidPermit(DomainError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "invalid_permit")
+
+
+class PermitTooLarge(InvalidPermit):
+    """The fields would not fit a scannable QR code (``MAX_BODY_BYTES``): a road pass's route can be
+    shortened (``fitted_road_pass``), other fields cannot."""
 
 
 # The departments that must sign each kind, at least. A permit may list more (it carries its own
@@ -170,8 +177,9 @@ class _PermitBase:
     def _check_size(self) -> None:
         size = len(self.body())
         if size > MAX_BODY_BYTES:
-            raise InvalidPermit(
-                f"the permit's fields take {size} bytes; at most {MAX_BODY_BYTES} fit a scannable QR code"
+            raise PermitTooLarge(
+                f"证件内容过长，二维码放不下：{size} 字节，最多 {MAX_BODY_BYTES} 字节 "
+                f"(the permit's fields take {size} bytes; at most {MAX_BODY_BYTES} fit a scannable QR code)"
             )
 
     def body(self) -> bytes:
@@ -312,6 +320,43 @@ TO_BE_ASSIGNED = "待定"
 PLATE_RE = re.compile(
     r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•]?[A-HJ-NP-Z0-9]{5,6}$"
 )
+
+
+# A shortened route's stand-in for the places it leaves out: 「…另 3 处」 (3 more places).
+_LEFT_OUT = re.compile(r"^…另 (\d+) 处$")
+
+
+def shorter_routes(route: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """The route, then shorter ones keeping its first places and its last and saying how many they
+    leave out — counted over the places of the full route, also when ``route`` is already shortened.
+    A pass must fit a scannable QR code, and the bus's whole timetable travels with it anyway."""
+    yield route
+    left_out = [int(m[1]) if (m := _LEFT_OUT.match(p)) else 0 for p in route]
+    places = [p for p, n in zip(route, left_out, strict=True) if not n]
+    total = len(places) + sum(left_out)
+    for keep in range(len(places) - 2, 0, -1):
+        yield (*places[:keep], f"…另 {total - 1 - keep} 处", places[-1])
+
+
+def fitted_road_pass(route: tuple[str, ...], **fields: Any) -> RoadPass:
+    """A road pass with ``fields`` and the longest of ``shorter_routes(route)`` that lets it fit a
+    scannable QR code; PermitTooLarge when even the shortest does not."""
+    problem: PermitTooLarge | None = None
+    for candidate in shorter_routes(route):
+        try:
+            return RoadPass(route=candidate, **fields)
+        except PermitTooLarge as exc:
+            problem = exc
+    assert problem is not None
+    raise problem
+
+
+def refitted(permit: Permit, **changes: Any) -> Permit:
+    """``permit`` with ``changes``; a road pass that would outgrow its QR code gives up route places."""
+    if not isinstance(permit, RoadPass):
+        return dataclasses.replace(permit, **changes)
+    values = {f.name: getattr(permit, f.name) for f in fields(permit) if f.name != "route"}
+    return fitted_road_pass(changes.pop("route", permit.route), **{**values, **changes})
 
 
 def placeholder_fields(permit: Permit) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ verified against the stored public keys, rendered as PDF; the public keys file f
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -211,7 +210,8 @@ def permit_fill(*, actor: Any, permit_id: int, values: Mapping[str, str]) -> Per
         locked = Permit.objects.select_for_update().get(pk=permit.pk)
         if locked.state != PermitState.DRAFTED or locked.signatures.exists():
             raise Conflict("已有部门签署，不能再修改 (already signed: fields are fixed)", "bad_state")
-        filled = dataclasses.replace(core_permit(locked), **changes)  # raises InvalidPermit if bad
+        # raises InvalidPermit if bad; a longer toll station may cost the route a place or two
+        filled = core_permits.refitted(core_permit(locked), **changes)
         unready = core_permits.placeholder_fields(filled)
         if unready:
             raise DomainError(

@@ -1,0 +1,73 @@
+"""A road pass must fit a scannable QR code: when its fields grow (a toll station filled in over
+待定), it gives up route places, keeping the first places and the last and saying how many it left
+out — counted over the full route, also when the route was already shortened once."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeward.core.permits import (
+    PermitTooLarge,
+    RoadPass,
+    fitted_road_pass,
+    refitted,
+    shorter_routes,
+)
+from homeward.core.permits.model import MAX_BODY_BYTES
+from homeward.core.permits.samples import sample_road_pass
+
+LEFT_OUT = re.compile(r"^…另 (\d+) 处$")
+
+
+def _places(route: tuple[str, ...]) -> int:
+    """How many places of the full route ``route`` stands for."""
+    return sum(int(m[1]) if (m := LEFT_OUT.match(p)) else 1 for p in route)
+
+
+@given(n=st.integers(min_value=1, max_value=40), cut=st.integers(min_value=0, max_value=40))
+def test_every_shorter_route_stands_for_the_whole_route(n, cut):
+    route = tuple(f"地点{i}" for i in range(n))
+    candidates = list(shorter_routes(route))
+    assert candidates[0] == route and all(c[-1] == route[-1] for c in candidates)
+    assert all(_places(c) == n for c in candidates)
+    assert [len(c) for c in candidates] == sorted((len(c) for c in candidates), reverse=True)
+    # shortening a shortened route again still counts the places of the first one
+    once = candidates[min(cut, len(candidates) - 1)]
+    assert all(_places(c) == n and c[0] == route[0] for c in shorter_routes(once))
+
+
+def _long_pass() -> RoadPass:
+    """A pass whose route nearly fills the QR code's budget."""
+    base = sample_road_pass()
+    route = tuple(f"{base.origin}第{i}个上车点（某某街道某某村文化礼堂门口）" for i in range(40))
+    return fitted_road_pass(
+        route, **{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name != "route"}
+    )
+
+
+def test_filling_in_a_long_toll_station_shortens_the_route_instead_of_failing():
+    before = _long_pass()
+    assert len(before.body()) <= MAX_BODY_BYTES and _places(before.route) == 40
+    station = "杭州湾跨海大桥南岸收费站"
+    with pytest.raises(PermitTooLarge):  # as it was: the same route does not fit any more
+        dataclasses.replace(before, entry_station=station, exit_station=station)
+    after = refitted(before, entry_station=station, exit_station=station)
+    assert (after.entry_station, after.exit_station) == (station, station)
+    assert len(after.body()) <= MAX_BODY_BYTES and len(after.route) < len(before.route)
+    assert (
+        _places(after.route) == 40
+        and after.route[0] == before.route[0]
+        and after.route[-1] == before.route[-1]
+    )
+
+
+def test_a_field_no_route_can_make_room_for_is_refused_in_both_languages():
+    with pytest.raises(PermitTooLarge) as exc:
+        refitted(sample_road_pass(), organiser="慈溪市企业复工复产返岗专班" * 12)
+    assert exc.value.code == "invalid_permit" and "二维码放不下" in exc.value.message
+    assert "fit a scannable QR code" in exc.value.message
