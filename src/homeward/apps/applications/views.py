@@ -379,6 +379,17 @@ def beijing_time(value: datetime) -> str:
 def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:
     """The permit's fields as (label, plain words) rows: lists joined, times in Beijing time."""
     valid = f"{beijing_time(permit.valid_from)} — {beijing_time(permit.valid_to)}"
+    if isinstance(permit, core_permits.Ticket):
+        from homeward.apps.trips.words import leg_words
+
+        return [
+            (_("类型"), str(_("电子车票"))),
+            (_("编号"), permit.permit_id),
+            (_("乘客"), permit.holder),
+            (_("身份证后四位"), permit.id_tail),
+            *((_("行程"), leg_words(leg)) for leg in permit.legs),
+            (_("有效时间"), valid),
+        ]
     kind = Permit.Kind(str(permit.kind)).label
     if isinstance(permit, core_permits.RoadPass):
         return [
