@@ -368,6 +368,8 @@ CLI = SystemActor(
 DEMO = SystemActor("demo", frozenset({"import.run", "heatmap.rebuild", "user.create", "city.setup"}))
 TASK = SystemActor("task", frozenset({"import.run"}))
 PLANNER = SystemActor("planner", frozenset({"application.flag", "ticket.issue", "revocations.publish"}))
+# A worker's decline revokes their ticket: the revocation list is re-signed on the task force's behalf.
+TICKETS = SystemActor("tickets", frozenset({"revocations.publish"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
 BENCH = SystemActor("bench", frozenset({"import.run", "city.setup"}))

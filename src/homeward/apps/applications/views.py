@@ -42,6 +42,7 @@ from homeward.core.permits.token import TOKEN_PREFIX
 from homeward.i18n import join_list
 
 SHOWN_REJECTED = 200
+LINKABLE_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
 
 
 def _fail(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -168,6 +169,8 @@ def _detail_context(
         "report": report,
         "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
         "can_edit": allows(user, "application.edit", app) and app.shown_state == ApplicationState.DRAFT,
+        # the worker's own page (trips): a one-time link and short code, once the trip is being arranged
+        "can_link": allows(user, "worker_link.issue", app) and app.shown_state in LINKABLE_STATES,
         "can_submit": allows(user, "application.submit", app)
         and app.shown_state == ApplicationState.DRAFT
         and bool(active),
