@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "homeward.apps.applications",
     "homeward.apps.heatmap",
     "homeward.apps.planning",
+    "homeward.apps.trips",
     "homeward.apps.ops",
 ]
 

@@ -40,5 +40,6 @@ urlpatterns += [
     path("", include("homeward.apps.applications.urls")),
     path("", include("homeward.apps.heatmap.urls")),
     path("", include("homeward.apps.planning.urls")),
+    path("", include("homeward.apps.trips.urls")),
     path("", include("homeward.apps.audit.urls")),
 ]

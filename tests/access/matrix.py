@@ -32,11 +32,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.access.world import HR_DATA, RECEPTION_DATA, ROLES
+from tests.access.world import HR_DATA, RECEPTION_DATA, ROLES, WORKER_SESSION
 from tests.applications.conftest import HEALTH_DATA, TRANSPORT_DATA
 
 ANY = frozenset(ROLES)  # every signed-in role
-PUBLIC = frozenset({*ROLES, "anonymous"})
+PUBLIC = frozenset({*ROLES, "anonymous", WORKER_SESSION})
+WS = frozenset({WORKER_SESSION})  # the worker on their own page
 T = frozenset({"taskforce"})
 HR, TR, HE = "dept_hr", "dept_transport", "dept_health"
 DEPTS = frozenset({HR, TR, HE})
@@ -68,6 +69,7 @@ class Row:
     marker: Callable[[Any, str], str] | None = None
     foreign: bool | None = None  # call on the foreign side too (default: when obj is set)
     foreign_status: int = 404  # what an allowed scoped role gets on the foreign side
+    login: str = "/login/"  # where a refused anonymous visitor of a page is sent
 
     @property
     def method(self) -> str:
@@ -167,6 +169,24 @@ def token_of(world: Any, side: str) -> dict[str, str]:
 
 def page_token(world: Any, side: str) -> dict[str, str]:
     return {"t": world.sides[side].objects["permit_issued"].token}
+
+
+def worker_code(world: Any, side: str) -> dict[str, str]:
+    ticket, link = world.shared["worker_ticket"], world.shared["worker_link"]
+    return {"code": link.code, "last4": ticket.worker.id_number[-4:]}
+
+
+def fresh_link(world: Any, side: str) -> dict[str, str]:
+    """A new one-time link's token for each call (a link works once)."""
+    from homeward.apps.trips.services.self_service import worker_link_issue
+    from tests.conftest import system_actor
+
+    issued = worker_link_issue(actor=system_actor(), worker_id=world.shared["worker_ticket"].worker_id)
+    return {"k": issued.url.split("?k=", 1)[1]}
+
+
+def health_form(world: Any, side: str) -> dict[str, str]:
+    return {"health_code": "green", "temperature": "36.5", "nonce": "matrix"}
 
 
 def outside_filters(world: Any, side: str) -> dict[str, Any]:
@@ -304,6 +324,16 @@ PAGES: list[Row] = [
         body={"entry_station": "毕节东收费站"}),  # fmt: skip
     Row("GET permits/<int:permit_id>/pdf/", APP_READERS, obj="permit_issued"),
     Row("GET permits/verify/", PUBLIC, query=page_token),
+    # the worker's own page (no account): sign in by code or one-time link, then act as that worker only
+    Row("POST applications/<int:application_id>/workers/<int:row_id>/link/", OWNERS, obj="accepted"),
+    Row("GET w/", PUBLIC),
+    Row("POST w/", PUBLIC, body=worker_code, ok=302),
+    Row("GET w/start/", PUBLIC, query={"k": "not-a-link"}),
+    Row("POST w/start/", PUBLIC, body=fresh_link, ok=302),
+    Row("POST w/confirm/", WS, ok=302, login="/w/"),
+    Row("POST w/decline/", WS, ok=302, login="/w/"),
+    Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
+    Row("POST w/signout/", PUBLIC, ok=302),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

@@ -16,12 +16,21 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.access import tally
 from tests.access.matrix import ADMIN_ALLOW, API, PAGES, Row, call
-from tests.access.world import ROLES, SCOPED
+from tests.access.world import ROLES, SCOPED, WORKER_SESSION
 
 pytestmark = pytest.mark.django_db
 
 # Everything a refused call must leave as it was (audit events are expected to grow; sessions too).
-WATCHED_APPS = ("auth", "accounts", "registry", "applications", "heatmap", "planning", "django_tasks_db")
+WATCHED_APPS = (
+    "auth",
+    "accounts",
+    "registry",
+    "applications",
+    "heatmap",
+    "planning",
+    "trips",
+    "django_tasks_db",
+)
 
 
 def _state() -> str:
@@ -78,7 +87,7 @@ def _refused(row: Row, world: Any, client: Client, identity: str, side: str, bef
         if row.is_api:
             assert status == 401, (identity, side, status)
         else:
-            assert status == 302 and response["Location"].startswith("/login/"), (identity, side, status)
+            assert status == 302 and response["Location"].startswith(row.login), (identity, side, status)
     elif identity in row.allow:  # allowed on its own side only
         assert status == row.foreign_status, (identity, side, status, response.content[:300])
     elif side == "foreign" and row.obj is not None and identity in SCOPED:
@@ -100,8 +109,9 @@ ROWS = [*API, *PAGES]
 def test_access_matrix(row: Row, world: Any) -> None:
     sides = ("own",) if row.obj in world.shared or row.sees is not None else row.sides
     tally.COUNTS["api_rows" if row.is_api else "page_rows"] += 1
-    identities = ("anonymous", *ROLES)
+    identities = ("anonymous", *ROLES, WORKER_SESSION)
     clients = {identity: _client(world.users.get(identity)) for identity in identities}
+    world.sign_in_worker(clients[WORKER_SESSION])
     before = _state()  # allowed calls are rolled back, so this holds between calls
     for side in sides:
         for identity in identities:

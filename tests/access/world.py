@@ -26,6 +26,8 @@ ROLES = (
 )  # fmt: skip
 # Roles bound to a part of the city: they must not see the other side's objects at all.
 SCOPED = frozenset({"town", "enterprise", "service_team"})
+# Not a role: a worker without an account, signed in on their own page (``trips``) by a link or code.
+WORKER_SESSION = "worker_session"
 PASSWORD = "matrix-pass-1"
 
 HR_DATA = {"government_share": 50, "enterprise_share": 50}
@@ -46,6 +48,13 @@ class World:
     users: dict[str, Any]
     sides: dict[str, Side]
     shared: dict[str, Any]
+
+    def sign_in_worker(self, client: Any) -> Any:
+        """``client`` signed in on the worker's own page (``WORKER_SESSION``) by the short code."""
+        ticket, link = self.shared["worker_ticket"], self.shared["worker_link"]
+        response = client.post("/w/", {"code": link.code, "last4": ticket.worker.id_number[-4:]})
+        assert response.status_code == 302, response.content[:300]
+        return client
 
     def params(self, kind: str, side: str) -> dict[str, object]:
         """Path parameters naming the object ``kind`` of ``side``."""
@@ -210,4 +219,15 @@ def build_world() -> World:
         "export_run": export_run,
     }
     assert shared["vehicle"] is not None, "the matrix plan has no bus"
+    # A worker of side own with a ticket from the plan (the latest first pickup: declarations open),
+    # and the short code that signs a client in as them (``World.sign_in_worker``).
+    from homeward.apps.trips.models import Ticket
+    from homeward.apps.trips.services.self_service import worker_link_issue
+
+    ticket = max(
+        Ticket.objects.filter(state="issued", worker__application__enterprise=ent_a),
+        key=lambda t: t.legs[0]["pickup_at"],
+    )
+    shared["worker_ticket"] = ticket
+    shared["worker_link"] = worker_link_issue(actor=system, worker_id=ticket.worker_id)
     return World(users=users, sides=sides, shared=shared)

@@ -50,6 +50,28 @@ class SystemActor:
         return self.name
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerSession:
+    """A worker on their own page, without an account: signed in by a one-time link or a short code
+    (``trips.services.self_service``), bound to one application worker row. It plays the part of a
+    profile with role ``worker``: the actions whose roles include ``Role.WORKER`` are its, and its
+    scope is that one worker row and what hangs on it (their tickets), nothing else."""
+
+    application_worker_id: int
+    role: str = "worker"
+    user_id: None = None
+    town_id: None = None
+    enterprise_id: None = None
+    province_code: None = None
+
+    @property
+    def name(self) -> str:  # the audit trail's actor label
+        return f"worker:{self.application_worker_id}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # Role → the department task it works and the permit department it signs as.
 ROLE_TASK_DEPARTMENT = {
     Role.DEPT_TRANSPORT: "transport",
@@ -138,6 +160,16 @@ ACTIONS: dict[str, Action] = {
     "permit.sign": Action(DEPARTMENTS, "只有审批部门可以签发 (department approvers only)"),
     "permit.revoke": Action(TASKFORCE, "只有专班可以撤销许可证 (task force only)"),
     "revocations.publish": Action(TASKFORCE, TASK_FORCE_ONLY),
+    # Door to door: tickets from the plan in force (the planner when a run finishes, or the task force)
+    "ticket.issue": Action(TASKFORCE, "只有专班可以出票 (task force only)"),
+    # a worker's self-service link: the enterprise for its own workers, and the task force
+    "worker_link.issue": Action(
+        TASKFORCE | {ENTERPRISE}, "只有申请企业或专班可以发送链接 (the enterprise or task force only)"
+    ),
+    # the worker on their own page (a WorkerSession): see, confirm or decline the trip, declare health
+    "trip.read": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
+    "trip.respond": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
+    "health.declare": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     # Heat map
     "heatmap.read": Action(SCOPED_READERS, "无权查看用工热图 (not allowed to see the heat map)"),
     "heatmap.crosscheck": Action(
@@ -280,6 +312,21 @@ def _permit_scope(p: Any) -> Q:
     return seen
 
 
+def _of_application_workers(prefix: str) -> Callable[[Any], Q]:
+    """A scope for an application's worker rows (``prefix`` ""), or for what hangs on one
+    (``"worker__"``): a worker on their own page sees their row; others, the workers of the
+    applications they see."""
+
+    def scope(p: Any) -> Q:
+        if isinstance(p, WorkerSession):
+            return Q(**{f"{prefix}pk": p.application_worker_id})
+        if p.role == Role.TASKFORCE:
+            return ALL
+        return Q(**{f"{prefix}application__in": _applications(p)})
+
+    return scope
+
+
 def _roles(*roles: str) -> Callable[[Any], Q]:
     """A scope for objects that are not owned by anyone: all of them for ``roles``, none for others."""
     return lambda p: ALL if p.role in roles else NOTHING
@@ -295,6 +342,8 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     "applications.returnapplication": ("application", _application_scope),
     "applications.departmenttask": ("task", _task_scope),
     "applications.permit": ("permit", _permit_scope),
+    "applications.applicationworker": ("application_worker", _of_application_workers("")),
+    "trips.ticket": ("ticket", _of_application_workers("worker__")),
     # plans: the task force, and the departments that check their vehicles (manifests, road passes)
     "planning.planrun": ("plan_run", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
     "planning.planvehicle": ("plan_vehicle", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
@@ -318,7 +367,9 @@ CLI = SystemActor(
 )  # fmt: skip
 DEMO = SystemActor("demo", frozenset({"import.run", "heatmap.rebuild", "user.create", "city.setup"}))
 TASK = SystemActor("task", frozenset({"import.run"}))
-PLANNER = SystemActor("planner", frozenset({"application.flag"}))
+PLANNER = SystemActor("planner", frozenset({"application.flag", "ticket.issue", "revocations.publish"}))
+# A worker's decline revokes their ticket: the revocation list is re-signed on the task force's behalf.
+TICKETS = SystemActor("tickets", frozenset({"revocations.publish"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
 BENCH = SystemActor("bench", frozenset({"import.run", "city.setup"}))
@@ -332,6 +383,8 @@ WORKER = SystemActor("worker", frozenset())
 def _profile(actor: Any) -> Any:
     if isinstance(actor, str):
         raise TypeError(f"actor {actor!r} is a bare string: use a SystemActor")
+    if isinstance(actor, WorkerSession):
+        return actor
     if not getattr(actor, "is_authenticated", False):
         return None
     return getattr(actor, "profile", None)

@@ -151,6 +151,8 @@ class ApplicationWorker(models.Model):
     source_row = models.PositiveIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The worker declined the trip on their own page (``trips``): the next plan leaves them out.
+    declined_at = models.DateTimeField(_("已谢绝行程"), null=True, blank=True)
     replaced_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
     )

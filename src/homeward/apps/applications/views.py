@@ -42,6 +42,7 @@ from homeward.core.permits.token import TOKEN_PREFIX
 from homeward.i18n import join_list
 
 SHOWN_REJECTED = 200
+LINKABLE_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
 
 
 def _fail(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -168,6 +169,8 @@ def _detail_context(
         "report": report,
         "rejected_shown": (report or {}).get("rejected", [])[:SHOWN_REJECTED],
         "can_edit": allows(user, "application.edit", app) and app.shown_state == ApplicationState.DRAFT,
+        # the worker's own page (trips): a one-time link and short code, once the trip is being arranged
+        "can_link": allows(user, "worker_link.issue", app) and app.shown_state in LINKABLE_STATES,
         "can_submit": allows(user, "application.submit", app)
         and app.shown_state == ApplicationState.DRAFT
         and bool(active),
@@ -379,6 +382,17 @@ def beijing_time(value: datetime) -> str:
 def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:
     """The permit's fields as (label, plain words) rows: lists joined, times in Beijing time."""
     valid = f"{beijing_time(permit.valid_from)} — {beijing_time(permit.valid_to)}"
+    if isinstance(permit, core_permits.Ticket):
+        from homeward.apps.trips.words import leg_words
+
+        return [
+            (_("类型"), str(_("电子车票"))),
+            (_("编号"), permit.permit_id),
+            (_("乘客"), permit.holder),
+            (_("身份证后四位"), permit.id_tail),
+            *((_("行程"), leg_words(leg)) for leg in permit.legs),
+            (_("有效时间"), valid),
+        ]
     kind = Permit.Kind(str(permit.kind)).label
     if isinstance(permit, core_permits.RoadPass):
         return [

@@ -4,7 +4,9 @@ A run maps the accepted (and already planned) return applications, the resources
 ``core.planning.PlanRequest``, calls ``plan_campaign`` (or ``replan`` around the vehicles an earlier
 run has dispatched), stores the vehicles and seats as rows and the whole ``PlanResult`` as gzipped
 JSON, marks the applications with a seat ``planned`` and flags the ones whose workers have no legal
-way to arrive in time (``applications.services.application_flag_at_risk``).
+way to arrive in time (``applications.services.application_flag_at_risk``). Once the run is done,
+its workers' e-tickets are issued (``trips.services.tickets.tickets_issue``, re-issuing only what
+changed).
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ class PlanInput:
 def build_request(
     *, now: datetime, seed: int, stop: core.StopCriterion, rules: core.Rules | None = None
 ) -> PlanInput:
-    """Accepted and planned applications with their active workers, granted train slots, active
+    """Accepted and planned applications with their active workers (not those who declined), granted train slots, active
     coaches, county risk levels and the home city → ``PlanRequest``. Conflict ``home_city_not_set``
     before the city is set up. A plan as of ``now`` knows only the applications accepted by then
     (within its minute): a plan of a past day, such as the demo's campaign day, leaves out what was
@@ -195,7 +197,10 @@ def build_request(
     )
     rows: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for pk, app_id, county, health in (
-        ApplicationWorker.objects.filter(application__state__in=PLAN_STATES, active=True)
+        # a worker who declined the trip on their own page is left out (their seat goes to others)
+        ApplicationWorker.objects.filter(
+            application__state__in=PLAN_STATES, active=True, declined_at__isnull=True
+        )
         .order_by("pk")
         .values_list("pk", "application_id", "pickup_county_code", "health_code")
     ):
@@ -303,7 +308,23 @@ def plan_run_execute_now(run_id: int) -> str:
             )  # fmt: skip
             return PlanRun.State.FAILED.value
     audit_record(actor=PLANNER, action="plan.done", object_type="plan_run", object_id=run_id, data=summary)
+    _issue_tickets(run_id)
     return PlanRun.State.DONE.value
+
+
+def _issue_tickets(run_id: int) -> None:
+    """Tickets for the plan now in force (``trips.services.tickets``), after the run is stored: a
+    failure to issue leaves the plan done and is audited (``tickets_issue`` again repairs it)."""
+    from homeward.apps.trips.services.tickets import tickets_issue
+
+    try:
+        tickets_issue(actor=PLANNER, run_id=run_id)
+    except DomainError as exc:
+        log.warning("tickets of plan run %s not issued: %s", run_id, exc.code)
+        audit_record(
+            actor=PLANNER, action="tickets.failed", object_type="plan_run", object_id=run_id,
+            data={"reason": exc.code},
+        )  # fmt: skip
 
 
 def _basis(last: PlanRun | None, dispatched: dict[str, Dispatch]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Pure and Django-free. The flow (the Django side stores keys, permits and signatures and calls these):
 
-1. Build a ``RoadPass`` or ``PreventionPermit`` (frozen; its ``body()`` is the canonical bytes signed).
+1. Build a ``RoadPass``, ``PreventionPermit`` or a worker's ``Ticket`` (frozen; its ``body()`` is the canonical bytes signed).
 2. ``SignedPermit(permit)``, then ``cosign(signed, department_key, at)`` once per required department
    (``permit.signers``); ``signed.is_issued`` turns true when the last one lands; ``signed.token()``.
 3. ``render_permit_pdf(permit, token, verify_url)`` for the printable one-page A5 PDF; its QR code
@@ -34,12 +34,15 @@ from homeward.core.permits.model import (
     Department,
     InvalidPermit,
     KitItem,
+    LegKind,
     Permit,
     PermitFormatError,
     PermitKind,
     PermitTooLarge,
     PreventionPermit,
     RoadPass,
+    Ticket,
+    TicketLeg,
     fitted_road_pass,
     permit_from_body,
     placeholder_fields,
@@ -90,6 +93,7 @@ __all__ = [
     "Keyring",
     "KeysFile",
     "KitItem",
+    "LegKind",
     "Permit",
     "PermitFormatError",
     "PermitKind",
@@ -101,6 +105,8 @@ __all__ = [
     "SignedPermit",
     "SignedRevocationList",
     "SigningKey",
+    "Ticket",
+    "TicketLeg",
     "Verification",
     "cosign",
     "decode_revocation_list",

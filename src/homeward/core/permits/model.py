@@ -69,6 +69,7 @@ _DEPARTMENT_LABELS = {
 class PermitKind(StrEnum):
     ROAD_PASS = "road_pass"  # 通行证, one per vehicle
     PREVENTION = "prevention"  # 防控许可证, one per trip
+    TICKET = "ticket"  # 电子车票, one per worker and plan (``Ticket``)
 
 
 class PermitFormatError(DomainError):
@@ -97,6 +98,8 @@ REQUIRED_SIGNERS: dict[PermitKind, tuple[Department, ...]] = {
     PermitKind.ROAD_PASS: (Department.HR, Department.TRANSPORT),
     # health approves escort, kit and checks; transport the vehicles; HR the organiser
     PermitKind.PREVENTION: (Department.HR, Department.TRANSPORT, Department.HEALTH),
+    # transport alone: see ``Ticket``
+    PermitKind.TICKET: (Department.TRANSPORT,),
 }
 
 
@@ -309,7 +312,149 @@ class PreventionPermit(_PermitBase):
         return out
 
 
-Permit = RoadPass | PreventionPermit
+class LegKind(StrEnum):
+    """A ticket leg's vehicle; the wire code is fixed forever."""
+
+    TRAIN = "train"
+    BUS = "bus"
+    SHUTTLE = "shuttle"
+
+
+_LEG_CODES = {LegKind.TRAIN: "t", LegKind.BUS: "b", LegKind.SHUTTLE: "s"}
+# A phone on a ticket: a mainland mobile, or empty (no escort on that vehicle).
+_PHONE_RE = re.compile(r"^(1[3-9]\d{9})?$")
+MAX_LEGS = 3
+# One signature (77 bytes) beside at most 420 bytes of body is a ~670-character token: with the
+# verification link it fits a QR code of version 22 at most at error correction M, readable on a phone
+# screen at arm's length and on a 40 mm print (``tests/core/test_tickets.py`` checks the version).
+MAX_TICKET_BODY_BYTES = 420
+MAX_TICKET_TEXT = 40
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TicketLeg:
+    """One vehicle of a worker's trip: leg 0 is the train or the bus, leg 1 the station shuttle.
+    ``vehicle`` is the plate or the train's name; ``pickup`` where and ``pickup_at`` when the worker
+    boards (the vehicle's stop), ``seat`` the seat or carriage-and-seat, ``destination`` where the
+    leg ends, ``escort_phone`` the medical escort's mobile ("" when the vehicle has none)."""
+
+    leg: int
+    kind: LegKind
+    vehicle: str
+    pickup: str
+    pickup_at: datetime
+    seat: str
+    destination: str
+    escort_phone: str = ""
+
+    def __post_init__(self) -> None:
+        if type(self.leg) is not int or not 0 <= self.leg < MAX_LEGS:
+            raise InvalidPermit(f"车票行程段号无效 (leg must be 0-{MAX_LEGS - 1})")
+        object.__setattr__(self, "kind", LegKind(self.kind))
+        object.__setattr__(self, "pickup_at", utc_seconds(self.pickup_at))
+        for name in ("vehicle", "pickup", "seat", "destination"):
+            value = getattr(self, name)
+            _check_text(name, value)
+            if len(value) > MAX_TICKET_TEXT:
+                raise InvalidPermit(f"车票字段过长 ({name} is longer than {MAX_TICKET_TEXT} characters)")
+        if not isinstance(self.escort_phone, str) or not _PHONE_RE.match(self.escort_phone):
+            raise InvalidPermit("随车医护电话无效 (escort_phone must be a mobile number or empty)")
+
+    def wire(self) -> list[Any]:
+        return [
+            self.leg, _LEG_CODES[self.kind], self.vehicle, self.pickup, _epoch(self.pickup_at),
+            self.seat, self.destination, self.escort_phone,
+        ]  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "leg": self.leg, "kind": str(self.kind), "vehicle": self.vehicle, "pickup": self.pickup,
+            "pickup_at": self.pickup_at.isoformat(), "seat": self.seat, "destination": self.destination,
+            "escort_phone": self.escort_phone,
+        }  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, value: object) -> TicketLeg:
+        if not isinstance(value, list) or len(value) != 8:
+            raise PermitFormatError("a ticket leg is not a list of 8 fields")
+        kinds = {code: kind for kind, code in _LEG_CODES.items()}
+        if value[1] not in kinds:
+            raise PermitFormatError("unknown ticket leg kind")
+        for i in (2, 3, 5, 6, 7):
+            if not isinstance(value[i], str):
+                raise PermitFormatError("a ticket leg's text field is not text")
+        return cls(
+            leg=value[0], kind=kinds[value[1]], vehicle=value[2], pickup=value[3],
+            pickup_at=_from_epoch(value[4]), seat=value[5], destination=value[6], escort_phone=value[7],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ticket(_PermitBase):
+    """电子车票: one worker's seat on each leg of the plan in force, shown as a QR code and checked at
+    every handover (boarding, station, shuttle, factory gate) with no network.
+
+    Signed by transport alone. A ticket asserts "this person has this seat on this vehicle", which is
+    the transport bureau's word (it approves the vehicles, routes and road passes the seats sit in),
+    not the organiser's or health's; a single signature keeps the token under ~700 characters so the
+    QR stays scannable from a cheap phone's screen. The task force still withdraws tickets through
+    the one revocation list it signs. ``run`` and ``worker`` are the plan run and the application's
+    worker row, so a scan event can name both; ``holder`` is the masked name (surname + ＊) and
+    ``id_tail`` the ID number's last four: enough to match the person at the door, not to identify
+    them to whoever photographs the code.
+    """
+
+    kind: ClassVar[PermitKind] = PermitKind.TICKET
+    run: int
+    worker: int
+    holder: str
+    id_tail: str
+    legs: tuple[TicketLeg, ...]
+
+    def __post_init__(self) -> None:
+        self._check_common()
+        _check_count("run", self.run, minimum=1)
+        if type(self.worker) is not int or not 1 <= self.worker < 2**53:
+            raise InvalidPermit("乘客编号无效 (worker must be a positive whole number)")
+        _check_text("holder", self.holder)
+        if len(self.holder) > 20:
+            raise InvalidPermit("乘客姓名过长 (holder is longer than 20 characters)")
+        if not isinstance(self.id_tail, str) or not re.fullmatch(r"\d{3}[\dX]", self.id_tail):
+            raise InvalidPermit("身份证后四位无效 (id_tail must be the ID number's last four)")
+        if not isinstance(self.legs, tuple) or not 1 <= len(self.legs) <= MAX_LEGS:
+            raise InvalidPermit(f"车票须有 1-{MAX_LEGS} 段行程 (a ticket has 1-{MAX_LEGS} legs)")
+        if any(not isinstance(leg, TicketLeg) for leg in self.legs):
+            raise InvalidPermit("legs must be a tuple of TicketLeg")
+        if [leg.leg for leg in self.legs] != list(range(len(self.legs))):
+            raise InvalidPermit("车票行程段须从 0 连续编号 (legs must be numbered 0, 1, …)")
+        size = len(self.body())
+        if size > MAX_TICKET_BODY_BYTES:
+            raise InvalidPermit(
+                f"车票内容 {size} 字节，超过二维码容量 {MAX_TICKET_BODY_BYTES} 字节 "
+                f"(the ticket takes {size} bytes; at most {MAX_TICKET_BODY_BYTES} keep its QR code scannable)"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind), "permit_id": self.permit_id, "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat(), "signers": [str(d) for d in self.signers],
+            "run": self.run, "worker": self.worker, "holder": self.holder, "id_tail": self.id_tail,
+            "legs": [leg.to_dict() for leg in self.legs],
+        }  # fmt: skip
+
+    def _wire(self) -> dict[str, Any]:
+        out = self._wire_common()
+        out["d"] = {
+            "r": self.run,
+            "w": self.worker,
+            "h": self.holder,
+            "i": self.id_tail,
+            "l": [leg.wire() for leg in self.legs],
+        }
+        return out
+
+
+Permit = RoadPass | PreventionPermit | Ticket
 
 # What a drafter writes where it does not know yet (the planner knows no toll stations; a bus with
 # no coach yet has no plate): a pass carrying one is not ready to be signed.
@@ -372,7 +517,7 @@ def placeholder_fields(permit: Permit) -> tuple[str, ...]:
     return tuple(found)
 
 
-_KIND_CODES = {PermitKind.ROAD_PASS: "rp", PermitKind.PREVENTION: "pp"}
+_KIND_CODES = {PermitKind.ROAD_PASS: "rp", PermitKind.PREVENTION: "pp", PermitKind.TICKET: "tk"}
 
 
 def canonical_json(value: object) -> bytes:
@@ -446,6 +591,18 @@ def permit_from_body(body: bytes) -> Permit:
                 health_checks=_texts(d["hc"], "health_checks"),
                 organiser=d["og"],
                 notes=_texts(d["nt"], "notes"),
+            )
+        elif top["k"] == "tk":
+            d = _obj(d, {"r", "w", "h", "i", "l"}, "ticket")
+            if not isinstance(d["l"], list):
+                raise PermitFormatError("ticket legs are not a list")
+            permit = Ticket(
+                **common,
+                run=d["r"],
+                worker=d["w"],
+                holder=d["h"],
+                id_tail=d["i"],
+                legs=tuple(TicketLeg.from_wire(leg) for leg in d["l"]),
             )
         else:
             raise PermitFormatError("unknown permit kind")

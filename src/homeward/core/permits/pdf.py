@@ -19,7 +19,7 @@ from fpdf.enums import TableBordersLayout, TextMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
 from homeward.core.errors import DomainError
-from homeward.core.permits.model import Permit, PermitKind, PreventionPermit, RoadPass
+from homeward.core.permits.model import Permit, PermitKind, PreventionPermit, RoadPass, Ticket
 from homeward.core.permits.token import SignedPermit, decode_token, verify_link
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -123,6 +123,11 @@ def render_permit_pdf(permit: Permit, token: str, verify_url: str = "") -> bytes
     """An A5 portrait PDF of ``permit`` on one page, with the QR code of ``token`` (which must carry
     this permit). With ``verify_url`` (the public verification page) the QR code holds the link
     ``verify_url?t=<token>``, which any phone camera opens; without, the bare token."""
+    if isinstance(permit, Ticket):
+        raise DomainError(
+            "车票在务工人员页面显示，不打印为许可证 (a ticket is shown on the worker's page, not printed)",
+            "not_a_permit",
+        )
     signed = decode_token(token)
     if signed.permit != permit:
         raise DomainError("the token carries a different permit", "token_mismatch")
@@ -137,6 +142,7 @@ def render_permit_pdf(permit: Permit, token: str, verify_url: str = "") -> bytes
 def _render(signed: SignedPermit, qr_text: str, verify_url: str, scale: float) -> FPDF | None:
     """The page at ``scale`` (text sizes and spacing), or None when it does not fit one page."""
     permit = signed.permit
+    assert not isinstance(permit, Ticket)  # refused by render_permit_pdf
     title, subtitle = TITLES[permit.kind]
 
     pdf = FPDF(orientation="P", unit="mm", format=(PAGE_W, PAGE_H))

@@ -248,13 +248,16 @@ def permit_revoke(*, actor: Any, permit_id: int, reason: str = "") -> Permit:
 
 
 def revocation_list_publish(*, actor: Any, at: datetime | None = None) -> RevocationList:
-    """Sign and store the next revocation list: every revoked permit id, sequence + 1."""
+    """Sign and store the next revocation list: every revoked permit and ticket id, sequence + 1."""
     authorize(actor, "revocations.publish")
     at = (at or timezone.now()).replace(microsecond=0)
     with transaction.atomic():
         last = RevocationList.objects.select_for_update().order_by("-sequence").first()
         sequence = (last.sequence + 1) if last else 1
-        ids = sorted(Permit.objects.filter(state=PermitState.REVOKED).values_list("permit_id", flat=True))
+        from homeward.apps.trips.services.tickets import revoked_ticket_ids
+
+        permits = Permit.objects.filter(state=PermitState.REVOKED).values_list("permit_id", flat=True)
+        ids = sorted({*permits, *revoked_ticket_ids()})  # e-tickets are permits too (core Ticket)
         core_list = core_permits.RevocationList(sequence, at, frozenset(ids))
         key = keystore.current_key(core_permits.Department.TASK_FORCE, at)
         signed = core_permits.sign_revocation_list(core_list, key)

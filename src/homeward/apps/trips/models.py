@@ -1,0 +1,103 @@
+"""Tickets, worker links and health declarations.
+
+``Ticket``: one worker's seats on the plan in force, as a signed token (``core.permits.Ticket``,
+id ``TK-<worker row>-<n>``). A worker has at most one issued ticket; a re-plan that changes its legs
+revokes it (its id goes on the signed revocation list) and issues the next number. ``legs`` is the
+readable form with the plan's vehicle ids (``vehicle_id``, ``vehicle_key``) that scan events will
+name; ``legs_hash`` is SHA-256 of the legs' canonical JSON, what a re-plan compares.
+
+``WorkerLink``: how a worker without an account reaches their own page. The one-time link's token
+and the short code are stored only as SHA-256 digests; the link is single use, the code (with the ID
+number's last four) works until the link expires and is rate limited.
+
+``HealthDeclaration``: append-only; the latest before the deadline is the one that counts.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from homeward.apps.applications.models import HealthCode
+
+
+class TicketState(models.TextChoices):
+    ISSUED = "issued", _("有效")
+    REVOKED = "revoked", _("已作废")
+
+
+class Ticket(models.Model):
+    ticket_id = models.CharField(max_length=48, unique=True)  # the permit id inside the token
+    worker = models.ForeignKey(
+        "applications.ApplicationWorker", on_delete=models.CASCADE, related_name="tickets"
+    )
+    # the plan in force this ticket belongs to (an unchanged ticket moves on to the next run)
+    run = models.ForeignKey("planning.PlanRun", on_delete=models.CASCADE, related_name="tickets")
+    legs = models.JSONField(default=list)
+    legs_hash = models.CharField(max_length=64)
+    token = models.TextField()
+    state = models.CharField(max_length=8, choices=TicketState.choices, default=TicketState.ISSUED)
+    issued_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["worker_id", "-issued_at", "-pk"]
+        verbose_name = _("电子车票")
+        verbose_name_plural = _("电子车票")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker"], condition=Q(state="issued"), name="one_issued_ticket_per_worker"
+            )
+        ]
+        indexes = [models.Index(fields=["run", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ({self.state})"
+
+
+class WorkerLink(models.Model):
+    worker = models.ForeignKey(
+        "applications.ApplicationWorker", on_delete=models.CASCADE, related_name="links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)  # the one-time link was opened
+    # a newer link for the same worker replaces this one (its link and code stop working)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("务工人员链接")
+        verbose_name_plural = _("务工人员链接")
+
+    def __str__(self) -> str:
+        return f"link {self.pk} of {self.worker_id}"
+
+
+class HealthDeclaration(models.Model):
+    worker = models.ForeignKey(
+        "applications.ApplicationWorker", on_delete=models.CASCADE, related_name="health_declarations"
+    )
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    health_code = models.CharField(_("健康码"), max_length=8, choices=HealthCode.choices)
+    temperature_c = models.DecimalField(_("体温 °C"), max_digits=3, decimal_places=1)
+    declared_at = models.DateTimeField()
+    nonce = models.CharField(max_length=64)  # from the form: a resent form is stored once
+
+    class Meta:
+        ordering = ["worker_id", "-declared_at", "-pk"]
+        verbose_name = _("健康申报")
+        verbose_name_plural = _("健康申报")
+        constraints = [models.UniqueConstraint(fields=["worker", "nonce"], name="health_declaration_once")]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.health_code} {self.temperature_c}"

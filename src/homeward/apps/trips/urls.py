@@ -1,0 +1,21 @@
+"""The worker's own pages (``w/``) and the link button of an application's page (namespace ``trips``)."""
+
+from django.urls import path
+
+from homeward.apps.trips import views
+
+app_name = "trips"
+
+urlpatterns = [
+    path("w/", views.worker_home, name="home"),
+    path("w/start/", views.worker_start, name="start"),
+    path("w/confirm/", views.worker_confirm, name="confirm"),
+    path("w/decline/", views.worker_decline, name="decline"),
+    path("w/health/", views.worker_health, name="health"),
+    path("w/signout/", views.worker_signout, name="signout"),
+    path(
+        "applications/<int:application_id>/workers/<int:row_id>/link/",
+        views.worker_link_issue,
+        name="link-issue",
+    ),
+]

@@ -1,0 +1,184 @@
+"""The worker's own pages (no account): sign in by the one-time link or the short code, then the
+trip, the e-ticket QR code, confirm / decline and the health declaration. And the button on an
+application's page that issues a worker's link. Views parse input, call one service, render.
+
+The worker's session holds only ``{"w": worker row id, "until": ISO time}`` under ``SESSION_KEY``
+(after ``cycle_key``); anything else in the session (a staff sign-in on the same phone) is not
+consulted by these pages."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import segno
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from homeward.apps.accounts.policy import WorkerSession
+from homeward.apps.applications.services import verify_url
+from homeward.apps.ops.login import client_ip
+from homeward.apps.trips.services import self_service as svc
+from homeward.apps.trips.words import BEIJING, leg_view
+from homeward.core.errors import DomainError
+from homeward.core.permits import verify_link
+
+SESSION_KEY = "homeward_worker"
+
+
+def _start_session(request: HttpRequest, session: WorkerSession) -> None:
+    request.session.cycle_key()
+    until = timezone.now() + timedelta(hours=svc.SESSION_HOURS)
+    request.session[SESSION_KEY] = {"w": session.application_worker_id, "until": until.isoformat()}
+
+
+def _session(request: HttpRequest) -> WorkerSession | None:
+    data = request.session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        if datetime.fromisoformat(str(data["until"])) <= timezone.now():
+            request.session.pop(SESSION_KEY, None)
+            return None
+        return WorkerSession(int(data["w"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _error(request: HttpRequest, exc: DomainError, template: str = "trips/error.html") -> HttpResponse:
+    return render(request, template, {"message": exc.message, "reason": exc.code}, status=exc.status)
+
+
+def _qr_svg(token: str) -> str:
+    qr = segno.make(verify_link(verify_url(), token), error="m", micro=False)
+    return mark_safe(qr.svg_inline(scale=3, border=2, omitsize=True, title=str(_("电子车票"))))  # noqa: S308 (segno's own SVG)
+
+
+def _trip_context(session: WorkerSession) -> dict[str, Any]:
+    trip = svc.worker_trip(actor=session)
+    ticket = trip.ticket
+    return {
+        "trip": trip,
+        "worker": trip.worker,
+        "ticket": ticket,
+        "legs": [leg_view(x) for x in ticket.legs] if ticket else [],
+        "qr": _qr_svg(ticket.token) if ticket else "",
+        "declare_by": f"{trip.declare_by.astimezone(BEIJING):%Y-%m-%d %H:%M}" if trip.declare_by else "",
+        "declare_open": trip.declare_by is not None and timezone.now() <= trip.declare_by,
+        "nonce": uuid.uuid4().hex,
+        "temperature_min": svc.TEMPERATURE_MIN,
+        "temperature_max": svc.TEMPERATURE_MAX,
+    }
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def worker_home(request: HttpRequest) -> HttpResponse:
+    """GET: the worker's trip, or the short-code form. POST: sign in with code + ID last four."""
+    if request.method == "POST":
+        try:
+            session = svc.worker_code_signin(
+                code=request.POST.get("code", ""),
+                id_last4=request.POST.get("last4", ""),
+                ip=client_ip(request),
+            )
+        except DomainError as exc:
+            return render(request, "trips/signin.html", {"message": exc.message}, status=exc.status)
+        _start_session(request, session)
+        return redirect("trips:home")
+    current = _session(request)
+    if current is None:
+        return render(request, "trips/signin.html", {})
+    try:
+        context = _trip_context(current)
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(request, "trips/trip.html", context)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def worker_start(request: HttpRequest) -> HttpResponse:
+    """GET ``?k=``: a button that spends the one-time link (a link preview only GETs); POST: spend it."""
+    if request.method == "GET":
+        return render(request, "trips/start.html", {"k": request.GET.get("k", "")[:100]})
+    try:
+        session = svc.worker_link_redeem(token=request.POST.get("k", "")[:100])
+    except DomainError as exc:
+        return _error(request, exc)
+    _start_session(request, session)
+    return redirect("trips:home")
+
+
+def _respond(request: HttpRequest, action: Any, **fields: Any) -> HttpResponse:
+    session = _session(request)
+    if session is None and not request.user.is_authenticated:
+        return redirect("trips:home")  # the sign-in form
+    try:
+        action(actor=session or request.user, **fields)
+    except DomainError as exc:
+        return _error(request, exc)
+    return redirect("trips:home")
+
+
+@login_not_required
+@never_cache
+@require_POST
+def worker_confirm(request: HttpRequest) -> HttpResponse:
+    return _respond(request, svc.trip_confirm)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def worker_decline(request: HttpRequest) -> HttpResponse:
+    return _respond(request, svc.trip_decline)
+
+
+@login_not_required
+@never_cache
+@require_POST
+def worker_health(request: HttpRequest) -> HttpResponse:
+    return _respond(
+        request,
+        svc.health_declare,
+        health_code=request.POST.get("health_code", ""),
+        temperature=request.POST.get("temperature", "")[:10],
+        nonce=request.POST.get("nonce", ""),
+    )
+
+
+@login_not_required
+@never_cache
+@require_POST
+def worker_signout(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    return redirect("trips:home")
+
+
+@never_cache
+@require_POST
+def worker_link_issue(request: HttpRequest, application_id: int, row_id: int) -> HttpResponse:
+    """The enterprise or the task force: a worker's one-time link and short code, shown once."""
+    try:
+        issued = svc.worker_link_issue(actor=request.user, worker_id=row_id, application_id=application_id)
+    except DomainError as exc:
+        return _error(request, exc)
+    return render(
+        request,
+        "trips/link_issued.html",
+        {
+            "issued": issued,
+            "application_id": application_id,
+            "expires": f"{issued.expires_at.astimezone(BEIJING):%Y-%m-%d %H:%M}",
+        },
+    )
