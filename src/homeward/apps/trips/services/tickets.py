@@ -23,12 +23,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import authorize
 from homeward.apps.applications import keystore
 from homeward.apps.applications.models import ApplicationWorker
-from homeward.apps.audit.services import audit_record
+from homeward.apps.audit.services import BATCH, audit_record_many
 from homeward.apps.planning.models import MedicalEscort, PlanRun, PlanSeat, PlanVehicle
 from homeward.apps.planning.services import latest_done_run
 from homeward.apps.trips.models import Ticket, TicketState
@@ -147,10 +148,6 @@ def core_ticket(
     )  # fmt: skip
 
 
-def _next_id(worker_id: int) -> str:
-    return f"TK-{worker_id}-{Ticket.objects.filter(worker_id=worker_id).count() + 1}"
-
-
 def tickets_issue(*, actor: Any, run_id: int) -> IssueSummary:
     """Issue the tickets of plan run ``run_id``, which must be the plan in force (Conflict
     ``stale_plan`` otherwise). Idempotent: a worker whose legs are what their issued ticket says keeps
@@ -177,10 +174,15 @@ def tickets_issue(*, actor: Any, run_id: int) -> IssueSummary:
             t.worker_id: t for t in Ticket.objects.select_for_update().filter(state=TicketState.ISSUED)
         }
         key = keystore.current_key(core_permits.Department.TRANSPORT, now) if workers else None
-        issued = unchanged = revoked = 0
-        for worker_id in sorted(set(current) - set(workers)):
-            _revoke(actor, current[worker_id], now, "not_seated")
-            revoked += 1
+        issued_so_far = dict(
+            Ticket.objects.filter(worker_id__in=list(workers))
+            .values("worker_id")
+            .annotate(n=Count("pk"))
+            .values_list("worker_id", "n")
+        )
+        gone = [(current[w], "not_seated") for w in sorted(set(current) - set(workers))]
+        new: list[tuple[Ticket, str]] = []  # the ticket and the one it replaces
+        unchanged = 0
         for worker_id in sorted(workers):
             worker, worker_legs = workers[worker_id], legs[worker_id]
             digest = legs_hash(worker, worker_legs)
@@ -191,35 +193,43 @@ def tickets_issue(*, actor: Any, run_id: int) -> IssueSummary:
                 unchanged += 1
                 continue
             if old is not None:
-                _revoke(actor, old, now, "replanned")
-                revoked += 1
+                gone.append((old, "replanned"))
             assert key is not None
-            ticket_id = _next_id(worker_id)
+            ticket_id = f"TK-{worker_id}-{issued_so_far.get(worker_id, 0) + 1}"
             body = core_ticket(ticket_id, run, worker, worker_legs)
             token = core_permits.cosign(core_permits.SignedPermit(body), key, now).token()
-            ticket = Ticket.objects.create(
+            ticket = Ticket(
                 ticket_id=ticket_id, worker=worker, run=run, legs=worker_legs, legs_hash=digest,
                 token=token, issued_at=now,
             )  # fmt: skip
-            audit_record(
-                actor=actor, action="ticket.issue", object_type="ticket", object_id=ticket.pk,
-                data={"ticket_id": ticket_id, "run": run.pk, "worker": worker_id,
-                      "replaces": old.ticket_id if old is not None else ""},
-            )  # fmt: skip
-            issued += 1
+            new.append((ticket, old.ticket_id if old is not None else ""))
+        _revoke_all(actor, gone, now)  # before the new ones: one issued ticket per worker
+        Ticket.objects.bulk_create([t for t, _ in new], batch_size=BATCH)
+        audit_record_many(
+            actor=actor, action="ticket.issue", object_type="ticket",
+            events=[
+                (t.pk, {"ticket_id": t.ticket_id, "run": run.pk, "worker": t.worker_id, "replaces": replaces})
+                for t, replaces in new
+            ],
+        )  # fmt: skip
+        issued, revoked = len(new), len(gone)
         if revoked:
             revocation_list_publish(actor=actor, at=now)
     return IssueSummary(run.pk, issued, unchanged, revoked)
 
 
-def _revoke(actor: Any, ticket: Ticket, now: datetime, reason: str) -> None:
-    """Inside the caller's transaction; the caller publishes the revocation list."""
-    Ticket.objects.filter(pk=ticket.pk, state=TicketState.ISSUED).update(
-        state=TicketState.REVOKED, revoked_at=now, revoked_reason=reason
-    )
-    audit_record(
-        actor=actor, action="ticket.revoke", object_type="ticket", object_id=ticket.pk,
-        data={"ticket_id": ticket.ticket_id, "reason": reason},
+def _revoke_all(actor: Any, tickets: list[tuple[Ticket, str]], now: datetime) -> None:
+    """Revoke ``tickets`` (each with its reason) inside the caller's transaction, each audited; the
+    caller publishes the revocation list."""
+    for reason in sorted({r for _, r in tickets}):
+        pks = [t.pk for t, r in tickets if r == reason]
+        for start in range(0, len(pks), BATCH):
+            Ticket.objects.filter(pk__in=pks[start : start + BATCH], state=TicketState.ISSUED).update(
+                state=TicketState.REVOKED, revoked_at=now, revoked_reason=reason
+            )
+    audit_record_many(
+        actor=actor, action="ticket.revoke", object_type="ticket",
+        events=[(t.pk, {"ticket_id": t.ticket_id, "reason": reason}) for t, reason in tickets],
     )  # fmt: skip
 
 
