@@ -43,6 +43,13 @@ def test_it_issues_a_ticket_per_seated_worker_when_the_plan_finishes(planned) ->
     assert any(x["escort_phone"] == "13800000001" for t in tickets.values() for x in t.legs)
 
 
+def test_every_issued_ticket_is_audited(planned) -> None:
+    tickets = Ticket.objects.all()
+    events = AuditEvent.objects.filter(action="ticket.issue")
+    assert sorted(int(e.object_id) for e in events) == sorted(t.pk for t in tickets)
+    assert {e.data["ticket_id"] for e in events} == {t.ticket_id for t in tickets}
+
+
 def test_issuing_again_changes_nothing(planned) -> None:
     before = {t.pk: t.token for t in Ticket.objects.all()}
     events = AuditEvent.objects.count()
@@ -67,6 +74,14 @@ def test_a_replan_reissues_only_changed_tickets_and_the_old_verify_as_revoked(pl
     assert all(t.run_id == second.pk for t in now.values())
     assert permit_verify(moved.token).reason == "revoked"
     assert permit_verify(now[moved.worker_id].token).reason == "ok"
+    # each new and each revoked ticket has its own audit event, naming it
+    revoke = AuditEvent.objects.get(action="ticket.revoke")
+    assert (revoke.object_id, revoke.data) == (
+        str(moved.pk),
+        {"ticket_id": moved.ticket_id, "reason": "replanned"},
+    )
+    issue = AuditEvent.objects.filter(action="ticket.issue").order_by("pk").last()
+    assert issue.object_id == str(now[moved.worker_id].pk) and issue.data["replaces"] == moved.ticket_id
 
 
 def test_a_declined_worker_is_not_seated_by_the_next_plan_and_loses_the_ticket(planned) -> None:
