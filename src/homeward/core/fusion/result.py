@@ -21,6 +21,7 @@ from .schema import (
     LEVELS,
     NO_FILTERS,
     ORIGINS_SCHEMA,
+    SORT_KEYS,
     TOWN_SHORTFALL_SCHEMA,
     UNKNOWN_CODE,
     WORKERS_SCHEMA,
@@ -34,24 +35,11 @@ from .schema import (
 if TYPE_CHECKING:
     from .pipeline import EngineOptions
 
-#: Stable sort orders of every output (so that engines can be compared row for row).
-SORT_KEYS: dict[str, list[tuple[str, str]]] = {
-    "workers": [("worker_key", "ascending")],
-    "origins": [("code", "ascending")],
-    "cells": [("code", "ascending"), ("town_code", "ascending"), ("enterprise_id", "ascending")],
-    "cross_check": [("code", "ascending")],
-    # key enterprises first, then the biggest shortfall
-    "enterprise_shortfall": [
-        ("is_key", "descending"),
-        ("away", "descending"),
-        ("enterprise_id", "ascending"),
-        ("town_code", "ascending"),
-    ],
-    "town_shortfall": [("away", "descending"), ("town_code", "ascending")],
-}
-
 
 class FusionEngine(Protocol):
+    #: Outputs (``SORT_KEYS`` names) the engine returns already in their sort order.
+    sorted_outputs: frozenset[str]
+
     def workers_table(self) -> pa.Table: ...
     def origins(self, level: Level, filters: OriginFilters = ...) -> pa.Table: ...
     def cells(self, level: Level) -> pa.Table: ...
@@ -81,8 +69,11 @@ def open_engine(
     return IbisFusion(inputs, params, name, options or NO_OPTIONS, per_worker=per_worker)
 
 
-def normalized(table: pa.Table, schema: pa.Schema, sort: str) -> pa.Table:
-    return conform(table, schema).sort_by(SORT_KEYS[sort])
+def normalized(table: pa.Table, schema: pa.Schema, sort: str, *, presorted: bool = False) -> pa.Table:
+    """``table`` with ``schema``, sorted by ``SORT_KEYS[sort]`` (unless ``presorted``: the engine
+    sorted it by the same keys)."""
+    out = conform(table, schema)
+    return out if presorted else out.sort_by(SORT_KEYS[sort])
 
 
 def origins(engine: FusionEngine, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
@@ -183,7 +174,7 @@ def _aggregate_tables(e: FusionEngine, params: FusionParams) -> dict[str, Any]:
     by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
     return {
         "origins": by_level,
-        "cells": normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
+        "cells": normalized(e.cells("county"), CELLS_SCHEMA, "cells", presorted="cells" in e.sorted_outputs),
         "cross_check": normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
         "hotspots": hotspots(by_level[params.hotspot_level], params),
         "enterprise_shortfall": normalized(
