@@ -56,9 +56,10 @@ def open_engine(
     *,
     per_worker: bool = True,
 ) -> FusionEngine:
-    """Load the inputs into an engine and materialise the per-worker status; then query it (the
-    shell asks for one origin level at a time, with filters). Parquet inputs stay on disk for the
-    Ibis engines (scanned by the engine); pandas reads them whole (it has no other way)."""
+    """Load the inputs into an engine and materialise the status counts (and with ``per_worker`` the
+    per-worker table); then query them (the shell asks for one origin level at a time, with filters).
+    Parquet inputs stay on disk for the Ibis engines (scanned by the engine); pandas reads them whole
+    (it has no other way)."""
     if engine == "pandas":
         from .baseline import PandasFusion
 
@@ -118,7 +119,7 @@ def origin_totals(origin_table: pa.Table) -> dict[str, int]:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FusionAggregates:
     """The heat map's aggregates as Arrow tables with the fixed output schemas: what a province-scale
-    run hands back, the per-worker table staying in the engine. ``worker_rows`` counts its rows."""
+    run hands back, the per-worker rows never leaving the engine. ``worker_rows`` counts them."""
 
     engine: str
     params: FusionParams
@@ -208,9 +209,9 @@ def run_aggregates(
     engine: str = "duckdb",
     options: EngineOptions | None = None,
 ) -> FusionAggregates:
-    """The heat map's aggregates on one engine, the per-worker table kept inside the engine (never
-    collected into Python): :func:`run_fusion` for inputs too big to hold, e.g. a province's
-    Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
+    """The heat map's aggregates on one engine, the per-worker status grouped into counts inside the
+    engine (never materialised, never collected into Python): :func:`run_fusion` for inputs too big
+    to hold, e.g. a province's Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
     t0 = time.perf_counter()
     e = open_engine(inputs, params, engine, options, per_worker=False)
     t1 = time.perf_counter()
