@@ -9,8 +9,9 @@ police rows, each engine in its own process under the same time and memory limit
    child when it passes the cap or the ``--time-limit``. The child warms up on a tiny province (not
    timed: imports, query compilers, the JVM), prints ``START``, runs the fusion once and writes its
    aggregates (origins at three levels, cells, cross-check, hotspots, shortfall) as Parquet.
-3. The DuckDB and Spark children keep the per-worker table inside the engine (``run_aggregates``:
-   Parquet scanned from disk, DuckDB with a ``memory_limit`` and a ``temp_directory`` to spill to);
+3. The DuckDB and Spark children never materialise the per-worker table (``run_aggregates``:
+   Parquet scanned from disk, the status grouped straight into counts inside the engine, DuckDB
+   with a ``memory_limit`` and a ``temp_directory`` to spill to);
    the pandas baseline reads every input into pandas, which is what it does at city scale.
 
 Timed (per engine): opening the Parquet inputs, the per-worker status, every aggregate collected as

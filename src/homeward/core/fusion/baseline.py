@@ -47,6 +47,8 @@ def _counts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 class PandasFusion:
+    sorted_outputs: frozenset[str] = frozenset()  # ``normalized`` sorts every output
+
     def __init__(self, inputs: FusionInputs, params: FusionParams) -> None:
         self.params = params
         ws = pd.Timestamp(params.window_start)

@@ -47,6 +47,7 @@ from .schema import (
     NO_FILTERS,
     REGION_UNIT_KEY,
     RISK_RANK,
+    SORT_KEYS,
     TRAVEL_BLOCKING_RISK,
     UNKNOWN_CODE,
     UNKNOWN_NAME,
@@ -72,16 +73,16 @@ def _risk_name(rank: ir.IntegerValue) -> ir.StringValue:
 # ------------------------------------------------------------------------------------------ expressions
 
 
-def workers_expr(
-    roster: ir.Table, police: ir.Table, intentions: ir.Table, regions: ir.Table, params: FusionParams
+def status_expr(
+    roster: ir.Table, police: ir.Table, intentions: ir.Table, params: FusionParams, *, dates: bool = True
 ) -> ir.Table:
-    """Per-worker status, source, date and origin units (see the module docstring)."""
+    """Per-worker status and origin code (see the module docstring); with ``dates`` also the
+    worker's key and ID, the source and the date of the status. Without ``dates`` a police arrival
+    is a semi-join (``IN``) on the arrivals in the window instead of a group-by of the arrivals by
+    ID joined back (the latest date is only needed for ``status_date``): the same rule, a fraction of
+    the work at province scale."""
     ws, asof = ibis.literal(params.window_start), ibis.literal(params.as_of)
-    arrivals = (
-        police.filter(police.arrived_on.between(ws, asof))
-        .group_by(p_id=police.id_number)
-        .agg(police_date=police.arrived_on.max())
-    )
+    arrived = police.filter(police.arrived_on.between(ws, asof))
     it = intentions.filter(intentions.date.between(ws, asof)).mutate(
         i_rank=_rank_of(intentions.state, INTENTION_RANK), i_county_key=intentions.county_code.fill_null("")
     )
@@ -91,11 +92,17 @@ def workers_expr(
         .filter(lambda t: t.i_row == 0)
         .select(i_id="id_number", i_date="date", i_state="state", i_county="county_code")
     )
-    w = roster.left_join(arrivals, roster.id_number == arrivals.p_id).left_join(
-        latest, roster.id_number == latest.i_id
-    )
+    if dates:
+        arrivals = arrived.group_by(p_id=arrived.id_number).agg(police_date=arrived.arrived_on.max())
+        w = roster.left_join(arrivals, roster.id_number == arrivals.p_id).left_join(
+            latest, roster.id_number == latest.i_id
+        )
+        has_police = w.police_date.notnull()
+    else:
+        r = roster.mutate(has_police=roster.id_number.isin(arrived.id_number))
+        w = r.left_join(latest, r.id_number == latest.i_id)
+        has_police = w.has_police
     insured_before = w.insured_since.isnull() | (w.insured_since <= ws)
-    has_police = w.police_date.notnull()
     intent_back = w.i_state == "returned"
     intent_away = w.i_state.isin(["away", "will_return"])
     status = ibis.cases(
@@ -105,47 +112,87 @@ def workers_expr(
         (insured_before, "away"),
         else_="unknown",
     )
-    source = ibis.cases((has_police, "police"), (w.i_state.notnull(), "intention"), else_="roster")
-    status_date = ibis.cases(
-        (has_police, w.police_date), (w.i_state.notnull(), w.i_date), else_=w.insured_since
-    )
-    w = w.select(
+    columns: dict[str, ir.Value] = {
+        "origin_code": ibis.coalesce(w.declared_code, w.i_county, w.origin_code),
+        "enterprise_id": w.enterprise_id,
+        "town_code": w.town_code,
+        "is_key": w.is_key,
+        "status": status,
+    }
+    if not dates:
+        return w.select(**columns)
+    return w.select(
         "worker_key",
         "id_number",
-        origin_code=ibis.coalesce(w.declared_code, w.i_county, w.origin_code),
-        enterprise_id=w.enterprise_id,
-        town_code=w.town_code,
-        is_key=w.is_key,
-        status=status,
-        source=source,
-        status_date=status_date,
+        **columns,
+        source=ibis.cases((has_police, "police"), (w.i_state.notnull(), "intention"), else_="roster"),
+        status_date=ibis.cases(
+            (has_police, w.police_date), (w.i_state.notnull(), w.i_date), else_=w.insured_since
+        ),
     )
-    w = w.view()  # end the join chain: the next join keys on a computed column
+
+
+def with_units(t: ir.Table, regions: ir.Table) -> ir.Table:
+    """``t`` with the origin's units (``county_code``, ``prefecture_code``, ``province_code``) from its
+    ``origin_code``: an origin that is not a current region counts under ``UNKNOWN_CODE`` at every level."""
+    t = t.view()  # end any join chain: the join keys on a computed column
     units = regions.select(r_code="code", r_pref="prefecture_code", r_prov="province_code")
-    j = w.left_join(units, w.origin_code == units.r_code)
+    j = t.left_join(units, t.origin_code == units.r_code)
     unknown = ibis.literal(UNKNOWN_CODE)
     return j.select(
-        "worker_key",
-        "id_number",
-        "origin_code",
+        *t.columns,
         county_code=ibis.ifelse(j.r_code.isnull(), unknown, j.origin_code),
         prefecture_code=j.r_pref.fill_null(unknown),
         province_code=j.r_prov.fill_null(unknown),
-        enterprise_id=j.enterprise_id,
-        town_code=j.town_code,
-        is_key=j.is_key,
-        status=j.status,
-        source=j.source,
-        status_date=j.status_date,
     )
 
 
+def workers_expr(
+    roster: ir.Table, police: ir.Table, intentions: ir.Table, regions: ir.Table, params: FusionParams
+) -> ir.Table:
+    """Per-worker status, source, date and origin units (see the module docstring)."""
+    return with_units(status_expr(roster, police, intentions, params), regions).select(
+        "worker_key",
+        "id_number",
+        "origin_code",
+        "county_code",
+        "prefecture_code",
+        "province_code",
+        "enterprise_id",
+        "town_code",
+        "is_key",
+        "status",
+        "source",
+        "status_date",
+    )
+
+
+#: The keys of the status counts that every aggregate sums (``cube_expr``).
+CUBE_KEYS = ("origin_code", "town_code", "enterprise_id", "is_key")
+
+
+def cube_expr(status: ir.Table, regions: ir.Table) -> ir.Table:
+    """Worker counts per origin × town × enterprise × key flag (``roster`` and one per status), with
+    the origin's units: every aggregate (origins, cells, cross-check, shortfall) is a sum over it, so
+    the per-worker rows are grouped once and never need to be kept. ``status`` is the per-worker
+    status (``status_expr``, or the per-worker table)."""
+    s = status
+    g = s.group_by(*CUBE_KEYS).agg(roster=s.count(), **_counts(s))
+    return with_units(g, regions)
+
+
 def _counts(t: ir.Table) -> dict[str, ir.IntegerScalar]:
+    """Workers per status, over per-worker rows."""
     return {
         "away": t.status.count(where=t.status == "away"),
         "returned": t.status.count(where=t.status == "returned"),
         "unknown": t.status.count(where=t.status == "unknown"),
     }
+
+
+def _sums(cube: ir.Table) -> dict[str, ir.IntegerScalar]:
+    """Workers per status, over rows of the cube (``cube_expr``)."""
+    return {name: cube[name].sum().cast("int64") for name in ("away", "returned", "unknown")}
 
 
 def carrier_latest_expr(carrier: ir.Table, regions: ir.Table, params: FusionParams) -> ir.Table:
@@ -173,7 +220,7 @@ def risk_expr(risk: ir.Table, regions: ir.Table, level: Level) -> ir.Table:
 
 
 def origins_expr(
-    workers: ir.Table,
+    cube: ir.Table,
     carrier_latest: ir.Table,
     risk: ir.Table,
     regions: ir.Table,
@@ -181,14 +228,15 @@ def origins_expr(
     level: Level,
     filters: OriginFilters = NO_FILTERS,
 ) -> ir.Table:
-    """The origin table at one level (``ORIGINS_SCHEMA``), optionally filtered."""
-    w = workers
+    """The origin table at one level (``ORIGINS_SCHEMA``), optionally filtered; from the status counts
+    (``cube_expr``)."""
+    w = cube
     if filters.town is not None:
         w = w.filter(w.town_code == filters.town)
     if filters.enterprise is not None:
         w = w.filter(w.enterprise_id == filters.enterprise)
     key = LEVEL_KEY[level]
-    agg = w.group_by(code=w[key]).agg(**_counts(w))
+    agg = w.group_by(code=w[key]).agg(**_sums(w))
     if not filters.by_workplace:
         m = _unit_map(regions, level)
         cj = carrier_latest.left_join(m, carrier_latest.c_code == m.m_from)
@@ -231,20 +279,20 @@ def origins_expr(
     return out
 
 
-def cells_expr(workers: ir.Table, level: Level) -> ir.Table:
-    """Origin unit × town × enterprise counts (``CELLS_SCHEMA``)."""
-    w = workers
+def cells_expr(cube: ir.Table, level: Level) -> ir.Table:
+    """Origin unit × town × enterprise counts (``CELLS_SCHEMA``), from the status counts."""
+    w = cube
     return w.group_by(code=w[LEVEL_KEY[level]], town_code=w.town_code, enterprise_id=w.enterprise_id).agg(
-        **_counts(w)
+        **_sums(w)
     )
 
 
 def cross_check_expr(
-    workers: ir.Table, carrier_latest: ir.Table, regions: ir.Table, params: FusionParams
+    cube: ir.Table, carrier_latest: ir.Table, regions: ir.Table, params: FusionParams
 ) -> ir.Table:
-    w = workers
-    a = w.filter(w.status == "away")
-    away = a.group_by(a_code=a.county_code).agg(roster_away=a.count())
+    """Roster away vs carrier count per county (counties with a worker away or a carrier figure)."""
+    a = cube.filter(cube.away > 0)
+    away = a.group_by(a_code=a.county_code).agg(roster_away=a.away.sum().cast("int64"))
     o = away.outer_join(carrier_latest, away.a_code == carrier_latest.c_code)
     names = regions.select(n_code="code", n_name="name")
     o = o.select(
@@ -278,24 +326,28 @@ def cross_check_expr(
     )
 
 
-def _shortfall_counts(w: ir.Table) -> dict[str, ir.IntegerScalar]:
-    """roster, back (= returned), away, unknown."""
-    counts = _counts(w)
-    return {"roster": w.count(), "back": counts.pop("returned"), **counts}
+def _shortfall_counts(c: ir.Table) -> dict[str, ir.IntegerScalar]:
+    """roster, back (= returned), away, unknown: sums over rows with the cube's count columns."""
+    counts = _sums(c)
+    return {"roster": c.roster.sum().cast("int64"), "back": counts.pop("returned"), **counts}
 
 
-def enterprise_shortfall_expr(workers: ir.Table) -> ir.Table:
-    w = workers
-    g = w.group_by("enterprise_id", "town_code", "is_key").agg(**_shortfall_counts(w))
+_ENTERPRISE_KEYS = ("enterprise_id", "town_code", "is_key")
+
+
+def enterprise_shortfall_expr(cube: ir.Table) -> ir.Table:
+    g = cube.group_by(*_ENTERPRISE_KEYS).agg(**_shortfall_counts(cube))
     return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
 
 
-def town_shortfall_expr(workers: ir.Table) -> ir.Table:
-    w = workers
-    g = w.group_by("town_code").agg(
-        enterprises=w.enterprise_id.nunique(),
-        key_enterprises=w.enterprise_id.nunique(where=w.is_key),
-        **_shortfall_counts(w),
+def town_shortfall_expr(cube: ir.Table) -> ir.Table:
+    """Per town: its enterprises (distinct, and key ones) and counts; the distinct counts run over the
+    counts per enterprise × town × key flag (~1 row per enterprise) instead of one row per worker."""
+    e = cube.group_by(*_ENTERPRISE_KEYS).agg(roster=cube.roster.sum(), **_sums(cube))
+    g = e.group_by("town_code").agg(
+        enterprises=e.enterprise_id.nunique(),
+        key_enterprises=e.enterprise_id.nunique(where=e.is_key),
+        **_shortfall_counts(e),
     )
     return g.mutate(share_back=g.back.cast("float64") / g.roster.cast("float64"))
 
@@ -321,18 +373,6 @@ def _load_parquet(backend: Any, name: str, path: Path) -> ir.Table:
     """A view over a Parquet file: the engine scans it from disk, nothing is read into Python."""
     t: ir.Table = backend.read_parquet(str(path), table_name=name)
     return t
-
-
-#: The per-worker columns that the aggregates (origins, cells, cross-check, shortfall) read.
-AGGREGATE_COLUMNS = (
-    "county_code",
-    "prefecture_code",
-    "province_code",
-    "enterprise_id",
-    "town_code",
-    "is_key",
-    "status",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,13 +443,20 @@ def _spark_memory(limit: str) -> str:
 
 
 class IbisFusion:
-    """The fusion bound to one backend: inputs loaded once, per-worker status materialised once;
-    every query (origin table at a level with filters, cells, cross-check, shortfall) reads from it.
+    """The fusion bound to one backend: inputs loaded once, the status counts (``cube_expr``)
+    materialised once; every aggregate (origin table at a level with filters, cells, cross-check,
+    shortfall) is a sum over them.
 
     Inputs are Arrow tables (:class:`FusionInputs`, scanned in place by DuckDB) or Parquet files
     (:class:`~homeward.core.fusion.province.ParquetInputs`, scanned from disk: province scale).
-    ``per_worker=False`` keeps only the columns the aggregates read (``AGGREGATE_COLUMNS``) in the
-    materialised status table: same aggregates, a fraction of the memory; no ``workers_table()``."""
+    ``per_worker=True`` also materialises the per-worker table (``workers_table()``) and groups it;
+    ``per_worker=False`` groups the per-worker status straight into the counts, never materialising
+    it (nor the police arrivals' dates): same aggregates, a fraction of the work and memory.
+
+    The cells come back sorted by the engine (``SORT_KEYS``; listed in ``sorted_outputs``): the
+    largest output, sorted in parallel instead of in Arrow afterwards."""
+
+    sorted_outputs = frozenset({"cells"})
 
     def __init__(
         self,
@@ -440,12 +487,16 @@ class IbisFusion:
                 t[name] = loader(self.backend, f"hw_{name}_{tag}", getattr(inputs, name))
         self.regions = t["regions"]
         self.risk = t["risk"]
-        workers = workers_expr(t["roster"], t["police"], t["intentions"], t["regions"], params)
         self.per_worker = per_worker
-        if not per_worker:
-            # Only what the aggregates read: the engine never materialises ids, dates or sources.
-            workers = workers.select(*AGGREGATE_COLUMNS)
-        self.workers = workers.cache()
+        status: ir.Table
+        if per_worker:
+            self.workers = workers_expr(
+                t["roster"], t["police"], t["intentions"], t["regions"], params
+            ).cache()
+            status = self.workers.select(*CUBE_KEYS, "status")
+        else:
+            status = status_expr(t["roster"], t["police"], t["intentions"], params, dates=False)
+        self.cube = cube_expr(status, t["regions"]).cache()
         self.carrier_latest = carrier_latest_expr(t["carrier"], t["regions"], params).cache()
 
     def _arrow(self, expr: ir.Table) -> pa.Table:
@@ -458,19 +509,30 @@ class IbisFusion:
 
     def origins(self, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
         return self._arrow(
-            origins_expr(
-                self.workers, self.carrier_latest, self.risk, self.regions, self.params, level, filters
-            )
+            origins_expr(self.cube, self.carrier_latest, self.risk, self.regions, self.params, level, filters)
         )
 
     def cells(self, level: Level) -> pa.Table:
-        return self._arrow(cells_expr(self.workers, level))
+        order = [ibis.asc(k) if how == "ascending" else ibis.desc(k) for k, how in SORT_KEYS["cells"]]
+        expr = cells_expr(self.cube, level).order_by(order)
+        if self.engine != "duckdb":
+            return self._arrow(expr)
+        # DuckDB 1.4's parallel sort reserves ~2.6 GB of address space to merge the province's 5M
+        # cells (not resident) and crashes under an RLIMIT_AS cap (the province bench's); sorted on
+        # one thread it reserves none and costs about the same CPU (measured: docs/benchmarks.md).
+        con = self.backend.con
+        threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+        con.execute("SET threads = 1")
+        try:
+            return self._arrow(expr)
+        finally:
+            con.execute(f"SET threads = {threads}")
 
     def cross_check(self) -> pa.Table:
-        return self._arrow(cross_check_expr(self.workers, self.carrier_latest, self.regions, self.params))
+        return self._arrow(cross_check_expr(self.cube, self.carrier_latest, self.regions, self.params))
 
     def enterprise_shortfall(self) -> pa.Table:
-        return self._arrow(enterprise_shortfall_expr(self.workers))
+        return self._arrow(enterprise_shortfall_expr(self.cube))
 
     def town_shortfall(self) -> pa.Table:
-        return self._arrow(town_shortfall_expr(self.workers))
+        return self._arrow(town_shortfall_expr(self.cube))

@@ -21,6 +21,7 @@ from .schema import (
     LEVELS,
     NO_FILTERS,
     ORIGINS_SCHEMA,
+    SORT_KEYS,
     TOWN_SHORTFALL_SCHEMA,
     UNKNOWN_CODE,
     WORKERS_SCHEMA,
@@ -34,24 +35,11 @@ from .schema import (
 if TYPE_CHECKING:
     from .pipeline import EngineOptions
 
-#: Stable sort orders of every output (so that engines can be compared row for row).
-SORT_KEYS: dict[str, list[tuple[str, str]]] = {
-    "workers": [("worker_key", "ascending")],
-    "origins": [("code", "ascending")],
-    "cells": [("code", "ascending"), ("town_code", "ascending"), ("enterprise_id", "ascending")],
-    "cross_check": [("code", "ascending")],
-    # key enterprises first, then the biggest shortfall
-    "enterprise_shortfall": [
-        ("is_key", "descending"),
-        ("away", "descending"),
-        ("enterprise_id", "ascending"),
-        ("town_code", "ascending"),
-    ],
-    "town_shortfall": [("away", "descending"), ("town_code", "ascending")],
-}
-
 
 class FusionEngine(Protocol):
+    #: Outputs (``SORT_KEYS`` names) the engine returns already in their sort order.
+    sorted_outputs: frozenset[str]
+
     def workers_table(self) -> pa.Table: ...
     def origins(self, level: Level, filters: OriginFilters = ...) -> pa.Table: ...
     def cells(self, level: Level) -> pa.Table: ...
@@ -68,9 +56,10 @@ def open_engine(
     *,
     per_worker: bool = True,
 ) -> FusionEngine:
-    """Load the inputs into an engine and materialise the per-worker status; then query it (the
-    shell asks for one origin level at a time, with filters). Parquet inputs stay on disk for the
-    Ibis engines (scanned by the engine); pandas reads them whole (it has no other way)."""
+    """Load the inputs into an engine and materialise the status counts (and with ``per_worker`` the
+    per-worker table); then query them (the shell asks for one origin level at a time, with filters).
+    Parquet inputs stay on disk for the Ibis engines (scanned by the engine); pandas reads them whole
+    (it has no other way)."""
     if engine == "pandas":
         from .baseline import PandasFusion
 
@@ -81,8 +70,11 @@ def open_engine(
     return IbisFusion(inputs, params, name, options or NO_OPTIONS, per_worker=per_worker)
 
 
-def normalized(table: pa.Table, schema: pa.Schema, sort: str) -> pa.Table:
-    return conform(table, schema).sort_by(SORT_KEYS[sort])
+def normalized(table: pa.Table, schema: pa.Schema, sort: str, *, presorted: bool = False) -> pa.Table:
+    """``table`` with ``schema``, sorted by ``SORT_KEYS[sort]`` (unless ``presorted``: the engine
+    sorted it by the same keys)."""
+    out = conform(table, schema)
+    return out if presorted else out.sort_by(SORT_KEYS[sort])
 
 
 def origins(engine: FusionEngine, level: Level, filters: OriginFilters = NO_FILTERS) -> pa.Table:
@@ -127,7 +119,7 @@ def origin_totals(origin_table: pa.Table) -> dict[str, int]:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FusionAggregates:
     """The heat map's aggregates as Arrow tables with the fixed output schemas: what a province-scale
-    run hands back, the per-worker table staying in the engine. ``worker_rows`` counts its rows."""
+    run hands back, the per-worker rows never leaving the engine. ``worker_rows`` counts them."""
 
     engine: str
     params: FusionParams
@@ -183,7 +175,7 @@ def _aggregate_tables(e: FusionEngine, params: FusionParams) -> dict[str, Any]:
     by_level: dict[str, pa.Table] = {level: origins(e, level) for level in LEVELS}
     return {
         "origins": by_level,
-        "cells": normalized(e.cells("county"), CELLS_SCHEMA, "cells"),
+        "cells": normalized(e.cells("county"), CELLS_SCHEMA, "cells", presorted="cells" in e.sorted_outputs),
         "cross_check": normalized(e.cross_check(), CROSS_CHECK_SCHEMA, "cross_check"),
         "hotspots": hotspots(by_level[params.hotspot_level], params),
         "enterprise_shortfall": normalized(
@@ -217,9 +209,9 @@ def run_aggregates(
     engine: str = "duckdb",
     options: EngineOptions | None = None,
 ) -> FusionAggregates:
-    """The heat map's aggregates on one engine, the per-worker table kept inside the engine (never
-    collected into Python): :func:`run_fusion` for inputs too big to hold, e.g. a province's
-    Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
+    """The heat map's aggregates on one engine, the per-worker status grouped into counts inside the
+    engine (never materialised, never collected into Python): :func:`run_fusion` for inputs too big
+    to hold, e.g. a province's Parquet files with a DuckDB ``memory_limit`` and ``temp_directory``."""
     t0 = time.perf_counter()
     e = open_engine(inputs, params, engine, options, per_worker=False)
     t1 = time.perf_counter()

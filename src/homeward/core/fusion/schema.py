@@ -192,6 +192,21 @@ TOWN_SHORTFALL_SCHEMA = pa.schema(
         pa.field("share_back", pa.float64()),
     ]
 )
+#: Stable sort orders of every output (so that engines can be compared row for row).
+SORT_KEYS: dict[str, list[tuple[str, str]]] = {
+    "workers": [("worker_key", "ascending")],
+    "origins": [("code", "ascending")],
+    "cells": [("code", "ascending"), ("town_code", "ascending"), ("enterprise_id", "ascending")],
+    "cross_check": [("code", "ascending")],
+    # key enterprises first, then the biggest shortfall
+    "enterprise_shortfall": [
+        ("is_key", "descending"),
+        ("away", "descending"),
+        ("enterprise_id", "ascending"),
+        ("town_code", "ascending"),
+    ],
+    "town_shortfall": [("away", "descending"), ("town_code", "ascending")],
+}
 HOTSPOTS_SCHEMA = pa.schema(
     [
         pa.field("rank", pa.int64()),
