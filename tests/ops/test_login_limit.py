@@ -91,3 +91,26 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(client, enterprise_
     assert AuditEvent.objects.filter(action="auth.login_failed").last().data == {"ip": "192.0.2.50"}
     settings.HOMEWARD_TRUSTED_PROXIES = 0
     assert AuditEvent.objects.filter(action="auth.login_failed", data__ip=proxy).count() == 2
+
+
+def test_the_worker_code_shares_the_rule_but_not_the_count(client, enterprise_user, settings):
+    """ops.lockout serves both doors; each counts only its own failures (per address here)."""
+    from homeward.apps.trips.services.self_service import TooManyAttempts, worker_code_signin
+    from homeward.core.errors import PermissionDenied
+
+    settings.HOMEWARD_LOGIN_FAILURES_PER_IP = 2
+    for i in range(2):
+        _login(client, f"guess{i}", "wrong", ip="192.0.2.9")
+    assert _login(client, enterprise_user.username, PASSWORD, ip="192.0.2.9").status_code == 429
+    with pytest.raises(PermissionDenied):  # a wrong code, not a lock-out: staff failures don't count
+        worker_code_signin(code="ABCDEFGH", id_last4="1234", ip="192.0.2.9")
+    for i in range(2):
+        with pytest.raises(PermissionDenied):
+            worker_code_signin(code=f"ZZZZZZZ{i}", id_last4="1234", ip="192.0.2.77")
+    with pytest.raises(TooManyAttempts):  # the address is locked for codes now ...
+        worker_code_signin(code="ABCDEFGH", id_last4="1234", ip="192.0.2.77")
+    assert (
+        _login(client, enterprise_user.username, PASSWORD, ip="192.0.2.77").status_code == 302
+    )  # ... not staff
+    lockout = AuditEvent.objects.get(action="worker.lockout")
+    assert lockout.data == {"ip": "192.0.2.77"}

@@ -2,24 +2,32 @@
 the origin county and the birth date, exactly the hidden digits. The rule closing the class: one
 outward form (``personal_data.person_out``) and a masked ID never beside what it hides.
 
-The attacker takes, for every role, every outward representation (API, pages, exports, the admin)
-of the test world, pools what each shows of each person, and brute-forces the hidden digits with
-the check character (``tests/privacy/attacker.py``). No person may narrow below
-``MIN_ID_CANDIDATES``; full numbers appear only in audited reveals."""
+The attacker takes, for every role and for a worker signed in on their own trip page (``/w/``, no
+account), every outward representation (API, pages, exports, the admin, the public verification
+page of every e-ticket) of the test world, pools what each shows of each person, and brute-forces
+the hidden digits with the check character (``tests/privacy/attacker.py``). No person may narrow
+below ``MIN_ID_CANDIDATES``; full ID numbers and phones appear only in audited reveals and, to the
+signed-in worker, their own on their own trip page."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import typing
 from collections import defaultdict
+from collections.abc import Iterator
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from homeward.apps.registry.personal_data import HIDDEN_BY_MASK, MIN_ID_CANDIDATES, PersonSchema, RevealedOut
 from tests.conftest import PASSWORD
 from tests.privacy.attacker import MASK_TOKEN, Knowledge, candidates, learn
 from tests.privacy.outward import crawl, seeds
+
+BUDGET = 600  # responses per crawl; reaching it would leave pages unread
 
 pytestmark = pytest.mark.django_db
 
@@ -80,32 +88,92 @@ def _targets() -> list[tuple[str, str]]:
     return sorted(people.items())
 
 
+def _phones() -> dict[str, str]:
+    """Phone → ID number of every person the world holds with a phone; not the work phones of the
+    drivers and medical escorts, shown on purpose (the factories' worker 13800000001 is the escort's)."""
+    from homeward.apps.applications.models import ApplicationWorker
+    from homeward.apps.planning.models import Driver, MedicalEscort
+    from homeward.apps.registry.models import Worker
+
+    out = {p: n for n, p in Worker.objects.values_list("id_number", "phone") if p}
+    out.update({p: n for n, p in ApplicationWorker.objects.values_list("id_number", "phone") if p})
+    for staff in (Driver, MedicalEscort):
+        for phone in staff.objects.values_list("phone", flat=True):
+            out.pop(phone, None)
+    return out
+
+
+def _verify_urls() -> list[str]:
+    """The public verification page of every e-ticket the plan issued (what its QR code opens)."""
+    from homeward.apps.trips.models import Ticket
+
+    tokens = Ticket.objects.order_by("pk").values_list("token", flat=True)
+    assert tokens, "the world has no e-tickets to verify"
+    return [f"{reverse('applications:permit-verify')}?t={t}" for t in tokens]
+
+
+def _signed_in(world: dict[str, object], client: Client) -> Iterator[tuple[str, Client, object | None]]:
+    """(who, their client, the worker row whose own page it is) for every role, then a worker with
+    an issued e-ticket signed in through a one-time link (no account): the ``/w/`` pages seen as
+    the worker, where their own full ID number and phone are shown."""
+    from homeward.apps.trips.models import Ticket
+    from homeward.apps.trips.services.self_service import worker_link_issue
+    from tests.conftest import system_actor
+
+    for role, user in world.items():
+        client.logout()
+        assert client.login(username=user.username, password=PASSWORD)
+        yield role, client, None
+    ticket = Ticket.objects.filter(state="issued").select_related("worker").order_by("pk").first()
+    assert ticket is not None
+    url = worker_link_issue(actor=system_actor(), worker_id=ticket.worker_id).url
+    worker = Client()
+    started = worker.post(reverse("trips:start"), {"k": url.split("?k=", 1)[1]})
+    assert started.status_code == 302 and started["Location"] == reverse("trips:home")
+    yield "worker_session", worker, ticket.worker
+
+
+def _shown(text: str, value: str) -> bool:
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])", text, re.I) is not None
+
+
 def test_masked_ids_never_rebuild_from_any_outward_representation(client, world):
-    from homeward.core.identity import mask_ric
+    from homeward.core.identity import mask_phone, mask_ric
 
     targets = _targets()
+    phones = _phones()
     by_mask = {mask_ric(n): (n, o) for n, o in targets}
     assert len(by_mask) == len(targets), "the world's masks must tell its people apart"
     urls, unfilled = seeds(_bindings())
     assert not unfilled, f"a URL parameter the attacker cannot fill (add it to _bindings): {unfilled}"
+    assert {reverse(f"trips:{n}") for n in ("home", "start", "confirm", "decline", "health")} <= set(urls)
+    urls += _verify_urls()
     today = timezone.localdate()
+    own_page = reverse("trips:home")
     report = []
-    for role, user in world.items():
-        client.logout()
-        assert client.login(username=user.username, password=PASSWORD)
-        responses = crawl(client, urls)
+    for role, signed_in, own in _signed_in(world, client):
+        responses = crawl(signed_in, urls, budget=BUDGET)
+        assert len(responses) < BUDGET, f"{role}: the crawl stopped at its budget, pages unread"
         knowledge: dict[str, Knowledge] = defaultdict(Knowledge)
         unaudited = []
         for r in responses:
             if r.reveal:
                 continue  # an audited reveal (a role with personal-data rights asked for it)
-            unaudited += [(r.url, n) for n, _o in targets if n in r.text]
+            # the signed-in worker's own page shows their own number and phone, and nothing else does
+            theirs = {own.id_number, own.phone} if own is not None and r.url == own_page else set()
+            unaudited += [(r.url, mask_ric(n)) for n, _o in targets if n in r.text and n not in theirs]
+            unaudited += [(r.url, mask_phone(p)) for p in phones if p not in theirs and _shown(r.text, p)]
             for record in r.records:
                 for token in set(MASK_TOKEN.findall(record)):
                     hit = by_mask.get(token) or by_mask.get(token.upper())
                     if hit:
                         learn(knowledge[hit[0]], record, hit[0], hit[1], today, r.url)
-        assert not unaudited, f"{role}: full ID numbers outside an audited reveal: {unaudited[:5]}"
+        assert not unaudited, f"{role}: full ID numbers or phones outside an audited reveal: {unaudited[:5]}"
+        if own is not None:  # the crawl did reach the worker's own page, signed in
+            page = next(r for r in responses if r.url == own_page)
+            assert own.id_number in page.text and _shown(page.text, own.phone)
+        verified = [r for r in responses if r.url.startswith(reverse("applications:permit-verify") + "?t=")]
+        assert verified and all(r.status == 200 and "data-valid" in r.text for r in verified), role
         counts = {n: candidates(k, n, dict(targets)[n], today) for n, k in knowledge.items()}
         narrow = {n: c for n, c in counts.items() if c < MIN_ID_CANDIDATES}
         report.append(

@@ -15,31 +15,15 @@ from typing import Any
 import pytest
 
 from tests.access.matrix import PAGES, Row
+from tests.web.phone import PHONE, too_wide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PERSONAS = (
     "enterprise", "dept_hr", "dept_transport", "dept_health", "station", "worker", "town", "taskforce",
 )  # fmt: skip
 FILES = re.compile(r"(\.(xlsx|csv|pdf|json|<str:fmt>)|export/|download/)$")  # downloads
-
-# The elements that stick out past the right edge, innermost first, to name the culprit on failure.
-WIDE_ELEMENTS = """() => {
-  const limit = window.innerWidth + 1, out = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= limit) continue;
-    if ([...el.children].some((c) => c.getBoundingClientRect().right > limit)) continue;
-    let clipped = false;
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== 'visible') { clipped = true; break; }
-    }
-    if (!clipped) out.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(r.right) + 'px');
-  }
-  return out.slice(0, 5);
-}"""
 
 
 def _within_screen(page, selector: str) -> bool:
@@ -91,7 +75,7 @@ def _sign_in(page, base_url: str, username: str, language: str) -> None:
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_page_fits_a_phone_and_its_menu_opens(page, live_server, world, language):
     page.set_viewport_size(PHONE)
-    too_wide: dict[str, list[str]] = {}
+    wide: dict[str, list[str]] = {}
     menu_trouble: dict[str, str] = {}
     checked: dict[str, int] = {}
     for role in PERSONAS:
@@ -108,8 +92,8 @@ def test_every_page_fits_a_phone_and_its_menu_opens(page, live_server, world, la
             assert page.evaluate("document.documentElement.lang") == language
             checked[role] += 1
             key = f"{role} {url[:60]}"
-            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-                too_wide[key] = page.evaluate(WIDE_ELEMENTS)
+            if culprits := too_wide(page):
+                wide[key] = culprits
             if not page.locator(".menu-toggle").count():
                 continue  # a page without the site's bar (the big screen)
             if page.locator(".who select[name=language]").is_visible():
@@ -122,9 +106,9 @@ def test_every_page_fits_a_phone_and_its_menu_opens(page, live_server, world, la
             ):
                 if not (page.locator(selector).is_visible() and _within_screen(page, selector)):
                     menu_trouble[key] = f"{name} is not on screen with the menu open"
-            if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-                too_wide[key + " (menu open)"] = page.evaluate(WIDE_ELEMENTS)
-    assert not too_wide, "\n".join(f"{page}: {', '.join(culprits)}" for page, culprits in too_wide.items())
+            if culprits := too_wide(page):
+                wide[key + " (menu open)"] = culprits
+    assert not wide, "\n".join(f"{page}: {', '.join(culprits)}" for page, culprits in wide.items())
     assert not menu_trouble, menu_trouble
     # Every persona saw its home page at least; the department and enterprise ones their queues too.
     assert all(n >= 1 for n in checked.values()), checked

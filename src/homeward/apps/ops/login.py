@@ -6,13 +6,12 @@ because of the limit, and ``auth.logout``. The limit reads those events back, so
 server processes and restarts with no store of its own: within the last HOMEWARD_LOGIN_LOCKOUT_MINUTES,
 HOMEWARD_LOGIN_FAILURES_PER_USER failures for one user name (since its last success) or
 HOMEWARD_LOGIN_FAILURES_PER_IP failures from one client address refuse further attempts until the
-oldest of them leaves the window. ``RateLimitBackend`` comes first in AUTHENTICATION_BACKENDS, so
+oldest of them leaves the window (``ops.lockout``, shared with the worker's short code). ``RateLimitBackend`` comes first in AUTHENTICATION_BACKENDS, so
 the login page and the admin's both go through it.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +20,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest
-from django.utils import timezone
 
-from homeward.apps.audit.models import AuditEvent
 from homeward.apps.audit.services import audit_record
+from homeward.apps.ops import lockout
 
 LOGIN_OK = "auth.login"
 LOGIN_FAILED = "auth.login_failed"
@@ -46,22 +44,9 @@ def client_ip(request: HttpRequest) -> str:
 
 def locked_scope(username: str, ip: str) -> str | None:
     """ "ip" or "user" when sign-ins from ``ip`` or for ``username`` are refused now, else None."""
-    since = timezone.now() - timedelta(minutes=settings.HOMEWARD_LOGIN_LOCKOUT_MINUTES)
-    failures = AuditEvent.objects.filter(action=LOGIN_FAILED, at__gte=since)
-    if ip and failures.filter(data__ip=ip).count() >= settings.HOMEWARD_LOGIN_FAILURES_PER_IP:
-        return "ip"
-    last_ok = (
-        AuditEvent.objects.filter(action=LOGIN_OK, object_type="login", object_id=username, at__gte=since)
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
+    return lockout.locked_scope(
+        failed=LOGIN_FAILED, succeeded=LOGIN_OK, object_type="login", object_id=username, ip=ip
     )
-    mine = failures.filter(object_type="login", object_id=username)
-    if last_ok is not None:
-        mine = mine.filter(at__gt=last_ok)
-    if mine.count() >= settings.HOMEWARD_LOGIN_FAILURES_PER_USER:
-        return "user"
-    return None
 
 
 def _username(value: object) -> str:

@@ -39,8 +39,8 @@ from django.utils import timezone
 
 from homeward.apps.accounts.policy import TICKETS, WorkerSession, authorized, user_of
 from homeward.apps.applications.models import ApplicationWorker, HealthCode
-from homeward.apps.audit.models import AuditEvent
 from homeward.apps.audit.services import audit_record
+from homeward.apps.ops.lockout import locked_scope
 from homeward.apps.trips.models import HealthDeclaration, Ticket, TicketState, WorkerLink
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 
@@ -124,24 +124,6 @@ def worker_link_redeem(*, token: str) -> WorkerSession:
     return session
 
 
-def _locked(code_digest: str, ip: str) -> bool:
-    since = timezone.now() - timedelta(minutes=settings.HOMEWARD_LOGIN_LOCKOUT_MINUTES)
-    failures = AuditEvent.objects.filter(action=SIGNIN_FAILED, at__gte=since)
-    if ip and failures.filter(data__ip=ip).count() >= settings.HOMEWARD_LOGIN_FAILURES_PER_IP:
-        return True
-    key = code_digest[:16]
-    last_ok = (
-        AuditEvent.objects.filter(action=SIGNIN_OK, object_type="worker_code", object_id=key, at__gte=since)
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    mine = failures.filter(object_type="worker_code", object_id=key)
-    if last_ok is not None:
-        mine = mine.filter(at__gt=last_ok)
-    return mine.count() >= settings.HOMEWARD_LOGIN_FAILURES_PER_USER
-
-
 def worker_code_signin(*, code: str, id_last4: str, ip: str) -> WorkerSession:
     """Sign in with the short code and the ID number's last four. Audited either way (by a digest
     of the code, never the code); TooManyAttempts (429) while locked out, PermissionDenied
@@ -150,7 +132,9 @@ def worker_code_signin(*, code: str, id_last4: str, ip: str) -> WorkerSession:
 
     digest = _digest(_code(code))
     key = digest[:16]
-    if _locked(digest, ip):
+    if locked_scope(
+        failed=SIGNIN_FAILED, succeeded=SIGNIN_OK, object_type="worker_code", object_id=key, ip=ip
+    ):
         audit_record(
             actor=AnonymousUser(), action=SIGNIN_LOCKOUT, object_type="worker_code", object_id=key,
             data={"ip": ip},
