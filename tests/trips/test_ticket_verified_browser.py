@@ -103,6 +103,7 @@ def test_a_tickets_qr_verifies_valid_in_words_then_revoked_once_declined(
 
     # The worker declines on the trip page: the same token is revoked, on the page and offline.
     page.goto(trip_page)
+    page.once("dialog", lambda dialog: dialog.accept())  # it asks first: the seat goes to someone else
     page.get_by_test_id("decline").click()
     page.wait_for_selector("[data-testid=trip-declined]")
     assert Ticket.objects.get(pk=ticket.pk).state == "revoked"

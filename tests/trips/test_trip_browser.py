@@ -79,6 +79,8 @@ def test_the_signed_in_trip_page_fits_a_phone(page, live_server, planned, langua
     if culprits := too_wide(page):
         wide["confirmed and declared unwell"] = culprits
 
+    page.once("dialog", lambda dialog: dialog.accept())  # it asks first: the seat goes to someone else
+
     page.get_by_test_id("decline").click()
     page.wait_for_selector("[data-testid=trip-declined]")
     if culprits := too_wide(page):
