@@ -79,10 +79,11 @@ def test_the_signed_in_trip_page_fits_a_phone(page, live_server, planned, langua
     if culprits := too_wide(page):
         wide["confirmed and declared unwell"] = culprits
 
-    page.once("dialog", lambda dialog: dialog.accept())  # it asks first: the seat goes to someone else
-
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_test_id("decline").click()
     page.wait_for_selector("[data-testid=trip-declined]")
+    assert len(asked) == 1  # it asks first: the ticket goes and the seat is given to someone else
     if culprits := too_wide(page):
         wide["declined"] = culprits
     assert not wide, "\n".join(f"{state}: {', '.join(c)}" for state, c in wide.items())
