@@ -35,6 +35,7 @@ def test_an_api_call_while_the_database_is_away_answers_503_json(browser_like, m
         "status": 503,
         "reason": "db_unavailable",
         "message": "数据库暂时不可用，请稍后重试 (the database is temporarily unavailable; try again shortly)",
+        "localized_message": "数据库暂时不可用，请稍后重试",  # the reader's half (Chinese by default)
     }
     assert response["Retry-After"] == "30"
 

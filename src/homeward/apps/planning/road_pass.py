@@ -83,7 +83,7 @@ def drafted_road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) 
 
 
 def _toll_station(place: str) -> str:
-    """How most expressway stations are named: after the county or city (慈溪收费站 for 慈溪市)."""
+    """How most expressway stations are named: after the county or city (义乌收费站 for 义乌市)."""
     name = regions.short_name(place.removesuffix("站"))
     return f"{name}收费站" if name else ""
 

@@ -22,7 +22,7 @@ def kind_label(kind: str) -> str:
 
 
 def leg_words(leg: TicketLeg) -> str:
-    """``第1程 包车 贵D·12345：2020-02-12 08:00 北京时间 在 毕节市 上车，座位 12，到 余姚北站``."""
+    """``第1程 包车 贵D·12345：2020-02-12 08:00 北京时间 在 毕节市 上车，座位 12，到 义乌站``."""
     at = f"{leg.pickup_at.astimezone(BEIJING):%Y-%m-%d %H:%M} {_('北京时间')}"
     return _(
         "第%(n)s程 %(kind)s %(vehicle)s：%(at)s 在 %(pickup)s 上车，座位 %(seat)s，到 %(destination)s"
