@@ -195,3 +195,28 @@ def test_a_batch_uploaded_twice_or_shuffled_derives_the_same_state(planned, plan
     shuffled = list(batch) + list(batch)
     order.shuffle(shuffled)
     assert upload(batch) == upload(shuffled) == upload(list(reversed(batch)) * 2)
+
+
+def test_the_next_heat_map_rebuild_counts_a_gate_handover_as_returned(planned) -> None:
+    from homeward.apps.heatmap.models import WorkerStatus
+    from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
+    from homeward.apps.registry.models import RosterMembership
+
+    ticket = _bus_tickets(planned)[0]
+    registry = WorkerFactory(id_number=ticket.worker.id_number, status="away")
+    RosterMembership.objects.create(
+        worker=registry,
+        enterprise=registry.employer,
+        insured_since=timezone.localdate() - timedelta(days=400),
+    )
+    ApplicationWorker.objects.filter(pk=ticket.worker_id).update(worker=registry)
+
+    def rebuilt() -> tuple[str, str]:
+        snapshot = heatmap_rebuild_request(actor=system_actor(), reason="test")
+        assert heatmap_rebuild_execute_now(snapshot.pk) == "done"
+        registry.refresh_from_db()
+        return registry.status, WorkerStatus.objects.get(worker=registry).source
+
+    assert rebuilt()[0] != "returned"
+    _scan(ticket, "gate")
+    assert rebuilt() == ("returned", "police")  # the gate handover is an arrival record
