@@ -14,7 +14,8 @@ vehicle than the scanner's), ``over_capacity`` (the vehicle's seat cap is reache
 (station staff scan at their own place only), ``out_of_scope`` (an enterprise user: only the gate
 handover of its own workers).
 
-Capacity: a boarding locks the vehicle's plan row (``select_for_update``) after the ticket's row and
+Capacity: a boarding locks the vehicle's plan row (``select_for_update``) after the ticket's row (that
+row alone: ``of=("self",)``, so one application's workers do not queue behind each other) and
 counts the distinct workers with a boarding not refused on that vehicle (by its stable key) inside
 the same transaction, so concurrent scanners on one bus serialise there and the count never passes
 ``seat_cap`` (on SQLite the whole database is locked by the write anyway). A worker already counted
@@ -199,7 +200,11 @@ def _record(
     health_code: str,
 ) -> ScanResult:  # fmt: skip
     if ticket is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
-        ticket = Ticket.objects.select_for_update().select_related("worker__application").get(pk=ticket.pk)
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("worker__application")
+            .get(pk=ticket.pk)
+        )
     worker = ticket.worker if ticket is not None else None
     legs = len(ticket.legs) if ticket is not None else 1
     leg_no = rules.leg_of(checkpoint, legs)
