@@ -345,6 +345,7 @@ PAGES: list[Row] = [
     Row("POST w/decline/", WS, ok=302, login="/w/"),
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
+    Row("GET scan/", T | {"station", "enterprise"}),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

@@ -33,3 +33,26 @@ def vehicle_state(*, actor: Any, vehicle_key: str) -> rules.Derived:
     """What scanners see of one vehicle: its riders, stages, observation cases and conflicts."""
     authorize(actor, "scan.record")
     return scan_state(vehicle_key=vehicle_key)
+
+
+def scan_page_options(*, actor: Any) -> dict[str, Any]:
+    """What the scanner page offers: the vehicles of the plan in force (by their stable key) and the
+    place the actor scans at (station staff: their own, which the service holds them to)."""
+    from homeward.apps.accounts.roles import Role, profile_of
+    from homeward.apps.planning.models import PlanVehicle
+    from homeward.apps.planning.services import latest_done_run
+
+    authorize(actor, "scan.record")
+    run = latest_done_run()
+    vehicles = (
+        list(
+            PlanVehicle.objects.filter(run=run)
+            .order_by("kind", "departs", "key")
+            .values("key", "kind", "name")
+        )
+        if run is not None
+        else []
+    )
+    profile = profile_of(actor)
+    station = profile is not None and profile.role == Role.STATION
+    return {"vehicles": vehicles, "place": profile.place if station else "", "place_fixed": station}
