@@ -54,12 +54,18 @@ def test_it_boards_a_ticket_once_and_a_replay_is_the_same_answer(planned) -> Non
     assert (first.answer, first.outcome, first.reason) == ("recorded", "ok", "")
     assert first.seat == ticket.legs[0]["seat"] and first.holder.endswith(ticket.worker.id_number[-4:])
     again = _scan(ticket, nonce="nonce-0001")
-    assert (again.answer, again.event_id, again.outcome) == ("duplicate", first.event_id, "ok")
+    assert (again.answer, again.first_answer, again.event_id) == ("duplicate", "recorded", first.event_id)
     assert ScanEvent.objects.count() == 1
     assert AuditEvent.objects.filter(action="scan.record").count() == 1
     # the same worker scanned again (another nonce): already boarded, kept, derives nothing new
     second = _scan(ticket)
     assert (second.answer, second.reason) == ("conflict", "already_boarded")
+    replayed = _scan(ticket, nonce=second.nonce)
+    assert (replayed.answer, replayed.first_answer, replayed.reason) == (
+        "duplicate",
+        "conflict",
+        "already_boarded",
+    )
     state = scan_state(workers=[ticket.worker_id])
     assert state.stages == {ticket.worker_id: "on_vehicle"} and len(state.conflicts) == 1
     assert ReturnApplication.objects.get(pk=ticket.worker.application_id).state == "in_transit"

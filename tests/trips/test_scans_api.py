@@ -40,6 +40,12 @@ def test_a_queue_uploaded_twice_is_recorded_once_and_answered_per_scan(
     rows = ScanEvent.objects.count()
     again = client.post("/api/v1/scans", {"scans": queue}, content_type="application/json")
     assert [r["answer"] for r in again.json()["results"]] == ["duplicate"] * 4
+    assert [r["first_answer"] for r in again.json()["results"]] == [
+        "recorded",
+        "conflict",
+        "recorded",
+        "refused",
+    ]
     assert [r["event_id"] for r in again.json()["results"]] == [
         r["event_id"] for r in first.json()["results"]
     ]

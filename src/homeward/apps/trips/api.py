@@ -36,6 +36,7 @@ class ScansIn(Schema):
 class ScanOut(Schema):
     nonce: str
     answer: str  # recorded / duplicate / conflict / refused
+    first_answer: str  # a duplicate: the answer the scan got when first recorded (else = answer)
     outcome: str  # ok / observation / refused
     reason: str
     event_id: int | None

@@ -141,6 +141,8 @@ class ScanEvent(models.Model):
     health_code = models.CharField(_("健康码"), max_length=8, blank=True)
     outcome = models.CharField(_("结果"), max_length=12, choices=ScanOutcome.choices)
     reason = models.CharField(max_length=32, blank=True)
+    # what the server answered when it stored the scan: recorded / conflict / refused
+    answer = models.CharField(max_length=10)
     scanned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

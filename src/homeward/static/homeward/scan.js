@@ -66,10 +66,11 @@
     detail.textContent = text || "";
   }
 
+  // A duplicate (this scan was uploaded before, its answer lost) shows the answer it got then.
   function showResult(r) {
     const reason = T[r.reason] || (r.reason ? T.invalid : "");
     const who = [r.holder, r.vehicle, r.seat].filter(Boolean).join(" · ");
-    if (r.answer === "conflict") {
+    if (r.first_answer === "conflict") {
       show("conflict", r.outcome, r.reason === "already_boarded" ? T.already_boarded : T.conflict, who);
     } else if (r.outcome === "refused") {
       show(r.answer, "refused", `${T.refused}：${reason}`, who);

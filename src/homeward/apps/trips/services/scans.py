@@ -23,7 +23,10 @@ boards again without taking a second seat (the conflict rule below decides which
 
 Conflicts: ``core.scans`` — the earliest device time wins per worker, leg and checkpoint; a later
 one is stored and answered ``conflict`` (``already_boarded`` on the same vehicle, ``conflict``
-elsewhere) and derives nothing.
+elsewhere) and derives nothing. The answer is stored with the scan (``answer``) and a duplicate
+upload is answered ``duplicate`` with it (``first_answer``). A scan uploaded late with an earlier
+device time than the one standing is answered ``recorded`` and takes over in the derived state (the
+other becomes the conflict there), so the state does not depend on upload order.
 
 Effects of a winning scan: a boarding puts a planned application on the road (planned →
 in_transit); a gate handover marks the registry worker ``returned`` (audited as
@@ -70,11 +73,13 @@ class ScanResult:
     holder: str = ""  # the masked name (张＊) and the ID's last four, for the scanner's screen
     seat: str = ""
     vehicle: str = ""
+    first_answer: str = ""  # a duplicate: what the scan was answered when it was first recorded
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "nonce": self.nonce, "answer": self.answer, "outcome": self.outcome, "reason": self.reason,
             "event_id": self.event_id, "holder": self.holder, "seat": self.seat, "vehicle": self.vehicle,
+            "first_answer": self.first_answer or self.answer,
         }  # fmt: skip
 
 
@@ -85,7 +90,7 @@ def _result(event: ScanEvent, answer: str) -> ScanResult:
         holder = f"{(event.worker.name.strip()[:1] or '?')}＊ {event.worker.id_number[-4:]}"
     return ScanResult(
         event.nonce, answer, event.outcome, event.reason, event.pk, holder,
-        str(leg.get("seat", "")), str(leg.get("vehicle", event.vehicle)),
+        str(leg.get("seat", "")), str(leg.get("vehicle", event.vehicle)), event.answer,
     )  # fmt: skip
 
 
@@ -230,22 +235,22 @@ def _record(
         outcome = rules.REFUSED
     else:
         outcome, reason = rules.health_outcome(temperature, health_code)
+    answer = REFUSED if outcome == rules.REFUSED else RECORDED
+    vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
+    winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
+    if winner is not None and (winner.client_at, winner.nonce) < (client_at, nonce):
+        answer = CONFLICT  # an earlier scan stands (core.scans): this one is kept and derives nothing
+        same = winner.vehicle_key == vehicle_key and checkpoint in rules.BOARDINGS
+        reason = "already_boarded" if same else "conflict"
     event = ScanEvent.objects.create(
         nonce=nonce, ticket=ticket, worker=worker, leg=leg_no, checkpoint=checkpoint, place=place,
-        vehicle_key=vehicle_key or str(leg.get("vehicle_key", "")), vehicle=str(leg.get("vehicle", ""))[:40],
-        manual=manual, temperature_c=temperature, health_code=health_code, outcome=outcome, reason=reason,
+        vehicle_key=vehicle_key, vehicle=str(leg.get("vehicle", ""))[:40], manual=manual,
+        temperature_c=temperature, health_code=health_code, outcome=outcome, reason=reason, answer=answer,
         scanned_by=user_of(actor), scanned_by_name=str(getattr(actor, "username", actor))[:60],
         client_at=client_at, server_at=now,
     )  # fmt: skip
-    answer = REFUSED if outcome == rules.REFUSED else RECORDED
     if answer == RECORDED and worker is not None:
-        winner = _winner(worker.pk, leg_no, checkpoint)
-        if winner.pk != event.pk:
-            answer = CONFLICT
-            same = winner.vehicle_key == event.vehicle_key and checkpoint in rules.BOARDINGS
-            event.reason = "already_boarded" if same else "conflict"
-        else:
-            _effects(actor, event, worker)
+        _effects(actor, event, worker)
     audit_record(
         actor=actor, action="scan.record", object_type="scan", object_id=event.pk,
         data={"nonce": nonce, "checkpoint": checkpoint, "answer": answer, "outcome": outcome,
@@ -271,14 +276,13 @@ def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], che
     return "over_capacity" if len(riders) >= vehicle.seat_cap else ""
 
 
-def _winner(worker_id: int, leg: int, checkpoint: str) -> ScanEvent:
-    """The scan that stands for a worker, leg and checkpoint: the conflict rule of ``core.scans``."""
+def _winner(worker_id: int, leg: int, checkpoint: str) -> ScanEvent | None:
+    """The scan that stands for a worker, leg and checkpoint so far: the conflict rule of
+    ``core.scans`` (the earliest device time, then the smaller nonce, of those not refused)."""
     events = ScanEvent.objects.filter(worker_id=worker_id, leg=leg, checkpoint=checkpoint).exclude(
         outcome=rules.REFUSED
     )
-    winner = events.order_by("client_at", "nonce").first()
-    assert winner is not None
-    return winner
+    return events.order_by("client_at", "nonce").first()
 
 
 def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
