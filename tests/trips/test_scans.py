@@ -144,7 +144,26 @@ def test_station_staff_scan_at_their_place_only_and_other_roles_not_at_all(
     with pytest.raises(PermissionDenied):
         _scan(ticket, actor=hr_officer)
     assert AuditEvent.objects.filter(action="denied.scan.record").count() == 1
-    assert _scan(ticket, actor=enterprise_user).reason == "out_of_scope"  # not the gate
+    not_gate = _scan(ticket, actor=enterprise_user)
+    assert (not_gate.reason, not_gate.holder, not_gate.seat) == ("out_of_scope", "", "")
+
+
+def test_an_enterprise_confirms_the_gate_of_its_own_workers_only(planned, enterprise_user) -> None:
+    tickets = Ticket.objects.filter(state="issued").select_related("worker__application")
+    own = next(
+        t for t in tickets if t.worker.application.enterprise_id == enterprise_user.profile.enterprise_id
+    )
+    other = next(
+        t for t in tickets if t.worker.application.enterprise_id != enterprise_user.profile.enterprise_id
+    )
+    assert _scan(own, "gate", actor=enterprise_user).answer == "recorded"
+    foreign = _scan(other, "gate", actor=enterprise_user)
+    assert (foreign.reason, foreign.holder) == ("out_of_scope", "")
+    typed = scan_record(
+        actor=enterprise_user, nonce=_nonce(), token_or_id=other.worker.id_number, manual=True,
+        checkpoint="gate", client_at=timezone.now(),
+    )  # fmt: skip
+    assert typed.reason == "no_ticket"  # a typed ID does not tell that another enterprise's worker has one
 
 
 def test_the_gate_marks_workers_returned_and_the_last_arrival_completes_the_application(planned) -> None:

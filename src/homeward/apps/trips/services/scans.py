@@ -83,14 +83,19 @@ class ScanResult:
         }  # fmt: skip
 
 
+# Refusals for the scanner's own scope: who the ticket names is not theirs to see.
+HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place"})
+
+
 def _result(event: ScanEvent, answer: str) -> ScanResult:
-    leg = _leg(event.ticket, event.leg) if event.ticket is not None else {}
+    hidden = event.reason in HIDES_HOLDER
+    leg = _leg(event.ticket, event.leg) if event.ticket is not None and not hidden else {}
     holder = ""
-    if event.worker is not None:
+    if event.worker is not None and not hidden:
         holder = f"{(event.worker.name.strip()[:1] or '?')}＊ {event.worker.id_number[-4:]}"
     return ScanResult(
         event.nonce, answer, event.outcome, event.reason, event.pk, holder,
-        str(leg.get("seat", "")), str(leg.get("vehicle", event.vehicle)), event.answer,
+        str(leg.get("seat", "")), str(leg.get("vehicle", "" if hidden else event.vehicle)), event.answer,
     )  # fmt: skip
 
 
@@ -112,18 +117,18 @@ def _temperature(value: object) -> Decimal | None:
     return t
 
 
-def _resolve(token_or_id: str, manual: bool, at: datetime) -> tuple[Ticket | None, str]:
-    """The ticket a scan names and the refusal reason its token gives ("" when none)."""
+def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[Ticket | None, str]:
+    """The ticket a scan names and the refusal reason its token gives ("" when none). A typed ID
+    number finds an enterprise user's own workers only (it does not tell who else holds a ticket)."""
     from homeward.apps.applications.services import permit_verify
 
     text = (token_or_id or "").strip()
     if manual:
-        ticket = (
-            Ticket.objects.filter(state=TicketState.ISSUED, worker__id_number=text.upper()[:18])
-            .select_related("worker")
-            .order_by("-issued_at", "-pk")
-            .first()
-        )
+        tickets = Ticket.objects.filter(state=TicketState.ISSUED, worker__id_number=text.upper()[:18])
+        profile = profile_of(actor)
+        if profile is not None and profile.role == Role.ENTERPRISE:
+            tickets = tickets.filter(worker__application__enterprise_id=profile.enterprise_id)
+        ticket = tickets.select_related("worker").order_by("-issued_at", "-pk").first()
         return ticket, ("" if ticket is not None else "no_ticket")
     verification = permit_verify(text[:4000], at)
     if verification.permit is None:  # format, unknown key, tampered: nothing to trust
@@ -183,7 +188,7 @@ def scan_record(
     first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
     if first is not None:
         return _result(first, DUPLICATE)
-    ticket, reason = _resolve(token_or_id, manual, client_at)
+    ticket, reason = _resolve(actor, token_or_id, manual, client_at)
     now = timezone.now()
     try:
         with transaction.atomic():
