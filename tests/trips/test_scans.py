@@ -90,6 +90,21 @@ def test_fever_or_a_yellow_code_boards_into_observation(planned) -> None:
     assert scan_state(workers=[a.worker_id, b.worker_id]).observation == {a.worker_id, b.worker_id}
 
 
+def test_an_unchecked_boarding_reads_the_workers_health_declaration(planned) -> None:
+    from homeward.apps.trips.models import HealthDeclaration
+
+    a, b = _bus_tickets(planned)[:2]
+    HealthDeclaration.objects.create(
+        worker=a.worker, health_code="green", temperature_c="38.1", declared_at=timezone.now(), nonce="d1"
+    )
+    assert _scan(a).reason == "fever"  # nothing measured: the declaration counts
+    HealthDeclaration.objects.create(
+        worker=b.worker, health_code="yellow", temperature_c="36.5", declared_at=timezone.now(), nonce="d2"
+    )
+    measured = _scan(b, temperature_c="36.4", health_code="green")
+    assert (measured.outcome, measured.reason) == ("ok", "")  # what the scanner checked counts
+
+
 def test_it_refuses_revoked_declined_and_another_vehicles_tickets_and_stores_the_refusal(planned) -> None:
     from homeward.apps.accounts.policy import WorkerSession
 

@@ -28,6 +28,9 @@ upload is answered ``duplicate`` with it (``first_answer``). A scan uploaded lat
 device time than the one standing is answered ``recorded`` and takes over in the derived state (the
 other becomes the conflict there), so the state does not depend on upload order.
 
+Health at boarding: the scanner's temperature and health-code reading; what it did not check is
+taken from the worker's latest health declaration made before the scan.
+
 Effects of a winning scan: a boarding puts a planned application on the road (planned →
 in_transit); a gate handover marks the registry worker ``returned`` (audited as
 ``worker.returned``; the heat map's next rebuild reads gate arrivals beside the police's) and, when
@@ -53,7 +56,7 @@ from homeward.apps.applications.services.transit import application_arrive
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
-from homeward.apps.trips.models import ScanEvent, Ticket, TicketState
+from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
 
@@ -239,7 +242,8 @@ def _record(
     if reason:
         outcome = rules.REFUSED
     else:
-        outcome, reason = rules.health_outcome(temperature, health_code)
+        declared_t, declared_code = _declared(worker, checkpoint, client_at, temperature, health_code)
+        outcome, reason = rules.health_outcome(declared_t, declared_code)
     answer = REFUSED if outcome == rules.REFUSED else RECORDED
     vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
     winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
@@ -262,6 +266,26 @@ def _record(
               "reason": event.reason, "ticket": ticket.ticket_id if ticket else "", "manual": manual},
     )  # fmt: skip
     return _result(event, answer)
+
+
+def _declared(
+    worker: ApplicationWorker | None, checkpoint: str, at: datetime, temperature: Decimal | None, code: str
+) -> tuple[Decimal | None, str]:
+    """What the health rule reads: the scanner's reading; at boarding, what it did not check comes
+    from the worker's latest health declaration made before the scan (the self-service page)."""
+    if checkpoint != rules.BOARD or worker is None or (temperature is not None and code):
+        return temperature, code
+    declaration = (
+        HealthDeclaration.objects.filter(worker=worker, declared_at__lte=at)
+        .order_by("-declared_at", "-pk")
+        .first()
+    )
+    if declaration is None:
+        return temperature, code
+    return (
+        temperature if temperature is not None else declaration.temperature_c,
+        code or declaration.health_code,
+    )
 
 
 def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], checkpoint: str) -> str:
