@@ -185,5 +185,9 @@ def _mount_routers() -> None:
 
     api.add_router("/", planning_router)
 
+    from homeward.apps.trips.api import router as trips_router
+
+    api.add_router("/", trips_router)
+
 
 _mount_routers()

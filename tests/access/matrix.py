@@ -136,6 +136,15 @@ def new_worker(world: Any, side: str) -> dict[str, str]:
     return {"id_number": w.id_number, "name": w.name, "phone": w.phone, "pickup_county": w.origin_code}
 
 
+def gate_scan(world: Any) -> dict[str, Any]:
+    import datetime as dt
+
+    ticket = world.shared["worker_ticket"]
+    at = dt.datetime.now(dt.UTC).isoformat()
+    scan = {"nonce": "matrix-scan-1", "checkpoint": "gate", "token": ticket.token, "client_at": at}
+    return {"scans": [scan | {"place": "余姚北站"}]}
+
+
 def roster_pick(world: Any, side: str) -> dict[str, Any]:
     return {"worker_ids": [world.sides[side].free[0].pk]}
 
@@ -272,6 +281,8 @@ API: list[Row] = [
     Row("GET /api/v1/plans/latest", T),
     Row("POST /api/v1/plans/{run_id}/permits", T | {TR}, obj="plan_run"),
     Row("POST /api/v1/plans", T, body={"seed": 1}, ok=202),
+    # a gate handover of side own's ticket holder (the enterprise's own worker; the station persona's place)
+    Row("POST /api/v1/scans", T | {"station", "enterprise"}, body=lambda world, side: gate_scan(world)),
 ]  # fmt: skip
 
 
@@ -334,6 +345,7 @@ PAGES: list[Row] = [
     Row("POST w/decline/", WS, ok=302, login="/w/"),
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
+    Row("GET scan/", T | {"station", "enterprise"}),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

@@ -170,6 +170,12 @@ ACTIONS: dict[str, Action] = {
     "trip.read": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     "trip.respond": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     "health.declare": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
+    # Scans at the handovers (boarding, station, shuttle, factory gate): station and gate staff at
+    # their place, the task force anywhere, an enterprise user the gate handover of its own workers
+    # (``trips.services.scans`` narrows each scan). Escorts have no login yet.
+    "scan.record": Action(
+        TASKFORCE | {Role.STATION, ENTERPRISE}, "无权扫码 (your role may not record scans)"
+    ),
     # Heat map
     "heatmap.read": Action(SCOPED_READERS, "无权查看用工热图 (not allowed to see the heat map)"),
     "heatmap.crosscheck": Action(

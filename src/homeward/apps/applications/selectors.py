@@ -76,11 +76,14 @@ def application_worker_reveal(*, actor: Any, application_id: int, row_id: int) -
 
 
 def application_clock(app: ReturnApplication, now: datetime | None = None) -> DeadlineStatus:
-    """The application's deadline clock (stopped once it is completed or cancelled)."""
+    """The application's deadline clock, stopped once it is completed or cancelled: at its
+    ``closed_at`` (for a completed one, the last worker's arrival at the factory gate), so the time
+    left shown is the margin it was kept by (negative: how late)."""
+    stopped = app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED)
     return deadline_status(
         app.deadline_at,
-        now or timezone.now(),
-        stopped=app.state in (ApplicationState.COMPLETED, ApplicationState.CANCELLED),
+        app.closed_at if stopped and app.closed_at is not None else now or timezone.now(),
+        stopped=stopped,
         at_risk=app.at_risk,
     )
 

@@ -8,7 +8,8 @@ Roster: one row per worker with a current employer (``Worker.employer``), the em
 flag, the worker's resolved origin county, and the insured-since date of the membership with that
 employer. Workers without an employer are on no roster and are left out. There is no declared
 location in the registry yet (``declared_code`` is null); return intentions are empty until the
-outreach app records them.
+outreach app records them. Police arrivals include the factory-gate handovers scanned by
+``trips`` (``gate_arrivals``): a worker handed over at the gate is back.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def police_table(window_start: date | None = None, as_of: date | None = None) ->
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     sql = f"SELECT id_number, CAST(arrived_on AS TEXT), place FROM {p}{clause}"
     c = _read(sql, params, ["id_number", "arrived_on", "place"])
+    for id_number, arrived_on, place in gate_arrivals(window_start, as_of):
+        c["id_number"].append(id_number)
+        c["arrived_on"].append(arrived_on.isoformat())
+        c["place"].append(place)
     return pa.table(
         {
             "id_number": pa.array(c["id_number"], pa.string()),
@@ -127,6 +132,26 @@ def police_table(window_start: date | None = None, as_of: date | None = None) ->
         },
         schema=pa.schema([pa.field(f.name, f.type) for f in POLICE_SCHEMA]),
     )
+
+
+def gate_arrivals(window_start: date | None = None, as_of: date | None = None) -> list[tuple[str, date, str]]:
+    """Workers handed over at a factory gate (``trips.ScanEvent`` gate scans not refused): arrivals
+    as good as the police's, on the local date of the device's time; ``place`` names the gate."""
+    from django.utils import timezone
+
+    from homeward.apps.trips.models import ScanEvent
+
+    rows = (
+        ScanEvent.objects.filter(checkpoint="gate", worker__isnull=False)
+        .exclude(outcome="refused")
+        .values_list("worker__id_number", "client_at", "place")
+    )
+    out = []
+    for id_number, at, place in rows.iterator(chunk_size=CHUNK):
+        day = timezone.localdate(at)
+        if (window_start is None or day >= window_start) and (as_of is None or day <= as_of):
+            out.append((id_number, day, f"厂门 {place}".strip()[:100]))
+    return out
 
 
 def carrier_table(as_of: date | None = None) -> pa.Table:

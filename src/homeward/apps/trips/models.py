@@ -101,3 +101,63 @@ class HealthDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} {self.health_code} {self.temperature_c}"
+
+
+class ScanCheckpoint(models.TextChoices):
+    BOARD = "board", _("上车")
+    STATION_ARRIVAL = "station_arrival", _("到站")
+    SHUTTLE_BOARD = "shuttle_board", _("接驳上车")
+    GATE = "gate", _("到厂交接")
+
+
+class ScanOutcome(models.TextChoices):
+    OK = "ok", _("通过")
+    OBSERVATION = "observation", _("留观")
+    REFUSED = "refused", _("拒绝")
+
+
+class ScanEvent(models.Model):
+    """One scan at a handover, append-only (``trips.services.scans.scan_record``; never updated or
+    deleted). The device makes ``nonce`` (a UUID) and stamps ``client_at``; the same nonce again is the
+    same scan. Worker, seat and vehicle states are derived from these rows (``trips.selectors``, the
+    conflict rule in ``core.scans``), never stored."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="scans")
+    worker = models.ForeignKey(
+        "applications.ApplicationWorker",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="scans",
+    )
+    leg = models.PositiveSmallIntegerField(default=0)
+    checkpoint = models.CharField(_("环节"), max_length=16, choices=ScanCheckpoint.choices)
+    place = models.CharField(_("地点"), max_length=100, blank=True)
+    vehicle_key = models.CharField(_("车辆"), max_length=40, blank=True)  # the plan's stable vehicle key
+    vehicle = models.CharField(max_length=40, blank=True)  # plate or train name, as the ticket says
+    manual = models.BooleanField(default=False)  # the ID number was typed, no ticket was read
+    temperature_c = models.DecimalField(_("体温 °C"), max_digits=3, decimal_places=1, null=True, blank=True)
+    health_code = models.CharField(_("健康码"), max_length=8, blank=True)
+    outcome = models.CharField(_("结果"), max_length=12, choices=ScanOutcome.choices)
+    reason = models.CharField(max_length=32, blank=True)
+    # what the server answered when it stored the scan: recorded / conflict / refused
+    answer = models.CharField(max_length=10)
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scanned_by_name = models.CharField(max_length=60, blank=True)
+    client_at = models.DateTimeField()
+    server_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["client_at", "nonce"]
+        verbose_name = _("扫码记录")
+        verbose_name_plural = _("扫码记录")
+        indexes = [
+            models.Index(fields=["worker", "checkpoint"]),
+            models.Index(fields=["vehicle_key", "checkpoint"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nonce} {self.checkpoint} {self.outcome}"

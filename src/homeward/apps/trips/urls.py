@@ -1,4 +1,4 @@
-"""The worker's own pages (``w/``) and the link button of an application's page (namespace ``trips``)."""
+"""The worker's own pages (``w/``), the scanner (``scan/``) and the link button of an application's page (namespace ``trips``)."""
 
 from django.urls import path
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("w/decline/", views.worker_decline, name="decline"),
     path("w/health/", views.worker_health, name="health"),
     path("w/signout/", views.worker_signout, name="signout"),
+    path("scan/", views.scan_page, name="scan"),
     path(
         "applications/<int:application_id>/workers/<int:row_id>/link/",
         views.worker_link_issue,

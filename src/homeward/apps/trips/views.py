@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from homeward.apps.accounts.policy import WorkerSession
 from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
+from homeward.apps.trips.models import ScanCheckpoint
 from homeward.apps.trips.services import self_service as svc
 from homeward.apps.trips.words import BEIJING, leg_view
 from homeward.core.errors import DomainError
@@ -182,3 +183,39 @@ def worker_link_issue(request: HttpRequest, application_id: int, row_id: int) ->
             "expires": f"{issued.expires_at.astimezone(BEIJING):%Y-%m-%d %H:%M}",
         },
     )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def scan_page(request: HttpRequest) -> HttpResponse:
+    """The scanner (station and gate staff, the task force, an enterprise at its gate): the page
+    reads a ticket's QR code or takes a typed ID number and posts to ``/api/v1/scans``; offline, the
+    scan waits in the phone's IndexedDB until the network returns (``static/homeward/scan.js``)."""
+    from homeward.apps.trips.selectors import scan_page_options
+
+    try:
+        options = scan_page_options(actor=request.user)
+    except DomainError as exc:
+        return _error(request, exc, "trips/scan_denied.html")
+    return render(
+        request,
+        "trips/scan.html",
+        {**options, "checkpoints": ScanCheckpoint.choices, "messages_js": scan_messages()},
+    )
+
+
+def scan_messages() -> dict[str, str]:
+    """What the scanner page says, in the page's language (read by scan.js)."""
+    return {
+        "ok": _("通过"), "observation": _("留观：请安排到观察区，并交接健康点"), "refused": _("拒绝"),
+        "conflict": _("冲突：已有另一次扫码记录"), "already_boarded": _("已上车，请勿重复扫码"),
+        "duplicate": _("此次扫码已记录过"), "sending": _("正在提交…"),
+        "queued": _("网络不通：已保存在本机，联网后自动上传"), "uploaded": _("离线扫码已上传"),
+        "failed": _("提交失败"),
+        "fever": _("体温 ≥ 37.3 °C"), "health_code": _("健康码非绿码"),
+        "revoked": _("车票已作废"), "declined": _("本人已谢绝行程"), "removed": _("已从名单移除"),
+        "no_leg": _("车票没有这一程"), "wrong_vehicle": _("不是本车的车票"), "over_capacity": _("本车已满员"),
+        "wrong_place": _("不是本站点的扫码"), "out_of_scope": _("无权在此环节扫码"),
+        "no_ticket": _("没有找到有效车票"), "expired": _("车票不在有效期内"), "not_yet_valid": _("车票不在有效期内"),
+        "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
+    }  # fmt: skip

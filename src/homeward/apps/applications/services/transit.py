@@ -38,3 +38,28 @@ def applications_depart(*, actor: Any, vehicle: Any) -> list[int]:
             data={"from": "planned", "plan_vehicle": vehicle.pk, "vehicle": vehicle.name},
         )  # fmt: skip
     return ids
+
+
+def application_arrive(*, actor: Any, application_id: int, at: Any) -> bool:
+    """The application's last worker is at the factory (the trips' gate scans say so; the caller
+    decides when, inside its transaction): planned → in_transit when no dispatch moved it yet, then
+    in_transit → completed with ``closed_at`` = ``at`` (the last arrival: the 30-hour clock stops
+    there) and its case done. Conditional UPDATEs, each move audited. True when this call completed
+    it."""
+    from homeward.apps.applications.models import Case
+
+    app = ReturnApplication.objects.filter(pk=application_id)
+    if app.filter(state__in=DEPARTS_FROM).update(state=ApplicationState.IN_TRANSIT):
+        audit_record(
+            actor=actor, action="application.in_transit", object_type="application",
+            object_id=application_id, data={"from": "planned", "by": "scan"},
+        )  # fmt: skip
+    completes_from = TRANSITIONS[ApplicationState.COMPLETED]
+    if not app.filter(state__in=completes_from).update(state=ApplicationState.COMPLETED, closed_at=at):
+        return False
+    Case.objects.filter(application_id=application_id).update(state=Case.State.DONE, closed_at=at)
+    audit_record(
+        actor=actor, action="application.completed", object_type="application", object_id=application_id,
+        data={"from": "in_transit", "by": "scan", "last_arrival": at.isoformat()},
+    )  # fmt: skip
+    return True

@@ -43,6 +43,7 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.ops.lockout import locked_scope
 from homeward.apps.trips.models import HealthDeclaration, Ticket, TicketState, WorkerLink
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from homeward.core.scans import OBSERVATION, health_outcome
 
 LINK_DAYS = 14
 SESSION_HOURS = 12
@@ -50,7 +51,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 DECLARE_CLOSES_BEFORE = timedelta(hours=2)
 TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("34.0"), Decimal("42.0")
-FEVER = Decimal("37.3")
 SIGNIN_FAILED, SIGNIN_LOCKOUT, SIGNIN_OK = "worker.signin_failed", "worker.lockout", "worker.signin"
 
 
@@ -166,7 +166,8 @@ class Trip:
     @property
     def declared_unwell(self) -> bool:
         d = self.declaration
-        return d is not None and (d.health_code != HealthCode.GREEN or d.temperature_c >= FEVER)
+        # the boarding check's rule (``core.scans.health_outcome``), applied to the declaration
+        return d is not None and health_outcome(d.temperature_c, d.health_code)[0] == OBSERVATION
 
 
 def _first_pickup(ticket: Ticket) -> datetime:

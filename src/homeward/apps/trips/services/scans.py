@@ -1,0 +1,384 @@
+"""Scans at the handovers: ``scan_record`` (one scan, idempotent by its device nonce) and
+``scans_upload`` (a device's batch, each answered on its own).
+
+What a scan reads: a ticket token (the QR text or the verify link it holds), checked with the same
+offline rules a device applies (``core.permits.verify_token`` at the device's time, against the
+published keys and revocation list), then against the ticket row (revoked, declined, removed); or,
+as a last resort, a typed ID number, resolved to that worker's issued ticket.
+
+Refusals (``outcome`` refused, a ``reason``; the event is stored so a replay gets the same answer):
+the token's verification reason (``format``, ``tampered``, ``revoked``, ``expired``, ...),
+``no_ticket`` (a typed ID with no issued ticket), ``revoked``, ``declined``, ``removed``,
+``no_leg`` (e.g. a shuttle scan on a bus ticket), ``wrong_vehicle`` (the ticket's seat is on another
+vehicle than the scanner's), ``over_capacity`` (the vehicle's seat cap is reached), ``wrong_place``
+(station staff scan at their own place only), ``out_of_scope`` (an enterprise user: only the gate
+handover of its own workers).
+
+Capacity: a boarding locks the vehicle's plan row (``select_for_update``) after the ticket's row (that
+row alone: ``of=("self",)``, so one application's workers do not queue behind each other) and
+counts the distinct workers with a boarding not refused on that vehicle (by its stable key) inside
+the same transaction, so concurrent scanners on one bus serialise there and the count never passes
+``seat_cap`` (on SQLite the whole database is locked by the write anyway). A worker already counted
+boards again without taking a second seat (the conflict rule below decides which scan stands).
+
+Conflicts: ``core.scans`` — the earliest device time wins per worker, leg and checkpoint; a later
+one is stored and answered ``conflict`` (``already_boarded`` on the same vehicle, ``conflict``
+elsewhere) and derives nothing. The answer is stored with the scan (``answer``) and a duplicate
+upload is answered ``duplicate`` with it (``first_answer``). A scan uploaded late with an earlier
+device time than the one standing is answered ``recorded`` and takes over in the derived state (the
+other becomes the conflict there), so the state does not depend on upload order.
+
+Health at boarding: the scanner's temperature and health-code reading; what it did not check is
+taken from the worker's latest health declaration made before the scan.
+
+Effects of a winning scan: a boarding puts a planned application on the road (planned →
+in_transit); a gate handover marks the registry worker ``returned`` (audited as
+``worker.returned``; the heat map's next rebuild reads gate arrivals beside the police's) and, when
+every worker of the application who holds a ticket has arrived (the others are explained: declined,
+removed, or given no seat by the plan), completes the application at the last arrival.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from homeward.apps.accounts.policy import authorize, user_of
+from homeward.apps.accounts.roles import Role, profile_of
+from homeward.apps.applications.models import ApplicationWorker
+from homeward.apps.applications.services.transit import application_arrive
+from homeward.apps.audit.services import audit_record
+from homeward.apps.planning.models import PlanVehicle
+from homeward.apps.registry.models import Worker
+from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
+from homeward.core import scans as rules
+from homeward.core.errors import DomainError
+
+RECORDED, DUPLICATE, CONFLICT, REFUSED = "recorded", "duplicate", "conflict", "refused"
+NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("30.0"), Decimal("45.0")
+HEALTH_CODES = ("", "green", "yellow", "red")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    nonce: str
+    answer: str  # recorded / duplicate / conflict / refused
+    outcome: str  # ok / observation / refused
+    reason: str
+    event_id: int | None
+    holder: str = ""  # the masked name (张＊) and the ID's last four, for the scanner's screen
+    seat: str = ""
+    vehicle: str = ""
+    first_answer: str = ""  # a duplicate: what the scan was answered when it was first recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nonce": self.nonce, "answer": self.answer, "outcome": self.outcome, "reason": self.reason,
+            "event_id": self.event_id, "holder": self.holder, "seat": self.seat, "vehicle": self.vehicle,
+            "first_answer": self.first_answer or self.answer,
+        }  # fmt: skip
+
+
+# Refusals for the scanner's own scope: who the ticket names is not theirs to see.
+HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place"})
+
+
+def _result(event: ScanEvent, answer: str) -> ScanResult:
+    hidden = event.reason in HIDES_HOLDER
+    leg = _leg(event.ticket, event.leg) if event.ticket is not None and not hidden else {}
+    holder = ""
+    if event.worker is not None and not hidden:
+        holder = f"{(event.worker.name.strip()[:1] or '?')}＊ {event.worker.id_number[-4:]}"
+    return ScanResult(
+        event.nonce, answer, event.outcome, event.reason, event.pk, holder,
+        str(leg.get("seat", "")), str(leg.get("vehicle", "" if hidden else event.vehicle)), event.answer,
+    )  # fmt: skip
+
+
+def _leg(ticket: Ticket | None, leg: int) -> dict[str, Any]:
+    if ticket is None:
+        return {}
+    return next((x for x in ticket.legs if x.get("leg") == leg), {})
+
+
+def _temperature(value: object) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        t = Decimal(str(value)).quantize(Decimal("0.1"))
+    except InvalidOperation:
+        raise DomainError("体温格式不对 (temperature is not a number)", "bad_temperature") from None
+    if not TEMPERATURE_MIN <= t <= TEMPERATURE_MAX:
+        raise DomainError("体温超出范围 (temperature out of range)", "bad_temperature")
+    return t
+
+
+def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[Ticket | None, str]:
+    """The ticket a scan names and the refusal reason its token gives ("" when none). A typed ID
+    number finds an enterprise user's own workers only (it does not tell who else holds a ticket)."""
+    from homeward.apps.applications.services import permit_verify
+
+    text = (token_or_id or "").strip()
+    if manual:
+        tickets = Ticket.objects.filter(state=TicketState.ISSUED, worker__id_number=text.upper()[:18])
+        profile = profile_of(actor)
+        if profile is not None and profile.role == Role.ENTERPRISE:
+            tickets = tickets.filter(worker__application__enterprise_id=profile.enterprise_id)
+        ticket = tickets.select_related("worker").order_by("-issued_at", "-pk").first()
+        return ticket, ("" if ticket is not None else "no_ticket")
+    verification = permit_verify(text[:4000], at)
+    if verification.permit is None:  # format, unknown key, tampered: nothing to trust
+        return None, verification.reason
+    ticket = Ticket.objects.filter(ticket_id=verification.permit.permit_id).select_related("worker").first()
+    if ticket is None:
+        return None, "no_ticket"
+    return ticket, ("" if verification.valid else verification.reason)
+
+
+def _scope_refusal(actor: Any, checkpoint: str, place: str, ticket: Ticket | None) -> str:
+    profile = profile_of(actor)
+    if profile is None or profile.role == Role.TASKFORCE:
+        return ""
+    if profile.role == Role.STATION:
+        return "" if (profile.place and place == profile.place) else "wrong_place"
+    if profile.role == Role.ENTERPRISE:
+        own = ticket is not None and ticket.worker.application.enterprise_id == profile.enterprise_id
+        return "" if checkpoint == rules.GATE and own else "out_of_scope"
+    return "out_of_scope"
+
+
+def scan_record(
+    *,
+    actor: Any,
+    nonce: str,
+    token_or_id: str,
+    checkpoint: str,
+    client_at: datetime,
+    manual: bool = False,
+    vehicle_key: str = "",
+    place: str = "",
+    temperature_c: object = None,
+    health_code: str = "",
+) -> ScanResult:
+    """Record one scan (see the module docstring for the rules), or return the first answer again
+    when ``nonce`` was recorded before (answer ``duplicate``, no second row).
+
+    Raises:
+        PermissionDenied: the actor's role may not scan (``scan.record``).
+        DomainError: a malformed nonce, checkpoint, temperature or health code (``bad_scan``,
+            ``bad_temperature``): nothing is stored.
+    """
+    authorize(actor, "scan.record")
+    if not NONCE.match(nonce or ""):
+        raise DomainError("扫码编号无效 (bad nonce)", "bad_scan")
+    if checkpoint not in rules.CHECKPOINTS:
+        raise DomainError("扫码环节无效 (unknown checkpoint)", "bad_scan")
+    if health_code not in HEALTH_CODES:
+        raise DomainError("健康码颜色无效 (unknown health code colour)", "bad_scan")
+    temperature = _temperature(temperature_c)
+    if timezone.is_naive(client_at):
+        raise DomainError("设备时间缺少时区 (client time needs a time zone)", "bad_scan")
+    profile = profile_of(actor)
+    if profile is not None and profile.role == Role.STATION and not place:
+        place = profile.place
+    first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
+    if first is not None:
+        return _result(first, DUPLICATE)
+    ticket, reason = _resolve(actor, token_or_id, manual, client_at)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return _record(
+                actor, nonce, ticket, reason, checkpoint, client_at, now, manual=manual,
+                vehicle_key=vehicle_key[:40], place=place[:100], temperature=temperature,
+                health_code=health_code,
+            )  # fmt: skip
+    except IntegrityError:  # the same nonce stored meanwhile by a concurrent upload
+        first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
+        if first is None:
+            raise
+        return _result(first, DUPLICATE)
+
+
+def _record(
+    actor: Any, nonce: str, ticket: Ticket | None, reason: str, checkpoint: str, client_at: datetime,
+    now: datetime, *, manual: bool, vehicle_key: str, place: str, temperature: Decimal | None,
+    health_code: str,
+) -> ScanResult:  # fmt: skip
+    if ticket is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("worker__application")
+            .get(pk=ticket.pk)
+        )
+    worker = ticket.worker if ticket is not None else None
+    legs = len(ticket.legs) if ticket is not None else 1
+    leg_no = rules.leg_of(checkpoint, legs)
+    leg = _leg(ticket, leg_no)
+    reason = reason or _scope_refusal(actor, checkpoint, place, ticket)
+    if not reason and ticket is not None:
+        assert worker is not None
+        if ticket.state != TicketState.ISSUED:
+            reason = "revoked"
+        elif worker.declined_at is not None:
+            reason = "declined"
+        elif not worker.active:
+            reason = "removed"
+        elif not leg:
+            reason = "no_leg"
+        elif vehicle_key and vehicle_key != leg.get("vehicle_key"):
+            reason = "wrong_vehicle"
+        elif checkpoint in rules.BOARDINGS and not vehicle_key:
+            vehicle_key = str(leg.get("vehicle_key", ""))
+    if not reason and ticket is not None and checkpoint in rules.BOARDINGS:
+        reason = _capacity_refusal(worker, leg, checkpoint)
+    if reason:
+        outcome = rules.REFUSED
+    else:
+        declared_t, declared_code = _declared(worker, checkpoint, client_at, temperature, health_code)
+        outcome, reason = rules.health_outcome(declared_t, declared_code)
+    answer = REFUSED if outcome == rules.REFUSED else RECORDED
+    vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
+    winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
+    if winner is not None and (winner.client_at, winner.nonce) < (client_at, nonce):
+        answer = CONFLICT  # an earlier scan stands (core.scans): this one is kept and derives nothing
+        same = winner.vehicle_key == vehicle_key and checkpoint in rules.BOARDINGS
+        reason = "already_boarded" if same else "conflict"
+    event = ScanEvent.objects.create(
+        nonce=nonce, ticket=ticket, worker=worker, leg=leg_no, checkpoint=checkpoint, place=place,
+        vehicle_key=vehicle_key, vehicle=str(leg.get("vehicle", ""))[:40], manual=manual,
+        temperature_c=temperature, health_code=health_code, outcome=outcome, reason=reason, answer=answer,
+        scanned_by=user_of(actor), scanned_by_name=str(getattr(actor, "username", actor))[:60],
+        client_at=client_at, server_at=now,
+    )  # fmt: skip
+    if answer == RECORDED and worker is not None:
+        _effects(actor, event, worker)
+    audit_record(
+        actor=actor, action="scan.record", object_type="scan", object_id=event.pk,
+        data={"nonce": nonce, "checkpoint": checkpoint, "answer": answer, "outcome": outcome,
+              "reason": event.reason, "ticket": ticket.ticket_id if ticket else "", "manual": manual},
+    )  # fmt: skip
+    return _result(event, answer)
+
+
+def _declared(
+    worker: ApplicationWorker | None, checkpoint: str, at: datetime, temperature: Decimal | None, code: str
+) -> tuple[Decimal | None, str]:
+    """What the health rule reads: the scanner's reading; at boarding, what it did not check comes
+    from the worker's latest health declaration made before the scan (the self-service page)."""
+    if checkpoint != rules.BOARD or worker is None or (temperature is not None and code):
+        return temperature, code
+    declaration = (
+        HealthDeclaration.objects.filter(worker=worker, declared_at__lte=at)
+        .order_by("-declared_at", "-pk")
+        .first()
+    )
+    if declaration is None:
+        return temperature, code
+    return (
+        temperature if temperature is not None else declaration.temperature_c,
+        code or declaration.health_code,
+    )
+
+
+def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], checkpoint: str) -> str:
+    """``over_capacity`` when the vehicle's seats are all taken by other workers (under its row lock)."""
+    vehicle = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0)).first()
+    if vehicle is None:
+        return ""
+    aboard = (
+        ScanEvent.objects.filter(vehicle_key=vehicle.key, checkpoint=checkpoint, worker__isnull=False)
+        .exclude(outcome=rules.REFUSED)
+        .values_list("worker_id", flat=True)
+        .distinct()
+    )
+    riders = set(aboard)
+    if worker is not None and worker.pk in riders:
+        return ""
+    return "over_capacity" if len(riders) >= vehicle.seat_cap else ""
+
+
+def _winner(worker_id: int, leg: int, checkpoint: str) -> ScanEvent | None:
+    """The scan that stands for a worker, leg and checkpoint so far: the conflict rule of
+    ``core.scans`` (the earliest device time, then the smaller nonce, of those not refused)."""
+    events = ScanEvent.objects.filter(worker_id=worker_id, leg=leg, checkpoint=checkpoint).exclude(
+        outcome=rules.REFUSED
+    )
+    return events.order_by("client_at", "nonce").first()
+
+
+def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
+    if event.checkpoint in rules.BOARDINGS:
+        from homeward.apps.applications.models import ApplicationState, ReturnApplication
+        from homeward.apps.applications.services.transit import DEPARTS_FROM
+
+        if ReturnApplication.objects.filter(pk=worker.application_id, state__in=DEPARTS_FROM).update(
+            state=ApplicationState.IN_TRANSIT
+        ):
+            audit_record(
+                actor=actor, action="application.in_transit", object_type="application",
+                object_id=worker.application_id, data={"from": "planned", "by": "scan", "scan": event.pk},
+            )  # fmt: skip
+        return
+    if event.checkpoint != rules.GATE:
+        return
+    if worker.worker_id is not None:
+        changed = Worker.objects.filter(pk=worker.worker_id).exclude(status=Worker.Status.RETURNED)
+        if changed.update(status=Worker.Status.RETURNED):
+            audit_record(
+                actor=actor, action="worker.returned", object_type="worker", object_id=worker.worker_id,
+                data={"scan": event.pk, "application": worker.application_id},
+            )  # fmt: skip
+    _maybe_complete(actor, worker.application_id)
+
+
+def _maybe_complete(actor: Any, application_id: int) -> None:
+    """Complete the application once every worker of it holding an issued ticket has a gate scan
+    that stands; the clock stops at the latest of those arrivals."""
+    expected = set(
+        Ticket.objects.filter(
+            worker__application_id=application_id, state=TicketState.ISSUED,
+            worker__active=True, worker__declined_at__isnull=True,
+        ).values_list("worker_id", flat=True)
+    )  # fmt: skip
+    gate = ScanEvent.objects.filter(worker__application_id=application_id, checkpoint=rules.GATE).exclude(
+        outcome=rules.REFUSED
+    )
+    arrived = set(gate.values_list("worker_id", flat=True))
+    if not expected or not expected <= arrived:
+        return
+    # each worker's standing arrival is their earliest; the last of those stops the clock
+    last = max(_first_arrival(w) for w in expected)
+    application_arrive(actor=actor, application_id=application_id, at=last)
+
+
+def _first_arrival(worker_id: int) -> datetime:
+    events = ScanEvent.objects.filter(worker_id=worker_id, checkpoint=rules.GATE).exclude(
+        outcome=rules.REFUSED
+    )
+    first = events.order_by("client_at", "nonce").values_list("client_at", flat=True).first()
+    assert first is not None
+    return first
+
+
+def scans_upload(*, actor: Any, events: list[dict[str, Any]]) -> list[ScanResult]:
+    """A device's queue: each event recorded with ``scan_record`` on its own (its own transaction),
+    in the order given; a malformed one is answered refused with its reason code and nothing is
+    stored for it. Safe to retry: every event carries its nonce."""
+    authorize(actor, "scan.record")
+    out: list[ScanResult] = []
+    for e in events:
+        try:
+            out.append(scan_record(actor=actor, **e))
+        except DomainError as exc:
+            if exc.status in (401, 403):
+                raise
+            out.append(ScanResult(str(e.get("nonce", "")), REFUSED, rules.REFUSED, exc.code, None))
+    return out

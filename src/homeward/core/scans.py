@@ -1,0 +1,148 @@
+"""Door-to-door scans (家门→车门→厂门): the rules a scanner applies and the state derived from events.
+
+Pure: no Django, no database. ``apps.trips.services.scans`` records events with these rules and
+``apps.trips.selectors`` derives worker, seat and vehicle states with ``derive``.
+
+Checkpoints and the ticket leg each one reads:
+
+- ``board``            boarding at the pickup: leg 0 (the bus or the special train)
+- ``station_arrival``  arrival at the destination station: leg 0 (the train's arrival)
+- ``shuttle_board``    boarding the station shuttle: leg 1
+- ``gate``             factory-gate handover: the ticket's last leg
+
+Health rule (``health_outcome``): a temperature of 37.3 °C or more, or a health code that is not green,
+routes the worker to ``observation`` (recorded; on a vehicle the rear rows kept empty as the
+observation zone, then handed to a health post). Observation is not a refusal: the scan counts.
+
+Conflict rule (``derive``): of the scans that were not refused for one worker, leg and checkpoint, the
+first one wins, where first means the earliest device time (``client_at``), ties broken by the smaller
+nonce. Every later one is a conflict (a second boarding, another vehicle), kept and shown to staff,
+and changes nothing derived. As the rule reads only the events themselves, replaying a batch twice or
+in another order derives the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+BOARD: Final = "board"
+STATION_ARRIVAL: Final = "station_arrival"
+SHUTTLE_BOARD: Final = "shuttle_board"
+GATE: Final = "gate"
+CHECKPOINTS: Final = (BOARD, STATION_ARRIVAL, SHUTTLE_BOARD, GATE)
+# Checkpoints that take a seat on a vehicle (the seat cap is enforced there).
+BOARDINGS: Final = frozenset({BOARD, SHUTTLE_BOARD})
+
+OK: Final = "ok"
+OBSERVATION: Final = "observation"
+REFUSED: Final = "refused"
+
+FEVER_C: Final = Decimal("37.3")
+GREEN: Final = "green"
+
+# A worker's stage, furthest first reached (a stage is reached by a winning scan).
+STAGE_HOME: Final = "home"
+STAGES: Final = {
+    BOARD: "on_vehicle",
+    STATION_ARRIVAL: "at_station",
+    SHUTTLE_BOARD: "on_shuttle",
+    GATE: "arrived",
+}
+
+
+def leg_of(checkpoint: str, legs: int) -> int:
+    """The ticket leg a checkpoint reads on a ticket of ``legs`` legs (see the module docstring)."""
+    if checkpoint == SHUTTLE_BOARD:
+        return 1
+    if checkpoint == GATE:
+        return max(legs - 1, 0)
+    return 0
+
+
+def health_outcome(temperature_c: Decimal | None, health_code: str) -> tuple[str, str]:
+    """(``ok`` or ``observation``, the reason): observation at 37.3 °C or more (``fever``) or with a
+    health code that is given and not green (``health_code``). No reading: ok (nothing to route)."""
+    if temperature_c is not None and temperature_c >= FEVER_C:
+        return OBSERVATION, "fever"
+    if health_code and health_code != GREEN:
+        return OBSERVATION, "health_code"
+    return OK, ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFact:
+    """One recorded scan, as the derivation reads it."""
+
+    nonce: str
+    worker: int | None  # the application worker row; None when the scan named nobody
+    leg: int
+    checkpoint: str
+    vehicle_key: str
+    client_at: datetime
+    outcome: str  # ok / observation / refused
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.client_at, self.nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What the events say: per (worker, leg, checkpoint) the winning scan, the conflicts, each
+    worker's furthest stage, and the workers on each vehicle (by its key and leg)."""
+
+    winners: dict[tuple[int, int, str], ScanFact]
+    conflicts: tuple[ScanFact, ...]
+    stages: dict[int, str]
+    riders: dict[str, frozenset[int]]
+    observation: frozenset[int]
+
+    def key(self) -> tuple[object, ...]:
+        """A comparable digest (for tests: two derivations say the same)."""
+        return (
+            sorted((k, v.nonce) for k, v in self.winners.items()),
+            sorted(f.nonce for f in self.conflicts),
+            sorted(self.stages.items()),
+            sorted((k, sorted(v)) for k, v in self.riders.items()),
+            sorted(self.observation),
+        )
+
+
+def derive(facts: Iterable[ScanFact]) -> Derived:
+    """Apply the conflict rule to ``facts`` (any order, duplicates by nonce counted once)."""
+    unique = {f.nonce: f for f in facts}
+    winners: dict[tuple[int, int, str], ScanFact] = {}
+    conflicts: list[ScanFact] = []
+    for f in sorted(unique.values(), key=lambda f: f.order):
+        if f.worker is None or f.outcome == REFUSED:
+            continue
+        key = (f.worker, f.leg, f.checkpoint)
+        if key in winners:
+            conflicts.append(f)
+        else:
+            winners[key] = f
+    rank = {c: i for i, c in enumerate(CHECKPOINTS)}
+    furthest: dict[int, tuple[int, int]] = {}
+    riders: dict[str, set[int]] = {}
+    observation: set[int] = set()
+    for (worker, leg, checkpoint), f in winners.items():
+        step = (leg, rank[checkpoint]) if checkpoint != GATE else (99, rank[GATE])
+        if worker not in furthest or step > furthest[worker]:
+            furthest[worker] = step
+        if checkpoint in BOARDINGS:
+            riders.setdefault(f.vehicle_key, set()).add(worker)
+        if f.outcome == OBSERVATION:
+            observation.add(worker)
+    by_rank = {i: c for c, i in rank.items()}
+    stages = {w: STAGES[by_rank[step[1]]] for w, step in furthest.items()}
+    return Derived(
+        winners=winners,
+        conflicts=tuple(conflicts),
+        stages=stages,
+        riders={k: frozenset(v) for k, v in riders.items()},
+        observation=frozenset(observation),
+    )

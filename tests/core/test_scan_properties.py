@@ -1,0 +1,50 @@
+"""The scan rules of ``core.scans``: the health rule, and the conflict rule's derivation, which must
+not depend on the order events arrive in nor on how often each is uploaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from homeward.core import scans as rules
+
+T0 = datetime(2026, 2, 20, 8, 0, tzinfo=UTC)
+
+
+def test_fever_or_a_code_that_is_not_green_routes_to_observation() -> None:
+    assert rules.health_outcome(Decimal("37.2"), "green") == ("ok", "")
+    assert rules.health_outcome(Decimal("37.3"), "green") == ("observation", "fever")
+    assert rules.health_outcome(None, "yellow") == ("observation", "health_code")
+    assert rules.health_outcome(None, "") == ("ok", "")
+
+
+def test_the_earliest_device_time_wins_and_later_scans_are_conflicts() -> None:
+    late = rules.ScanFact("n-late", 1, 0, "board", "bus-1", T0 + timedelta(minutes=5), "ok")
+    early = rules.ScanFact("n-early", 1, 0, "board", "bus-2", T0, "ok")
+    refused = rules.ScanFact("n-0", 1, 0, "board", "bus-3", T0 - timedelta(minutes=5), "refused")
+    derived = rules.derive([late, refused, early])
+    assert derived.winners[(1, 0, "board")] is early
+    assert derived.conflicts == (late,)
+    assert derived.riders == {"bus-2": frozenset({1})} and derived.stages == {1: "on_vehicle"}
+
+
+facts = st.builds(
+    rules.ScanFact,
+    nonce=st.text("abcdef0123", min_size=8, max_size=8),
+    worker=st.sampled_from([1, 2, 3, None]),
+    leg=st.integers(0, 1),
+    checkpoint=st.sampled_from(rules.CHECKPOINTS),
+    vehicle_key=st.sampled_from(["bus-1", "bus-2", "train-1"]),
+    client_at=st.integers(0, 5).map(lambda m: T0 + timedelta(minutes=m)),
+    outcome=st.sampled_from(["ok", "observation", "refused"]),
+)
+
+
+@given(st.lists(facts, max_size=20, unique_by=lambda f: f.nonce), st.randoms(use_true_random=False))
+def test_replaying_twice_or_in_another_order_derives_the_same_state(batch, random) -> None:
+    replay = batch + batch[: len(batch) // 2]  # a partial re-upload
+    random.shuffle(replay)
+    assert rules.derive(replay).key() == rules.derive(batch).key()

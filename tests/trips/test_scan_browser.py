@@ -1,0 +1,83 @@
+"""The scanner page in Debian's Chromium: a real ticket's QR code (a picked photo, read by the site's
+QR reader) boards the worker; the same ticket again is shown as already boarded; offline, a typed ID
+number waits on the phone (IndexedDB) and is uploaded once when the network returns."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import segno
+from django.utils import timezone
+
+from homeward.apps.trips.models import ScanEvent, Ticket
+from tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _qr_png(text: str, path):
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=6, border=4)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def _answer(page, answer: str):
+    result = page.locator(f"[data-testid=scan-result][data-answer={answer}]")
+    result.wait_for()
+    return result
+
+
+def test_a_ticket_boards_once_and_an_offline_scan_is_uploaded_once(
+    planned, page, login, taskforce, settings, tmp_path
+) -> None:
+    from homeward.apps.applications.services import verify_url
+    from homeward.core.permits import verify_link
+
+    if not (settings.VENDOR_STATIC_DIR / "jsqr" / "jsQR.js").is_file():
+        pytest.fail(f"jsQR is missing from {settings.VENDOR_STATIC_DIR} (make install copies it there)")
+    bus = sorted(
+        (
+            t
+            for t in Ticket.objects.filter(state="issued").select_related("worker")
+            if t.legs[0]["kind"] == "bus"
+        ),
+        key=lambda t: t.pk,
+    )
+    first, second = bus[0], bus[1]
+    photo = _qr_png(
+        verify_link(verify_url(), first.token), tmp_path / "ticket.png"
+    )  # as the worker's page shows
+    # the phone's clock reads the tests' planning time (a ticket is checked at the device's time)
+    page.clock.install(time=timezone.now())
+    login(taskforce.username, PASSWORD)
+    page.goto("/scan/")
+    page.get_by_test_id("checkpoint").select_option("board")
+    page.get_by_test_id("vehicle").select_option(first.legs[0]["vehicle_key"])
+    page.get_by_test_id("temperature").fill("36.6")
+    page.get_by_test_id("health-code").select_option("green")
+    reader = page.get_by_test_id("scanner").locator("input[type=file]")
+
+    reader.set_input_files(photo)
+    ok = _answer(page, "recorded")
+    assert ok.get_attribute("data-outcome") == "ok" and "通过" in ok.inner_text()
+    assert first.legs[0]["seat"] in ok.inner_text()
+    reader.set_input_files(photo)  # the same ticket again
+    assert "已上车" in _answer(page, "conflict").inner_text()
+    assert ScanEvent.objects.filter(worker=first.worker).count() == 2
+
+    page.context.set_offline(True)
+    page.get_by_test_id("id-number").fill(second.worker.id_number)
+    page.get_by_test_id("id-number").press("Enter")
+    _answer(page, "queued")
+    assert page.locator("[data-queue-count]").inner_text() == "1"
+    assert not ScanEvent.objects.filter(worker=second.worker).exists()
+
+    page.context.set_offline(False)  # the browser's "online" event uploads the queue
+    _answer(page, "uploaded")
+    assert page.locator("[data-queue-count]").inner_text() == "0"
+    page.reload()  # the page uploads what waits when it opens: nothing now
+    page.get_by_test_id("scanner").wait_for()
+    scans = ScanEvent.objects.filter(worker=second.worker)
+    assert scans.count() == 1 and scans.get().manual and scans.get().outcome == "ok"
