@@ -180,6 +180,12 @@ def page_token(world: Any, side: str) -> dict[str, str]:
     return {"t": world.sides[side].objects["permit_issued"].token}
 
 
+def traced_worker(world: Any, side: str) -> dict[str, str]:
+    """A passenger of the plan's bus, as the contact-tracing pages name a case."""
+    seat = world.shared["vehicle"].seat_rows.order_by("pk").first()
+    return {"worker": str(seat.worker_id)}
+
+
 def worker_code(world: Any, side: str) -> dict[str, str]:
     ticket, link = world.shared["worker_ticket"], world.shared["worker_link"]
     return {"code": link.code, "last4": ticket.worker.id_number[-4:]}
@@ -346,6 +352,8 @@ PAGES: list[Row] = [
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
     Row("GET scan/", T | {"station", "enterprise"}),
+    Row("GET tracing/", T | {HE}, query=traced_worker),
+    Row("GET tracing/contacts.xlsx", T | {HE}, query=traced_worker),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

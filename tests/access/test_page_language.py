@@ -61,6 +61,7 @@ NOT_HTML = {
     "planning/unassigned.xlsx": "xlsx",
     "planning/runs/<int:run_id>/map.json": "JSON",
     "planning/vehicles/<int:vehicle_id>/manifest.<str:fmt>": "xlsx",
+    "tracing/contacts.xlsx": "xlsx",
 }
 
 # ------------------------------------------------------------------------------------ visible text

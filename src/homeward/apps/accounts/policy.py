@@ -198,6 +198,12 @@ ACTIONS: dict[str, Action] = {
         TASKFORCE | {Role.DEPT_TRANSPORT},
         "只有专班或交通部门可以起草通行证 (task force or transport department only)",
     ),
+    # Contact tracing of a worker who later tests positive: the close contacts with ID numbers and
+    # phones, for the health authority (``trips.tracing``; every read audited).
+    "tracing.read": Action(
+        TASKFORCE | {Role.DEPT_HEALTH},
+        "只有卫健部门或专班可以追踪密接 (health department or task force only)",
+    ),
     "plan.seats": Action(frozenset({ENTERPRISE}), "仅企业用户 (enterprise users only)"),
     # The city and its operations
     "city.setup": Action(TASKFORCE, "只有专班可以设置本市 (task force only)"),

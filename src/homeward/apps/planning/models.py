@@ -213,6 +213,11 @@ class PlanVehicle(models.Model):
     escorts = models.PositiveSmallIntegerField(_("医护人数"), default=0)
     deadline_met = models.BooleanField(_("按时"), default=True)
     feeds = models.CharField(max_length=40, blank=True)  # a shuttle: the train it meets
+    # Contact tracing (DESIGN §5, ``core.tracing``): a sealed air-conditioned bus makes everyone on
+    # board a close contact, a ventilated one only ±3 rows and the crew. Whether windows were open is
+    # a fact of the trip (the task force records it), not of the coach, and unknown means sealed:
+    # the default False is the safe side. Ignored for trains (the carriage rule).
+    ventilated = models.BooleanField(_("通风行驶"), default=False)
     cost_fen = models.BigIntegerField(_("费用(分)"), default=0)
     # compact JSON: stops [{k, place, lat, lon, a, d, on, off}], drive [[driver, start, end]], kit, cost,
     # crew {drivers: [names], escorts: [names]}

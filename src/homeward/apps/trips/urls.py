@@ -1,4 +1,4 @@
-"""The worker's own pages (``w/``), the scanner (``scan/``) and the link button of an application's page (namespace ``trips``)."""
+"""The worker's own pages (``w/``), the scanner (``scan/``), contact tracing (``tracing/``) and the link button of an application's page (namespace ``trips``)."""
 
 from django.urls import path
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("w/health/", views.worker_health, name="health"),
     path("w/signout/", views.worker_signout, name="signout"),
     path("scan/", views.scan_page, name="scan"),
+    path("tracing/", views.tracing_page, name="tracing"),
+    path("tracing/contacts.xlsx", views.tracing_export, name="tracing-export"),
     path(
         "applications/<int:application_id>/workers/<int:row_id>/link/",
         views.worker_link_issue,

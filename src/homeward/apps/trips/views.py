@@ -219,3 +219,47 @@ def scan_messages() -> dict[str, str]:
         "no_ticket": _("没有找到有效车票"), "expired": _("车票不在有效期内"), "not_yet_valid": _("车票不在有效期内"),
         "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
     }  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET"])
+def tracing_page(request: HttpRequest) -> HttpResponse:
+    """Contact tracing (health department, task force): ``?worker=`` a worker row id or an ID number;
+    the close contacts of each leg the worker rode, masked, and the unmasked .xlsx to download."""
+    from homeward.apps.accounts.policy import authorize
+    from homeward.apps.trips import tracing
+
+    term = request.GET.get("worker", "").strip()
+    found = None
+    try:
+        if term:
+            found = tracing.contacts_for(actor=request.user, worker=term)
+        else:
+            authorize(request.user, "tracing.read")
+    except DomainError as exc:
+        if exc.status == 404 and term:
+            return render(request, "trips/tracing.html", {"term": term, "message": exc.message}, status=404)
+        return _error(request, exc, "trips/tracing_denied.html")
+    return render(
+        request,
+        "trips/tracing.html",
+        {"term": term, "found": found, "source_labels": tracing.SOURCE_LABELS},
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def tracing_export(request: HttpRequest) -> HttpResponse:
+    """The close contacts of ``?worker=`` as .xlsx, unmasked for the health authority (audited)."""
+    from homeward.apps.trips import tracing
+    from homeward.core.ingest.export import XLSX_CONTENT_TYPE, xlsx_bytes
+
+    try:
+        found = tracing.contacts_for(actor=request.user, worker=request.GET.get("worker", ""), export=True)
+    except DomainError as exc:
+        return _error(request, exc, "trips/tracing_denied.html")
+    cells = [row.cells(n) for n, row in enumerate(found.contacts, start=1)]
+    body = xlsx_bytes(tracing.EXPORT_HEADERS, cells, sheet="密切接触者")
+    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename=contacts-{found.case.pk}.xlsx"
+    return response
