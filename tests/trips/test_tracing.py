@@ -144,3 +144,12 @@ def test_the_export_is_unmasked_for_the_health_authority_and_audited_once(planne
     assert event.actor == health_officer and event.object_id == str(case)
     assert event.data["case"] == case and event.data["contacts"] == len(riders)
     assert event.data["rows"] == len(riders)
+
+
+def test_the_menu_leads_to_tracing_only_those_who_may_trace(client, health_officer, transport_officer):
+    from django.urls import reverse
+
+    link = f'href="{reverse("trips:tracing")}"'
+    assert link in logged_in(client, health_officer).get(reverse("applications:tasks")).content.decode()
+    client.logout()
+    assert link not in logged_in(client, transport_officer).get(reverse("applications:tasks")).content.decode()
