@@ -152,4 +152,6 @@ def test_the_menu_leads_to_tracing_only_those_who_may_trace(client, health_offic
     link = f'href="{reverse("trips:tracing")}"'
     assert link in logged_in(client, health_officer).get(reverse("applications:tasks")).content.decode()
     client.logout()
-    assert link not in logged_in(client, transport_officer).get(reverse("applications:tasks")).content.decode()
+    assert (
+        link not in logged_in(client, transport_officer).get(reverse("applications:tasks")).content.decode()
+    )
