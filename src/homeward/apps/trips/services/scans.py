@@ -57,6 +57,7 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
 from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
+from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
 
@@ -95,7 +96,7 @@ def _result(event: ScanEvent, answer: str) -> ScanResult:
     leg = _leg(event.ticket, event.leg) if event.ticket is not None and not hidden else {}
     holder = ""
     if event.worker is not None and not hidden:
-        holder = f"{(event.worker.name.strip()[:1] or '?')}＊ {event.worker.id_number[-4:]}"
+        holder = f"{holder_name(event.worker.name)} {event.worker.id_number[-4:]}"
     return ScanResult(
         event.nonce, answer, event.outcome, event.reason, event.pk, holder,
         str(leg.get("seat", "")), str(leg.get("vehicle", "" if hidden else event.vehicle)), event.answer,
