@@ -7,9 +7,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
@@ -39,7 +37,7 @@ from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.core.permits.token import TOKEN_PREFIX
-from homeward.i18n import join_list
+from homeward.i18n import beijing_time, join_list
 
 SHOWN_REJECTED = 200
 LINKABLE_STATES = (ApplicationState.ACCEPTED, ApplicationState.PLANNED, ApplicationState.IN_TRANSIT)
@@ -371,12 +369,6 @@ DEPARTMENTS = {
     "health": _("卫生健康局"),
     "task_force": _("复工返岗专班"),
 }
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def beijing_time(value: datetime) -> str:
-    """``2020-02-12 08:00 北京时间`` (Beijing time in English), whatever the server's zone."""
-    return f"{value.astimezone(BEIJING):%Y-%m-%d %H:%M} {_('北京时间')}"
 
 
 def _permit_rows(permit: core_permits.Permit) -> list[tuple[Any, str]]:

@@ -27,9 +27,10 @@ from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
 from homeward.apps.trips.models import ScanCheckpoint
 from homeward.apps.trips.services import self_service as svc
-from homeward.apps.trips.words import BEIJING, leg_view
+from homeward.apps.trips.words import leg_view
 from homeward.core.errors import DomainError
 from homeward.core.permits import verify_link
+from homeward.i18n import beijing_time
 
 SESSION_KEY = "homeward_worker"
 
@@ -71,8 +72,8 @@ def _trip_context(session: WorkerSession) -> dict[str, Any]:
         "ticket": ticket,
         "legs": [leg_view(x) for x in ticket.legs] if ticket else [],
         "qr": _qr_svg(ticket.token) if ticket else "",
-        "declare_by": f"{trip.declare_by.astimezone(BEIJING):%Y-%m-%d %H:%M}" if trip.declare_by else "",
-        "declare_open": trip.declare_by is not None and timezone.now() <= trip.declare_by,
+        "declare_by": beijing_time(trip.declare_by, zone_name=False) if trip.declare_by else "",
+        "declare_open": trip.declare_open,
         "nonce": uuid.uuid4().hex,
         "temperature_min": svc.TEMPERATURE_MIN,
         "temperature_max": svc.TEMPERATURE_MAX,
@@ -180,7 +181,7 @@ def worker_link_issue(request: HttpRequest, application_id: int, row_id: int) ->
         {
             "issued": issued,
             "application_id": application_id,
-            "expires": f"{issued.expires_at.astimezone(BEIJING):%Y-%m-%d %H:%M}",
+            "expires": beijing_time(issued.expires_at, zone_name=False),
         },
     )
 

@@ -3,27 +3,26 @@ page and the worker's own page say them the same way)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from homeward.core.permits import LegKind, TicketLeg
+from homeward.apps.planning.models import PlanVehicle
+from homeward.core.permits import TicketLeg
+from homeward.i18n import BEIJING, beijing_time
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+__all__ = ["BEIJING", "kind_label", "leg_view", "leg_words"]
 
 
 def kind_label(kind: str) -> str:
-    return {
-        LegKind.TRAIN: _("专列"),
-        LegKind.BUS: _("包车"),
-        LegKind.SHUTTLE: _("接驳车"),
-    }.get(LegKind(kind), kind)
+    """A leg's vehicle kind as the plan names it (the ticket's wire codes are the plan's kinds)."""
+    return str(PlanVehicle.Kind(kind).label) if kind in PlanVehicle.Kind.values else kind
 
 
 def leg_words(leg: TicketLeg) -> str:
     """``第1程 包车 贵D·12345：2020-02-12 08:00 北京时间 在 毕节市 上车，座位 12，到 义乌站``."""
-    at = f"{leg.pickup_at.astimezone(BEIJING):%Y-%m-%d %H:%M} {_('北京时间')}"
+    at = beijing_time(leg.pickup_at)
     return _(
         "第%(n)s程 %(kind)s %(vehicle)s：%(at)s 在 %(pickup)s 上车，座位 %(seat)s，到 %(destination)s"
     ) % {
@@ -39,15 +38,13 @@ def leg_words(leg: TicketLeg) -> str:
 
 def leg_view(leg: dict[str, Any]) -> dict[str, Any]:
     """A stored leg (``Ticket.legs`` item) for the worker's page: the same facts, one per line."""
-    from datetime import datetime
-
-    at = datetime.fromisoformat(leg["pickup_at"]).astimezone(BEIJING)
+    at = datetime.fromisoformat(leg["pickup_at"])
     return {
         "number": leg["leg"] + 1,
         "kind": kind_label(leg["kind"]),
         "vehicle": leg["vehicle"],
         "pickup": leg["pickup"],
-        "pickup_at": f"{at:%Y-%m-%d %H:%M}",
+        "pickup_at": beijing_time(at, zone_name=False),
         "seat": leg["seat"],
         "destination": leg["destination"],
         "escort_phone": leg.get("escort_phone", ""),

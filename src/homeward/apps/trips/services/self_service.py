@@ -164,6 +164,11 @@ class Trip:
     declare_by: datetime | None  # None: no ticket, nothing to declare for
 
     @property
+    def declare_open(self) -> bool:
+        """A declaration is still taken (until ``DECLARE_CLOSES_BEFORE`` the first pickup)."""
+        return self.declare_by is not None and timezone.now() <= self.declare_by
+
+    @property
     def declared_unwell(self) -> bool:
         d = self.declaration
         # the boarding check's rule (``core.scans.health_outcome``), applied to the declaration
