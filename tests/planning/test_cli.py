@@ -35,6 +35,12 @@ def test_homeward_plan_plans_the_small_demo_city(capsys):
     assert out["buses"] >= out["buses_lower_bound"] and out["baseline_buses"] >= out["buses"]
     assert out["vehicle_km"] <= out["baseline_vehicle_km"]
     assert TrainSlot.objects.filter(state="granted").count() == 2 and Coach.objects.exists()
+    # the campaign's cases open with the tasks acceptance opens: destination, origin, passengers given
+    from homeward.apps.applications.models import DepartmentTask
+
+    transport = DepartmentTask.objects.filter(case__application__in=apps, kind="vehicle_route_pass")
+    assert transport.count() == apps.count()
+    assert all(t.data["destination"] and t.data["origin"] and t.data["passengers"] for t in transport)
     assert PlanRun.objects.get().state == "done"
     # idempotent: nothing is generated twice, and a second plan is a new run of the same day
     assert campaign_ensure(scale="small", seed=1) == {}

@@ -23,13 +23,10 @@ CONFIRMED["exit_station"] = "慈溪收费站"
 def _department_tasks(campaign):
     """The campaign's cases with the tasks acceptance opens (``make_application`` makes bare cases)."""
     from homeward.apps.applications.models import DepartmentTask
-    from homeward.apps.applications.services.tasks import CASE_TASKS, _task_defaults
+    from homeward.apps.applications.services.tasks import case_tasks
 
     for app in campaign.values():
-        DepartmentTask.objects.bulk_create(
-            DepartmentTask(case=app.case, department=d, kind=k, data=_task_defaults(app, k))
-            for d, k in CASE_TASKS
-        )
+        DepartmentTask.objects.bulk_create(case_tasks(app.case, app))
 
 
 def _transport_task(app):

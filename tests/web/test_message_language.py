@@ -67,3 +67,17 @@ def test_the_rule_catches_a_message_in_one_language():
         "登录尝试过多",
         "too many sign-in attempts",
     )
+
+
+def test_every_template_shows_a_message_in_the_readers_half():
+    """A template that shows a service's ``message`` passes it through ``in_language`` (the worker's
+    and scanner's error pages showed both halves, found walking the city demo)."""
+    templates = Path(homeward.__file__).parent / "templates"
+    raw = re.compile(r"\{\{\s*(?:\w+\.)*(?:message|at_risk_reason)\s*\}\}")
+    bare = [
+        f"{path.relative_to(templates)}:{n}"
+        for path in sorted(templates.rglob("*.html"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if raw.search(line)
+    ]
+    assert bare == []

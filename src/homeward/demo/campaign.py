@@ -140,7 +140,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
         DepartmentTask,
         ReturnApplication,
     )
-    from homeward.apps.applications.services import CASE_TASKS
+    from homeward.apps.applications.services.tasks import case_tasks
     from homeward.apps.audit.models import AuditEvent
     from homeward.apps.registry.models import CountyRisk, Worker
 
@@ -231,15 +231,9 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
         Case.objects.bulk_create([Case(application=a) for a in created], batch_size=500)
         cases = dict(Case.objects.filter(application__in=created).values_list("application_id", "pk"))
         sizes_by_app = Counter(r.application_id for r in rows)
+        # the tasks acceptance opens, starting from what the enterprise gave (destination, origin, ...)
         DepartmentTask.objects.bulk_create(
-            [
-                DepartmentTask(
-                    case_id=cases[a.pk], department=d, kind=k, data={"passengers": sizes_by_app[a.pk]}
-                )  # fmt: skip
-                for a in created
-                for d, k in CASE_TASKS
-            ],
-            batch_size=2000,
+            [t for a in created for t in case_tasks(Case(pk=cases[a.pk], application=a), a)], batch_size=2000
         )
         AuditEvent.objects.bulk_create(
             [

@@ -41,26 +41,28 @@ CASE_TASKS = (
 
 def _open_case(actor: Any, app: ReturnApplication) -> Case:
     case = Case.objects.create(application=app)
-    DepartmentTask.objects.bulk_create(
-        [DepartmentTask(case=case, department=d, kind=k, data=_task_defaults(app, k)) for d, k in CASE_TASKS]
-    )
+    DepartmentTask.objects.bulk_create(case_tasks(case, app))
     audit_record(
         actor=actor, action="case.open", object_type="case", object_id=case.pk, data={"application": app.pk}
     )
     return case
 
 
-def _task_defaults(app: ReturnApplication, kind: str) -> dict[str, Any]:
-    """What the department starts from: what the enterprise already gave, so nobody asks twice."""
+def case_tasks(case: Case, app: ReturnApplication) -> list[DepartmentTask]:
+    """The case's department tasks, unsaved: one per department (``CASE_TASKS``), each starting from
+    what the enterprise already gave, so nobody asks twice (two queries for all four)."""
     workers = list(app.workers.filter(active=True).values_list("pickup_county_code", flat=True))
     counties = Counter(workers)
     origin = regions.get(counties.most_common(1)[0][0]) if counties else None
     base = {"passengers": len(workers), "destination": _destination(app)}
-    if kind == TaskKind.VEHICLE_ROUTE_PASS:
-        return {**base, "origin": origin.full_name if origin else ""}
-    if kind == TaskKind.LIST_CHECK_SUBSIDY:
-        return {**base, "pickup_counties": dict(counties)}
-    return base
+    extra: dict[str, dict[str, Any]] = {
+        TaskKind.VEHICLE_ROUTE_PASS: {"origin": origin.full_name if origin else ""},
+        TaskKind.LIST_CHECK_SUBSIDY: {"pickup_counties": dict(counties)},
+    }
+    return [
+        DepartmentTask(case=case, department=d, kind=k, data={**base, **extra.get(k, {})})
+        for d, k in CASE_TASKS
+    ]
 
 
 def _destination(app: ReturnApplication) -> str:
