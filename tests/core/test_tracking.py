@@ -43,7 +43,13 @@ def test_the_last_scans_delay_shifts_the_position_and_the_eta() -> None:
 
 def test_a_vehicle_nobody_boarded_is_at_its_first_stop_and_late_by_the_wait() -> None:
     t = track(STOPS, T0 + timedelta(minutes=20), boarded=False)
-    assert (t.state, t.lon, t.lat, t.delay, t.late) == (tracking.WAITING, 100.0, 20.0, timedelta(minutes=20), True)
+    assert (t.state, t.lon, t.lat, t.delay, t.late) == (
+        tracking.WAITING,
+        100.0,
+        20.0,
+        timedelta(minutes=20),
+        True,
+    )
     assert not track(STOPS, T0 - H, boarded=False).late
 
 

@@ -54,7 +54,7 @@ AT_RISK_SHOWN = 30
 STAGES = ("home", "vehicle", "station", "shuttle", "factory")
 _STAGE_OF = {"on_vehicle": "vehicle", "at_station": "station", "on_shuttle": "shuttle", "arrived": "factory"}
 # The checkpoint at which a vehicle of each kind has brought its riders in.
-_ARRIVAL = {PlanVehicle.Kind.TRAIN: rules.STATION_ARRIVAL}
+_ARRIVAL: dict[str, str] = {PlanVehicle.Kind.TRAIN: rules.STATION_ARRIVAL}
 _COUNTED_KINDS = (PlanVehicle.Kind.BUS, PlanVehicle.Kind.TRAIN)
 
 
@@ -72,7 +72,7 @@ class _VehicleScans:
 
 
 def _arrival_checkpoint(kind: str) -> str:
-    return _ARRIVAL.get(kind, rules.GATE)  # type: ignore[call-overload]
+    return _ARRIVAL.get(kind, rules.GATE)
 
 
 def _stops(raw: list[dict[str, Any]]) -> list[tracking.Stop]:
@@ -119,7 +119,7 @@ def command_board(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
     seats: list[tuple[int, int, int, int]] = []
     if run is not None:
         vehicles = {
-            v["pk"]: v
+            v["pk"]: dict(v)
             for v in PlanVehicle.objects.filter(run=run).values(
                 "pk",
                 "key",
@@ -248,11 +248,10 @@ def command_board(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
             counts[f"{plural}_total"] += 1
             counts[f"{plural}_today"] += at.astimezone(BEIJING).date() == today
     for worker_id, at in returned.items():
-        for counts in [total, per_town.get(town_of.get(worker_id, 0))]:
-            if counts is None:
-                continue
-            counts["workers_total"] += 1
-            counts["workers_today"] += at.astimezone(BEIJING).date() == today
+        town = per_town.get(town_of.get(worker_id, 0))
+        for worker_counts in [total, *([town] if town is not None else [])]:
+            worker_counts["workers_total"] += 1
+            worker_counts["workers_today"] += at.astimezone(BEIJING).date() == today
 
     return {
         "now": now.isoformat(),
