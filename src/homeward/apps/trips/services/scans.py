@@ -47,7 +47,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import authorize, user_of
@@ -252,9 +252,9 @@ def _record(
     answer = REFUSED if outcome == rules.REFUSED else RECORDED
     vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
     winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
-    if winner is not None and (winner.client_at, winner.nonce) < (client_at, nonce):
+    if winner is not None and winner[:2] < (client_at, nonce):
         answer = CONFLICT  # an earlier scan stands (core.scans): this one is kept and derives nothing
-        same = winner.vehicle_key == vehicle_key and checkpoint in rules.BOARDINGS
+        same = winner[2] == vehicle_key and checkpoint in rules.BOARDINGS
         reason = "already_boarded" if same else "conflict"
     event = ScanEvent.objects.create(
         nonce=nonce, ticket=ticket, worker=worker, leg=leg_no, checkpoint=checkpoint, place=place,
@@ -283,40 +283,43 @@ def _declared(
     declaration = (
         HealthDeclaration.objects.filter(worker=worker, declared_at__lte=at)
         .order_by("-declared_at", "-pk")
+        .values_list("temperature_c", "health_code")
         .first()
     )
     if declaration is None:
         return temperature, code
-    return (
-        temperature if temperature is not None else declaration.temperature_c,
-        code or declaration.health_code,
-    )
+    declared_t, declared_code = declaration
+    return (temperature if temperature is not None else declared_t, code or declared_code)
 
 
 def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], checkpoint: str) -> str:
     """``over_capacity`` when the vehicle's seats are all taken by other workers (under its row lock)."""
-    vehicle = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0)).first()
+    vehicles = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0))
+    vehicle = vehicles.values_list("key", "seat_cap").first()  # not the plan's detail: the lock is the point
     if vehicle is None:
         return ""
+    key, seat_cap = vehicle
     aboard = (
-        ScanEvent.objects.filter(vehicle_key=vehicle.key, checkpoint=checkpoint, worker__isnull=False)
+        ScanEvent.objects.filter(vehicle_key=key, checkpoint=checkpoint, worker__isnull=False)
         .exclude(outcome=rules.REFUSED)
-        .values_list("worker_id", flat=True)
-        .distinct()
+        .aggregate(
+            riders=Count("worker_id", distinct=True),
+            this_one=Count("pk", filter=Q(worker_id=worker.pk if worker is not None else None)),
+        )
     )
-    riders = set(aboard)
-    if worker is not None and worker.pk in riders:
+    if aboard["this_one"]:
         return ""
-    return "over_capacity" if len(riders) >= vehicle.seat_cap else ""
+    return "over_capacity" if aboard["riders"] >= seat_cap else ""
 
 
-def _winner(worker_id: int, leg: int, checkpoint: str) -> ScanEvent | None:
-    """The scan that stands for a worker, leg and checkpoint so far: the conflict rule of
-    ``core.scans`` (the earliest device time, then the smaller nonce, of those not refused)."""
+def _winner(worker_id: int, leg: int, checkpoint: str) -> tuple[datetime, str, str] | None:
+    """(device time, nonce, vehicle key) of the scan that stands for a worker, leg and checkpoint so
+    far: the conflict rule of ``core.scans`` (the earliest device time, then the smaller nonce, of
+    those not refused)."""
     events = ScanEvent.objects.filter(worker_id=worker_id, leg=leg, checkpoint=checkpoint).exclude(
         outcome=rules.REFUSED
     )
-    return events.order_by("client_at", "nonce").first()
+    return events.order_by("client_at", "nonce").values_list("client_at", "nonce", "vehicle_key").first()
 
 
 def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
