@@ -356,7 +356,10 @@ def run_bench_scan(args: argparse.Namespace) -> int:
             "unanswered": tally.unanswered, "client_errors": tally.errors[:5], "stored": checks["stored"],
             "cpu_ms_per_scan": {
                 "server": round((cpu_after[0] - cpu_before[0]) * 1000 / max(answered, 1), 2),
-                "postgres": round((cpu_after[1] - cpu_before[1]) * 1000 / max(answered, 1), 2),
+                # a restart replaces every backend: their CPU before it is not seen
+                "postgres": None
+                if args.restart_db
+                else round((cpu_after[1] - cpu_before[1]) * 1000 / max(answered, 1), 2),
             },
             "answers": dict(sorted(tally.answers.items())), "restart": restart,
             "loadavg": {"before": load_start, "after": load_end},

@@ -1,7 +1,7 @@
 """The PostgreSQL ``homeward bench scan`` runs on.
 
 - ``SharedServer``: a database ``homeward_bench_scan_<pid>`` created beside ``--database-url`` and
-  dropped afterwards (the named database itself is never used). Its "restart" can only end every
+  dropped afterwards (through the server's ``postgres`` database: the named one is never opened). Its "restart" can only end every
   backend of the bench database (``pg_terminate_backend``): the server is other people's.
 - ``PrivateServer``: a PostgreSQL instance of its own (``initdb`` / ``pg_ctl`` from
   /usr/lib/postgresql/*/bin) in a temporary directory on a free port of 127.0.0.1, run as the
@@ -55,9 +55,9 @@ class SharedServer:
     restart_kind = "terminated the bench database's backends (pg_terminate_backend; shared server)"
 
     def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
+        self.server_url = _beside(server_url, "postgres")  # the maintenance database: never the named one
         self.name = _database_name()
-        _create(server_url, self.name)
+        _create(self.server_url, self.name)
         self.url = _beside(server_url, self.name)
 
     def restart(self) -> float:
@@ -108,7 +108,11 @@ class PrivateServer:
         self._start()
         self.name = _database_name()
         server_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-        _create(server_url, self.name)
+        try:
+            _create(server_url, self.name)
+        except Exception:
+            self.close()
+            raise
         self.url = _beside(server_url, self.name)
 
     def _run(self, tool: str, *args: str) -> None:
