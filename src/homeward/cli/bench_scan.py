@@ -219,12 +219,14 @@ def _client(
 
 
 def _cpu_seconds(server_pid: int, database: str) -> tuple[float, float]:
-    """CPU seconds (user + system) so far of the server's process tree (supervisor, gunicorn, task
-    worker) and of the PostgreSQL backends serving the bench database (their title names it)."""
+    """CPU seconds (user + system) so far of the web server (the gunicorn processes under ``homeward
+    serve``; not its supervisor nor the task worker) and of the PostgreSQL backends serving the
+    bench database (their title names it)."""
     tick = os.sysconf("SC_CLK_TCK")
     parent: dict[int, int] = {}
     cpu: dict[int, float] = {}
     backends: set[int] = set()
+    web: set[int] = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -238,12 +240,14 @@ def _cpu_seconds(server_pid: int, database: str) -> tuple[float, float]:
         parent[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
         if title.startswith("postgres: ") and f" {database} " in title:
             backends.add(pid)
+        if " gunicorn " in title:
+            web.add(pid)
     tree = {server_pid}
     grew = True
     while grew:
         more = {p for p, pp in parent.items() if pp in tree} - tree
         grew, tree = bool(more), tree | more
-    return sum(cpu.get(p, 0.0) for p in tree), sum(cpu[p] for p in backends)
+    return sum(cpu.get(p, 0.0) for p in tree & web), sum(cpu[p] for p in backends)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -355,7 +359,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
             "server_workers": args.server_workers, "workers": len(world.tokens), "retries": tally.retries,
             "unanswered": tally.unanswered, "client_errors": tally.errors[:5], "stored": checks["stored"],
             "cpu_ms_per_scan": {
-                "server": round((cpu_after[0] - cpu_before[0]) * 1000 / max(answered, 1), 2),
+                "gunicorn": round((cpu_after[0] - cpu_before[0]) * 1000 / max(answered, 1), 2),
                 # a restart replaces every backend: their CPU before it is not seen
                 "postgres": None
                 if args.restart_db
