@@ -63,9 +63,10 @@ def build_world(*, workers: int, scanners: int) -> World:
     now = timezone.now().replace(microsecond=0)
     buses = -(-workers // BUS_SEATS)
     towns = list(Town.objects.order_by("pk")[:10])
+    city = regions.short_name(regions.require(regions.DEMO_CITY_CODE).name)
     with transaction.atomic():
         enterprises = Enterprise.objects.bulk_create(
-            Enterprise(uscc=_uscc(i), name=f"慈溪测速电器有限公司{i:02d}", town=towns[i % len(towns)])
+            Enterprise(uscc=_uscc(i), name=f"{city}测速电器有限公司{i:02d}", town=towns[i % len(towns)])
             for i in range(max(1, min(20, buses)))
         )
         apps = ReturnApplication.objects.bulk_create(
