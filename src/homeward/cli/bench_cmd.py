@@ -300,7 +300,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("--keep", action="store_true", help="keep the temporary files and database")
     imp.set_defaults(func=_bench_import)
 
-    from homeward.cli import bench_heatmap, plan_cmds
+    from homeward.cli import bench_heatmap, bench_scan, plan_cmds
 
     heat = bench_sub.add_parser(
         "heatmap", help="heat-map fusion on DuckDB (or PySpark) against a pandas baseline"
@@ -319,3 +319,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     plan_cmds.add_bench_plan_arguments(plan)
     plan.set_defaults(func=plan_cmds.run_bench_plan)
+    scan = bench_sub.add_parser(
+        "scan", help="boarding and arrival scans from concurrent clients against homeward serve on PostgreSQL"
+    )
+    bench_scan.add_arguments(scan)
+    scan.set_defaults(func=bench_scan.run_bench_scan)

@@ -373,7 +373,8 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
 
 # The command line (an operator at the server), the demo loader, background tasks (acting for a
 # user who has gone, or on their own behalf), the planner marking applications, the import hook
-# that queues a heat-map rebuild, and the import benchmark.
+# that queues a heat-map rebuild, and the benchmarks (the scan bench issues its world's tickets and
+# makes its scanner logins, in a database it created).
 CLI = SystemActor(
     "cli",
     frozenset(
@@ -390,7 +391,7 @@ PLANNER = SystemActor("planner", frozenset({"application.flag", "ticket.issue", 
 TICKETS = SystemActor("tickets", frozenset({"revocations.publish"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
-BENCH = SystemActor("bench", frozenset({"import.run", "city.setup"}))
+BENCH = SystemActor("bench", frozenset({"import.run", "city.setup", "ticket.issue", "user.create"}))
 # The task worker's sweep, which fails runs that lost their lease (it acts on nothing else).
 WORKER = SystemActor("worker", frozenset())
 

@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.db.models import Subquery
 from django.utils import timezone
 
 from homeward.apps.applications.models import DepartmentKey, RevocationList
@@ -30,6 +31,10 @@ from homeward.core.permits import (
     SigningKey,
     decode_revocation_list,
     generate_signing_key,
+    verify_revocation_list,
+)
+from homeward.core.permits import (
+    RevocationList as CoreRevocationList,
 )
 
 
@@ -147,3 +152,31 @@ def keyring() -> Keyring:
 def latest_revocations() -> SignedRevocationList | None:
     row = RevocationList.objects.order_by("-sequence").first()
     return decode_revocation_list(row.encoded) if row is not None else None
+
+
+# What ``verification_material`` built last (per process): (fingerprint, keyring, verified list).
+_material: tuple[tuple[object, ...], Keyring, CoreRevocationList | None] | None = None
+
+
+def verification_material() -> tuple[Keyring, CoreRevocationList | None]:
+    """The public keys and the latest revocation list verified against them: what a token is
+    checked with (``permit_verify``, every scan). Cached per process, and each call first reads the
+    keys' public fields and the latest list's sequence in one small query: the cache serves only
+    while they are what it was built from, so a new or rotated or revoked key, or a new list (a
+    revoked ticket or permit), written by whichever process, is seen by the very next call. The
+    decoding and signature check of a list holding every revoked id is what the cache saves."""
+    global _material
+    latest = RevocationList.objects.order_by("-sequence").values("sequence")[:1]
+    rows = DepartmentKey.objects.order_by("pk").annotate(latest_list=Subquery(latest))
+    fields = ("pk", "department", "kid", "public_key", "valid_from", "valid_to", "revoked", "latest_list")
+    fingerprint = tuple(
+        tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows.values_list(*fields)
+    )
+    cached = _material
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1], cached[2]
+    ring = keyring()
+    signed_list = latest_revocations()
+    revocations = verify_revocation_list(signed_list, ring) if signed_list else None
+    _material = (fingerprint, ring, revocations)
+    return ring, revocations

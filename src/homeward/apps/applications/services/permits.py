@@ -273,10 +273,8 @@ def revocation_list_publish(*, actor: Any, at: datetime | None = None) -> Revoca
 
 def permit_verify(token: str, now: datetime | None = None) -> core_permits.Verification:
     """Verify a token against the stored public keys and the latest revocation list (what an offline
-    verifier does with an exported keys file)."""
-    ring = keystore.keyring()
-    signed_list = keystore.latest_revocations()
-    revocations = core_permits.verify_revocation_list(signed_list, ring) if signed_list else None
+    verifier does with an exported keys file); both cached while unchanged (``verification_material``)."""
+    ring, revocations = keystore.verification_material()
     return core_permits.verify_token(token or "", ring, revocations, now or timezone.now())
 
 

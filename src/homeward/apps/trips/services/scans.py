@@ -47,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import authorize, user_of
@@ -121,9 +122,11 @@ def _temperature(value: object) -> Decimal | None:
     return t
 
 
-def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[Ticket | None, str]:
-    """The ticket a scan names and the refusal reason its token gives ("" when none). A typed ID
-    number finds an enterprise user's own workers only (it does not tell who else holds a ticket)."""
+def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[dict[str, Any] | None, str]:
+    """How to find the ticket a scan names (a lookup for ``Ticket.objects.filter``, made under the
+    ticket's row lock in ``_record``, so the token path reads the ticket once) and the refusal
+    reason its token gives ("" when none). A typed ID number finds an enterprise user's own workers
+    only (it does not tell who else holds a ticket)."""
     from homeward.apps.applications.services import permit_verify
 
     text = (token_or_id or "").strip()
@@ -132,15 +135,12 @@ def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[
         profile = profile_of(actor)
         if profile is not None and profile.role == Role.ENTERPRISE:
             tickets = tickets.filter(worker__application__enterprise_id=profile.enterprise_id)
-        ticket = tickets.select_related("worker").order_by("-issued_at", "-pk").first()
-        return ticket, ("" if ticket is not None else "no_ticket")
+        pk = tickets.order_by("-issued_at", "-pk").values_list("pk", flat=True).first()
+        return ({"pk": pk}, "") if pk is not None else (None, "no_ticket")
     verification = permit_verify(text[:4000], at)
     if verification.permit is None:  # format, unknown key, tampered: nothing to trust
         return None, verification.reason
-    ticket = Ticket.objects.filter(ticket_id=verification.permit.permit_id).select_related("worker").first()
-    if ticket is None:
-        return None, "no_ticket"
-    return ticket, ("" if verification.valid else verification.reason)
+    return {"ticket_id": verification.permit.permit_id}, ("" if verification.valid else verification.reason)
 
 
 def _scope_refusal(actor: Any, checkpoint: str, place: str, ticket: Ticket | None) -> str:
@@ -192,12 +192,12 @@ def scan_record(
     first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
     if first is not None:
         return _result(first, DUPLICATE)
-    ticket, reason = _resolve(actor, token_or_id, manual, client_at)
+    lookup, reason = _resolve(actor, token_or_id, manual, client_at)
     now = timezone.now()
     try:
         with transaction.atomic():
             return _record(
-                actor, nonce, ticket, reason, checkpoint, client_at, now, manual=manual,
+                actor, nonce, lookup, reason, checkpoint, client_at, now, manual=manual,
                 vehicle_key=vehicle_key[:40], place=place[:100], temperature=temperature,
                 health_code=health_code,
             )  # fmt: skip
@@ -209,16 +209,20 @@ def scan_record(
 
 
 def _record(
-    actor: Any, nonce: str, ticket: Ticket | None, reason: str, checkpoint: str, client_at: datetime,
-    now: datetime, *, manual: bool, vehicle_key: str, place: str, temperature: Decimal | None,
-    health_code: str,
+    actor: Any, nonce: str, lookup: dict[str, Any] | None, reason: str, checkpoint: str,
+    client_at: datetime, now: datetime, *, manual: bool, vehicle_key: str, place: str,
+    temperature: Decimal | None, health_code: str,
 ) -> ScanResult:  # fmt: skip
-    if ticket is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
+    ticket = None
+    if lookup is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
         ticket = (
             Ticket.objects.select_for_update(of=("self",))
             .select_related("worker__application")
-            .get(pk=ticket.pk)
+            .filter(**lookup)
+            .first()
         )
+        if ticket is None:  # a valid signature on a ticket this database does not hold
+            reason = "no_ticket"
     worker = ticket.worker if ticket is not None else None
     legs = len(ticket.legs) if ticket is not None else 1
     leg_no = rules.leg_of(checkpoint, legs)
@@ -248,9 +252,9 @@ def _record(
     answer = REFUSED if outcome == rules.REFUSED else RECORDED
     vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
     winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
-    if winner is not None and (winner.client_at, winner.nonce) < (client_at, nonce):
+    if winner is not None and winner[:2] < (client_at, nonce):
         answer = CONFLICT  # an earlier scan stands (core.scans): this one is kept and derives nothing
-        same = winner.vehicle_key == vehicle_key and checkpoint in rules.BOARDINGS
+        same = winner[2] == vehicle_key and checkpoint in rules.BOARDINGS
         reason = "already_boarded" if same else "conflict"
     event = ScanEvent.objects.create(
         nonce=nonce, ticket=ticket, worker=worker, leg=leg_no, checkpoint=checkpoint, place=place,
@@ -279,40 +283,43 @@ def _declared(
     declaration = (
         HealthDeclaration.objects.filter(worker=worker, declared_at__lte=at)
         .order_by("-declared_at", "-pk")
+        .values_list("temperature_c", "health_code")
         .first()
     )
     if declaration is None:
         return temperature, code
-    return (
-        temperature if temperature is not None else declaration.temperature_c,
-        code or declaration.health_code,
-    )
+    declared_t, declared_code = declaration
+    return (temperature if temperature is not None else declared_t, code or declared_code)
 
 
 def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], checkpoint: str) -> str:
     """``over_capacity`` when the vehicle's seats are all taken by other workers (under its row lock)."""
-    vehicle = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0)).first()
+    vehicles = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0))
+    vehicle = vehicles.values_list("key", "seat_cap").first()  # not the plan's detail: the lock is the point
     if vehicle is None:
         return ""
+    key, seat_cap = vehicle
     aboard = (
-        ScanEvent.objects.filter(vehicle_key=vehicle.key, checkpoint=checkpoint, worker__isnull=False)
+        ScanEvent.objects.filter(vehicle_key=key, checkpoint=checkpoint, worker__isnull=False)
         .exclude(outcome=rules.REFUSED)
-        .values_list("worker_id", flat=True)
-        .distinct()
+        .aggregate(
+            riders=Count("worker_id", distinct=True),
+            this_one=Count("pk", filter=Q(worker_id=worker.pk if worker is not None else None)),
+        )
     )
-    riders = set(aboard)
-    if worker is not None and worker.pk in riders:
+    if aboard["this_one"]:
         return ""
-    return "over_capacity" if len(riders) >= vehicle.seat_cap else ""
+    return "over_capacity" if aboard["riders"] >= seat_cap else ""
 
 
-def _winner(worker_id: int, leg: int, checkpoint: str) -> ScanEvent | None:
-    """The scan that stands for a worker, leg and checkpoint so far: the conflict rule of
-    ``core.scans`` (the earliest device time, then the smaller nonce, of those not refused)."""
+def _winner(worker_id: int, leg: int, checkpoint: str) -> tuple[datetime, str, str] | None:
+    """(device time, nonce, vehicle key) of the scan that stands for a worker, leg and checkpoint so
+    far: the conflict rule of ``core.scans`` (the earliest device time, then the smaller nonce, of
+    those not refused)."""
     events = ScanEvent.objects.filter(worker_id=worker_id, leg=leg, checkpoint=checkpoint).exclude(
         outcome=rules.REFUSED
     )
-    return events.order_by("client_at", "nonce").first()
+    return events.order_by("client_at", "nonce").values_list("client_at", "nonce", "vehicle_key").first()
 
 
 def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
@@ -320,6 +327,9 @@ def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
         from homeward.apps.applications.models import ApplicationState, ReturnApplication
         from homeward.apps.applications.services.transit import DEPARTS_FROM
 
+        # the application was read with the ticket just now: once on the road, nothing to update
+        if worker.application.state not in DEPARTS_FROM:
+            return
         if ReturnApplication.objects.filter(pk=worker.application_id, state__in=DEPARTS_FROM).update(
             state=ApplicationState.IN_TRANSIT
         ):
@@ -352,21 +362,15 @@ def _maybe_complete(actor: Any, application_id: int) -> None:
     gate = ScanEvent.objects.filter(worker__application_id=application_id, checkpoint=rules.GATE).exclude(
         outcome=rules.REFUSED
     )
-    arrived = set(gate.values_list("worker_id", flat=True))
-    if not expected or not expected <= arrived:
-        return
-    # each worker's standing arrival is their earliest; the last of those stops the clock
-    last = max(_first_arrival(w) for w in expected)
-    application_arrive(actor=actor, application_id=application_id, at=last)
-
-
-def _first_arrival(worker_id: int) -> datetime:
-    events = ScanEvent.objects.filter(worker_id=worker_id, checkpoint=rules.GATE).exclude(
-        outcome=rules.REFUSED
+    # each worker's standing arrival is their earliest (core.scans); the last of those stops the clock
+    first_arrivals = dict(
+        gate.values("worker_id").annotate(first=Min("client_at")).values_list("worker_id", "first")
     )
-    first = events.order_by("client_at", "nonce").values_list("client_at", flat=True).first()
-    assert first is not None
-    return first
+    if not expected or not expected <= set(first_arrivals):
+        return
+    application_arrive(
+        actor=actor, application_id=application_id, at=max(first_arrivals[w] for w in expected)
+    )
 
 
 def scans_upload(*, actor: Any, events: list[dict[str, Any]]) -> list[ScanResult]:
