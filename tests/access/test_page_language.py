@@ -187,6 +187,7 @@ def proper_names(world: Any) -> list[str]:
     from homeward.apps.applications.models import ApplicationWorker, DepartmentTask
     from homeward.apps.planning import models as planning
     from homeward.apps.registry import models as registry
+    from homeward.apps.trips.models import ObservationHandover
     from homeward.core import regions
 
     fields: list[tuple[Any, tuple[str, ...]]] = [
@@ -207,8 +208,9 @@ def proper_names(world: Any) -> list[str]:
         (planning.PreventionKit, ("location",)),
         (planning.PlanVehicle, ("name", "base", "origin_area", "origin_name")),
         (planning.PlanRun, ("solver",)),
-        # what people typed in: an enterprise's industry, a department's task answers
+        # what people typed in: an enterprise's industry, a department's task answers, a hand-over
         (registry.Enterprise, ("industry",)),
+        (ObservationHandover, ("rear_seat", "health_post", "handed_by", "received_by", "outcome_note")),
     ]
     values: set[str] = set()
     for model, names in fields:

@@ -62,6 +62,7 @@ def test_an_escort_sees_the_manifest_and_hands_over_a_feverish_rider(
     page.context.set_offline(True)  # the next refresh fails: the kept list is shown, marked, with its time
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.locator("[data-manifest-offline]:not([hidden])").wait_for()
-    assert "离线" in page.get_by_test_id("manifest-fetched").inner_text()
+    kept = page.get_by_test_id("manifest-fetched").inner_text()
+    assert "离线" in kept and "北京时间" in kept  # when the list shown was fetched
     assert riders.count() == len(train)
     page.context.set_offline(False)

@@ -9,7 +9,8 @@ a list and an object check cannot drift apart:
   own department's task).
 - ``SCOPES``: per object type, which rows an actor sees at all (ownership): an enterprise its own
   enterprise, applications, workers and permits; a town officer its town's; a service team the
-  workers of its province; a department the cases it has tasks in and the permits it signs.
+  workers of its province; a department the cases it has tasks in and the permits it signs; a medical
+  escort the plan vehicles it rides on.
 
 An allowed call returns None. A refused one writes a ``denied.<action>`` audit event and raises
 ``NotFound`` when the object is outside the actor's scope (its existence is not revealed: the same
@@ -418,7 +419,8 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     "trips.ticket": ("ticket", _of_application_workers("worker__")),
     # plans: the task force, and the departments that check their vehicles (manifests, road passes)
     "planning.planrun": ("plan_run", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
-    # an escort login: the vehicles of the plan in force it is crewed on
+    # vehicles: those too; an escort the plan-in-force vehicles it is crewed on; a station the arrivals
+    # expected at its place (the scanner's passenger list, ``trips.manifest``)
     "planning.planvehicle": ("plan_vehicle", _vehicle_scope),
     "trips.observationhandover": ("observation_handover", _handover_scope),
 }

@@ -201,6 +201,7 @@ class ManifestOut(Schema):
     counts: dict[str, int]
     total: int
     fetched_at: datetime
+    fetched_at_text: str  # the same in Beijing time, as the page shows it
 
 
 @router.get(

@@ -96,6 +96,7 @@ def scan_manifest(*, actor: Any, vehicle_key: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {
         "vehicles": options, "vehicle": None, "passengers": [], "counts": dict.fromkeys(STATES, 0),
         "total": 0, "fetched_at": now.isoformat(),
+        "fetched_at_text": beijing_time(now),
     }  # fmt: skip
     if vehicle is None:
         return out

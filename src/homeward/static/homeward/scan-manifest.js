@@ -28,11 +28,6 @@
     return node;
   }
 
-  function localTime(iso) {
-    const d = new Date(iso);
-    return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(document.documentElement.lang || undefined);
-  }
-
   function options(m) {
     const chosen = m.vehicle ? m.vehicle.key : "";
     if (select.options.length === m.vehicles.length && select.value === chosen) return;
@@ -74,7 +69,7 @@
     options(m);
     offline.hidden = !stale;
     offline.textContent = stale ? T.offline_manifest : "";
-    fetched.textContent = `${T.fetched_at} ${localTime(m.fetched_at)}`;
+    fetched.textContent = `${T.fetched_at} ${m.fetched_at_text}`;
     const shown = STATES.filter((s) => m.counts[s]).map((s) => `${T[`state_${s}`]} ${m.counts[s]}`);
     counts.textContent = [`${T.total} ${m.total} ${T.people}`, ...shown].join(" · ");
     if (!m.vehicle) {
