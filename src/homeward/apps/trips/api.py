@@ -19,7 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from ninja import Field, Router, Schema
 from ninja.decorators import decorate_view
 
-from homeward.api_contract import answers
+from homeward.api_contract import Id, answers
 from homeward.apps.trips.command import command_board
 from homeward.apps.trips.services.scans import scans_upload
 
@@ -217,7 +217,7 @@ def scan_manifest(request: HttpRequest, vehicle_key: str = "") -> Any:
 
 
 class HandoverIn(Schema):
-    scan_id: int
+    scan_id: Id
     rear_seat: str = Field(..., min_length=1, max_length=20)
     health_post: str = Field(..., min_length=1, max_length=100)
     received_by: str = Field(..., min_length=1, max_length=60)
