@@ -205,3 +205,16 @@ def test_a_hand_over_is_refused_outside_the_scope_or_without_observation(
     with pytest.raises(DomainError) as incomplete:
         observation_handover(actor=escort_user, scan_id=obs.event_id, **fields | {"health_post": " "})
     assert incomplete.value.code == "handover_incomplete"
+
+
+def test_the_campaign_resets_with_hand_overs_and_escort_logins(planned, escort_user) -> None:
+    from homeward.apps.accounts.models import Profile
+    from homeward.demo.campaign import campaign_reset
+
+    event = _observation(planned, escort_user)
+    observation_handover(
+        actor=escort_user, scan_id=event.pk, rear_seat="末排", health_post="健康点", received_by="王"
+    )
+    out = campaign_reset()
+    assert out["ObservationHandover"] == 1 and not ScanEvent.objects.exists()
+    assert not Profile.objects.filter(user=escort_user).exists()  # the login lost its role with its escort

@@ -24,8 +24,9 @@ class Profile(models.Model):
     # Station and gate staff scan at one place (a station telecode or an enterprise gate).
     place = models.CharField(_("地点"), max_length=100, blank=True)
     # An escort login is one medical escort of the planning pool; the plan crews vehicles with them.
+    # An escort taken out of the pool takes the login's role along (the user stays, with no role).
     escort = models.ForeignKey(
-        "planning.MedicalEscort", null=True, blank=True, on_delete=models.PROTECT, related_name="logins"
+        "planning.MedicalEscort", null=True, blank=True, on_delete=models.CASCADE, related_name="logins"
     )
 
     class Meta:
