@@ -57,7 +57,13 @@ def campaign_reset() -> dict[str, int]:
     login loses its role with its medical escort (``Profile.escort``)."""
     from homeward.apps.applications.models import Permit, ReturnApplication
     from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PlanRun, PreventionKit, TrainSlot
-    from homeward.apps.trips.models import HealthDeclaration, ObservationHandover, ScanEvent, Ticket, WorkerLink
+    from homeward.apps.trips.models import (
+        HealthDeclaration,
+        ObservationHandover,
+        ScanEvent,
+        Ticket,
+        WorkerLink,
+    )
 
     out: dict[str, int] = {}
     with transaction.atomic():
