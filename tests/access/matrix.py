@@ -145,6 +145,11 @@ def gate_scan(world: Any) -> dict[str, Any]:
     return {"scans": [scan | {"place": "余姚北站"}]}
 
 
+def handover(world: Any) -> dict[str, Any]:
+    scan = world.shared["observation_scan"]
+    return {"scan_id": scan.pk, "rear_seat": "末排", "health_post": "余姚北站健康点", "received_by": "王医生"}
+
+
 def roster_pick(world: Any, side: str) -> dict[str, Any]:
     return {"worker_ids": [world.sides[side].free[0].pk]}
 
@@ -287,10 +292,14 @@ API: list[Row] = [
     Row("GET /api/v1/plans/latest", T),
     Row("POST /api/v1/plans/{run_id}/permits", T | {TR}, obj="plan_run"),
     Row("POST /api/v1/plans", T, body={"seed": 1}, ok=202),
-    # a gate handover of side own's ticket holder (the enterprise's own worker; the station persona's place)
-    Row("POST /api/v1/scans", T | {"station", "enterprise"}, body=lambda world, side: gate_scan(world)),
     # the command dashboard: the task force, the departments (read-only) and town officers (own town)
     Row("GET /api/v1/command/board", CITY | {"town"}),
+    # a gate handover of side own's ticket holder (the enterprise's own worker; the station persona's place)
+    Row("POST /api/v1/scans", T | {"station", "escort", "enterprise"}, body=lambda world, side: gate_scan(world)),
+    # the scanner's passenger list (the escort's vehicle, the station's arrivals) and a hand-over of the
+    # world's observation scan (made at the station persona's place, on the escort persona's vehicle)
+    Row("GET /api/v1/scans/manifest", T | {"station", "escort"}),
+    Row("POST /api/v1/observations/handover", T | {"station", "escort"}, body=lambda world, side: handover(world)),
 ]  # fmt: skip
 
 
@@ -353,8 +362,11 @@ PAGES: list[Row] = [
     Row("POST w/decline/", WS, ok=302, login="/w/"),
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
-    Row("GET scan/", T | {"station", "enterprise"}),
     Row("GET command/", CITY | {"town"}),
+    Row("GET scan/", T | {"station", "escort", "enterprise"}),
+    Row("GET observations/", T | {HE}),
+    Row("POST observations/<int:handover_id>/outcome/", T | {HE}, obj="handover", foreign=False,
+        body={"outcome": "cleared"}, ok=302),  # fmt: skip
     Row("GET tracing/", T | {HE}, query=traced_worker),
     Row("GET tracing/contacts.xlsx", T | {HE}, query=traced_worker),
     # heat map

@@ -179,7 +179,7 @@ def foreign_words(lang: str, pieces: list[tuple[str, str]], names: list[str]) ->
 
 def proper_names(world: Any) -> list[str]:
     """The proper names of the world's data, longest first: people, towns, enterprises, stations,
-    carriers, places, user names, file names, and the regions (county, prefecture, province, with
+    carriers, places, user names, file names, masked names, and the regions (county, prefecture, province, with
     and without their suffix) of every area code the data holds."""
     from django.contrib.auth import get_user_model
 
@@ -187,6 +187,7 @@ def proper_names(world: Any) -> list[str]:
     from homeward.apps.applications.models import ApplicationWorker, DepartmentTask
     from homeward.apps.planning import models as planning
     from homeward.apps.registry import models as registry
+    from homeward.apps.trips.models import ObservationHandover
     from homeward.core import regions
 
     fields: list[tuple[Any, tuple[str, ...]]] = [
@@ -207,8 +208,9 @@ def proper_names(world: Any) -> list[str]:
         (planning.PreventionKit, ("location",)),
         (planning.PlanVehicle, ("name", "base", "origin_area", "origin_name")),
         (planning.PlanRun, ("solver",)),
-        # what people typed in: an enterprise's industry, a department's task answers
+        # what people typed in: an enterprise's industry, a department's task answers, a hand-over
         (registry.Enterprise, ("industry",)),
+        (ObservationHandover, ("rear_seat", "health_post", "handed_by", "received_by", "outcome_note")),
     ]
     values: set[str] = set()
     for model, names in fields:
@@ -216,6 +218,10 @@ def proper_names(world: Any) -> list[str]:
             values.update(str(v) for v in row if v)
     for data in DepartmentTask.objects.values_list("data", flat=True):
         values.update(_strings(data))
+    from homeward.apps.trips.services.tickets import holder_name
+
+    # a rider's name as the scanner and the health department's list show it (张＊)
+    values.update(holder_name(n) for n in ApplicationWorker.objects.values_list("name", flat=True))
     for value in list(values):
         values.update(part for part in re.split(r"[,，;；、\s]+", value) if part)
         if re.fullmatch(r"\d{2,6}", value):

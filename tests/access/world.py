@@ -22,7 +22,7 @@ from tests.factories import EnterpriseFactory, make_ric
 SIDES = ("own", "foreign")
 ROLES = (
     "taskforce", "town", "enterprise", "dept_hr", "dept_transport", "dept_health",
-    "service_team", "station", "worker",
+    "service_team", "station", "escort", "worker",
 )  # fmt: skip
 # Roles bound to a part of the city: they must not see the other side's objects at all.
 SCOPED = frozenset({"town", "enterprise", "service_team"})
@@ -78,6 +78,8 @@ class World:
             return {"run_id": obj.pk, "index": 0}
         if kind == "vehicle":
             return {"vehicle_id": obj.pk, "fmt": "xlsx"}
+        if kind == "handover":
+            return {"handover_id": obj.pk}
         if kind == "import_run":
             return {"run_id": obj.pk}
         if kind == "export_run":  # the task force persona's own export
@@ -153,7 +155,11 @@ def build_world() -> World:
         "own": Side(town_a, ent_a, _roster(ent_a, "520502", dt.date(1986, 1, 1), 14)),
         "foreign": Side(town_b, ent_b, _roster(ent_b, "341221", dt.date(1987, 1, 1), 14)),
     }
+    from homeward.apps.planning.models import MedicalEscort
+
+    make_resources()  # the fleet and its medical escort (医生甲), whom the escort persona logs in as
     scope = {
+        "escort": {"escort": MedicalEscort.objects.get(name="医生甲")},
         "town": {"town": town_a},
         "enterprise": {"enterprise": ent_a},
         "service_team": {"province_code": "52"},
@@ -166,7 +172,6 @@ def build_world() -> World:
         for role in ROLES
     }
     # A plan first, while only its own applications are accepted (a plan run plans every accepted one).
-    make_resources()
     make_application(ent_a, ["341221"] * 3)
     make_application(ent_b, ["411402"] * 3)
     run = plan_run_request(actor=system, enqueue=False)
@@ -230,4 +235,44 @@ def build_world() -> World:
     )
     shared["worker_ticket"] = ticket
     shared["worker_link"] = worker_link_issue(actor=system, worker_id=ticket.worker_id)
+    shared["observation_scan"], shared["handover"] = _observations(run, users["escort"])
     return World(users=users, sides=sides, shared=shared)
+
+
+def _observations(run: Any, escort: Any) -> tuple[Any, Any]:
+    """Two boarding scans that routed a rider of the escort persona's vehicle to observation, made at
+    the station persona's place: one still to hand over, one handed over (its outcome to record)."""
+    import datetime as dt
+
+    from homeward.apps.accounts.policy import escort_vehicle_ids
+    from homeward.apps.planning.models import PlanSeat
+    from homeward.apps.trips.models import ObservationHandover, ScanEvent
+
+    seats = PlanSeat.objects.filter(vehicle_id__in=escort_vehicle_ids(escort.profile)).select_related(
+        "vehicle"
+    )
+    riders = list(seats.order_by("pk")[:2])
+    assert len(riders) == 2, "the escort persona rides no vehicle with two riders in the matrix plan"
+    now = dt.datetime.now(dt.UTC)
+    scans = [
+        ScanEvent.objects.create(
+            nonce=f"matrix-observation-{n}",
+            worker_id=s.worker_id,
+            checkpoint="board",
+            place="余姚北站",
+            vehicle_key=s.vehicle.key,
+            vehicle=s.vehicle.name,
+            temperature_c="38.1",
+            outcome="observation",
+            reason="fever",
+            answer="recorded",
+            client_at=now,
+            server_at=now,
+        )  # fmt: skip
+        for n, s in enumerate(riders)
+    ]
+    handed = ObservationHandover.objects.create(
+        scan=scans[1], worker_id=scans[1].worker_id, vehicle_key=scans[1].vehicle_key, rear_seat="末排",
+        health_post="余姚北站健康点", handed_by="m-escort", received_by="王医生", handed_at=now,
+    )  # fmt: skip
+    return scans[0], handed

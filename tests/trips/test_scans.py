@@ -158,9 +158,12 @@ def test_station_staff_scan_at_their_place_only_and_other_roles_not_at_all(
     assert _scan(ticket, "gate", actor=station_staff, place="别处").reason == "wrong_place"
     with pytest.raises(PermissionDenied):
         _scan(ticket, actor=hr_officer)
-    assert AuditEvent.objects.filter(action="denied.scan.record").count() == 1
+    # the scope refusals (wrong place, out of scope) are audited as denied beside the role's refusal
+    denied = AuditEvent.objects.filter(action="denied.scan.record")
+    assert sorted(denied.values_list("actor__username", flat=True)) == ["hr", "station"]
     not_gate = _scan(ticket, actor=enterprise_user)
     assert (not_gate.reason, not_gate.holder, not_gate.seat) == ("out_of_scope", "", "")
+    assert denied.filter(actor=enterprise_user, data__reason="out_of_scope").count() == 1
 
 
 def test_an_enterprise_confirms_the_gate_of_its_own_workers_only(planned, enterprise_user) -> None:

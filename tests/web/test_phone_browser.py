@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 900}
 PERSONAS = (
-    "enterprise", "dept_hr", "dept_transport", "dept_health", "station", "worker", "town", "taskforce",
+    "enterprise", "dept_hr", "dept_transport", "dept_health", "station", "escort", "worker", "town",
+    "taskforce",
 )  # fmt: skip
 FILES = re.compile(r"(\.(xlsx|csv|pdf|json|<str:fmt>)|export/|download/)$")  # downloads
 

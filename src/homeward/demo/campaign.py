@@ -53,14 +53,22 @@ Report = Callable[[str], None]
 
 def campaign_reset() -> dict[str, int]:
     """Delete the campaign's applications, the resources, every plan run and what the day left on
-    the trips (scans, health declarations, links, tickets) (demo and tests)."""
+    the trips (hand-overs, scans, health declarations, links, tickets) (demo and tests). An escort
+    login loses its role with its medical escort (``Profile.escort``)."""
     from homeward.apps.applications.models import Permit, ReturnApplication
     from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PlanRun, PreventionKit, TrainSlot
-    from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, WorkerLink
+    from homeward.apps.trips.models import (
+        HealthDeclaration,
+        ObservationHandover,
+        ScanEvent,
+        Ticket,
+        WorkerLink,
+    )
 
     out: dict[str, int] = {}
     with transaction.atomic():
-        for trips_model in (ScanEvent, HealthDeclaration, WorkerLink, Ticket):  # scans protect tickets
+        # hand-overs protect their scans, scans their tickets
+        for trips_model in (ObservationHandover, ScanEvent, HealthDeclaration, WorkerLink, Ticket):
             out[trips_model.__name__] = trips_model.objects.all().delete()[0]
         # road passes drafted from a plan hold on to its buses
         out["plan_permits"] = Permit.objects.filter(plan_vehicle__isnull=False).delete()[0]

@@ -23,6 +23,11 @@ class Profile(models.Model):
     province_code = models.CharField(_("省份代码"), max_length=6, blank=True)
     # Station and gate staff scan at one place (a station telecode or an enterprise gate).
     place = models.CharField(_("地点"), max_length=100, blank=True)
+    # An escort login is one medical escort of the planning pool; the plan crews vehicles with them.
+    # An escort taken out of the pool takes the login's role along (the user stays, with no role).
+    escort = models.ForeignKey(
+        "planning.MedicalEscort", null=True, blank=True, on_delete=models.CASCADE, related_name="logins"
+    )
 
     class Meta:
         verbose_name = _("用户档案")
@@ -35,6 +40,10 @@ class Profile(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(role="town") | models.Q(town__isnull=False),
                 name="town_role_has_town",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="escort") | models.Q(escort__isnull=False),
+                name="escort_role_has_escort",
             ),
         ]
 

@@ -9,7 +9,8 @@ a list and an object check cannot drift apart:
   own department's task).
 - ``SCOPES``: per object type, which rows an actor sees at all (ownership): an enterprise its own
   enterprise, applications, workers and permits; a town officer its town's; a service team the
-  workers of its province; a department the cases it has tasks in and the permits it signs.
+  workers of its province; a department the cases it has tasks in and the permits it signs; a medical
+  escort the plan vehicles it rides on.
 
 An allowed call returns None. A refused one writes a ``denied.<action>`` audit event and raises
 ``NotFound`` when the object is outside the actor's scope (its existence is not revealed: the same
@@ -171,10 +172,28 @@ ACTIONS: dict[str, Action] = {
     "trip.respond": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     "health.declare": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     # Scans at the handovers (boarding, station, shuttle, factory gate): station and gate staff at
-    # their place, the task force anywhere, an enterprise user the gate handover of its own workers
-    # (``trips.services.scans`` narrows each scan). Escorts have no login yet.
+    # their place, a medical escort on the vehicles they are crewed on, the task force anywhere, an
+    # enterprise user the gate handover of its own workers (``trips.services.scans`` narrows each scan).
     "scan.record": Action(
-        TASKFORCE | {Role.STATION, ENTERPRISE}, "无权扫码 (your role may not record scans)"
+        TASKFORCE | {Role.STATION, Role.ESCORT, ENTERPRISE}, "无权扫码 (your role may not record scans)"
+    ),
+    # The scanner's passenger list: an escort's vehicles (their ``planning.planvehicle`` scope), the
+    # arrivals expected at a station's place, any vehicle for the task force (``trips.manifest``).
+    "scan.manifest": Action(
+        TASKFORCE | {Role.STATION, Role.ESCORT}, "无权查看乘客名单 (not allowed to see manifests)"
+    ),
+    # A worker in observation handed to a health post by who found them (``trips.services.observations``),
+    # and the health department's outcome for them.
+    "observation.handover": Action(
+        TASKFORCE | {Role.STATION, Role.ESCORT}, "无权登记留观交接 (not allowed to hand over)"
+    ),
+    "observation.read": Action(
+        TASKFORCE | {Role.DEPT_HEALTH},
+        "只有卫健部门或专班可以查看留观 (health department or task force only)",
+    ),
+    "observation.outcome": Action(
+        TASKFORCE | {Role.DEPT_HEALTH},
+        "只有卫健部门或专班可以判定留观结果 (health department or task force only)",
     ),
     # Heat map
     "heatmap.read": Action(SCOPED_READERS, "无权查看用工热图 (not allowed to see the heat map)"),
@@ -253,7 +272,7 @@ def _area(p: Any) -> Area | None:
 
 def area_of(actor: Any) -> Area | None:
     """Where ``actor``'s registry and heat-map scope lies (a system actor: the city), or None when it
-    has none (station staff, workers, anonymous)."""
+    has none (station staff, escorts, workers, anonymous)."""
     if isinstance(actor, SystemActor):
         return Area()
     profile = _profile(actor)
@@ -345,6 +364,42 @@ def _of_application_workers(prefix: str) -> Callable[[Any], Q]:
     return scope
 
 
+def escort_vehicle_ids(p: Any) -> list[int]:
+    """The plan-in-force vehicles an escort login rides on: those whose crew names its medical
+    escort (the planner crews vehicles by the escort's name, ``planning.services._crew``)."""
+    if getattr(p, "role", None) != Role.ESCORT or p.escort_id is None:
+        return []
+    from django.db.models import Subquery
+
+    runs = apps.get_model("planning", "PlanRun").objects.in_force_first().values("pk")[:1]
+    crews = apps.get_model("planning", "PlanVehicle").objects.filter(run=Subquery(runs))
+    name = p.escort.name
+    return [pk for pk, names in crews.values_list("pk", "detail__crew__escorts") if name in (names or [])]
+
+
+def _vehicle_scope(p: Any) -> Q:
+    if p.role in (Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT):
+        return ALL
+    if p.role == Role.ESCORT:
+        return Q(pk__in=escort_vehicle_ids(p))
+    if p.role == Role.STATION and p.place:  # the arrivals expected at its place (余姚北站 / 余姚北)
+        return Q(destination_name__in=[p.place, p.place.removesuffix("站")])
+    return NOTHING
+
+
+def _handover_scope(p: Any) -> Q:
+    """Hand-overs: all for the task force and health; an escort's of their vehicles; a station's of
+    the observation scans made at its place."""
+    if p.role in (Role.TASKFORCE, Role.DEPT_HEALTH):
+        return ALL
+    if p.role == Role.ESCORT:
+        keys = apps.get_model("planning", "PlanVehicle").objects.filter(pk__in=escort_vehicle_ids(p))
+        return Q(vehicle_key__in=list(keys.values_list("key", flat=True)))
+    if p.role == Role.STATION and p.place:
+        return Q(scan__place=p.place)
+    return NOTHING
+
+
 def _roles(*roles: str) -> Callable[[Any], Q]:
     """A scope for objects that are not owned by anyone: all of them for ``roles``, none for others."""
     return lambda p: ALL if p.role in roles else NOTHING
@@ -364,7 +419,10 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     "trips.ticket": ("ticket", _of_application_workers("worker__")),
     # plans: the task force, and the departments that check their vehicles (manifests, road passes)
     "planning.planrun": ("plan_run", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
-    "planning.planvehicle": ("plan_vehicle", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
+    # vehicles: those too; an escort the plan-in-force vehicles it is crewed on; a station the arrivals
+    # expected at its place (the scanner's passenger list, ``trips.manifest``)
+    "planning.planvehicle": ("plan_vehicle", _vehicle_scope),
+    "trips.observationhandover": ("observation_handover", _handover_scope),
 }
 
 
@@ -474,6 +532,12 @@ def refuse(actor: Any, action: str, object_type: str = "", object_id: object = "
 def _not_found(actor: Any, action: str, object_type: str, object_id: object) -> NoReturn:
     _deny(actor, action, object_type, object_id, "not_found")
     raise NotFound(f"找不到该对象 (no such {object_type} in your scope)", "not_found")
+
+
+def conceal(actor: Any, action: str, object_type: str, object_id: object) -> NoReturn:
+    """Audit and raise the 404 of ``action`` for an object outside the actor's scope by a rule on
+    what it hangs on (a scan seen through its vehicle or place), as for a scoped model."""
+    _not_found(actor, action, object_type, object_id)
 
 
 def authorize(actor: Any, action: str, obj: Model | None = None) -> None:

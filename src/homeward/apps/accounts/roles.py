@@ -17,6 +17,9 @@ class Role(models.TextChoices):
     DEPT_TRANSPORT = "dept_transport", _("交通部门")
     DEPT_HEALTH = "dept_health", _("卫健部门")
     STATION = "station", _("站点人员")
+    # A medical escort riding a plan vehicle (``Profile.escort``): scans and sees the manifest of
+    # the vehicles the plan in force crews them on, nothing else.
+    ESCORT = "escort", _("随车医护")
     SERVICE_TEAM = "service_team", _("服务小分队")
     WORKER = "worker", _("务工人员")
 

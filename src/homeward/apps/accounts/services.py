@@ -31,6 +31,7 @@ def user_create_with_role(
     enterprise: Any = None,
     province_code: str = "",
     place: str = "",
+    escort: Any = None,
 ) -> User:
     authorize(actor, "user.create")
     role = Role(role)
@@ -40,6 +41,10 @@ def user_create_with_role(
         )
     if role == Role.TOWN and town is None:
         raise DomainError("镇街用户必须关联一个镇街 (a town officer needs a town)", "town_required")
+    if role == Role.ESCORT and escort is None:
+        raise DomainError(
+            "随车医护账号必须关联一名医护人员 (an escort login needs a medical escort)", "escort_required"
+        )
     if User.objects.filter(username=username).exists():
         raise DomainError(f"用户名 {username} 已存在 (username taken)", "username_taken")
     with transaction.atomic():
@@ -58,6 +63,7 @@ def user_create_with_role(
             enterprise=enterprise,
             province_code=province_code,
             place=place,
+            escort=escort,
         )
         audit_record(
             actor=actor,

@@ -3,7 +3,11 @@ screen.
 
 ``POST /api/v1/scans``: a scanner's queue of scans (uploaded when the network returns), each
 answered on its own — recorded, duplicate, conflict or refused with a reason. Safe to retry: every
-scan carries the nonce its device made, and a nonce seen before returns the first answer."""
+scan carries the nonce its device made, and a nonce seen before returns the first answer.
+
+``GET /api/v1/scans/manifest``: the passenger list of an escort's vehicle or a station's arrivals
+(``trips.manifest``). ``POST /api/v1/observations/handover``: a worker in observation handed to a
+health post (``trips.services.observations``), once per observation scan."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from ninja import Field, Router, Schema
 from ninja.decorators import decorate_view
 
-from homeward.api_contract import answers
+from homeward.api_contract import Id, answers
 from homeward.apps.trips.command import command_board
 from homeward.apps.trips.services.scans import scans_upload
 
@@ -146,3 +150,96 @@ class CommandBoardOut(Schema):
 @decorate_view(gzip_page)  # a poll is ~0.3 KB per vehicle shown; gzip cuts it about tenfold
 def command_board_read(request: HttpRequest) -> Any:
     return command_board(actor=request.user)
+
+
+class HealthOut(Schema):
+    scan_id: int
+    reason: str  # fever / health_code
+    temperature: str
+
+
+class HandoverOut(Schema):
+    id: int
+    rear_seat: str
+    health_post: str
+    handed_by: str
+    received_by: str
+    handed_at: str  # Beijing time
+    outcome: str  # pending / cleared / isolated
+
+
+class PassengerOut(Schema):
+    worker: int
+    seat: str
+    holder: str  # masked name and the ID's last four
+    pickup: str
+    pickup_at: str  # Beijing time
+    health_code: str  # declared: green / yellow / red, or "" (none)
+    temperature: str
+    state: str  # expected / boarded / arrived / observation / handed_over / cleared / isolated / no_show / declined
+    observation: HealthOut | None
+    handover: HandoverOut | None
+
+
+class VehicleOptionOut(Schema):
+    key: str
+    name: str
+    kind: str
+
+
+class VehicleOut(VehicleOptionOut):
+    origin: str
+    destination: str
+    departs: str
+    arrives: str
+
+
+class ManifestOut(Schema):
+    vehicles: list[VehicleOptionOut]
+    vehicle: VehicleOut | None
+    passengers: list[PassengerOut]
+    counts: dict[str, int]
+    total: int
+    fetched_at: datetime
+    fetched_at_text: str  # the same in Beijing time, as the page shows it
+
+
+@router.get(
+    "/scans/manifest",
+    response=answers(ManifestOut, errors=(404,)),
+    url_name="scan_manifest",
+    summary="The scanner's passenger list: an escort's vehicle, a station's arrivals (masked names)",
+)
+def scan_manifest(request: HttpRequest, vehicle_key: str = "") -> Any:
+    from homeward.apps.trips.manifest import scan_manifest as manifest
+
+    return manifest(actor=request.user, vehicle_key=vehicle_key[:40])
+
+
+class HandoverIn(Schema):
+    scan_id: Id
+    rear_seat: str = Field(..., min_length=1, max_length=20)
+    health_post: str = Field(..., min_length=1, max_length=100)
+    received_by: str = Field(..., min_length=1, max_length=60)
+    handed_at: datetime | None = None  # the phone's time of the hand-over (default: now)
+
+
+class HandoverResultOut(HandoverOut):
+    created: bool  # false: this scan was handed over before (a resend), the first is answered
+
+
+@router.post(
+    "/observations/handover",
+    response=answers(HandoverResultOut, errors=(404,)),
+    url_name="observation_handover",
+    summary="Hand a worker in observation to a health post (escort, station, task force); idempotent per scan",
+)
+def observation_handover(request: HttpRequest, body: HandoverIn) -> Any:
+    from homeward.apps.trips.manifest import handover_dict
+    from homeward.apps.trips.services.observations import observation_handover as handover
+
+    row, created = handover(
+        actor=request.user, scan_id=body.scan_id, rear_seat=body.rear_seat, health_post=body.health_post,
+        received_by=body.received_by, handed_at=body.handed_at,
+    )  # fmt: skip
+    return handover_dict(row) | {"created": created}

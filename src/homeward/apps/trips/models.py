@@ -161,3 +161,46 @@ class ScanEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nonce} {self.checkpoint} {self.outcome}"
+
+
+class ObservationOutcome(models.TextChoices):
+    PENDING = "pending", _("待判定")
+    CLEARED = "cleared", _("排除，可改乘后续车次")
+    ISOLATED = "isolated", _("隔离")
+
+
+class ObservationHandover(models.Model):
+    """A worker in observation handed to a health post (``trips.services.observations``): one per
+    observation scan (the scan that routed them there), so a resent hand-over is stored once. The
+    health department records the outcome later (cleared: may travel on a later trip; isolated)."""
+
+    scan = models.OneToOneField(ScanEvent, on_delete=models.PROTECT, related_name="handover")
+    worker = models.ForeignKey(
+        "applications.ApplicationWorker", on_delete=models.PROTECT, related_name="observation_handovers"
+    )
+    vehicle_key = models.CharField(max_length=40, blank=True)
+    rear_seat = models.CharField(_("留观座位"), max_length=20)  # the rear-row seat kept as the zone
+    health_post = models.CharField(_("健康点"), max_length=100)
+    handed_by = models.CharField(_("交接人"), max_length=60)
+    received_by = models.CharField(_("接收人"), max_length=60)
+    handed_at = models.DateTimeField(_("交接时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(
+        _("判定"), max_length=10, choices=ObservationOutcome.choices, default=ObservationOutcome.PENDING
+    )
+    outcome_note = models.CharField(_("备注"), max_length=200, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-handed_at", "-pk"]
+        verbose_name = _("留观交接")
+        verbose_name_plural = _("留观交接")
+        indexes = [models.Index(fields=["vehicle_key"]), models.Index(fields=["outcome", "handed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} → {self.health_post} ({self.outcome})"

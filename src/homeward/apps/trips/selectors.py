@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from homeward.apps.accounts.policy import authorize
-from homeward.apps.trips.models import ScanEvent
+from homeward.apps.accounts.policy import authorize, scoped
+from homeward.apps.trips.models import ObservationHandover, ScanEvent
 from homeward.core import scans as rules
 
 
@@ -54,5 +54,17 @@ def scan_page_options(*, actor: Any) -> dict[str, Any]:
         else []
     )
     profile = profile_of(actor)
+    if profile is not None and profile.role == Role.ESCORT and run is not None:  # their own vehicles only
+        mine = scoped(actor, PlanVehicle.objects.filter(run=run)).values_list("key", flat=True)
+        vehicles = [v for v in vehicles if v["key"] in set(mine)]
     station = profile is not None and profile.role == Role.STATION
     return {"vehicles": vehicles, "place": profile.place if station else "", "place_fixed": station}
+
+
+def observation_list(*, actor: Any, outcome: str = "") -> list[ObservationHandover]:
+    """The hand-overs the health department follows (newest first), optionally of one outcome."""
+    authorize(actor, "observation.read")
+    rows = scoped(actor, ObservationHandover.objects.select_related("worker", "scan"))
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return list(rows.order_by("-handed_at", "-pk")[:500])

@@ -1,4 +1,6 @@
-"""The worker's own pages (``w/``), the scanner (``scan/``), contact tracing (``tracing/``), the command dashboard (``command/``) and the link button of an application's page (namespace ``trips``)."""
+"""The worker's own pages (``w/``), the scanner (``scan/``), contact tracing (``tracing/``), the command
+dashboard (``command/``), the health department's observation hand-overs (``observations/``) and the
+link button of an application's page (namespace ``trips``)."""
 
 from django.urls import path
 
@@ -16,6 +18,8 @@ urlpatterns = [
     path("scan/", views.scan_page, name="scan"),
     path("tracing/", views.tracing_page, name="tracing"),
     path("command/", command_views.command_page, name="command"),
+    path("observations/", views.observations_page, name="observations"),
+    path("observations/<int:handover_id>/outcome/", views.observation_outcome, name="observation-outcome"),
     path("tracing/contacts.xlsx", views.tracing_export, name="tracing-export"),
     path(
         "applications/<int:application_id>/workers/<int:row_id>/link/",

@@ -198,11 +198,17 @@ def scan_page(request: HttpRequest) -> HttpResponse:
         options = scan_page_options(actor=request.user)
     except DomainError as exc:
         return _error(request, exc, "trips/scan_denied.html")
+    from homeward.apps.accounts.policy import allows
+
     return render(
         request,
         "trips/scan.html",
-        {**options, "checkpoints": ScanCheckpoint.choices, "messages_js": scan_messages()},
-    )
+        {
+            **options, "checkpoints": ScanCheckpoint.choices, "messages_js": scan_messages(),
+            "manifest": allows(request.user, "scan.manifest"),
+            "handover": allows(request.user, "observation.handover"),
+        },
+    )  # fmt: skip
 
 
 def scan_messages() -> dict[str, str]:
@@ -219,7 +225,78 @@ def scan_messages() -> dict[str, str]:
         "wrong_place": _("不是本站点的扫码"), "out_of_scope": _("无权在此环节扫码"),
         "no_ticket": _("没有找到有效车票"), "expired": _("车票不在有效期内"), "not_yet_valid": _("车票不在有效期内"),
         "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
+        "not_your_vehicle": _("不是您随车的车辆上的乘客"),
+        **manifest_messages(),
     }  # fmt: skip
+
+
+def manifest_messages() -> dict[str, str]:
+    """The passenger list's words (states, health, hand-over), in the page's language."""
+    return {
+        "state_expected": _("待上车"), "state_boarded": _("已上车"), "state_arrived": _("已到达"),
+        "state_observation": _("留观"), "state_handed_over": _("已交健康点"), "state_cleared": _("已排除"),
+        "state_isolated": _("已隔离"), "state_no_show": _("未到"), "state_declined": _("已谢绝"),
+        "code_green": _("绿码"), "code_yellow": _("黄码"), "code_red": _("红码"), "code_": _("未申报"),
+        "fetched_at": _("名单更新于"), "offline_manifest": _("离线：显示上次下载的名单"),
+        "no_vehicle": _("当前计划中没有您的车辆"), "handover": _("交接健康点"),
+        "handed_over": _("已交接"), "handover_failed": _("交接失败"),
+        "total": _("共"), "people": _("人"),
+    }  # fmt: skip
+
+
+@never_cache
+@require_http_methods(["GET"])
+def observations_page(request: HttpRequest) -> HttpResponse:
+    """The health department's list of workers handed to health posts, with their outcome forms."""
+    from homeward.apps.accounts.policy import allows
+    from homeward.apps.trips.models import ObservationOutcome
+    from homeward.apps.trips.selectors import observation_list
+    from homeward.apps.trips.services.tickets import holder_name
+
+    outcome = request.GET.get("outcome", "")
+    outcome = outcome if outcome in ObservationOutcome.values else ""
+    try:
+        rows = observation_list(actor=request.user, outcome=outcome)
+    except DomainError as exc:
+        return _error(request, exc, "trips/observations_denied.html")
+    items = [
+        {
+            "h": h,
+            "holder": f"{holder_name(h.worker.name)} {h.worker.id_number[-4:]}",
+            "handed_at": beijing_time(h.handed_at, zone_name=False),
+            "outcome_at": beijing_time(h.outcome_at, zone_name=False) if h.outcome_at else "",
+        }  # fmt: skip
+        for h in rows
+    ]
+    return render(
+        request,
+        "trips/observations.html",
+        {
+            "items": items, "outcome": outcome, "outcomes": ObservationOutcome.choices,
+            "can_decide": allows(request.user, "observation.outcome"),
+        },
+    )  # fmt: skip
+
+
+@require_POST
+def observation_outcome(request: HttpRequest, handover_id: int) -> HttpResponse:
+    """Record the health department's outcome (cleared / isolated) for one hand-over; back to the list."""
+    from django.contrib import messages
+
+    from homeward.apps.trips.services.observations import observation_outcome as decide
+
+    try:
+        decide(
+            actor=request.user, handover_id=handover_id, outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+        )  # fmt: skip
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            return _error(request, exc, "trips/observations_denied.html")
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已记录判定结果"))
+    return redirect("trips:observations")
 
 
 @never_cache

@@ -12,7 +12,9 @@ the token's verification reason (``format``, ``tampered``, ``revoked``, ``expire
 ``no_leg`` (e.g. a shuttle scan on a bus ticket), ``wrong_vehicle`` (the ticket's seat is on another
 vehicle than the scanner's), ``over_capacity`` (the vehicle's seat cap is reached), ``wrong_place``
 (station staff scan at their own place only), ``out_of_scope`` (an enterprise user: only the gate
-handover of its own workers).
+handover of its own workers), ``not_your_vehicle`` (a medical escort: only tickets whose leg rides
+on a vehicle they are crewed on, ``trips.services.escorts``). These scope refusals hide the holder
+and are audited as ``denied.scan.record`` beside the scan's own event.
 
 Capacity: a boarding locks the vehicle's plan row (``select_for_update``) after the ticket's row (that
 row alone: ``of=("self",)``, so one application's workers do not queue behind each other) and
@@ -58,6 +60,7 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
 from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
+from homeward.apps.trips.services.escorts import escort_refusal
 from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
@@ -89,7 +92,7 @@ class ScanResult:
 
 
 # Refusals for the scanner's own scope: who the ticket names is not theirs to see.
-HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place"})
+HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place", "not_your_vehicle"})
 
 
 def _result(event: ScanEvent, answer: str) -> ScanResult:
@@ -152,6 +155,8 @@ def _scope_refusal(actor: Any, checkpoint: str, place: str, ticket: Ticket | Non
     if profile.role == Role.ENTERPRISE:
         own = ticket is not None and ticket.worker.application.enterprise_id == profile.enterprise_id
         return "" if checkpoint == rules.GATE and own else "out_of_scope"
+    if profile.role == Role.ESCORT:
+        return escort_refusal(profile, checkpoint, ticket)
     return "out_of_scope"
 
 
@@ -270,6 +275,11 @@ def _record(
         data={"nonce": nonce, "checkpoint": checkpoint, "answer": answer, "outcome": outcome,
               "reason": event.reason, "ticket": ticket.ticket_id if ticket else "", "manual": manual},
     )  # fmt: skip
+    if event.reason in HIDES_HOLDER:  # outside the scanner's own scope: a refusal of the policy's kind
+        audit_record(
+            actor=actor, action="denied.scan.record", object_type="scan", object_id=event.pk,
+            data={"reason": event.reason},
+        )  # fmt: skip
     return _result(event, answer)
 
 
