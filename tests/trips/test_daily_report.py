@@ -171,3 +171,12 @@ def test_the_command_writes_both_files_with_the_figures(scanned, tmp_path, capsy
     assert all(name in text for name in Town.objects.values_list("name", flat=True))
     assert "合计" in pages[-1] and "〓" not in text  # every character in the shipped font
     assert AuditEvent.objects.filter(action="report.export", actor_label="cli").count() == 2
+
+
+def test_a_town_officers_download_holds_their_town_only(scanned, client, town_officer, town_a):
+    day = _today().isoformat()
+    xlsx = logged_in(client, town_officer).get(reverse("trips:report-file", args=["xlsx"]), {"date": day})
+    rows = _xlsx_rows(xlsx.content)
+    assert set(rows) == {town_a.name, "合计"} and rows["合计"]["当日出发"] == 2
+    event = AuditEvent.objects.get(action="report.export", actor=town_officer)
+    assert event.data["towns"] == [town_a.name]
