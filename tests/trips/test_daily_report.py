@@ -136,6 +136,10 @@ def test_the_page_shows_the_table_and_the_downloads_are_audited(scanned, client,
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="report-table"' in html and town_a.name in html
+    assert (
+        html.count('data-testid="report-row"') == Town.objects.count()
+        and 'data-testid="report-total"' in html
+    )
     assert f"{reverse('trips:report-file', args=['pdf'])}?date={day}" in html
 
     xlsx = client.get(reverse("trips:report-file", args=["xlsx"]), {"date": day})

@@ -27,8 +27,9 @@ def test_a_town_officer_picks_a_day_sees_their_row_and_downloads_it(
     table = page.get_by_test_id("report-table")
     table.wait_for()
     assert town_a.name in table.inner_text() and town_b.name not in page.content()
-    total = page.get_by_test_id("report-total").locator("td")
-    assert total.nth(4).inner_text() == "3"  # 当日出发
+    assert page.get_by_test_id("report-total").count() == 0  # their one row is their total
+    row = page.get_by_test_id("report-row").locator("td")
+    assert row.nth(0).inner_text() == town_a.name and row.nth(4).inner_text() == "3"  # 当日出发
 
     with page.expect_download() as download:
         page.get_by_test_id("report-xlsx").click()
