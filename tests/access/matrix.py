@@ -221,6 +221,10 @@ def enterprise_name(world: Any, side: str) -> str:
     return str(world.sides[side].enterprise.name)
 
 
+def town_name(world: Any, side: str) -> str:
+    return str(world.sides[side].town.name)
+
+
 def worker_name(world: Any, side: str) -> str:
     return str(world.sides[side].objects["worker"].name)
 
@@ -369,6 +373,10 @@ PAGES: list[Row] = [
         body={"outcome": "cleared"}, ok=302),  # fmt: skip
     Row("GET tracing/", T | {HE}, query=traced_worker),
     Row("GET tracing/contacts.xlsx", T | {HE}, query=traced_worker),
+    # the daily report: a town officer sees their town's row only (and never the other town's name)
+    Row("GET report/daily/", T | {"town"}, sees=T | {"town"}, marker=town_name, foreign=True),
+    Row("GET report/daily.<str:fmt>", T | {"town"}, params={"fmt": "xlsx"}),
+    Row("GET report/daily.<str:fmt>", T | {"town"}, params={"fmt": "pdf"}),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

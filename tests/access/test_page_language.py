@@ -62,6 +62,7 @@ NOT_HTML = {
     "planning/runs/<int:run_id>/map.json": "JSON",
     "planning/vehicles/<int:vehicle_id>/manifest.<str:fmt>": "xlsx",
     "tracing/contacts.xlsx": "xlsx",
+    "report/daily.<str:fmt>": "xlsx or PDF",
 }
 
 # ------------------------------------------------------------------------------------ visible text

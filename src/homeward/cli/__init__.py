@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "heatmap_cmd",
     "plan_cmd",
     "ops_cmd",
+    "report_cmd",
 )
 
 

@@ -230,6 +230,14 @@ ACTIONS: dict[str, Action] = {
     "command.read": Action(
         TASKFORCE | DEPARTMENTS | {TOWN}, "无权查看指挥大屏 (not allowed to see the command dashboard)"
     ),
+    # The daily report 日报 (counts from scan events): the task force, and a town officer for their
+    # own town's row (the ``registry.town`` scope); a download is audited.
+    "report.read": Action(
+        TASKFORCE | {TOWN}, "只有专班或镇街可以查看日报 (task force or town officers only)"
+    ),
+    "report.export": Action(
+        TASKFORCE | {TOWN}, "只有专班或镇街可以下载日报 (task force or town officers only)"
+    ),
     # The city and its operations
     "city.setup": Action(TASKFORCE, "只有专班可以设置本市 (task force only)"),
     "audit.read": Action(TASKFORCE, "只有专班可以查看审计日志 (task force only)"),
@@ -293,6 +301,17 @@ def _enterprise_scope(p: Any) -> Q:
         return Q(town_id=area.town_id)
     if area.enterprise_id is not None:
         return Q(pk=area.enterprise_id)
+    return ALL
+
+
+def _town_scope(p: Any) -> Q:
+    area = _area(p)
+    if area is None or area.province is not None:  # a province's workers go to every town
+        return NOTHING
+    if area.town_id is not None:
+        return Q(pk=area.town_id)
+    if area.enterprise_id is not None:
+        return Q(enterprises=area.enterprise_id)
     return ALL
 
 
@@ -407,6 +426,7 @@ def _roles(*roles: str) -> Callable[[Any], Q]:
 
 # model label → (the object type named in audit events, the scope)
 SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
+    "registry.town": ("town", _town_scope),
     "registry.enterprise": ("enterprise", _enterprise_scope),
     "registry.worker": ("worker", _worker_scope),
     "registry.importrun": ("import_run", _roles(Role.TASKFORCE)),
@@ -438,7 +458,7 @@ CLI = SystemActor(
     frozenset(
         {
             "import.run", "heatmap.rebuild", "plan.request", "user.create", "city.setup",
-            "ops.backup", "ops.restore", "ops.retention", "permit.keys",
+            "ops.backup", "ops.restore", "ops.retention", "permit.keys", "report.read", "report.export",
         }
     ),
 )  # fmt: skip

@@ -1,10 +1,10 @@
 """The worker's own pages (``w/``), the scanner (``scan/``), contact tracing (``tracing/``), the command
-dashboard (``command/``), the health department's observation hand-overs (``observations/``) and the
-link button of an application's page (namespace ``trips``)."""
+dashboard (``command/``), the daily report (``report/daily/``), the health department's observation
+hand-overs (``observations/``) and the link button of an application's page (namespace ``trips``)."""
 
 from django.urls import path
 
-from homeward.apps.trips import command_views, views
+from homeward.apps.trips import command_views, views, views_report
 
 app_name = "trips"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("observations/", views.observations_page, name="observations"),
     path("observations/<int:handover_id>/outcome/", views.observation_outcome, name="observation-outcome"),
     path("tracing/contacts.xlsx", views.tracing_export, name="tracing-export"),
+    path("report/daily/", views_report.report_page, name="report"),
+    path("report/daily.<str:fmt>", views_report.report_file, name="report-file"),
     path(
         "applications/<int:application_id>/workers/<int:row_id>/link/",
         views.worker_link_issue,
