@@ -260,7 +260,8 @@ def command_board(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
         scans = on.get(key) or _VehicleScans()
         observation_scan = None
         if scans.last is not None:
-            planned = (legs_of.get(scans.last.ticket) or {}).get(scans.last.leg)
+            ticket_legs = legs_of.get(scans.last.ticket) if scans.last.ticket is not None else None
+            planned = (ticket_legs or {}).get(scans.last.leg)
             if planned is not None:
                 expected = planned[0] if scans.last.checkpoint in rules.BOARDINGS else planned[1]
                 if expected is not None:
