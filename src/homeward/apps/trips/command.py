@@ -1,13 +1,15 @@
 """The live command dashboard's reads (``/command/``, ``GET /api/v1/command/board``).
 
 ``command_board(actor=..., now=...)`` is everything the big screen shows, in a fixed number of
-queries whatever the number of vehicles, workers or scans (eight; the tests hold it to that):
+queries whatever the number of vehicles, workers or scans (nine at most, seven once the plan is
+read; the tests hold it to that):
 
 1. the plan in force;
-2. its vehicles with their stops (``detail.stops`` only);
+2. its vehicles with their stops (``detail.stops`` only), once per plan run (``_Plan``);
 3. the seats of that plan for the workers in the actor's scope, with each worker's town;
-4. the scan events of those workers, with each worker's town;
-5. the tickets read by each vehicle's latest scan (when the plan expected it there);
+4. the scan events of those workers, oldest first, with each worker's town (no times: a flag for today);
+5. the times of each vehicle's latest scan and first and last arrival scans;
+   the tickets read by those latest scans (when the plan expected it there), each once per plan run;
 6. the towns the actor sees;
 7–8. the applications whose deadline is at risk (the first ``AT_RISK_SHOWN``, and how many).
 
@@ -35,8 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import area_of, authorize, scoped
@@ -197,29 +198,29 @@ def command_board(*, actor: Any, now: datetime | None = None) -> dict[str, Any]:
         if leg == 0:
             seated.add(worker_id)
 
-    # 4. the winning scans of those workers (the conflict rule applied in SQL), oldest first, without
-    # their times (converting ~25k datetimes per poll was most of its cost): today's flag instead
+    # 4. the scans of those workers, oldest first (the database sorts them), without their times
+    # (converting ~25k datetimes per poll was most of its cost): today's flag instead. Read in that
+    # order, the first scan of each worker, leg and checkpoint is the one the conflict rule keeps.
     start = datetime.combine(today, time.min, BEIJING)
-    winners = (
+    rows = (
         ScanEvent.objects.filter(worker__in=workers)
         .exclude(outcome=rules.REFUSED)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("worker_id"), F("leg"), F("checkpoint")],
-                        order_by=[F("client_at").asc(), F("nonce").asc()]),
-            today=ExpressionWrapper(Q(client_at__gte=start, client_at__lt=start + timedelta(days=1)),
-                                    output_field=BooleanField()),
-        )
-        .filter(rank=1)
+        .annotate(today=ExpressionWrapper(Q(client_at__gte=start, client_at__lt=start + timedelta(days=1)),
+                                          output_field=BooleanField()))
         .order_by("client_at", "nonce")
         .values_list("nonce", "worker_id", "leg", "checkpoint", "vehicle_key", "outcome", "ticket_id",
                      "today", "worker__application__enterprise__town_id")
     )  # fmt: skip
+    decided: set[tuple[int, int, str]] = set()
     on: dict[str, _VehicleScans] = defaultdict(_VehicleScans)
     returned: dict[int, bool] = {}
     furthest: dict[int, tuple[int, int]] = {}
     observation: set[int] = set()
-    for nonce, worker_id, leg, checkpoint, vehicle_key, outcome, ticket_id, is_today, town_id in winners:
+    for nonce, worker_id, leg, checkpoint, vehicle_key, outcome, ticket_id, is_today, town_id in rows:
         town_of.setdefault(worker_id, town_id)
+        if (worker_id, leg, checkpoint) in decided:
+            continue  # a conflict: changes nothing
+        decided.add((worker_id, leg, checkpoint))
         step = rules.stage_step(leg, checkpoint)
         if worker_id not in furthest or step > furthest[worker_id]:
             furthest[worker_id] = step
