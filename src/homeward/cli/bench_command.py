@@ -8,7 +8,9 @@ the moment the most vehicles are on the road): boarded where the pickup time has
 the station, on the shuttle and at the gate where the plan's times have passed, a few in ten late.
 Then it polls ``GET /api/v1/command/board`` ``--polls`` times as a task-force user through Django's
 test client and prints, per poll: server time (p50, p99), SQL queries, bytes of JSON and bytes
-gzipped as sent; then one JSON line.
+gzipped as sent; then the selector's CPU seconds per call (median), beside the selector as it
+was before (``bench_command_baseline``) on the same data, and whether both answer the same; then
+one JSON line.
 """
 
 from __future__ import annotations
@@ -117,6 +119,20 @@ def run_bench_command(args: argparse.Namespace) -> int:
 
         board = json.loads(gzip.decompress(response.content))
         sizes.append(len(json.dumps(board, ensure_ascii=False).encode()))
+        # CPU seconds per call of the selector, the one before the per-run plan read and the SQL
+        # conflict rule (bench_command_baseline) against this one, interleaved on the same data
+        from homeward.apps.trips.command import command_board
+        from homeward.cli.bench_command_baseline import command_board as baseline_board
+
+        cpu: dict[str, list[float]] = {"new": [], "old": []}
+        same = True
+        for _ in range(max(args.polls, 1)):
+            answers = {}
+            for name, selector in (("old", baseline_board), ("new", command_board)):
+                start = time.process_time()
+                answers[name] = selector(actor=user, now=at)
+                cpu[name].append(time.process_time() - start)
+            same = same and answers["old"] == answers["new"]
         transaction.set_rollback(True)
     times.sort()
     out = {
@@ -125,9 +141,13 @@ def run_bench_command(args: argparse.Namespace) -> int:
         "polls": len(times), "p50_ms": round(statistics.median(times), 1),
         "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
         "queries": max(queries), "json_bytes": sizes[0], "gzip_bytes": max(gzipped),
+        "cpu_s": round(statistics.median(cpu["new"]), 4), "baseline_cpu_s": round(statistics.median(cpu["old"]), 4),
+        "same_as_baseline": same,
     }  # fmt: skip
+    out["speedup"] = round(out["baseline_cpu_s"] / max(out["cpu_s"], 1e-9), 1)
     print(f"command board at {at:%Y-%m-%d %H:%M} UTC: {out['in_transit']} vehicles on the road, "
           f"{len(events)} scan events; p50 {out['p50_ms']} ms, p99 {out['p99_ms']} ms, {out['queries']} queries, "
-          f"{out['json_bytes']} B JSON, {out['gzip_bytes']} B gzipped per poll")  # fmt: skip
+          f"{out['json_bytes']} B JSON, {out['gzip_bytes']} B gzipped per poll; selector CPU per poll "
+          f"{out['cpu_s']} s (before: {out['baseline_cpu_s']} s, {out['speedup']}x; same answer: {same})")  # fmt: skip
     print(json.dumps(out))
     return 0

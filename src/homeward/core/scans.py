@@ -112,6 +112,20 @@ class Derived:
         )
 
 
+_RANK: Final = {c: i for i, c in enumerate(CHECKPOINTS)}
+
+
+def stage_step(leg: int, checkpoint: str) -> tuple[int, int]:
+    """How far along the journey a winning scan at ``checkpoint`` on ``leg`` puts its worker (the
+    larger the further; the gate is the end whatever its leg). ``stage_at`` names the stage."""
+    return (leg, _RANK[checkpoint]) if checkpoint != GATE else (99, _RANK[GATE])
+
+
+def stage_at(step: tuple[int, int]) -> str:
+    """The stage a ``stage_step`` reaches."""
+    return STAGES[CHECKPOINTS[step[1]]]
+
+
 def derive(facts: Iterable[ScanFact]) -> Derived:
     """Apply the conflict rule to ``facts`` (any order, duplicates by nonce counted once)."""
     unique = {f.nonce: f for f in facts}
@@ -125,20 +139,18 @@ def derive(facts: Iterable[ScanFact]) -> Derived:
             conflicts.append(f)
         else:
             winners[key] = f
-    rank = {c: i for i, c in enumerate(CHECKPOINTS)}
     furthest: dict[int, tuple[int, int]] = {}
     riders: dict[str, set[int]] = {}
     observation: set[int] = set()
     for (worker, leg, checkpoint), f in winners.items():
-        step = (leg, rank[checkpoint]) if checkpoint != GATE else (99, rank[GATE])
+        step = stage_step(leg, checkpoint)
         if worker not in furthest or step > furthest[worker]:
             furthest[worker] = step
         if checkpoint in BOARDINGS:
             riders.setdefault(f.vehicle_key, set()).add(worker)
         if f.outcome == OBSERVATION:
             observation.add(worker)
-    by_rank = {i: c for c, i in rank.items()}
-    stages = {w: STAGES[by_rank[step[1]]] for w, step in furthest.items()}
+    stages = {w: stage_at(step) for w, step in furthest.items()}
     return Derived(
         winners=winners,
         conflicts=tuple(conflicts),
