@@ -212,8 +212,7 @@ class Fleet:
             if legs == tried:  # earliest deadline first is the short path's order: same drive
                 return False
             tried = legs
-            drivers = drivers_for(legs_km(opt.start_point, legs, self.rules), self.rules)
-            if meets_deadlines(opt.start_min, legs, drivers, opt.start_point, self.rules, self.clock):
+            if meets_deadlines(opt.start_min, legs, opt.start_point, self.rules, self.clock):
                 return True
         return False
 

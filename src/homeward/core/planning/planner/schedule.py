@@ -97,20 +97,24 @@ def simulate(
     )
 
 
-def meets_deadlines(
-    start_min: int, legs: list[Leg], drivers: int, start: Point, rules: Rules, clock: Clock
-) -> bool:
-    """``simulate(...).deadline_met`` without the rest of the run: the drive stops at the first
-    missed deadline and after the last leg that has one (later legs cannot change the answer)."""
-    last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
-    crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers)
+def meets_deadlines(start_min: int, legs: list[Leg], start: Point, rules: Rules, clock: Clock) -> bool:
+    """``simulate(...).deadline_met`` for the crew ``drivers_for`` the legs' km, without the rest of
+    the run: the drive stops at the first missed deadline and after the last leg that has one
+    (later legs cannot change the answer)."""
+    kms: list[float] = []
+    total = 0.0  # added in turn as ``legs_km`` does (``sum`` rounds differently)
     here = start
-    for leg in legs[: last + 1]:
-        crew.drive(drive_min(road_km(here, leg.point, rules), rules))
+    for leg in legs:
+        kms.append(road_km(here, leg.point, rules))
+        total += kms[-1]
+        here = leg.point
+    last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
+    crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers_for(total, rules))
+    for leg, km in zip(legs[: last + 1], kms, strict=False):
+        crew.drive(drive_min(km, rules))
         if leg.deadline is not None and crew.t > leg.deadline:
             return False
         crew.stop(leg.service)
-        here = leg.point
     return True
 
 
