@@ -35,6 +35,7 @@ class _Driver:
     block: int = 0  # minutes in the current continuous block
     block_night: int = 0
     last_end: int = -(10**9)
+    total: int = 0  # minutes driven on the whole trip: the 24-hour sum needs reading only near the limit
 
     def driven_since(self, t0: int) -> int:
         total = 0
@@ -130,10 +131,12 @@ class Crew:
         room = r.day_continuous_min - d.block
         if night and r.night_continuous_min - d.block_night < room:
             room = r.night_continuous_min - d.block_night
-        daily = r.daily_drive_min - d.driven_since(self.t - DAY)
+        if r.daily_drive_min - d.total < room:  # else the 24-hour sum (at most the total) cannot bind
+            room = min(room, r.daily_drive_min - d.driven_since(self.t - DAY))
         # chunks end at clock boundaries so that night/curfew limits are re-read there
         edge = _to_boundary(tod, (r.curfew_start_hour, r.night_start_hour, r.night_end_hour))
-        room = min(room, daily, edge)
+        if edge < room:
+            room = edge
         return room if room > 0 else 0
 
     def drive(self, minutes: int) -> None:
@@ -171,7 +174,10 @@ class Crew:
                     self._refresh()
                     continue
                 on_board = self.drivers[self.crew_start :]
-                if all(o.driven_since(self.t - DAY) >= r.daily_drive_min for o in on_board):
+                if all(
+                    o.total >= r.daily_drive_min and o.driven_since(self.t - DAY) >= r.daily_drive_min
+                    for o in on_board
+                ):
                     if r.relay_crews:
                         self._change_crew()
                         continue
@@ -190,6 +196,7 @@ class Crew:
             else:
                 d.spans.append((self.t, self.t + chunk))
             d.block += chunk
+            d.total += chunk
             if night:
                 d.block_night += chunk
             self.t += chunk

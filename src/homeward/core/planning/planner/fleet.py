@@ -13,7 +13,15 @@ from homeward.core.planning.geo import road_km
 from homeward.core.planning.model import Coach, HomeCity, Point, Rules
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.demand import GroupKey, Load, load_of
-from homeward.core.planning.planner.schedule import Leg, Run, bus_legs, drivers_for, legs_km, simulate
+from homeward.core.planning.planner.schedule import (
+    Leg,
+    Run,
+    bus_legs,
+    drivers_for,
+    legs_km,
+    meets_deadlines,
+    simulate,
+)
 
 ORIGIN_OPTIONS = 3  # origin-side bases tried per bus, nearest first
 
@@ -160,12 +168,17 @@ class Fleet:
     def rules(self) -> Rules:
         return self.pool.rules
 
+    def legs(self, loads: list[Load], opt: Option, *, edf: bool) -> list[Leg]:
+        """The legs of a bus serving ``loads`` from ``opt`` (pickups, drops, back to an origin base)."""
+        legs = bus_legs(loads, opt.start_point, self.rules, edf=edf)
+        if opt.return_to is not None:
+            legs = [*legs, Leg("end", "返回 (back to base)", opt.return_to, 0)]
+        return legs
+
     def attempt(self, loads: list[Load], opt: Option, *, edf: bool, build: bool) -> tuple[Run, list[Leg]]:
         """Schedule ``loads`` from ``opt`` (pickups, drops, back to an origin base)."""
         rules = self.rules
-        legs = bus_legs(loads, opt.start_point, rules, edf=edf)
-        if opt.return_to is not None:
-            legs = [*legs, Leg("end", "返回 (back to base)", opt.return_to, 0)]
+        legs = self.legs(loads, opt, edf=edf)
         km = legs_km(opt.start_point, legs, rules)
         run = simulate(
             opt.start_place,
@@ -189,6 +202,20 @@ class Fleet:
                 return edf
         return run
 
+    def meets(self, route: list[Load], opt: Option) -> bool:
+        """``self.run(route, opt).deadline_met``, driving no further than the answer needs."""
+        tried: list[Leg] = []
+        for edf in (False, True):
+            if edf and not _mixed(route):
+                return False
+            legs = self.legs(route, opt, edf=edf)
+            if legs == tried:  # earliest deadline first is the short path's order: same drive
+                return False
+            tried = legs
+            if meets_deadlines(opt.start_min, legs, opt.start_point, self.rules, self.clock):
+                return True
+        return False
+
     def on_time(self, route: list[Load], opt: Option) -> bool:
         """Whether ``route`` from ``opt`` meets every deadline (cached by groups and option)."""
         key = (opt, tuple(sorted(ld.group.key for ld in route)))
@@ -198,7 +225,7 @@ class Fleet:
         if ok is None and len(route) > 1 and not all(self.on_time([ld], opt) for ld in route):
             return False
         if ok is None:
-            ok = self.run(route, opt, build=False).deadline_met
+            ok = self.meets(route, opt)
             self._on_time[key] = ok
         return ok
 

@@ -4,6 +4,7 @@ or earliest deadline first) driven under the driver-hour rules (``driving.Crew``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,6 +97,27 @@ def simulate(
     )
 
 
+def meets_deadlines(start_min: int, legs: list[Leg], start: Point, rules: Rules, clock: Clock) -> bool:
+    """``simulate(...).deadline_met`` for the crew ``drivers_for`` the legs' km, without the rest of
+    the run: the drive stops at the first missed deadline and after the last leg that has one
+    (later legs cannot change the answer)."""
+    kms: list[float] = []
+    total = 0.0  # added in turn as ``legs_km`` does (``sum`` rounds differently)
+    here = start
+    for leg in legs:
+        kms.append(road_km(here, leg.point, rules))
+        total += kms[-1]
+        here = leg.point
+    last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
+    crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers_for(total, rules))
+    for leg, km in zip(legs[: last + 1], kms, strict=False):
+        crew.drive(drive_min(km, rules))
+        if leg.deadline is not None and crew.t > leg.deadline:
+            return False
+        crew.stop(leg.service)
+    return True
+
+
 def _en_route(
     crew: Crew, n_events: int, n_spans: int, minutes: int, a: Point, b: Point, clock: Clock
 ) -> list[Stop]:
@@ -129,6 +151,15 @@ class RoadDistance:
         return road_km(a, b, self.rules)
 
 
+@lru_cache(maxsize=1 << 16)
+def road_path(
+    start: Point, points: tuple[Point, ...], rules: Rules, end: Point | None = None
+) -> tuple[int, ...]:
+    """``order_open_path`` by road km, remembered: the lateness checks order the same pickups and
+    drops again for every option and trial route that shares them."""
+    return tuple(order_open_path(start, points, RoadDistance(rules), end))
+
+
 def minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
     """``drive_min`` over a matrix of road km."""
     speed = np.where(km < rules.local_leg_km, rules.local_kmh, rules.highway_kmh)
@@ -145,7 +176,7 @@ def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool =
     cpoints = [by_county[c][0].group.pickup for c in counties]
     drops = [ld.group.factory for ld in loads]
     toward = Point(sum(p.lat for p in drops) / len(drops), sum(p.lon for p in drops) / len(drops))
-    porder = order_open_path(start_point, cpoints, RoadDistance(rules), toward)
+    porder = road_path(start_point, tuple(cpoints), rules, toward)
     legs: list[Leg] = []
     for i in porder:
         lds = by_county[counties[i]]
@@ -178,7 +209,7 @@ def drop_legs(
             first.setdefault((ld.group.enterprise_id, ld.group.factory.lat, ld.group.factory.lon), n)
         order = sorted(range(len(keys)), key=lambda i: first[keys[i]])
     else:
-        order = order_open_path(start, points, RoadDistance(rules))
+        order = list(road_path(start, tuple(points), rules))
     legs: list[Leg] = []
     for i in order:
         lds = by_drop[keys[i]]
