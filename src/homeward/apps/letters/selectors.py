@@ -8,9 +8,10 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from homeward.apps.accounts.policy import WorkerSession, authorize, authorized, scoped
+from homeward.apps.accounts.policy import WorkerSession, allows, authorize, authorized, scoped
 from homeward.apps.letters.models import Campaign, Intention, IntentionKind, Letter, LetterState
 from homeward.apps.registry.models import CountyRisk, Worker
+from homeward.core import regions
 from homeward.core.outreach.audience import Audience, origin_prefix
 
 
@@ -98,24 +99,41 @@ def intention_list(*, actor: Any, enterprise_id: int | None = None) -> QuerySet[
     )
 
 
-def intention_counts(*, by: str = "county") -> list[dict[str, Any]]:
-    """Workers intending to return, by their current county (``by="county"``), their origin county
-    (``"origin"``) or their employer's town (``"town"``): the heat map's intention layer."""
+# fewer intending workers than this in a row are not shown to roles without personal-data rights
+# (the heat map's small-cell rule)
+SMALL_CELL = 5
+
+
+def intention_counts(*, actor: Any, by: str = "county") -> list[dict[str, Any]]:
+    """Workers the actor sees who intend to return, by their current county (``by="county"``),
+    their origin county (``"origin"``) or their employer's town (``"town"``): the heat map's
+    intention layer. Rows under ``SMALL_CELL`` are left out unless the actor may read personal data."""
     field = {
         "county": "county_code",
         "origin": "person__origin_code",
         "town": "person__employer__town__name",
     }[by]
     rows = (
-        Intention.objects.filter(kind=IntentionKind.RETURNING)
+        Intention.objects.filter(kind=IntentionKind.RETURNING, person__in=scoped(actor, Worker.objects.all()))
         .values(field)
-        .annotate(
-            returning=Count("pk"),
-            transport=Count("pk", filter=Q(needs_transport=True)),
-        )
+        .annotate(returning=Count("pk"), transport=Count("pk", filter=Q(needs_transport=True)))
         .order_by("-returning", field)
     )
-    return [{"key": r[field] or "", "returning": r["returning"], "transport": r["transport"]} for r in rows]
+    floor = 1 if allows(actor, "personal_data.read") else SMALL_CELL
+    return [
+        {"key": r[field] or "", "returning": r["returning"], "transport": r["transport"]}
+        for r in rows
+        if r["returning"] >= floor
+    ]
+
+
+def intention_layer(*, actor: Any, by: str, limit: int = 30) -> list[dict[str, Any]]:
+    """``intention_counts`` with region names: the heat map's and the intentions page's layer."""
+    rows = intention_counts(actor=actor, by=by)[:limit]
+    for row in rows:
+        code = row["key"]
+        row["name"] = (regions.full_name_or_code(code) if by != "town" else code) if code else "—"
+    return rows
 
 
 def replying_worker(*, actor: Any, action: str = "letter.reply") -> Worker:

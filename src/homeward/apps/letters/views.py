@@ -203,10 +203,11 @@ def intention_page(request: HttpRequest) -> HttpResponse:
         }
         for i in rows
     ]
-    layer = selectors.intention_counts(by="origin") if allows(request.user, "campaign.read") else []
-    for row in layer:
-        row["name"] = regions.full_name_or_code(row["key"]) if row["key"] else "—"
-    return render(request, "letters/intentions.html", {"items": items, "layer": layer[:30]})
+    return render(
+        request,
+        "letters/intentions.html",
+        {"items": items, "layer": selectors.intention_layer(actor=request.user, by="origin")},
+    )
 
 
 @require_POST
