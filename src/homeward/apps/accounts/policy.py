@@ -403,7 +403,8 @@ PLANNER = SystemActor("planner", frozenset({"application.flag", "ticket.issue", 
 TICKETS = SystemActor("tickets", frozenset({"revocations.publish"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
-BENCH = SystemActor("bench", frozenset({"import.run", "city.setup"}))
+# the benchmarks (``homeward bench``): their bench database, and the outreach bench's task-force user
+BENCH = SystemActor("bench", frozenset({"import.run", "city.setup", "user.create"}))
 # The task worker's sweep, which fails runs that lost their lease (it acts on nothing else).
 WORKER = SystemActor("worker", frozenset())
 
