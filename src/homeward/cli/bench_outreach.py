@@ -99,7 +99,7 @@ def _spawn(campaign_id: int) -> subprocess.Popen[bytes]:
 
 
 def _outbox(directory: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for path in sorted(directory.glob("batch-*.jsonl")):
         with open(path, encoding="utf-8") as fh:
             out.extend(json.loads(line) for line in fh if line.strip())

@@ -74,17 +74,18 @@ def _materialise(campaign: Campaign, channel: Channel) -> int:
     return total
 
 
-def _outcomes_store(outcomes: list[Outcome], opted_out: list[int]) -> dict[str, int]:
+def _outcomes_store(batch: Any, outcomes: list[Outcome], opted_out: list[int]) -> dict[str, int]:
+    """Store each letter's outcome; ``batch`` is the batch's queued letters (a queryset). The usual
+    case, one outcome for the whole batch, is one UPDATE without a list of ids."""
     now = timezone.now()
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for o in outcomes:
         groups[(o.status, o.error[:200])].append(o.letter_id)
+    whole = len(groups) == 1 and not opted_out and batch.count() == len(outcomes)
     for (status, error), ids in groups.items():
-        Letter.objects.filter(pk__in=ids, state=LetterState.QUEUED).update(
-            state=status, sent_at=now, error=error
-        )
+        (batch if whole else batch.filter(pk__in=ids)).update(state=status, sent_at=now, error=error)
     if opted_out:
-        Letter.objects.filter(pk__in=opted_out, state=LetterState.QUEUED).update(state=LetterState.OPTED_OUT)
+        batch.filter(pk__in=opted_out).update(state=LetterState.OPTED_OUT)
     counts: dict[str, int] = defaultdict(int)
     for (status, _), ids in groups.items():
         counts[status] += len(ids)
@@ -96,9 +97,9 @@ def _send_batch(
     campaign: Campaign, channel: Channel, batch: int, actor: Any, after_deliver: AfterDeliver | None
 ) -> int:
     """Step 2 for one batch; returns how many letters it settled."""
+    queued = Letter.objects.filter(campaign=campaign, batch=batch, state=LetterState.QUEUED)
     rows = list(
-        Letter.objects.filter(campaign=campaign, batch=batch, state=LetterState.QUEUED)
-        .order_by("seq")
+        queued.order_by("seq")
         .values_list(
             "pk", "person_id", "person__name", "person__phone", "person__employer__name",
             "person__employer__town__name", "person__opt_out",
@@ -124,7 +125,7 @@ def _send_batch(
         outcomes = channel.deliver(f"batch-{batch:06d}", outgoing) if outgoing else []
         if after_deliver is not None:
             after_deliver(batch)
-        counts = _outcomes_store([*outcomes, *no_phone], opted_out)
+        counts = _outcomes_store(queued, [*outcomes, *no_phone], opted_out)
         audit_record(
             actor=actor, action="letters.send", object_type="campaign", object_id=campaign.pk,
             data={"batch": batch, "channel": campaign.channel, "letters": [r[0] for r in rows], **counts},

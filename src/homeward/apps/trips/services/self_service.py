@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,17 +126,31 @@ def letter_links_issue(*, created_by: Any, person_ids: list[int]) -> dict[int, I
     issued: dict[int, IssuedLink] = {}
     rows = []
     base = start_url("")  # one reverse() for the batch
+    created_by_id = getattr(created_by, "pk", None)
     for pk in person_ids:
         token, code = secrets.token_urlsafe(32), _new_code()
-        rows.append(
-            WorkerLink(
-                person_id=pk, token_hash=_digest(token), code_hash=_digest(code), created_by=created_by,
-                created_at=now, expires_at=expires,
-            )
-        )  # fmt: skip
+        rows.append((pk, _digest(token), _digest(code), created_by_id, now, expires))
         issued[pk] = IssuedLink(pk, base + token, code, expires)
-    WorkerLink.objects.bulk_create(rows, batch_size=5000)
+    _links_insert(rows)
     return issued
+
+
+_LINK_COLUMNS = ("person_id", "token_hash", "code_hash", "created_by_id", "created_at", "expires_at")
+
+
+def _links_insert(rows: list[tuple[Any, ...]]) -> None:
+    """New letter links, many at once: PostgreSQL's COPY (a tenth of the time of an INSERT with
+    thousands of parameters, which 400,000 letters need), else bulk_create."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(WorkerLink._meta.db_table)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(_LINK_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    WorkerLink.objects.bulk_create(
+        [WorkerLink(**dict(zip(_LINK_COLUMNS, row, strict=True))) for row in rows], batch_size=5000
+    )
 
 
 def _usable() -> Any:
