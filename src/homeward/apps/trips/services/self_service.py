@@ -143,10 +143,10 @@ def _links_insert(rows: list[tuple[Any, ...]]) -> None:
     thousands of parameters, which 400,000 letters need), else bulk_create."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(WorkerLink._meta.db_table)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(_LINK_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        copy_in = f"COPY {table} ({', '.join(_LINK_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_in) as copy:
+            for row in rows:
+                copy.write_row(row)
         return
     WorkerLink.objects.bulk_create(
         [WorkerLink(**dict(zip(_LINK_COLUMNS, row, strict=True))) for row in rows], batch_size=5000
