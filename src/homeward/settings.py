@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "homeward.apps.heatmap",
     "homeward.apps.planning",
     "homeward.apps.trips",
+    "homeward.apps.letters",
     "homeward.apps.ops",
 ]
 
@@ -229,6 +230,18 @@ TASKS = {
 # a whole lease has lost its worker and is failed as abandoned (so is a worker, for /healthz). Longer
 # than any database outage a run should ride out and, on SQLite, than the longest write transaction.
 HOMEWARD_RUN_LEASE_SECONDS = env_int("HOMEWARD_RUN_LEASE_SECONDS", 120)
+
+# Letters home (apps.letters): where the file and print channels write, each channel's rate limit
+# (letters a minute, 0 = none), and the SMS / WeChat gateways, which refuse to send until configured.
+HOMEWARD_LETTERS_DIR = env_path("HOMEWARD_LETTERS_DIR", DATA_DIR / "letters")
+HOMEWARD_LETTERS_FILE_PER_MINUTE = env_int("HOMEWARD_LETTERS_FILE_PER_MINUTE", 0)
+HOMEWARD_LETTERS_PRINT_PER_MINUTE = env_int("HOMEWARD_LETTERS_PRINT_PER_MINUTE", 0)
+HOMEWARD_SMS_GATEWAY_URL = env_str("HOMEWARD_SMS_GATEWAY_URL", "")
+HOMEWARD_SMS_GATEWAY_KEY = env_str("HOMEWARD_SMS_GATEWAY_KEY", "")
+HOMEWARD_SMS_PER_MINUTE = env_int("HOMEWARD_SMS_PER_MINUTE", 600)
+HOMEWARD_WECHAT_TEMPLATE_URL = env_str("HOMEWARD_WECHAT_TEMPLATE_URL", "")
+HOMEWARD_WECHAT_TEMPLATE_KEY = env_str("HOMEWARD_WECHAT_TEMPLATE_KEY", "")
+HOMEWARD_WECHAT_PER_MINUTE = env_int("HOMEWARD_WECHAT_PER_MINUTE", 600)
 
 # Hours from acceptance to factory arrival (the "30-hour home plan").
 HOMEWARD_APPLICATION_DEADLINE_HOURS = env_int("HOMEWARD_APPLICATION_DEADLINE_HOURS", 30)

@@ -205,6 +205,29 @@ def fresh_link(world: Any, side: str) -> dict[str, str]:
     return {"k": issued.url.split("?k=", 1)[1]}
 
 
+def reply_form(world: Any, side: str) -> dict[str, str]:
+    return {"kind": "not_returning", "reason": "家中有事", "nonce": "matrix-reply"}
+
+
+def new_campaign(world: Any, side: str) -> dict[str, str]:
+    """The world's campaign again (its name and text are the world's data)."""
+    return {
+        "name": "矩阵家书",
+        "template": "{姓名} {链接}",
+        "hotline": "12345",
+        "channel": "file",
+        "origin": "520000",
+    }
+
+
+def intention_name(world: Any, side: str) -> str:
+    return world.sides[side].objects["intention"].person.name
+
+
+def intention_pick(world: Any, side: str) -> dict[str, str]:
+    return {"person": str(world.sides["own"].objects["intention"].person_id)}
+
+
 def health_form(world: Any, side: str) -> dict[str, str]:
     return {"health_code": "green", "temperature": "36.5", "nonce": "matrix"}
 
@@ -366,6 +389,17 @@ PAGES: list[Row] = [
     Row("POST w/decline/", WS, ok=302, login="/w/"),
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
+    Row("GET w/reply/", WS, login="/w/"),
+    Row("POST w/reply/", WS, body=reply_form, login="/w/"),
+    # letters home
+    Row("GET letters/", T),
+    Row("POST letters/", T, body=new_campaign, ok=302),
+    Row("GET letters/<int:campaign_id>/", T, obj="campaign"),
+    Row("GET letters/<int:campaign_id>/status/", T, obj="campaign"),
+    Row("POST letters/<int:campaign_id>/send/", T, obj="campaign", ok=302),
+    Row("POST letters/<int:campaign_id>/resume/", T, obj="campaign", ok=302),
+    Row("GET letters/intentions/", OWNERS, sees=OWNERS, marker=intention_name, foreign=True),
+    Row("POST letters/intentions/apply/", OWNERS, body=intention_pick, ok=302, foreign=False),
     Row("GET command/", CITY | {"town"}),
     Row("GET scan/", T | {"station", "escort", "enterprise"}),
     Row("GET observations/", T | {HE}),

@@ -29,6 +29,7 @@ WATCHED_APPS = (
     "heatmap",
     "planning",
     "trips",
+    "letters",
     "django_tasks_db",
 )
 

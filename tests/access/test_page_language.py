@@ -223,6 +223,16 @@ def proper_names(world: Any) -> list[str]:
 
     # a rider's name as the scanner and the health department's list show it (张＊)
     values.update(holder_name(n) for n in ApplicationWorker.objects.values_list("name", flat=True))
+
+    # letters home: a letter is Chinese in both languages (its template is data, typed or the
+    # default), and its preview masks the worker's name to the first character
+    from homeward.apps.letters.models import Campaign
+    from homeward.core.outreach.letter import DEFAULT_TEMPLATE, FIELDS
+
+    for name, template, hotline in Campaign.objects.values_list("name", "template", "hotline"):
+        values.update([name, hotline, *re.split(r"\{[^{}]*\}", template)])
+    values.update([*re.split(r"\{[^{}]*\}", DEFAULT_TEMPLATE), *FIELDS])
+    values.update(n[:1] for n in registry.Worker.objects.values_list("name", flat=True))
     for value in list(values):
         values.update(part for part in re.split(r"[,，;；、\s]+", value) if part)
         if re.fullmatch(r"\d{2,6}", value):

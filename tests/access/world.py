@@ -84,6 +84,8 @@ class World:
             return {"run_id": obj.pk}
         if kind == "export_run":  # the task force persona's own export
             return {"export_id": obj.pk}
+        if kind == "campaign":  # a draft letters-home campaign of the task force
+            return {"campaign_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -234,8 +236,34 @@ def build_world() -> World:
         key=lambda t: t.legs[0]["pickup_at"],
     )
     shared["worker_ticket"] = ticket
+    # the ticket holder is also a registry worker, so their one link serves letters and replies too
+    from homeward.apps.registry.models import Worker
+
+    holder = ticket.worker
+    holder.worker = Worker.objects.create(
+        id_number=holder.id_number, name=holder.name, phone=holder.phone,
+        origin_code=holder.origin_code or "341221", birth_date=dt.date(1990, 1, 1), employer=ent_a,
+        status=Worker.Status.AWAY,
+    )  # fmt: skip
+    holder.save(update_fields=["worker"])
     shared["worker_link"] = worker_link_issue(actor=system, worker_id=ticket.worker_id)
     shared["observation_scan"], shared["handover"] = _observations(run, users["escort"])
+    # letters home: a draft campaign, and on each side a worker who replied they are coming back
+    from homeward.apps.accounts.policy import WorkerSession
+    from homeward.apps.letters.services import campaign_create
+    from homeward.apps.letters.services.replies import letter_reply
+
+    shared["campaign"] = campaign_create(
+        actor=users["taskforce"], name="矩阵家书", template="{姓名} {链接}", hotline="12345", channel="file",
+        audience={"origin": "520000"},
+    )  # fmt: skip
+    for side in sides.values():
+        person = side.free[-1]
+        letter_reply(
+            actor=WorkerSession(0, person.pk), kind="returning", return_date=dt.date.today().isoformat(),
+            county=person.origin_code, needs_transport=True, health_code="green", nonce="matrix",
+        )  # fmt: skip
+        side.objects["intention"] = person.intention
     return World(users=users, sides=sides, shared=shared)
 
 

@@ -72,6 +72,11 @@ def _bindings() -> list[dict[str, object]]:
     out += [{"level": lvl} for lvl in ("province", "prefecture", "county")]
     out += [{"kind": k} for k in ("roster", "police", "carrier")]
     out += [{"id": pk} for pk in User.objects.values_list("pk", flat=True)]  # the admin's user pages
+    from homeward.apps.letters.models import Campaign
+
+    out += [{"campaign_id": pk} for pk in Campaign.objects.values_list("pk", flat=True)] or [
+        {"campaign_id": 1}
+    ]
     return out
 
 

@@ -300,7 +300,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.add_argument("--keep", action="store_true", help="keep the temporary files and database")
     imp.set_defaults(func=_bench_import)
 
-    from homeward.cli import bench_heatmap, bench_scan, plan_cmds
+    from homeward.cli import bench_heatmap, bench_outreach, bench_scan, plan_cmds
+
+    outreach = bench_sub.add_parser(
+        "outreach", help="letters home on the file channel, the worker killed once and resumed"
+    )
+    bench_outreach.add_arguments(outreach)
+    outreach.set_defaults(func=bench_outreach.run_bench_outreach)
 
     heat = bench_sub.add_parser(
         "heatmap", help="heat-map fusion on DuckDB (or PySpark) against a pandas baseline"

@@ -54,11 +54,14 @@ class SystemActor:
 @dataclass(frozen=True, slots=True)
 class WorkerSession:
     """A worker on their own page, without an account: signed in by a one-time link or a short code
-    (``trips.services.self_service``), bound to one application worker row. It plays the part of a
+    (``trips.services.self_service``), bound to one application worker row (0: on no application)
+    and to their registry worker (``person_id``, 0 when the application row has none: a letter home
+    reaches a worker through the registry, a ticket through the application). It plays the part of a
     profile with role ``worker``: the actions whose roles include ``Role.WORKER`` are its, and its
-    scope is that one worker row and what hangs on it (their tickets), nothing else."""
+    scope is that one worker and what hangs on them (their tickets, their replies), nothing else."""
 
     application_worker_id: int
+    person_id: int = 0
     role: str = "worker"
     user_id: None = None
     town_id: None = None
@@ -67,7 +70,9 @@ class WorkerSession:
 
     @property
     def name(self) -> str:  # the audit trail's actor label
-        return f"worker:{self.application_worker_id}"
+        if self.application_worker_id:
+            return f"worker:{self.application_worker_id}"
+        return f"person:{self.person_id}"
 
     def __str__(self) -> str:
         return self.name
@@ -171,6 +176,16 @@ ACTIONS: dict[str, Action] = {
     "trip.read": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     "trip.respond": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
     "health.declare": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
+    # Letters home: the task force writes to the workers still away; the worker answers through the
+    # same link (a reply is a return intention); the employer sees its workers' intentions and turns
+    # them into a return application.
+    "campaign.read": Action(TASKFORCE, TASK_FORCE_ONLY),
+    "campaign.create": Action(TASKFORCE, "只有专班可以创建家书活动 (task force only)"),
+    "campaign.send": Action(TASKFORCE, "只有专班可以发送家书 (task force only)"),
+    "letter.reply": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
+    "intention.read": Action(
+        TASKFORCE | {ENTERPRISE}, "只有企业或专班可以查看返程意向 (enterprises or the task force only)"
+    ),
     # Scans at the handovers (boarding, station, shuttle, factory gate): station and gate staff at
     # their place, a medical escort on the vehicles they are crewed on, the task force anywhere, an
     # enterprise user the gate handover of its own workers (``trips.services.scans`` narrows each scan).
@@ -316,6 +331,8 @@ def _town_scope(p: Any) -> Q:
 
 
 def _worker_scope(p: Any) -> Q:
+    if isinstance(p, WorkerSession):
+        return Q(pk=p.person_id) if p.person_id else NOTHING
     area = _area(p)
     if area is None:
         return NOTHING
@@ -438,6 +455,8 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     "applications.applicationworker": ("application_worker", _of_application_workers("")),
     "trips.ticket": ("ticket", _of_application_workers("worker__")),
     # plans: the task force, and the departments that check their vehicles (manifests, road passes)
+    # letters home: campaigns are the task force's
+    "letters.campaign": ("campaign", _roles(Role.TASKFORCE)),
     "planning.planrun": ("plan_run", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
     # vehicles: those too; an escort the plan-in-force vehicles it is crewed on; a station the arrivals
     # expected at its place (the scanner's passenger list, ``trips.manifest``)

@@ -20,6 +20,7 @@ from homeward.apps.accounts.policy import allows
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
+from homeward.apps.letters.selectors import intention_layer
 from homeward.apps.registry.models import CountyRisk
 from homeward.apps.registry.selectors import home_city
 from homeward.core import regions
@@ -81,6 +82,9 @@ def heatmap_page(request: HttpRequest) -> HttpResponse:
         "day_index": days.index(q["date"]) if q["date"] in days else len(days) - 1,
         "city": home_city(),
         **_status_context(request),
+        # letters home: replies saying the worker is coming back, by origin county and by town
+        "intentions_by_origin": intention_layer(actor=request.user, by="origin"),
+        "intentions_by_town": intention_layer(actor=request.user, by="town"),
     }
     return render(request, "heatmap/page.html", context)
 

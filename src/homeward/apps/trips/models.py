@@ -6,9 +6,10 @@ revokes it (its id goes on the signed revocation list) and issues the next numbe
 readable form with the plan's vehicle ids (``vehicle_id``, ``vehicle_key``) that scan events will
 name; ``legs_hash`` is SHA-256 of the legs' canonical JSON, what a re-plan compares.
 
-``WorkerLink``: how a worker without an account reaches their own page. The one-time link's token
-and the short code are stored only as SHA-256 digests; the link is single use, the code (with the ID
-number's last four) works until the link expires and is rate limited.
+``WorkerLink``: how a worker without an account reaches their own page — one mechanism for tickets
+(issued on an application row) and letters home (issued to a registry worker). The one-time link's
+token and the short code are stored only as SHA-256 digests; the link is single use, the code (with
+the ID number's last four) works until the link expires and is rate limited.
 
 ``HealthDeclaration``: append-only; the latest before the deadline is the one that counts.
 """
@@ -60,8 +61,17 @@ class Ticket(models.Model):
 
 
 class WorkerLink(models.Model):
+    # the application worker row a ticket hangs on (none for a letter to a worker on no application)
     worker = models.ForeignKey(
-        "applications.ApplicationWorker", on_delete=models.CASCADE, related_name="links"
+        "applications.ApplicationWorker",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="links",
+    )
+    # the registry worker: a letter home is sent to them, and a reply is theirs
+    person = models.ForeignKey(
+        "registry.Worker", null=True, blank=True, on_delete=models.CASCADE, related_name="links"
     )
     token_hash = models.CharField(max_length=64, unique=True)
     code_hash = models.CharField(max_length=64, unique=True)
@@ -78,6 +88,12 @@ class WorkerLink(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("务工人员链接")
         verbose_name_plural = _("务工人员链接")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(worker__isnull=False) | Q(person__isnull=False), name="link_names_a_worker"
+            )
+        ]
+        indexes = [models.Index(fields=["person", "superseded_at"])]
 
     def __str__(self) -> str:
         return f"link {self.pk} of {self.worker_id}"

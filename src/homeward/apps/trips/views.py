@@ -38,10 +38,13 @@ SESSION_KEY = "homeward_worker"
 def _start_session(request: HttpRequest, session: WorkerSession) -> None:
     request.session.cycle_key()
     until = timezone.now() + timedelta(hours=svc.SESSION_HOURS)
-    request.session[SESSION_KEY] = {"w": session.application_worker_id, "until": until.isoformat()}
+    request.session[SESSION_KEY] = {
+        "w": session.application_worker_id, "p": session.person_id, "until": until.isoformat(),
+    }  # fmt: skip
 
 
-def _session(request: HttpRequest) -> WorkerSession | None:
+def worker_session(request: HttpRequest) -> WorkerSession | None:
+    """The worker signed in on this browser (a link or a short code), or None."""
     data = request.session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return None
@@ -49,9 +52,12 @@ def _session(request: HttpRequest) -> WorkerSession | None:
         if datetime.fromisoformat(str(data["until"])) <= timezone.now():
             request.session.pop(SESSION_KEY, None)
             return None
-        return WorkerSession(int(data["w"]))
+        return WorkerSession(int(data["w"]), int(data.get("p") or 0))
     except (KeyError, TypeError, ValueError):
         return None
+
+
+_session = worker_session
 
 
 def _error(request: HttpRequest, exc: DomainError, template: str = "trips/error.html") -> HttpResponse:
@@ -99,6 +105,8 @@ def worker_home(request: HttpRequest) -> HttpResponse:
     current = _session(request)
     if current is None:
         return render(request, "trips/signin.html", {})
+    if not current.application_worker_id and current.person_id:  # reached by a letter: no trip yet
+        return redirect("letters:reply")
     try:
         context = _trip_context(current)
     except DomainError as exc:

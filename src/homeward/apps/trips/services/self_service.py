@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,11 +90,12 @@ def worker_link_issue(*, actor: Any, worker_id: int, application_id: int | None 
     worker = authorized(actor, "worker_link.issue", rows, worker_id)
     now = timezone.now()
     token = secrets.token_urlsafe(32)
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = _new_code()
     with transaction.atomic():
         WorkerLink.objects.filter(worker=worker, superseded_at__isnull=True).update(superseded_at=now)
         link = WorkerLink.objects.create(
-            worker=worker, token_hash=_digest(token), code_hash=_digest(code), created_by=user_of(actor),
+            worker=worker, person_id=worker.worker_id, token_hash=_digest(token), code_hash=_digest(code),
+            created_by=user_of(actor),
             created_at=now, expires_at=now + timedelta(days=LINK_DAYS),
         )  # fmt: skip
         audit_record(
@@ -104,8 +105,76 @@ def worker_link_issue(*, actor: Any, worker_id: int, application_id: int | None 
     return IssuedLink(worker.pk, start_url(token), code, link.expires_at)
 
 
+def _new_code() -> str:
+    """8 characters of ``CODE_ALPHABET``, uniformly (one random number, written in base 31)."""
+    n = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+    out = []
+    for _ in range(CODE_LENGTH):
+        n, digit = divmod(n, len(CODE_ALPHABET))
+        out.append(CODE_ALPHABET[digit])
+    return "".join(out)
+
+
+def letter_links_issue(*, created_by: Any, person_ids: list[int]) -> dict[int, IssuedLink]:
+    """New links for registry workers ``person_ids`` (a batch of letters home), inside the caller's
+    transaction; each worker's older links stop working. The caller (``letters.services.sending``)
+    has checked ``campaign.send`` and audits the batch; the tokens and codes are returned once, for
+    the letters, and never stored."""
+    now = timezone.now()
+    expires = now + timedelta(days=LINK_DAYS)
+    WorkerLink.objects.filter(person_id__in=person_ids, superseded_at__isnull=True).update(superseded_at=now)
+    issued: dict[int, IssuedLink] = {}
+    rows = []
+    base = start_url("")  # one reverse() for the batch
+    created_by_id = getattr(created_by, "pk", None)
+    for pk in person_ids:
+        token, code = secrets.token_urlsafe(32), _new_code()
+        rows.append((pk, _digest(token), _digest(code), created_by_id, now, expires))
+        issued[pk] = IssuedLink(pk, base + token, code, expires)
+    _links_insert(rows)
+    return issued
+
+
+_LINK_COLUMNS = ("person_id", "token_hash", "code_hash", "created_by_id", "created_at", "expires_at")
+
+
+def _links_insert(rows: list[tuple[Any, ...]]) -> None:
+    """New letter links, many at once: PostgreSQL's COPY (a tenth of the time of an INSERT with
+    thousands of parameters, which 400,000 letters need), else bulk_create."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(WorkerLink._meta.db_table)
+        copy_in = f"COPY {table} ({', '.join(_LINK_COLUMNS)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(copy_in) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    WorkerLink.objects.bulk_create(
+        [WorkerLink(**dict(zip(_LINK_COLUMNS, row, strict=True))) for row in rows], batch_size=5000
+    )
+
+
 def _usable() -> Any:
     return WorkerLink.objects.filter(superseded_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def session_of(link: WorkerLink) -> WorkerSession:
+    """The session a link opens: its application row, or for a letter's link (a registry worker) the
+    worker's live application row if they have one, so that one link serves letters and tickets."""
+    person_id = link.person_id or 0
+    row = link.worker_id or 0
+    if not row and person_id:
+        row = (
+            ApplicationWorker.objects.filter(worker_id=person_id, active=True, live=True)
+            .values_list("pk", flat=True)
+            .first()
+        ) or 0
+    return WorkerSession(row, person_id)
+
+
+def _link_label(link: WorkerLink) -> tuple[str, int]:
+    if link.worker_id:
+        return "application_worker", link.worker_id
+    return "worker", link.person_id or 0
 
 
 def worker_link_redeem(*, token: str) -> WorkerSession:
@@ -116,10 +185,11 @@ def worker_link_redeem(*, token: str) -> WorkerSession:
         if not _usable().filter(token_hash=digest, used_at__isnull=True).update(used_at=timezone.now()):
             raise NotFound("链接无效、已使用或已过期 (this link is unknown, used or expired)", "link_invalid")
         link = WorkerLink.objects.get(token_hash=digest)
-        session = WorkerSession(link.worker_id)
+        session = session_of(link)
+        object_type, object_id = _link_label(link)
         audit_record(
-            actor=session, action="worker.link_used", object_type="application_worker",
-            object_id=link.worker_id, data={"link": link.pk},
+            actor=session, action="worker.link_used", object_type=object_type,
+            object_id=object_id, data={"link": link.pk},
         )  # fmt: skip
     return session
 
@@ -140,15 +210,16 @@ def worker_code_signin(*, code: str, id_last4: str, ip: str) -> WorkerSession:
             data={"ip": ip},
         )  # fmt: skip
         raise TooManyAttempts("尝试次数过多，请稍后再试 (too many attempts: try again later)", "locked_out")
-    link = _usable().filter(code_hash=digest).select_related("worker").first()
+    link = _usable().filter(code_hash=digest).select_related("worker", "person").first()
     last4 = str(id_last4 or "").strip().upper()
-    if link is None or len(last4) != 4 or link.worker.id_number[-4:].upper() != last4:
+    holder = (link.worker or link.person) if link is not None else None
+    if holder is None or len(last4) != 4 or holder.id_number[-4:].upper() != last4:
         audit_record(
             actor=AnonymousUser(), action=SIGNIN_FAILED, object_type="worker_code", object_id=key,
             data={"ip": ip},
         )  # fmt: skip
         raise PermissionDenied("短码或身份证后四位不正确 (wrong code or ID number last four)", "bad_code")
-    session = WorkerSession(link.worker_id)
+    session = session_of(link)
     audit_record(actor=session, action=SIGNIN_OK, object_type="worker_code", object_id=key, data={"ip": ip})
     return session
 
