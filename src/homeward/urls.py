@@ -41,5 +41,6 @@ urlpatterns += [
     path("", include("homeward.apps.heatmap.urls")),
     path("", include("homeward.apps.planning.urls")),
     path("", include("homeward.apps.trips.urls")),
+    path("", include("homeward.apps.teams.urls")),
     path("", include("homeward.apps.audit.urls")),
 ]

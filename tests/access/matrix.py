@@ -45,6 +45,7 @@ CITY = T | DEPTS
 APP_READERS = CITY | {"town", "enterprise"}
 SCOPED_READERS = APP_READERS | {"service_team"}
 OWNERS = T | {"enterprise"}
+TEAMS = T | {"service_team"}
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,22 @@ def permit_id(world: Any, side: str) -> str:
     return str(world.sides[side].objects["permit_issued"].permit_id)
 
 
+def team_province(world: Any, side: str) -> dict[str, str]:
+    """The team page of the side's origin province (own 52, foreign 34)."""
+    return {"province": "52" if side == "own" else "34"}
+
+
+def team_health(world: Any, side: str) -> dict[str, str]:
+    w = world.sides["own"].free[0]
+    return {"province": "52", "id_number": w.id_number, "health_code": "green", "code_province": "52",
+            "test_result": "", "nonce": "matrix-team-health"}  # fmt: skip
+
+
+def team_tests(world: Any, side: str) -> dict[str, str]:
+    return {"province": "52", "vehicle_key": world.shared["vehicle"].key, "place": "毕节市疾控中心",
+            "scheduled_at": "2026-02-20T08:00"}  # fmt: skip
+
+
 def _task(kind: str, allowed: frozenset[str], data: dict[str, Any], *, page: bool = False) -> Row:
     if page:
         return Row("POST tasks/<int:task_id>/complete/", allowed, obj=kind, body=data, ok=302)
@@ -354,6 +371,11 @@ PAGES: list[Row] = [
     Row("GET scan/", T | {"station", "enterprise"}),
     Row("GET tracing/", T | {HE}, query=traced_worker),
     Row("GET tracing/contacts.xlsx", T | {HE}, query=traced_worker),
+    # service teams: their own province's workspace (another province's is refused), statuses, tests
+    Row("GET team/", TEAMS, query=team_province, foreign=True, foreign_status=403),
+    Row("POST team/health/", TEAMS, body=team_health, ok=302),
+    Row("POST team/health/<int:status_id>/verify/", TEAMS, obj="health_status", ok=302),
+    Row("POST team/tests/", TEAMS, body=team_tests, ok=302),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

@@ -29,6 +29,7 @@ WATCHED_APPS = (
     "heatmap",
     "planning",
     "trips",
+    "teams",
     "django_tasks_db",
 )
 

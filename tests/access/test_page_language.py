@@ -187,6 +187,7 @@ def proper_names(world: Any) -> list[str]:
     from homeward.apps.applications.models import ApplicationWorker, DepartmentTask
     from homeward.apps.planning import models as planning
     from homeward.apps.registry import models as registry
+    from homeward.apps.teams import models as teams
     from homeward.core import regions
 
     fields: list[tuple[Any, tuple[str, ...]]] = [
@@ -207,6 +208,9 @@ def proper_names(world: Any) -> list[str]:
         (planning.PreventionKit, ("location",)),
         (planning.PlanVehicle, ("name", "base", "origin_area", "origin_name")),
         (planning.PlanRun, ("solver",)),
+        (teams.Team, ("name", "base_city")),
+        (teams.TeamMember, ("name",)),
+        (teams.TestBooking, ("place",)),
         # what people typed in: an enterprise's industry, a department's task answers
         (registry.Enterprise, ("industry",)),
     ]

@@ -82,6 +82,8 @@ class World:
             return {"run_id": obj.pk}
         if kind == "export_run":  # the task force persona's own export
             return {"export_id": obj.pk}
+        if kind == "health_status":
+            return {"status_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -200,6 +202,7 @@ def build_world() -> World:
             application=side.objects["issued"], kind="prevention"
         )
         side.objects["worker"] = side.free[0]
+    _team_objects(system, sides)
     import_run = ImportRun.objects.create(
         kind="roster", state="done", original_name="名册.csv",
         report={"rejected": [{"row": 2, "field": "id_number", "reason": "checksum", "message": "x"}]},
@@ -231,3 +234,17 @@ def build_world() -> World:
     shared["worker_ticket"] = ticket
     shared["worker_link"] = worker_link_issue(actor=system, worker_id=ticket.worker_id)
     return World(users=users, sides=sides, shared=shared)
+
+
+def _team_objects(system: Any, sides: dict[str, Side]) -> None:
+    """A service team in each side's origin province (52 own, 34 foreign) and one unverified
+    health status of a side's roster worker, recorded by it (``health_status``)."""
+    from homeward.apps.teams.services import health_status_record, team_create
+
+    for side, province in (("own", "52"), ("foreign", "34")):
+        team_create(actor=system, province=province, name=f"服务小分队{province}", base_city="—")
+        worker = sides[side].roster[0]
+        sides[side].objects["health_status"] = health_status_record(
+            actor=system, province=province, id_number=worker.id_number, health_code="green",
+            code_province=province, nonce=f"matrix-{side}",
+        )  # fmt: skip

@@ -109,6 +109,7 @@ DEPARTMENTS = frozenset(DEPARTMENT_ROLES)
 SCOPED_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE, Role.SERVICE_TEAM}
 APPLICATION_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE}
 TASK_FORCE_ONLY = "只有专班可以操作 (task force only)"
+TEAMS = TASKFORCE | {Role.SERVICE_TEAM}
 
 ACTIONS: dict[str, Action] = {
     # Registries
@@ -205,6 +206,12 @@ ACTIONS: dict[str, Action] = {
         "只有卫健部门或专班可以追踪密接 (health department or task force only)",
     ),
     "plan.seats": Action(frozenset({ENTERPRISE}), "仅企业用户 (enterprise users only)"),
+    # Service teams in the origin provinces (``apps.teams``): their province's workspace, the
+    # origin-side health statuses they record and verify (mutual recognition) and the tests they book.
+    "team.read": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "health_status.record": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "health_status.verify": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "test.schedule": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
     # The city and its operations
     "city.setup": Action(TASKFORCE, "只有专班可以设置本市 (task force only)"),
     "audit.read": Action(TASKFORCE, "只有专班可以查看审计日志 (task force only)"),
@@ -339,6 +346,17 @@ def _of_application_workers(prefix: str) -> Callable[[Any], Q]:
     return scope
 
 
+def _of_province(p: Any) -> Q:
+    """What a service team records at the origin (``province``: 2 digits): its own province's; the
+    task force all; others none."""
+    area = _area(p)
+    if p.role == Role.TASKFORCE:
+        return ALL
+    if area is not None and area.province is not None:
+        return Q(province=area.province)
+    return NOTHING
+
+
 def _roles(*roles: str) -> Callable[[Any], Q]:
     """A scope for objects that are not owned by anyone: all of them for ``roles``, none for others."""
     return lambda p: ALL if p.role in roles else NOTHING
@@ -359,6 +377,9 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     # plans: the task force, and the departments that check their vehicles (manifests, road passes)
     "planning.planrun": ("plan_run", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
     "planning.planvehicle": ("plan_vehicle", _roles(Role.TASKFORCE, Role.DEPT_HEALTH, Role.DEPT_TRANSPORT)),
+    # service teams: their province's statuses and test bookings
+    "teams.healthstatus": ("health_status", _of_province),
+    "teams.testbooking": ("test_booking", _of_province),
 }
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from homeward.apps.accounts.policy import WorkerSession
 from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
+from homeward.apps.teams.recognition import reason_labels as recognition_reasons
 from homeward.apps.trips.models import ScanCheckpoint
 from homeward.apps.trips.services import self_service as svc
 from homeward.apps.trips.words import leg_view
@@ -219,6 +220,7 @@ def scan_messages() -> dict[str, str]:
         "wrong_place": _("不是本站点的扫码"), "out_of_scope": _("无权在此环节扫码"),
         "no_ticket": _("没有找到有效车票"), "expired": _("车票不在有效期内"), "not_yet_valid": _("车票不在有效期内"),
         "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
+        **recognition_reasons(),
     }  # fmt: skip
 
 

@@ -1,0 +1,14 @@
+"""The service team's pages (namespace ``teams``)."""
+
+from django.urls import path
+
+from homeward.apps.teams import views
+
+app_name = "teams"
+
+urlpatterns = [
+    path("team/", views.workspace, name="workspace"),
+    path("team/health/", views.health_record, name="health-record"),
+    path("team/health/<int:status_id>/verify/", views.health_verify, name="health-verify"),
+    path("team/tests/", views.tests_schedule, name="tests-schedule"),
+]
