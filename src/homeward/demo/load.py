@@ -30,6 +30,7 @@ from homeward.apps.registry.services.imports import carrier_import, police_impor
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.demo.generate import DemoCity
+from homeward.demo.teams import demo_teams_load
 
 ACTOR = DEMO
 PASSWORD = "homeward-demo"
@@ -239,6 +240,7 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
 
     result.logins = _create_users(city)
     lap("users")
+    demo_teams_load(SERVICE_TEAM_PROVINCE)  # the Guizhou service team (homeward.demo.teams)
     from homeward.demo.applications import demo_applications_load
 
     demo_applications_load(seed=city.seed)

@@ -1,0 +1,27 @@
+"""The demo's Guizhou team (``homeward.demo.teams``): made once, with statuses for the workers away
+in its province only, most of them recognised, some not, and none twice on a second load."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from homeward.apps.teams.models import HealthStatus, Team
+from homeward.apps.teams.recognition import latest_statuses, recognise
+from homeward.demo.teams import demo_teams_load
+from tests.factories import WorkerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_makes_the_team_and_statuses_once_for_the_workers_away_there(enterprise_a) -> None:
+    away = WorkerFactory.create_batch(100, employer=enterprise_a, status="away")
+    WorkerFactory.create_batch(5, employer=enterprise_a, status="returned")
+    WorkerFactory.create_batch(5, employer=enterprise_a, status="away", origin_code="341221")
+    added = demo_teams_load("52")
+    assert demo_teams_load("52") == 0 and Team.objects.get(province_code="52").members.count() == 4
+    assert 90 <= added < 100 and HealthStatus.objects.count() == added
+    assert set(HealthStatus.objects.values_list("id_number", flat=True)) <= {w.id_number for w in away}
+    latest = latest_statuses([w.id_number for w in away])
+    recognised = sum(recognise(latest.get(w.id_number), timezone.now()).recognised for w in away)
+    assert 85 <= recognised < added
