@@ -68,3 +68,19 @@ def test_the_task_force_chooses_the_province(client, planned, anhui_team, taskfo
     logged_in(client, taskforce)
     other = _tickets("41")[0].worker
     assert other.name in client.get("/team/", {"province": "41"}).content.decode()
+
+
+def test_the_away_count_is_the_heat_maps(enterprise_a, anhui_member) -> None:
+    from homeward.apps.heatmap.selectors import Filters, origin_rows
+    from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
+    from tests.conftest import system_actor
+    from tests.factories import WorkerFactory
+
+    WorkerFactory.create_batch(12, employer=enterprise_a, status="away", origin_code="341221")
+    WorkerFactory.create_batch(7, employer=enterprise_a, status="away", origin_code="520502")
+    snapshot = heatmap_rebuild_request(actor=system_actor(), reason="test")
+    assert heatmap_rebuild_execute_now(snapshot.pk) == "done"
+    ws = workspace(actor=anhui_member, now=timezone.now())
+    _snap, rows = origin_rows(actor=anhui_member, level="province", filters=Filters())
+    assert ws.counts["away"] == next(r["away"] for r in rows if r["code"] == "340000") > 0
+    assert ws.away_listed == 12
