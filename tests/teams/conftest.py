@@ -29,3 +29,11 @@ def anhui_team(db):
 @pytest.fixture
 def anhui_member(anhui_team):
     return _persona("team_ah", "service_team", province_code="34")
+
+
+@pytest.fixture
+def henan_member(db):
+    from homeward.apps.teams.services import team_create
+
+    team_create(actor=system_actor(), province="41", name="河南服务小分队", base_city="商丘")
+    return _persona("team_ha", "service_team", province_code="41")

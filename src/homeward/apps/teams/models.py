@@ -119,3 +119,83 @@ class TestBooking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} {self.vehicle_key} {self.scheduled_at:%m-%d %H:%M}"
+
+
+class Vacancy(models.Model):
+    """A job an enterprise posts (岗位需求): teams in the origin provinces see every open one."""
+
+    enterprise = models.ForeignKey("registry.Enterprise", on_delete=models.CASCADE, related_name="vacancies")
+    role = models.CharField(_("岗位"), max_length=40)
+    count = models.PositiveIntegerField(_("人数"))
+    pay_min = models.PositiveIntegerField(_("月薪下限(元)"))
+    pay_max = models.PositiveIntegerField(_("月薪上限(元)"))
+    skills = models.JSONField(_("技能"), default=list)
+    town = models.ForeignKey("registry.Town", on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField(_("到岗日期"))
+    open = models.BooleanField(_("招聘中"), default=True)
+    created_at = models.DateTimeField()
+    nonce = models.CharField(max_length=64, unique=True)  # from the form: a resent form posts once
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("岗位需求")
+        verbose_name_plural = _("岗位需求")
+
+    def __str__(self) -> str:
+        return f"{self.role} ×{self.count}"
+
+
+class Recruit(models.Model):
+    """A new worker a team registered at the origin (新员工招录), with skills and preferences."""
+
+    province = models.CharField(max_length=2)
+    id_number = models.CharField(_("身份证号"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("手机号"), max_length=11)
+    county = models.CharField(_("所在区县"), max_length=6)
+    skills = models.JSONField(_("技能"), default=list)
+    pay_wanted = models.PositiveIntegerField(_("期望月薪(元)"), default=0)
+    towns = models.JSONField(_("意向镇街"), default=list)  # town codes; empty: any
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("新招员工")
+        verbose_name_plural = _("新招员工")
+        constraints = [models.UniqueConstraint(fields=["id_number"], name="recruit_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offer(models.Model):
+    class State(models.TextChoices):
+        OFFERED = "offered", _("已发出")
+        ACCEPTED = "accepted", _("已接受")
+
+    vacancy = models.ForeignKey(Vacancy, on_delete=models.CASCADE, related_name="offers")
+    recruit = models.ForeignKey(Recruit, on_delete=models.CASCADE, related_name="offers")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OFFERED)
+    offered_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # where the accepted recruit travels: the application made for them, and the plan vehicle seated on
+    application = models.ForeignKey(
+        "applications.ReturnApplication", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    vehicle_key = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at", "-pk"]
+        verbose_name = _("录用通知")
+        verbose_name_plural = _("录用通知")
+        constraints = [
+            models.UniqueConstraint(fields=["vacancy", "recruit"], name="offer_once"),
+            # a recruit takes one job
+            models.UniqueConstraint(fields=["recruit"], condition=models.Q(state="accepted"), name="one_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recruit_id}→{self.vacancy_id} {self.state}"
