@@ -211,6 +211,8 @@ def proper_names(world: Any) -> list[str]:
         (teams.Team, ("name", "base_city")),
         (teams.TeamMember, ("name",)),
         (teams.TestBooking, ("place",)),
+        (teams.Vacancy, ("role",)),
+        (teams.Recruit, ("name",)),
         # what people typed in: an enterprise's industry, a department's task answers
         (registry.Enterprise, ("industry",)),
     ]
@@ -220,6 +222,9 @@ def proper_names(world: Any) -> list[str]:
             values.update(str(v) for v in row if v)
     for data in DepartmentTask.objects.values_list("data", flat=True):
         values.update(_strings(data))
+    for model in (teams.Vacancy, teams.Recruit):  # the skills people typed
+        for skills in model.objects.values_list("skills", flat=True):
+            values.update(_strings(skills))
     for value in list(values):
         values.update(part for part in re.split(r"[,，;；、\s]+", value) if part)
         if re.fullmatch(r"\d{2,6}", value):

@@ -84,6 +84,10 @@ class World:
             return {"export_id": obj.pk}
         if kind == "health_status":
             return {"status_id": obj.pk}
+        if kind == "vacancy":
+            return {"vacancy_id": obj.pk}
+        if kind == "offer":
+            return {"offer_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -248,3 +252,22 @@ def _team_objects(system: Any, sides: dict[str, Side]) -> None:
             actor=system, province=province, id_number=worker.id_number, health_code="green",
             code_province=province, nonce=f"matrix-{side}",
         )  # fmt: skip
+        _recruiting_objects(system, sides[side], side, province)
+
+
+def _recruiting_objects(system: Any, side: Side, name: str, province: str) -> None:
+    """The side's enterprise's vacancy, a recruit of the side's province and an offer between them."""
+    from homeward.apps.teams.recruiting import offer_make, recruit_register, vacancy_post
+
+    county = "520502" if province == "52" else "341221"
+    side.objects["vacancy"] = vacancy_post(
+        actor=system, enterprise_id=side.enterprise.pk, role=f"焊工{name}", count=2, pay_min=4000, pay_max=6000,
+        skills=["焊工"], town_id=side.town.pk, start_date=dt.date(2026, 3, 1), nonce=f"matrix-vacancy-{name}",
+    )  # fmt: skip
+    side.objects["recruit"] = recruit_register(
+        actor=system, province=province, id_number=make_ric(county, dt.date(1999, 9, 9), 901),
+        name=f"新工{name}", phone="13700009999", county=county, skills=["焊工"],
+    )  # fmt: skip
+    side.objects["offer"] = offer_make(
+        actor=system, vacancy_id=side.objects["vacancy"].pk, recruit_id=side.objects["recruit"].pk
+    )

@@ -71,6 +71,12 @@ def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
     assert again.application_id == accepted.application_id
     assert PlanSeat.objects.filter(worker__id_number=RECRUIT_ID_41).count() == 1
     assert AuditEvent.objects.filter(action="offer.accept").count() == 1
+    from django.utils import timezone
+
+    from homeward.apps.teams.selectors import workspace
+
+    counts = workspace(actor=henan_member, now=timezone.now()).counts
+    assert (counts["recruited"], counts["hired"]) == (1, 1)
 
 
 def test_without_a_free_seat_the_recruit_waits_on_an_accepted_application(

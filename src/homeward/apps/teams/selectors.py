@@ -13,7 +13,7 @@ from typing import Any
 from homeward.apps.accounts.policy import scoped
 from homeward.apps.heatmap.selectors import Filters, latest_snapshot, origin_rows
 from homeward.apps.registry.models import Worker
-from homeward.apps.teams.models import HealthStatus, Team, TeamMember, TestBooking
+from homeward.apps.teams.models import HealthStatus, Offer, Recruit, Team, TeamMember, TestBooking
 from homeward.apps.teams.recognition import latest_statuses, reason_labels, recognise, recognition_rules
 from homeward.apps.teams.scope import team_province
 from homeward.apps.trips.models import Ticket, TicketState
@@ -191,5 +191,9 @@ def workspace(*, actor: Any, province: str = "", now: datetime) -> Workspace:
             "departed": departed,
             "arrived": sum(p.stage == "arrived" for p in passengers),
             "recognised": sum(p.recognised for p in passengers),
+            "recruited": Recruit.objects.filter(province=province).count() if province else 0,
+            "hired": Offer.objects.filter(recruit__province=province, state="accepted").count()
+            if province
+            else 0,
         },
     )
