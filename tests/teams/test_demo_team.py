@@ -25,3 +25,13 @@ def test_it_makes_the_team_and_statuses_once_for_the_workers_away_there(enterpri
     latest = latest_statuses([w.id_number for w in away])
     recognised = sum(recognise(latest.get(w.id_number), timezone.now()).recognised for w in away)
     assert 85 <= recognised < added
+
+
+def test_it_posts_vacancies_and_registers_recruits_once(enterprise_a, enterprise_b) -> None:
+    from homeward.apps.teams.models import Recruit, Vacancy
+    from homeward.core.identity import inspect_ric
+
+    WorkerFactory.create_batch(6, employer=enterprise_a, status="away", origin_code="520502")
+    demo_teams_load("52")
+    assert demo_teams_load("52") >= 0 and Vacancy.objects.count() == 2 and Recruit.objects.count() == 6
+    assert all(inspect_ric(r.id_number).valid and r.county == "520502" for r in Recruit.objects.all())
