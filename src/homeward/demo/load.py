@@ -67,7 +67,7 @@ def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mappi
 
 
 # The demo owns all city data: the registry and what is built on it (applications, heat maps).
-DEMO_DATA_APPS = ("planning", "heatmap", "applications", "registry")
+DEMO_DATA_APPS = ("teams", "planning", "heatmap", "applications", "registry")
 
 
 def _registry_models_child_first() -> list[type[models.Model]]:
