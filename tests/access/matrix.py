@@ -331,6 +331,8 @@ API: list[Row] = [
     Row("POST /api/v1/plans", T, body={"seed": 1}, ok=202),
     # a gate handover of side own's ticket holder (the enterprise's own worker; the station persona's place)
     Row("POST /api/v1/scans", T | {"station", "enterprise"}, body=lambda world, side: gate_scan(world)),
+    # the command dashboard: the task force, the departments (read-only) and town officers (own town)
+    Row("GET /api/v1/command/board", CITY | {"town"}),
 ]  # fmt: skip
 
 
@@ -394,6 +396,7 @@ PAGES: list[Row] = [
     Row("POST w/health/", WS, body=health_form, ok=302, login="/w/"),
     Row("POST w/signout/", PUBLIC, ok=302),
     Row("GET scan/", T | {"station", "enterprise"}),
+    Row("GET command/", CITY | {"town"}),
     Row("GET tracing/", T | {HE}, query=traced_worker),
     Row("GET tracing/contacts.xlsx", T | {HE}, query=traced_worker),
     # service teams: their own province's workspace (another province's is refused), statuses, tests

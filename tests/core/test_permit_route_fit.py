@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from homeward.core.permits import (
+    LegKind,
     PermitTooLarge,
     RoadPass,
+    TicketLeg,
     fitted_road_pass,
+    fitted_ticket,
     refitted,
     shorter_routes,
 )
-from homeward.core.permits.model import MAX_BODY_BYTES
+from homeward.core.permits.model import MAX_BODY_BYTES, MAX_TICKET_BODY_BYTES
 from homeward.core.permits.samples import sample_road_pass
 
 LEFT_OUT = re.compile(r"^…另 (\d+) 处$")
@@ -71,3 +75,59 @@ def test_a_field_no_route_can_make_room_for_is_refused_in_both_languages():
         refitted(sample_road_pass(), organiser="慈溪市企业复工复产返岗专班" * 12)
     assert exc.value.code == "invalid_permit" and "二维码放不下" in exc.value.message
     assert "fit a scannable QR code" in exc.value.message
+
+
+# --- tickets: a three-leg ticket with long place names cuts the names, not the ticket ---------------
+
+_PLACE = st.text(
+    alphabet=st.sampled_from("慈溪余姚北站贵阳北宁波某某村文化礼堂门口广场ABC12"), min_size=1, max_size=40
+).map(lambda s: s.strip() or "站")
+
+
+@given(
+    places=st.lists(st.tuples(_PLACE, _PLACE), min_size=1, max_size=3),
+    vehicle=st.sampled_from(["浙B·12345", "慈溪号 D5931", "贵A·D7788X", "接驳车 12"]),
+    seat=st.sampled_from(["—", "12", "7车 15F", "后排 3"]),
+)
+def test_a_ticket_fits_its_qr_code_whatever_its_place_names(places, vehicle, seat):
+    start = datetime(2020, 2, 12, 0, 0, tzinfo=UTC)
+    legs = tuple(
+        TicketLeg(
+            leg=i,
+            kind=LegKind.BUS,
+            vehicle=vehicle,
+            pickup=pickup,
+            pickup_at=start + timedelta(hours=i),
+            seat=seat,
+            destination=destination,
+            escort_phone="13800138000",
+        )  # fmt: skip
+        for i, (pickup, destination) in enumerate(places)
+    )
+    ticket = fitted_ticket(
+        legs, permit_id="TK-1-0001", valid_from=start, valid_to=start + timedelta(days=2), run=1, worker=7,
+        holder="张＊", id_tail="123X",
+    )  # fmt: skip
+    assert len(ticket.body()) <= MAX_TICKET_BODY_BYTES
+    for given_leg, kept in zip(legs, ticket.legs, strict=True):
+        # what a checkpoint matches is never cut; a place is kept whole or cut to a prefix and "…"
+        assert (kept.vehicle, kept.seat, kept.pickup_at) == (
+            given_leg.vehicle,
+            given_leg.seat,
+            given_leg.pickup_at,
+        )
+        for whole, cut in ((given_leg.pickup, kept.pickup), (given_leg.destination, kept.destination)):
+            assert cut == whole or (cut.endswith("…") and whole.startswith(cut[:-1].rstrip()))
+
+
+def test_a_ticket_that_fits_keeps_its_place_names_whole():
+    start = datetime(2020, 2, 12, 0, 0, tzinfo=UTC)
+    leg = TicketLeg(
+        leg=0, kind=LegKind.BUS, vehicle="浙B·12345", pickup="贵阳北站", pickup_at=start, seat="3",
+        destination="慈溪", escort_phone="",
+    )  # fmt: skip
+    ticket = fitted_ticket(
+        (leg,), permit_id="TK-1-0002", valid_from=start, valid_to=start + timedelta(days=1), run=1, worker=8,
+        holder="李＊", id_tail="0001",
+    )  # fmt: skip
+    assert ticket.legs == (leg,)

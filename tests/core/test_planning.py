@@ -513,6 +513,58 @@ def test_two_processes_plan_what_one_does() -> None:
     assert out["same"], "the forked plan differs from the one-process plan"
 
 
+_BESIDE_A_HEARTBEAT_SCRIPT = """
+import json, threading
+from homeward.core.forking import mark_fork_safe
+from homeward.core.planning import StopCriterion, plan_campaign, synthetic_campaign
+from homeward.core.planning.planner import parallel
+
+pools = []
+real = parallel.ProcessPoolExecutor
+def counted(*args, **kwargs):
+    pools.append(1)
+    return real(*args, **kwargs)
+parallel.ProcessPoolExecutor = counted
+stop = StopCriterion(max_iterations=300, no_improvement=150, max_seconds=5)
+req = synthetic_campaign(workers=1_500, applications=100, counties=40, train_slots=3, seed=2, stop=stop)
+one = plan_campaign(req, processes=1)
+quit_beating = threading.Event()
+beat = mark_fork_safe(threading.Thread(target=quit_beating.wait, daemon=True))
+beat.start()
+two = plan_campaign(req, processes=2)
+pools_beside_beat = len(pools)
+other = threading.Thread(target=quit_beating.wait, daemon=True)
+other.start()
+again = plan_campaign(req, processes=2)
+quit_beating.set()
+def plain(r):
+    kpis = {k: v for k, v in r.kpis.items() if "seconds" not in k}
+    return repr((r.assignments, r.vehicles, r.unassigned, r.late, r.train_requests, sorted(kpis.items())))
+print(json.dumps({"pools_beside_beat": pools_beside_beat, "pools": len(pools),
+                  "same": plain(one) == plain(two) == plain(again)}))
+"""
+
+
+def test_a_heartbeat_thread_does_not_keep_the_plan_on_one_process() -> None:
+    """A plan run beats its lease on a thread (``apps.audit.runs.Beater``, marked fork-safe): the
+    planner still forks beside it, and the plan is the one-process plan; beside a thread not so
+    marked (a web server's), it runs in turn and plans the same."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _BESIDE_A_HEARTBEAT_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["pools_beside_beat"] == 3  # direct trips, shuttles, origin areas on processes
+    assert out["pools"] == 3  # beside an unmarked thread: no pool
+    assert out["same"], "the plan depends on the processes or the threads beside them"
+
+
 def test_a_synthetic_day_pools_better_than_the_baseline() -> None:
     req = synthetic_campaign(workers=1_500, applications=100, counties=40, train_slots=3, seed=2, stop=TINY)
     res = plan_campaign(req)

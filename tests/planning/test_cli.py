@@ -88,3 +88,22 @@ def test_the_demo_campaign_day_gives_the_same_plan_at_any_hour():
         runs.append({k: v for k, v in out.items() if "seconds" not in k and k not in ("run", "generated")})
     assert runs[0]["workers"] > 40
     assert runs[0] == runs[1]
+
+
+def test_bench_plan_plans_the_stored_city_day_as_the_plan_run_does():
+    """``homeward bench plan`` puts the demo city's figure beside the synthetic one: the core plans
+    the stored campaign day (on the machine's processes) as the plan run did, and stores nothing."""
+    from homeward.apps.planning.models import PlanRun
+    from homeward.cli.plan_cmd import main
+    from homeward.cli.plan_cmds import CITY_KEYS, bench_city
+    from homeward.demo.generate import generate_city
+    from homeward.demo.load import load_city
+
+    assert "skipped" in bench_city(seed=1)  # no campaign day yet
+    load_city(generate_city("small", 1))
+    assert main(["plan", "--scale", "small", "--seed", "1", "--json"]) == 0
+    run = PlanRun.objects.get()
+    city = bench_city(seed=1)
+    assert {k: city[k] for k in CITY_KEYS} == {k: run.kpis.get(k) for k in CITY_KEYS}
+    assert city["seconds"] > 0 and city["cpu_seconds"] > 0
+    assert PlanRun.objects.count() == 1

@@ -240,7 +240,7 @@ def test_a_batch_uploaded_twice_or_shuffled_derives_the_same_state(planned, plan
 def test_the_next_heat_map_rebuild_counts_a_gate_handover_as_returned(planned) -> None:
     from homeward.apps.heatmap.models import WorkerStatus
     from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
-    from homeward.apps.registry.models import RosterMembership
+    from homeward.apps.registry.models import PoliceArrival, RosterMembership
 
     ticket = _bus_tickets(planned)[0]
     registry = WorkerFactory(id_number=ticket.worker.id_number, status="away")
@@ -250,6 +250,13 @@ def test_the_next_heat_map_rebuild_counts_a_gate_handover_as_returned(planned) -
         insured_since=timezone.localdate() - timedelta(days=400),
     )
     ApplicationWorker.objects.filter(pk=ticket.worker_id).update(worker=registry)
+    # an older police import (as in the demo city, whose police data is from February 2020): the
+    # rebuild's default as_of must still reach the gate handover
+    PoliceArrival.objects.create(
+        id_number=WorkerFactory().id_number,
+        arrived_on=timezone.localdate() - timedelta(days=300),
+        place="慈溪",
+    )
 
     def rebuilt() -> tuple[str, str]:
         snapshot = heatmap_rebuild_request(actor=system_actor(), reason="test")

@@ -307,6 +307,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     bench_heatmap.add_arguments(heat)
     heat.set_defaults(func=bench_heatmap.run_bench_heatmap)
+    from homeward.cli import bench_command
+
+    command = bench_sub.add_parser(
+        "command", help="one poll of the command dashboard at city scale: time, queries, bytes"
+    )
+    bench_command.add_arguments(command)
+    command.set_defaults(func=bench_command.run_bench_command)
     plan = bench_sub.add_parser(
         "plan", help="plan a ~15,000-worker campaign day against the per-enterprise baseline"
     )

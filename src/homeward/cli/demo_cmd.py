@@ -60,7 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
     _say(f"generating the synthetic city (scale {args.scale}, seed {args.seed})")
     city = generate_city(args.scale, args.seed)
     try:
-        result = load_city(city, reset=args.reset, report=_say)
+        result = load_city(city, reset=args.reset, campaign=not args.no_campaign, report=_say)
     except DomainError as exc:
         print(f"homeward demo: {exc.message}", file=sys.stderr)
         return 2
@@ -69,6 +69,13 @@ def _demo(args: argparse.Namespace) -> int:
     _say("counts: " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
 
     _print_logins(result.logins)
+    if result.motion is not None:
+        motion = result.motion
+        print(f"campaign day {motion.summary()}")
+        if motion.worker_code:
+            print(
+                f"demo worker's page: /w/ with code {motion.worker_code} and ID last four {motion.worker_last4}"
+            )
     print(f"homeward demo: built the {args.scale}-scale city (seed {args.seed}) in {elapsed:.1f} s")
     return 0
 
@@ -94,6 +101,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--reset",
         action="store_true",
         help="delete all registry data and the demo users first (in one transaction)",
+    )
+    demo.add_argument(
+        "--no-campaign",
+        action="store_true",
+        help="leave out the campaign day (planned and in motion up to now) that the demo builds by default",
     )
     demo.add_argument(
         "--logins", action="store_true", help="only print the demo logins of the database already built"

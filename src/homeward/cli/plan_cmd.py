@@ -24,27 +24,14 @@ def _say(message: str) -> None:
 
 def run_plan(*, scale: str, seed: int, iterations: int | None = None) -> dict[str, Any]:
     """Ensure the campaign day, plan it, return the KPIs (``KPI_KEYS`` first, then the run's own)."""
-    from homeward.apps.accounts.policy import CLI
-    from homeward.apps.planning.models import PlanRun
-    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
-    from homeward.core.planning import StopCriterion
-    from homeward.demo.campaign import campaign_ensure, campaign_time
+    from homeward.demo.campaign import campaign_ensure, campaign_plan
 
     t0 = time.perf_counter()
     created = campaign_ensure(scale=scale, seed=seed, report=_say)
     t_gen = time.perf_counter() - t0
-    stop = None
-    if iterations is not None:
-        stop = StopCriterion(max_iterations=iterations, no_improvement=max(1, iterations // 4))
-    run = plan_run_request(actor=CLI, seed=seed, stop=stop, now=campaign_time(), reason="cli", enqueue=False)
-    if run.state != PlanRun.State.QUEUED:
-        raise RuntimeError(f"plan run #{run.pk} is already {run.state}; wait for it to finish")
     t1 = time.perf_counter()
-    state = plan_run_execute_now(run.pk)
+    run = campaign_plan(seed=seed, iterations=iterations)
     seconds = time.perf_counter() - t1
-    run.refresh_from_db()
-    if state != PlanRun.State.DONE:
-        raise RuntimeError(f"plan run #{run.pk} {state}: {run.error}")
     k = dict(run.kpis)
     out: dict[str, Any] = {key: k.get(key) for key in KPI_KEYS}
     out["seconds"] = round(seconds, 3)  # the whole run: input, solve, checks, storing

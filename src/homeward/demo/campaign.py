@@ -10,6 +10,8 @@ departures) is relative to that start, so the same seed gives the same plan at a
 - Small scale: accepted applications for ~2% of the away workers; city scale: ~15,000 workers in
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
   ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
+  The enterprises with an enterprise login (the demo's) apply first, so their users see their
+  workers on the day's trips.
 - ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
   train catchment; 3 of them town-level (周巷号, 观海卫号, 逍林号), the rest 慈溪号.
 - Coaches: a Cixi fleet and origin-side operators at each origin prefecture, two drivers per coach,
@@ -50,12 +52,16 @@ Report = Callable[[str], None]
 
 
 def campaign_reset() -> dict[str, int]:
-    """Delete the campaign's applications, the resources and every plan run (demo and tests)."""
+    """Delete the campaign's applications, the resources, every plan run and what the day left on
+    the trips (scans, health declarations, links, tickets) (demo and tests)."""
     from homeward.apps.applications.models import Permit, ReturnApplication
     from homeward.apps.planning.models import Coach, Driver, MedicalEscort, PlanRun, PreventionKit, TrainSlot
+    from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, WorkerLink
 
     out: dict[str, int] = {}
     with transaction.atomic():
+        for trips_model in (ScanEvent, HealthDeclaration, WorkerLink, Ticket):  # scans protect tickets
+            out[trips_model.__name__] = trips_model.objects.all().delete()[0]
         # road passes drafted from a plan hold on to its buses
         out["plan_permits"] = Permit.objects.filter(plan_vehicle__isnull=False).delete()[0]
         for model in (PlanRun, TrainSlot, Coach, Driver, MedicalEscort, PreventionKit):
@@ -123,6 +129,28 @@ def campaign_ensure(
     return counts
 
 
+def campaign_plan(*, seed: int = 1, iterations: int | None = None) -> Any:
+    """Plan the campaign day as the command line does: a plan run requested by ``CLI`` as of the
+    day's planning time (``campaign_time``), executed here, its tickets issued as every run's are.
+    Returns the run, done. RuntimeError when another run is active or this one did not finish."""
+    from homeward.apps.accounts.policy import CLI
+    from homeward.apps.planning.models import PlanRun
+    from homeward.apps.planning.services import plan_run_execute_now, plan_run_request
+    from homeward.core.planning import StopCriterion
+
+    stop = None
+    if iterations is not None:
+        stop = StopCriterion(max_iterations=iterations, no_improvement=max(1, iterations // 4))
+    run = plan_run_request(actor=CLI, seed=seed, stop=stop, now=campaign_time(), reason="cli", enqueue=False)
+    if run.state != PlanRun.State.QUEUED:
+        raise RuntimeError(f"plan run #{run.pk} is already {run.state}; wait for it to finish")
+    state = plan_run_execute_now(run.pk)
+    run.refresh_from_db()
+    if state != PlanRun.State.DONE:
+        raise RuntimeError(f"plan run #{run.pk} {state}: {run.error}")
+    return run
+
+
 def _sizes(rng: random.Random, total: int) -> list[int]:
     sizes: list[int] = []
     while sum(sizes) < total:
@@ -133,6 +161,7 @@ def _sizes(rng: random.Random, total: int) -> list[int]:
 
 def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     from homeward.apps.accounts.policy import DEMO
+    from homeward.apps.accounts.roles import Role
     from homeward.apps.applications.models import (
         ApplicationState,
         ApplicationWorker,
@@ -142,7 +171,7 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
     )
     from homeward.apps.applications.services.tasks import case_tasks
     from homeward.apps.audit.models import AuditEvent
-    from homeward.apps.registry.models import CountyRisk, Worker
+    from homeward.apps.registry.models import CountyRisk, Enterprise, Worker
 
     high = set(CountyRisk.objects.filter(level=CountyRisk.Level.HIGH).values_list("county_code", flat=True))
     taken = set(ApplicationWorker.objects.filter(active=True, live=True).values_list("id_number", flat=True))
@@ -167,6 +196,9 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
     target = CITY_WORKERS if scale == "city" else max(10, round(away * SMALL_SHARE))
     employers = sorted(by_employer)
     rng.shuffle(employers)
+    # the enterprises with a login apply first (the demo's enterprise users see their own day)
+    with_login = set(Enterprise.objects.filter(users__role=Role.ENTERPRISE).values_list("pk", flat=True))
+    employers = [e for e in employers if e in with_login] + [e for e in employers if e not in with_login]
     # biggest applications first, each from an enterprise (in shuffled order) with that many away
     sizes = sorted(_sizes(rng, target), reverse=True)
     plan: list[tuple[int, list[tuple[int, str, str, str, str]]]] = []

@@ -30,6 +30,7 @@ from homeward.apps.registry.services.imports import carrier_import, police_impor
 from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.demo.generate import DemoCity
+from homeward.demo.motion import Motion
 from homeward.demo.teams import demo_teams_load
 
 ACTOR = DEMO
@@ -59,6 +60,7 @@ class DemoResult:
     counts: dict[str, int] = field(default_factory=dict)
     logins: list[Login] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    motion: Motion | None = None  # the campaign day in motion (``campaign=True``)
 
 
 def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mapping[str, object]]]:
@@ -66,8 +68,9 @@ def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mappi
     yield from enumerate(rows, start=2)
 
 
-# The demo owns all city data: the registry and what is built on it (applications, heat maps).
-DEMO_DATA_APPS = ("teams", "planning", "heatmap", "applications", "registry")
+# The demo owns all city data: the registry and what is built on it (applications, heat maps, plans,
+# the trips' tickets and scans, the service teams' records).
+DEMO_DATA_APPS = ("teams", "trips", "planning", "heatmap", "applications", "registry")
 
 
 def _registry_models_child_first() -> list[type[models.Model]]:
@@ -142,9 +145,12 @@ def _progress(say: Report, label: str, total: int) -> Callable[[int], None]:
     return progress
 
 
-def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = None) -> DemoResult:
-    """Load ``city`` into an empty registry (or after ``reset``). Raises DemoError ``demo_not_empty``
-    when the database already has enterprises and ``reset`` is False."""
+def load_city(
+    city: DemoCity, *, reset: bool = False, campaign: bool = False, report: Report | None = None
+) -> DemoResult:
+    """Load ``city`` into an empty registry (or after ``reset``). With ``campaign``, also the campaign
+    day, planned and in motion up to now (``_campaign_in_motion``). Raises DemoError
+    ``demo_not_empty`` when the database already has enterprises and ``reset`` is False."""
     say = report or (lambda _msg: None)
     result = DemoResult()
     clock = time.monotonic()
@@ -245,6 +251,8 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
 
     demo_applications_load(seed=city.seed)
     lap("applications")
+    if campaign:  # before the heat map: the day's gate handovers return workers
+        result.motion = campaign_in_motion(scale=city.scale.name, seed=city.seed, report=say, lap=lap)
     # The map should show the city at once, not after the worker picks up a queued rebuild.
     from homeward.apps.heatmap.services import heatmap_rebuild_execute_now, heatmap_rebuild_request
 
@@ -269,6 +277,36 @@ def load_city(city: DemoCity, *, reset: bool = False, report: Report | None = No
         data={"scale": scale.name, "seed": city.seed, **result.counts},
     )
     return result
+
+
+def campaign_in_motion(
+    *, scale: str, seed: int, report: Report | None = None, lap: Callable[[str], None] | None = None
+) -> Motion:
+    """The campaign day (``demo.campaign``) as ``homeward plan`` makes and plans it, then played up to
+    now (``demo.motion``); the demo worker login is named after the worker it picked. Needs the
+    demo city and users; ``lap(step)`` is called after each step (timings)."""
+    from django.utils import timezone
+
+    from homeward.demo.campaign import campaign_ensure, campaign_plan
+    from homeward.demo.motion import demo_in_motion
+
+    say = report or (lambda _msg: None)
+    lap = lap or (lambda _step: None)
+    now = timezone.now()
+    campaign_ensure(scale=scale, seed=seed, now=now, report=say)
+    lap("campaign")
+    run = campaign_plan(seed=seed)
+    k = run.kpis
+    say(f"plan #{run.pk}: {k.get('assigned', 0):,}/{k.get('workers', 0):,} workers on {k.get('trains', 0)} trains, {k.get('buses', 0)} buses, {k.get('shuttles', 0)} shuttles")  # fmt: skip
+    lap("plan")
+    motion = demo_in_motion(seed=seed, now=now, report=say)
+    if motion.demo_worker is not None:
+        from homeward.apps.applications.models import ApplicationWorker
+
+        name = ApplicationWorker.objects.values_list("name", flat=True).get(pk=motion.demo_worker)
+        Profile.objects.filter(user__username=USERNAME_PREFIX + "worker").update(display_name=name)
+    lap("motion")
+    return motion
 
 
 def _require_clean(report: Any, kind: str) -> None:

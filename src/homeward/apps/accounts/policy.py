@@ -223,6 +223,12 @@ ACTIONS: dict[str, Action] = {
     ),
     "recruit.register": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
     "offer.accept": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    # The live command dashboard (``trips.command``): the task force, the departments (read-only, as
+    # the whole page is) and town officers, each within their scope of application workers (a town
+    # officer: their own town's workers and the vehicles those ride).
+    "command.read": Action(
+        TASKFORCE | DEPARTMENTS | {TOWN}, "无权查看指挥大屏 (not allowed to see the command dashboard)"
+    ),
     # The city and its operations
     "city.setup": Action(TASKFORCE, "只有专班可以设置本市 (task force only)"),
     "audit.read": Action(TASKFORCE, "只有专班可以查看审计日志 (task force only)"),

@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from homeward.core.errors import Conflict, DomainError
+from homeward.core.forking import mark_fork_safe
 from homeward.dbfaults import DB_UNAVAILABLE, db_retry
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,8 @@ class Beater:
         self.immediately = immediately
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        # the planner may fork beside it (``homeward.core.forking``): it holds nothing a child uses
+        self._thread = mark_fork_safe(threading.Thread(target=self._loop, name=name, daemon=True))
 
     def _loop(self) -> None:
         try:

@@ -179,14 +179,24 @@ def risk_table() -> pa.Table:
 
 
 def latest_data_date() -> date | None:
-    """The day of the newest evidence (police arrival or carrier count): the default ``as_of``."""
+    """The day of the newest evidence (police arrival, factory-gate handover or carrier count): the
+    default ``as_of``. Gate handovers count, or a rebuild after them would read the city as of the last
+    police import and put the workers a gate just handed over back to away."""
     from django.db.models import Max
+    from django.utils import timezone
 
     from homeward.apps.registry.models import CarrierAggregate, PoliceArrival
+    from homeward.apps.trips.models import ScanEvent
 
+    last_gate = (
+        ScanEvent.objects.filter(checkpoint="gate", worker__isnull=False)
+        .exclude(outcome="refused")
+        .aggregate(t=Max("client_at"))["t"]
+    )
     days = [
         PoliceArrival.objects.aggregate(d=Max("arrived_on"))["d"],
         CarrierAggregate.objects.aggregate(d=Max("date"))["d"],
+        timezone.localdate(last_gate) if last_gate is not None else None,
     ]
     known = [d for d in days if d is not None]
     return max(known) if known else None

@@ -1,4 +1,7 @@
-"""``POST /api/v1/scans``: a scanner's queue of scans (uploaded when the network returns), each
+"""``GET /api/v1/command/board``: the live command dashboard (``trips.command``), polled by the big
+screen.
+
+``POST /api/v1/scans``: a scanner's queue of scans (uploaded when the network returns), each
 answered on its own — recorded, duplicate, conflict or refused with a reason. Safe to retry: every
 scan carries the nonce its device made, and a nonce seen before returns the first answer."""
 
@@ -8,9 +11,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.views.decorators.gzip import gzip_page
 from ninja import Field, Router, Schema
+from ninja.decorators import decorate_view
 
 from homeward.api_contract import answers
+from homeward.apps.trips.command import command_board
 from homeward.apps.trips.services.scans import scans_upload
 
 router = Router(tags=["trips"])
@@ -71,3 +77,72 @@ def scans(request: HttpRequest, body: ScansIn) -> Any:
         for s in body.scans
     ]
     return {"results": [r.to_dict() for r in scans_upload(actor=request.user, events=events)]}
+
+
+# ------------------------------------------------------------------------------ command dashboard
+
+
+class CommandVehicleOut(Schema):
+    key: str
+    kind: str  # train / bus / shuttle
+    name: str
+    state: str  # in_transit / waiting (late to leave)
+    origin: str
+    destination: str
+    lon: float
+    lat: float
+    riders: int  # boarded (standing scans)
+    passengers: int  # planned
+    eta_text: str  # HH:MM, Beijing time
+    delay_min: int
+    late: bool
+
+
+class CommandAtRiskOut(Schema):
+    id: int
+    enterprise: str
+    town: str
+    workers: int
+    level: str  # the clock: ok / warn / critical / overdue
+    at_risk: bool  # the planner says the deadline cannot be met
+    deadline_text: str
+    remaining: str
+    reason: str  # in the request's language
+
+
+class CommandAtRiskListOut(Schema):
+    total: int
+    rows: list[CommandAtRiskOut]
+
+
+class CommandCountsOut(Schema):
+    town: str  # "" for the total
+    buses_today: int
+    buses_total: int
+    trains_today: int
+    trains_total: int
+    workers_today: int
+    workers_total: int
+
+
+class CommandBoardOut(Schema):
+    now: datetime
+    now_text: str
+    plan: int | None
+    vehicles: list[CommandVehicleOut]
+    vehicle_states: dict[str, int]  # waiting / in_transit / arrived / late
+    stages: dict[str, int]  # home / vehicle / station / shuttle / factory / observation
+    at_risk: CommandAtRiskListOut
+    towns: list[CommandCountsOut]
+    total: CommandCountsOut
+
+
+@router.get(
+    "/command/board",
+    response=answers(CommandBoardOut),
+    url_name="command_board",
+    summary="The live command dashboard: vehicles on the road, workers by stage, deadlines at risk, arrivals by town",
+)
+@decorate_view(gzip_page)  # a poll is ~0.3 KB per vehicle shown; gzip cuts it about tenfold
+def command_board_read(request: HttpRequest) -> Any:
+    return command_board(actor=request.user)

@@ -429,7 +429,7 @@ class Ticket(_PermitBase):
             raise InvalidPermit("车票行程段须从 0 连续编号 (legs must be numbered 0, 1, …)")
         size = len(self.body())
         if size > MAX_TICKET_BODY_BYTES:
-            raise InvalidPermit(
+            raise PermitTooLarge(
                 f"车票内容 {size} 字节，超过二维码容量 {MAX_TICKET_BODY_BYTES} 字节 "
                 f"(the ticket takes {size} bytes; at most {MAX_TICKET_BODY_BYTES} keep its QR code scannable)"
             )
@@ -490,6 +490,34 @@ def fitted_road_pass(route: tuple[str, ...], **fields: Any) -> RoadPass:
     for candidate in shorter_routes(route):
         try:
             return RoadPass(route=candidate, **fields)
+        except PermitTooLarge as exc:
+            problem = exc
+    assert problem is not None
+    raise problem
+
+
+# How far a ticket's place names shrink, longest first, before it gives up: the vehicle, seat and
+# times are what a checkpoint matches; the places are for the worker, whose page shows them whole.
+_TICKET_PLACE_LENGTHS = (MAX_TICKET_TEXT, 16, 10, 6, 3, 1)
+
+
+def _shortened(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def fitted_ticket(legs: tuple[TicketLeg, ...], **fields: Any) -> Ticket:
+    """A ticket with ``fields`` and ``legs`` whose pickup and destination names are cut (``…``) only as
+    far as it takes to fit a scannable QR code; PermitTooLarge when even ``…`` for every place does not."""
+    problem: PermitTooLarge | None = None
+    for length in _TICKET_PLACE_LENGTHS:
+        shortened = tuple(
+            dataclasses.replace(
+                leg, pickup=_shortened(leg.pickup, length), destination=_shortened(leg.destination, length)
+            )
+            for leg in legs
+        )
+        try:
+            return Ticket(legs=shortened, **fields)
         except PermitTooLarge as exc:
             problem = exc
     assert problem is not None

@@ -15,6 +15,7 @@ that leaves drives no more. Drivers are numbered over the whole trip, crews one 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from homeward.core.planning.model import Rules
 
@@ -54,7 +55,13 @@ def _in_window(tod: int, start_h: int, end_h: int) -> bool:
 
 
 def _minutes_to_boundary(t: int, clock0: int, hours: tuple[int, ...]) -> int:
-    tod = _tod(t, clock0)
+    return _to_boundary(_tod(t, clock0), hours)
+
+
+@cache
+def _to_boundary(tod: int, hours: tuple[int, ...]) -> int:
+    """Minutes from the time of day ``tod`` to the next of ``hours`` (a day when ``tod`` is one):
+    a few thousand distinct questions asked millions of times by the schedule, so remembered."""
     best = DAY
     for h in hours:
         d = (h * 60 - tod) % DAY
@@ -114,18 +121,20 @@ class Crew:
     def _limit(self, d: _Driver) -> int:
         r = self.rules
         tod = _tod(self.t, self.clock0)
+        return self._room(d, tod, _in_window(tod, r.night_start_hour, r.night_end_hour))
+
+    def _room(self, d: _Driver, tod: int, night: bool) -> int:
+        """``_limit`` with the time of day and whether it is night already known (the schedule's
+        innermost step: millions of calls on a city-scale day)."""
+        r = self.rules
         room = r.day_continuous_min - d.block
-        if _in_window(tod, r.night_start_hour, r.night_end_hour):
-            room = min(room, r.night_continuous_min - d.block_night)
-        room = min(room, r.daily_drive_min - d.driven_since(self.t - DAY))
+        if night and r.night_continuous_min - d.block_night < room:
+            room = r.night_continuous_min - d.block_night
+        daily = r.daily_drive_min - d.driven_since(self.t - DAY)
         # chunks end at clock boundaries so that night/curfew limits are re-read there
-        room = min(
-            room,
-            _minutes_to_boundary(
-                self.t, self.clock0, (r.curfew_start_hour, r.night_start_hour, r.night_end_hour)
-            ),
-        )
-        return max(0, room)
+        edge = _to_boundary(tod, (r.curfew_start_hour, r.night_start_hour, r.night_end_hour))
+        room = min(room, daily, edge)
+        return room if room > 0 else 0
 
     def drive(self, minutes: int) -> None:
         r = self.rules
@@ -135,13 +144,14 @@ class Crew:
             guard += 1
             if guard > 10_000:  # pragma: no cover - defensive
                 raise RuntimeError("driver scheduling did not converge")
-            tod = _tod(self.t, self.clock0)
+            tod = (self.t + self.clock0) % DAY
             if _in_window(tod, r.curfew_start_hour, r.curfew_end_hour):
                 until = self.t + (r.curfew_end_hour * 60 - tod) % DAY
                 self._rest_all("night_rest", until)
                 continue
+            night = _in_window(tod, r.night_start_hour, r.night_end_hour)
             d = self.drivers[self.current]
-            room = self._limit(d)
+            room = self._room(d, tod, night)
             if room <= 0:
                 # relay to a rested driver, else everyone rests
                 other = next(
@@ -180,7 +190,7 @@ class Crew:
             else:
                 d.spans.append((self.t, self.t + chunk))
             d.block += chunk
-            if _in_window(tod, r.night_start_hour, r.night_end_hour):
+            if night:
                 d.block_night += chunk
             self.t += chunk
             d.last_end = self.t

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,7 +13,10 @@ from homeward.core.planning.model import DIST_UNIT_M, Point, Rules
 _EARTH_RADIUS_KM = 6371.0088
 
 
+@lru_cache(maxsize=1 << 20)
 def great_circle_km(a: Point, b: Point) -> float:
+    """Remembered: the schedule asks for the same few thousand points' distances millions of
+    times (every trial route of a bus re-reads its legs)."""
     p1, p2 = math.radians(a.lat), math.radians(b.lat)
     dp = p2 - p1
     dl = math.radians(b.lon - a.lon)

@@ -141,10 +141,10 @@ def core_ticket(
     first = min(leg.pickup_at for leg in core_legs)
     last = max(datetime.fromisoformat(x["arrives_at"]) for x in legs)
     valid_to = max(last + VALID_AFTER, timezone.now() + timedelta(hours=1))
-    return core_permits.Ticket(
-        permit_id=ticket_id, valid_from=first - VALID_BEFORE, valid_to=valid_to, run=run.pk,
+    # Long place names on a three-leg ticket can outgrow the QR code: they are cut, not the ticket.
+    return core_permits.fitted_ticket(
+        core_legs, permit_id=ticket_id, valid_from=first - VALID_BEFORE, valid_to=valid_to, run=run.pk,
         worker=worker.pk, holder=holder_name(worker.name), id_tail=worker.id_number[-4:].upper(),
-        legs=core_legs,
     )  # fmt: skip
 
 

@@ -4,17 +4,19 @@ process computes them or several.
 
 The worker processes are forked from the planning process, so they start with its state (the
 request, the fleet, the direct trips) and only task numbers and results cross between processes.
-A process with other threads running (a web server's) is not forked: there the work runs in turn.
+A process with other threads running (a web server's) is not forked: there the work runs in turn;
+threads marked fork-safe (``homeward.core.forking``: a plan run's heartbeat) do not prevent it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+
+from homeward.core.forking import only_fork_safe_threads
 
 _TASK: Callable[[int], object] | None = None  # the forked workers' task, by number
 
@@ -34,7 +36,7 @@ def run_all[T](
     """``[task(0), ..., task(n - 1)]``, computed on up to ``processes`` processes; ``order`` is the
     order in which to start them (the largest first balances the processes)."""
     global _TASK
-    if processes <= 1 or n <= 1 or threading.active_count() > 1:
+    if processes <= 1 or n <= 1 or not only_fork_safe_threads():
         return [task(i) for i in range(n)]
     todo = list(order) if order is not None else list(range(n))
     _TASK = task
