@@ -7,10 +7,11 @@ registered in the province's counties with the most workers away (so the ranking
 rank).
 
 Idempotent: the team is created once (``team_create``), statuses once per worker (their nonce).
-Deterministic: which workers have which status follows their roster row id. Of the workers away
-in the province: ~92% a verified green code with a negative test a day old, ~4% recorded but not
-yet verified, ~2% a green code without a test, ~2% nothing (they are refused at boarding until the
-team records one).
+Every worker away in the province has a verified green code and a negative test, recorded the day
+before the demo's campaign day starts (``campaign_start``): the campaign day in motion
+(``demo.motion``) boards its passengers through the boarding check of mutual recognition, which
+reads the status recorded by each scan's time, and none of them should be refused for want of one.
+The team's own work on the page (recording a status, verifying, refusals) starts from there.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from homeward.apps.teams.models import HealthStatus, Recruit, Vacancy
 from homeward.apps.teams.services import team_create
 from homeward.core import regions
 from homeward.core.identity import ric_check_char
+from homeward.demo.campaign import campaign_start
 
 MEMBERS = [
     ("杨晓红", "hr", "13908510001"),
@@ -44,19 +46,17 @@ def demo_teams_load(province: str) -> int:
         actor=DEMO, province=province, name=f"{province_name}服务小分队", base_city="毕节", members=MEMBERS
     )
     now = timezone.now()
-    tested = now - timedelta(days=1)
+    recorded = campaign_start(now) - timedelta(days=1)
+    tested = recorded - timedelta(hours=6)
     away = Worker.objects.filter(origin_code__startswith=province, status=Worker.Status.AWAY)
     before = HealthStatus.objects.filter(province=province).count()
     rows: list[HealthStatus] = []
-    for pk, id_number in away.order_by("pk").values_list("pk", "id_number").iterator(chunk_size=CHUNK):
-        kind = pk % 50
-        if kind == 0:  # ~2%: nothing recorded yet
-            continue
+    for id_number in away.order_by("pk").values_list("id_number", flat=True).iterator(chunk_size=CHUNK):
         rows.append(
             HealthStatus(
                 id_number=id_number, province=province, health_code="green", code_province=province,
-                test_result="" if kind == 1 else "negative", tested_at=None if kind == 1 else tested,
-                recorded_at=now, verified_at=None if kind in (2, 3) else now, nonce=f"demo-{id_number}",
+                test_result="negative", tested_at=tested, recorded_at=recorded, verified_at=recorded,
+                nonce=f"demo-{id_number}",
             )
         )  # fmt: skip
         if len(rows) >= CHUNK:
