@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "homeward.apps.planning",
     "homeward.apps.trips",
     "homeward.apps.letters",
+    "homeward.apps.teams",
     "homeward.apps.ops",
 ]
 
@@ -255,6 +256,23 @@ HEATMAP_WINDOW_START = env_str("HOMEWARD_HEATMAP_WINDOW_START", "2020-01-24")
 HEATMAP_HOTSPOT_MIN_AWAY = env_int("HOMEWARD_HEATMAP_HOTSPOT_MIN_AWAY", 10_000)
 HEATMAP_MIN_CELL = env_int("HOMEWARD_HEATMAP_MIN_CELL", 5)
 HEATMAP_DISAGREEMENT_RATIO = env_str("HOMEWARD_HEATMAP_DISAGREEMENT_RATIO", "1.5")
+
+# Mutual recognition of origin-side health status (返岗互认, core.recognition): the provinces whose
+# health codes are accepted (2-digit codes; empty: every province, the national health-code mutual
+# recognition), whether a negative test is required and how recent it must be, and where these
+# values come from (shown on the service team's page). At boarding, the rule is enforced for the
+# passengers from provinces with an active service team ("teams": the team at the origin records
+# and verifies the statuses), for every passenger ("all"), or not at all ("off").
+RECOGNITION_PROVINCES = env_list("HOMEWARD_RECOGNITION_PROVINCES", [])
+RECOGNITION_REQUIRE_TEST = env_bool("HOMEWARD_RECOGNITION_REQUIRE_TEST", True)
+RECOGNITION_TEST_HOURS = env_int("HOMEWARD_RECOGNITION_TEST_HOURS", 168)
+RECOGNITION_SOURCE = env_str(
+    "HOMEWARD_RECOGNITION_SOURCE",
+    "健康码：全国一体化政务服务平台防疫健康信息码互认（2020年2月）；核酸7天为默认值，按本市通知配置 "
+    "(health codes: the national platform's epidemic health code, mutually recognised since February "
+    "2020; a test within 7 days is a default, set by the city's notice)",
+)
+RECOGNITION_AT_BOARDING = env_choice("HOMEWARD_RECOGNITION_AT_BOARDING", "teams", ("teams", "all", "off"))
 
 # Every list endpoint of the API pages (homeward.pagination): at most this many rows per request.
 NINJA_PAGINATION_CLASS = "homeward.pagination.CappedLimitOffsetPagination"

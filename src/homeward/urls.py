@@ -42,5 +42,6 @@ urlpatterns += [
     path("", include("homeward.apps.planning.urls")),
     path("", include("homeward.apps.trips.urls")),
     path("", include("homeward.apps.letters.urls")),
+    path("", include("homeward.apps.teams.urls")),
     path("", include("homeward.apps.audit.urls")),
 ]

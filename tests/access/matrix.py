@@ -45,6 +45,7 @@ CITY = T | DEPTS
 APP_READERS = CITY | {"town", "enterprise"}
 SCOPED_READERS = APP_READERS | {"service_team"}
 OWNERS = T | {"enterprise"}
+TEAMS = T | {"service_team"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class Row:
     foreign: bool | None = None  # call on the foreign side too (default: when obj is set)
     foreign_status: int = 404  # what an allowed scoped role gets on the foreign side
     login: str = "/login/"  # where a refused anonymous visitor of a page is sent
+    # scoped roles that see the foreign object though they may not act on it (a service team sees
+    # every open vacancy): refused with 403 rather than 404
+    seen_by: frozenset[str] = frozenset()
 
     @property
     def method(self) -> str:
@@ -256,6 +260,44 @@ def permit_id(world: Any, side: str) -> str:
     return str(world.sides[side].objects["permit_issued"].permit_id)
 
 
+def team_province(world: Any, side: str) -> dict[str, str]:
+    """The team page of the side's origin province (own 52, foreign 34)."""
+    return {"province": "52" if side == "own" else "34"}
+
+
+def team_health(world: Any, side: str) -> dict[str, str]:
+    w = world.sides["own"].free[0]
+    return {"province": "52", "id_number": w.id_number, "health_code": "green", "code_province": "52",
+            "test_result": "", "nonce": "matrix-team-health"}  # fmt: skip
+
+
+def team_tests(world: Any, side: str) -> dict[str, str]:
+    return {"province": "52", "vehicle_key": world.shared["vehicle"].key, "place": "毕节市疾控中心",
+            "scheduled_at": "2026-02-20T08:00"}  # fmt: skip
+
+
+def new_recruit(world: Any, side: str) -> dict[str, str]:
+    import datetime as dt
+
+    from tests.factories import make_ric
+
+    name = world.sides["own"].roster[1].name  # names the world holds (the page-language scan knows them)
+    return {"province": "52", "id_number": make_ric("520502", dt.date(2000, 1, 2), 902), "name": name,
+            "phone": "13700008888", "county": "520502", "skills": "焊工", "pay_wanted": "5000"}  # fmt: skip
+
+
+def new_vacancy(world: Any, side: str) -> dict[str, str]:
+    s = world.sides["own"]
+    return {"enterprise": str(s.enterprise.pk), "role": "焊工own", "count": "3", "pay_min": "4000", "pay_max": "5000",
+            "skills": "焊工", "town": str(s.town.pk), "start_date": "2026-03-01", "nonce": "matrix-new-vacancy"}  # fmt: skip
+
+
+def offered_recruit(world: Any, side: str) -> dict[str, str]:
+    """Offer the side's vacancy to the other side's recruit (an enterprise sees every recruit)."""
+    other = "foreign" if side == "own" else "own"
+    return {"recruit": str(world.sides[other].objects["recruit"].pk)}
+
+
 def _task(kind: str, allowed: frozenset[str], data: dict[str, Any], *, page: bool = False) -> Row:
     if page:
         return Row("POST tasks/<int:task_id>/complete/", allowed, obj=kind, body=data, ok=302)
@@ -411,6 +453,21 @@ PAGES: list[Row] = [
     Row("GET report/daily/", T | {"town"}, sees=T | {"town"}, marker=town_name, foreign=True),
     Row("GET report/daily.<str:fmt>", T | {"town"}, params={"fmt": "xlsx"}),
     Row("GET report/daily.<str:fmt>", T | {"town"}, params={"fmt": "pdf"}),
+    # service teams: their own province's workspace (another province's is refused), statuses, tests
+    Row("GET team/", TEAMS, query=team_province, foreign=True, foreign_status=403),
+    Row("POST team/health/", TEAMS, body=team_health, ok=302),
+    Row("POST team/health/<int:status_id>/verify/", TEAMS, obj="health_status", ok=302),
+    Row("POST team/tests/", TEAMS, body=team_tests, ok=302),
+    Row("GET team/recruits/", TEAMS, query=team_province, foreign=True, foreign_status=403),
+    Row("POST team/recruits/", TEAMS, body=new_recruit, ok=302),
+    Row("POST team/offers/<int:offer_id>/accept/", TEAMS, obj="offer", ok=302),
+    # job demand exchange: a team sees every open vacancy, an enterprise its own
+    Row("GET vacancies/", TEAMS | {"enterprise"}),
+    Row("POST vacancies/", OWNERS, body=new_vacancy, ok=302),
+    Row(
+        "POST vacancies/<int:vacancy_id>/offers/", OWNERS, obj="vacancy", body=offered_recruit, ok=302,
+        seen_by=frozenset({"service_team"}),
+    ),
     # heat map
     Row("GET heatmap/", SCOPED_READERS),
     Row("GET heatmap/tables/", SCOPED_READERS, **HEATMAP),

@@ -30,6 +30,7 @@ WATCHED_APPS = (
     "planning",
     "trips",
     "letters",
+    "teams",
     "django_tasks_db",
 )
 
@@ -91,7 +92,7 @@ def _refused(row: Row, world: Any, client: Client, identity: str, side: str, bef
             assert status == 302 and response["Location"].startswith(row.login), (identity, side, status)
     elif identity in row.allow:  # allowed on its own side only
         assert status == row.foreign_status, (identity, side, status, response.content[:300])
-    elif side == "foreign" and row.obj is not None and identity in SCOPED:
+    elif side == "foreign" and row.obj is not None and identity in SCOPED and identity not in row.seen_by:
         assert status == 404, (identity, side, status, response.content[:300])  # not even seen
     else:
         assert status in (403, 404), (identity, side, status, response.content[:300])

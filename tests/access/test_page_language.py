@@ -188,6 +188,7 @@ def proper_names(world: Any) -> list[str]:
     from homeward.apps.applications.models import ApplicationWorker, DepartmentTask
     from homeward.apps.planning import models as planning
     from homeward.apps.registry import models as registry
+    from homeward.apps.teams import models as teams
     from homeward.apps.trips.models import ObservationHandover
     from homeward.core import regions
 
@@ -209,6 +210,11 @@ def proper_names(world: Any) -> list[str]:
         (planning.PreventionKit, ("location",)),
         (planning.PlanVehicle, ("name", "base", "origin_area", "origin_name")),
         (planning.PlanRun, ("solver",)),
+        (teams.Team, ("name", "base_city")),
+        (teams.TeamMember, ("name",)),
+        (teams.TestBooking, ("place",)),
+        (teams.Vacancy, ("role",)),
+        (teams.Recruit, ("name",)),
         # what people typed in: an enterprise's industry, a department's task answers, a hand-over
         (registry.Enterprise, ("industry",)),
         (ObservationHandover, ("rear_seat", "health_post", "handed_by", "received_by", "outcome_note")),
@@ -233,6 +239,10 @@ def proper_names(world: Any) -> list[str]:
         values.update([name, hotline, *re.split(r"\{[^{}]*\}", template)])
     values.update([*re.split(r"\{[^{}]*\}", DEFAULT_TEMPLATE), *FIELDS])
     values.update(n[:1] for n in registry.Worker.objects.values_list("name", flat=True))
+
+    for model in (teams.Vacancy, teams.Recruit):  # the skills people typed
+        for skills in model.objects.values_list("skills", flat=True):
+            values.update(_strings(skills))
     for value in list(values):
         values.update(part for part in re.split(r"[,，;；、\s]+", value) if part)
         if re.fullmatch(r"\d{2,6}", value):

@@ -86,6 +86,12 @@ class World:
             return {"export_id": obj.pk}
         if kind == "campaign":  # a draft letters-home campaign of the task force
             return {"campaign_id": obj.pk}
+        if kind == "health_status":
+            return {"status_id": obj.pk}
+        if kind == "vacancy":
+            return {"vacancy_id": obj.pk}
+        if kind == "offer":
+            return {"offer_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -207,6 +213,7 @@ def build_world() -> World:
             application=side.objects["issued"], kind="prevention"
         )
         side.objects["worker"] = side.free[0]
+    _team_objects(system, sides)
     import_run = ImportRun.objects.create(
         kind="roster", state="done", original_name="名册.csv",
         report={"rejected": [{"row": 2, "field": "id_number", "reason": "checksum", "message": "x"}]},
@@ -304,3 +311,36 @@ def _observations(run: Any, escort: Any) -> tuple[Any, Any]:
         health_post="余姚北站健康点", handed_by="m-escort", received_by="王医生", handed_at=now,
     )  # fmt: skip
     return scans[0], handed
+
+
+def _team_objects(system: Any, sides: dict[str, Side]) -> None:
+    """A service team in each side's origin province (52 own, 34 foreign) and one unverified
+    health status of a side's roster worker, recorded by it (``health_status``)."""
+    from homeward.apps.teams.services import health_status_record, team_create
+
+    for side, province in (("own", "52"), ("foreign", "34")):
+        team_create(actor=system, province=province, name=f"服务小分队{province}", base_city="—")
+        worker = sides[side].roster[0]
+        sides[side].objects["health_status"] = health_status_record(
+            actor=system, province=province, id_number=worker.id_number, health_code="green",
+            code_province=province, nonce=f"matrix-{side}",
+        )  # fmt: skip
+        _recruiting_objects(system, sides[side], side, province)
+
+
+def _recruiting_objects(system: Any, side: Side, name: str, province: str) -> None:
+    """The side's enterprise's vacancy, a recruit of the side's province and an offer between them."""
+    from homeward.apps.teams.recruiting import offer_make, recruit_register, vacancy_post
+
+    county = "520502" if province == "52" else "341221"
+    side.objects["vacancy"] = vacancy_post(
+        actor=system, enterprise_id=side.enterprise.pk, role=f"焊工{name}", count=2, pay_min=4000, pay_max=6000,
+        skills=["焊工"], town_id=side.town.pk, start_date=dt.date(2026, 3, 1), nonce=f"matrix-vacancy-{name}",
+    )  # fmt: skip
+    side.objects["recruit"] = recruit_register(
+        actor=system, province=province, id_number=make_ric(county, dt.date(1999, 9, 9), 901),
+        name=f"新工{name}", phone="13700009999", county=county, skills=["焊工"],
+    )  # fmt: skip
+    side.objects["offer"] = offer_make(
+        actor=system, vacancy_id=side.objects["vacancy"].pk, recruit_id=side.objects["recruit"].pk
+    )

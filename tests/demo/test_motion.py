@@ -137,7 +137,9 @@ def test_the_small_demo_is_planned_and_in_motion_and_every_login_sees_it(media, 
         handed_over = set(gate.values_list("worker__worker_id", flat=True)) - {None}
         assert handed_over
         fused = WorkerStatus.objects.filter(worker_id__in=handed_over)
-        assert set(fused.values_list("status", flat=True)) == {"returned"} and fused.count() == len(handed_over)
+        assert set(fused.values_list("status", flat=True)) == {"returned"} and fused.count() == len(
+            handed_over
+        )
 
         # the enterprise: its workers are on the day's trips, on its seats page
         client.login(username="demo-enterprise", password=PASSWORD)

@@ -31,6 +31,7 @@ from homeward.core import regions
 from homeward.core.errors import DomainError
 from homeward.demo.generate import DemoCity
 from homeward.demo.motion import Motion
+from homeward.demo.teams import demo_teams_load
 
 ACTOR = DEMO
 PASSWORD = "homeward-demo"
@@ -68,8 +69,8 @@ def _numbered(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[int, Mappi
 
 
 # The demo owns all city data: the registry and what is built on it (applications, heat maps, plans,
-# the trips' tickets and scans).
-DEMO_DATA_APPS = ("trips", "planning", "heatmap", "applications", "registry")
+# the trips' tickets and scans, the service teams' records).
+DEMO_DATA_APPS = ("teams", "trips", "planning", "heatmap", "applications", "registry")
 
 
 def _registry_models_child_first() -> list[type[models.Model]]:
@@ -245,6 +246,7 @@ def load_city(
 
     result.logins = _create_users(city)
     lap("users")
+    demo_teams_load(SERVICE_TEAM_PROVINCE)  # the Guizhou service team (homeward.demo.teams)
     from homeward.demo.applications import demo_applications_load
 
     demo_applications_load(seed=city.seed)

@@ -115,6 +115,7 @@ DEPARTMENTS = frozenset(DEPARTMENT_ROLES)
 SCOPED_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE, Role.SERVICE_TEAM}
 APPLICATION_READERS = CITY_WIDE_ROLES | {TOWN, ENTERPRISE}
 TASK_FORCE_ONLY = "只有专班可以操作 (task force only)"
+TEAMS = TASKFORCE | {Role.SERVICE_TEAM}
 
 ACTIONS: dict[str, Action] = {
     # Registries
@@ -239,6 +240,23 @@ ACTIONS: dict[str, Action] = {
         "只有卫健部门或专班可以追踪密接 (health department or task force only)",
     ),
     "plan.seats": Action(frozenset({ENTERPRISE}), "仅企业用户 (enterprise users only)"),
+    # Service teams in the origin provinces (``apps.teams``): their province's workspace, the
+    # origin-side health statuses they record and verify (mutual recognition) and the tests they book.
+    "team.read": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "health_status.record": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "health_status.verify": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "test.schedule": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    # Job demand exchange and recruiting: enterprises post vacancies and make offers; teams see every
+    # open vacancy, register recruits at the origin and record their acceptance.
+    "vacancy.read": Action(TEAMS | {ENTERPRISE}, "无权查看岗位需求 (no access to vacancies)"),
+    "vacancy.post": Action(
+        TASKFORCE | {ENTERPRISE}, "只有企业或专班可以发布岗位 (enterprises or the task force only)"
+    ),
+    "offer.make": Action(
+        TASKFORCE | {ENTERPRISE}, "只有企业或专班可以发出录用 (enterprises or the task force only)"
+    ),
+    "recruit.register": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
+    "offer.accept": Action(TEAMS, "仅限服务小分队或专班 (service teams or the task force only)"),
     # The live command dashboard (``trips.command``): the task force, the departments (read-only, as
     # the whole page is) and town officers, each within their scope of application workers (a town
     # officer: their own town's workers and the vehicles those ride).
@@ -436,6 +454,41 @@ def _handover_scope(p: Any) -> Q:
     return NOTHING
 
 
+def _of_province(p: Any) -> Q:
+    """What a service team records at the origin (``province``: 2 digits): its own province's; the
+    task force all; others none."""
+    area = _area(p)
+    if p.role == Role.TASKFORCE:
+        return ALL
+    if area is not None and area.province is not None:
+        return Q(province=area.province)
+    return NOTHING
+
+
+def _vacancy_scope(p: Any) -> Q:
+    """An enterprise its own vacancies; a team every open one; the task force all."""
+    area = _area(p)
+    if p.role == Role.TASKFORCE:
+        return ALL
+    if area is not None and area.enterprise_id is not None:
+        return Q(enterprise_id=area.enterprise_id)
+    if area is not None and area.province is not None:
+        return Q(open=True)
+    return NOTHING
+
+
+def _offer_scope(p: Any) -> Q:
+    """An enterprise the offers on its vacancies; a team those to its province's recruits."""
+    area = _area(p)
+    if p.role == Role.TASKFORCE:
+        return ALL
+    if area is not None and area.enterprise_id is not None:
+        return Q(vacancy__enterprise_id=area.enterprise_id)
+    if area is not None and area.province is not None:
+        return Q(recruit__province=area.province)
+    return NOTHING
+
+
 def _roles(*roles: str) -> Callable[[Any], Q]:
     """A scope for objects that are not owned by anyone: all of them for ``roles``, none for others."""
     return lambda p: ALL if p.role in roles else NOTHING
@@ -462,6 +515,13 @@ SCOPES: dict[str, tuple[str, Callable[[Any], Q]]] = {
     # expected at its place (the scanner's passenger list, ``trips.manifest``)
     "planning.planvehicle": ("plan_vehicle", _vehicle_scope),
     "trips.observationhandover": ("observation_handover", _handover_scope),
+    # service teams: their province's statuses and test bookings
+    "teams.healthstatus": ("health_status", _of_province),
+    "teams.testbooking": ("test_booking", _of_province),
+    "teams.vacancy": ("vacancy", _vacancy_scope),
+    # a recruit: its team's province; an enterprise sees every one (masked) to offer them a job
+    "teams.recruit": ("recruit", lambda p: ALL if p.role == ENTERPRISE else _of_province(p)),
+    "teams.offer": ("offer", _offer_scope),
 }
 
 
@@ -489,6 +549,13 @@ TICKETS = SystemActor("tickets", frozenset({"revocations.publish"}))
 IMPORT_HOOK = SystemActor("import", frozenset({"heatmap.rebuild"}))
 DRAFT_SWEEPER = SystemActor("drafts", frozenset({"application.expire"}))
 BENCH = SystemActor("bench", frozenset({"import.run", "city.setup", "ticket.issue", "user.create"}))
+# An accepted offer places the recruit on the enterprise's behalf: an application for them, accepted,
+# and a free seat on a planned trip with its ticket (``teams.recruiting``).
+RECRUITING = SystemActor(
+    "recruiting",
+    frozenset({"application.create", "application.edit", "application.submit", "application.accept",
+               "ticket.issue"}),
+)  # fmt: skip
 # The task worker's sweep, which fails runs that lost their lease (it acts on nothing else).
 WORKER = SystemActor("worker", frozenset())
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from homeward.apps.accounts.policy import WorkerSession
 from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
+from homeward.apps.teams.recognition import reason_labels as recognition_reasons
 from homeward.apps.trips.models import ScanCheckpoint
 from homeward.apps.trips.services import self_service as svc
 from homeward.apps.trips.words import leg_view
@@ -235,6 +236,7 @@ def scan_messages() -> dict[str, str]:
         "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
         "not_your_vehicle": _("不是您随车的车辆上的乘客"),
         **manifest_messages(),
+        **recognition_reasons(),
     }  # fmt: skip
 
 

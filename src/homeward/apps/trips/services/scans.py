@@ -59,6 +59,7 @@ from homeward.apps.applications.services.transit import application_arrive
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
+from homeward.apps.teams.boarding import recognition_refusal
 from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
 from homeward.apps.trips.services.escorts import escort_refusal
 from homeward.apps.trips.services.tickets import holder_name
@@ -247,6 +248,8 @@ def _record(
             reason = "wrong_vehicle"
         elif checkpoint in rules.BOARDINGS and not vehicle_key:
             vehicle_key = str(leg.get("vehicle_key", ""))
+    if not reason and worker is not None and checkpoint == rules.BOARD:  # 返岗互认 (apps.teams)
+        reason = recognition_refusal(worker, client_at)
     if not reason and ticket is not None and checkpoint in rules.BOARDINGS:
         reason = _capacity_refusal(worker, leg, checkpoint)
     if reason:

@@ -1,0 +1,33 @@
+"""The boarding check of mutual recognition (返岗互认): called by the boarding scan
+(``trips.services.scans``), it names the reason a passenger is refused, or "" to let them on.
+
+Which passengers are checked is ``RECOGNITION_AT_BOARDING``: those from a province with an active
+service team (``teams``, the default: the team at the origin is who records and verifies their
+statuses), everyone (``all``), or nobody (``off``). The status that counts is the latest recorded
+by the scan's device time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from homeward.apps.applications.models import ApplicationWorker
+from homeward.apps.teams.models import Team
+from homeward.apps.teams.recognition import latest_statuses, recognise
+
+
+def checked_at_boarding(province: str) -> bool:
+    mode = settings.RECOGNITION_AT_BOARDING
+    if mode == "off":
+        return False
+    return mode == "all" or Team.objects.filter(province_code=province[:2], active=True).exists()
+
+
+def recognition_refusal(worker: ApplicationWorker, at: datetime) -> str:
+    """The recognition reason refusing ``worker`` at a boarding at ``at`` ("" when they may board)."""
+    if not checked_at_boarding(worker.pickup_county_code):
+        return ""
+    status = latest_statuses([worker.id_number], at).get(worker.id_number)
+    return recognise(status, at).reason

@@ -1,0 +1,127 @@
+"""Vacancies, recruits and offers (``teams.recruiting``): an accepted recruit becomes a new hire on
+an accepted application of the enterprise and, when a bus that has not left picks up in their area
+with a free seat, takes its next free seat with a ticket (on the vehicle's manifest); once only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from homeward.apps.applications.models import ApplicationWorker
+from homeward.apps.audit.models import AuditEvent
+from homeward.apps.planning.models import PlanSeat, PlanVehicle
+from homeward.apps.teams.models import Offer, Recruit
+from homeward.apps.teams.recruiting import (
+    offer_accept,
+    offer_make,
+    recruit_register,
+    seat_areas,
+    vacancy_post,
+)
+from homeward.apps.trips.models import Ticket
+from homeward.core.errors import Conflict, NotFound, PermissionDenied
+from tests.factories import make_ric
+
+pytestmark = pytest.mark.django_db
+
+RECRUIT_ID = make_ric("341221", date(1998, 5, 4), 77)
+RECRUIT_ID_41 = make_ric("411402", date(1999, 6, 5), 78)
+
+
+def _vacancy(enterprise_user, enterprise_a, **kw):
+    values = {"role": "焊工", "count": 3, "pay_min": 4500, "pay_max": 6500, "skills": ["焊工", "电工"],
+              "town_id": enterprise_a.town_id, "start_date": date(2026, 3, 1), "nonce": str(uuid.uuid4())} | kw  # fmt: skip
+    return vacancy_post(actor=enterprise_user, **values)
+
+
+def _recruit(member, **kw):
+    values = {"province": "34", "id_number": RECRUIT_ID, "name": "周新工", "phone": "13955500001",
+              "county": "341221", "skills": ["焊工"], "pay_wanted": 5000} | kw  # fmt: skip
+    return recruit_register(actor=member, **values)
+
+
+def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
+    planned, henan_member, enterprise_user, enterprise_a, taskforce
+) -> None:
+    """Henan's (梁园, 4114) workers ride buses in the campaign; Anhui's the train."""
+    assert seat_areas() == ["4114"]
+    vacancy = _vacancy(enterprise_user, enterprise_a)
+    henan = {"province": "41", "id_number": RECRUIT_ID_41, "county": "411402"}
+    recruit = _recruit(henan_member, **henan)
+    assert _recruit(henan_member, **henan).pk == recruit.pk  # registered once
+    offer = offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
+    assert offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk).pk == offer.pk
+    accepted = offer_accept(actor=henan_member, offer_id=offer.pk)
+    assert accepted.state == "accepted" and accepted.application is not None and accepted.vehicle_key
+    row = ApplicationWorker.objects.get(application=accepted.application, id_number=RECRUIT_ID_41)
+    assert row.new_hire and accepted.application.state == "accepted"
+    assert accepted.application.enterprise_id == enterprise_a.pk
+    seat = PlanSeat.objects.get(worker=row, leg=0)
+    assert seat.vehicle.key == accepted.vehicle_key and seat.vehicle.run_id == planned.pk
+    assert seat.vehicle.seat_rows.filter(leg=0).count() <= seat.vehicle.seat_cap
+    ticket = Ticket.objects.get(worker=row, state="issued")
+    assert ticket.legs[0]["vehicle_key"] == accepted.vehicle_key
+    from homeward.apps.planning.selectors import manifest
+
+    vehicle = PlanVehicle.objects.get(pk=seat.vehicle_id)
+    assert "周新工" in [r.name for r in manifest(taskforce, vehicle)]
+    again = offer_accept(actor=henan_member, offer_id=offer.pk)  # a resent acceptance changes nothing
+    assert again.application_id == accepted.application_id
+    assert PlanSeat.objects.filter(worker__id_number=RECRUIT_ID_41).count() == 1
+    assert AuditEvent.objects.filter(action="offer.accept").count() == 1
+    from django.utils import timezone
+
+    from homeward.apps.teams.selectors import workspace
+
+    counts = workspace(actor=henan_member, now=timezone.now()).counts
+    assert (counts["recruited"], counts["hired"]) == (1, 1)
+
+
+def test_without_a_free_seat_the_recruit_waits_on_an_accepted_application(
+    anhui_member, enterprise_user, enterprise_a
+) -> None:
+    vacancy = _vacancy(enterprise_user, enterprise_a)
+    offer = offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=_recruit(anhui_member).pk)
+    accepted = offer_accept(actor=anhui_member, offer_id=offer.pk)
+    assert accepted.application.state == "accepted" and accepted.vehicle_key == ""
+    assert not PlanSeat.objects.exists()
+
+
+def test_a_recruit_takes_one_job(
+    anhui_member, enterprise_user, enterprise_a, taskforce, enterprise_b
+) -> None:
+    recruit = _recruit(anhui_member)
+    first = offer_make(
+        actor=enterprise_user, vacancy_id=_vacancy(enterprise_user, enterprise_a).pk, recruit_id=recruit.pk
+    )
+    other = vacancy_post(
+        actor=taskforce, enterprise_id=enterprise_b.pk, role="普工", count=5, pay_min=4000, pay_max=5000,
+        skills=[], town_id=enterprise_b.town_id, start_date=date(2026, 3, 1), nonce="v-b",
+    )  # fmt: skip
+    second = offer_make(actor=taskforce, vacancy_id=other.pk, recruit_id=recruit.pk)
+    offer_accept(actor=anhui_member, offer_id=first.pk)
+    with pytest.raises(Conflict):
+        offer_accept(actor=anhui_member, offer_id=second.pk)
+    assert Offer.objects.get(pk=second.pk).state == "offered"
+
+
+def test_scopes_of_vacancies_recruits_and_offers(
+    anhui_member, service_team, enterprise_user, other_enterprise_user, enterprise_a
+) -> None:
+    vacancy = _vacancy(enterprise_user, enterprise_a)
+    recruit = _recruit(anhui_member)
+    with pytest.raises(NotFound):  # another enterprise's vacancy
+        offer_make(actor=other_enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
+    offer = offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
+    with pytest.raises(NotFound):  # the Guizhou team: not its recruit's offer
+        offer_accept(actor=service_team, offer_id=offer.pk)
+    with pytest.raises(PermissionDenied):  # a team cannot register in another province
+        _recruit(
+            service_team, id_number=make_ric("520502", date(1997, 1, 1), 5), county="520502", province="34"
+        )
+    with pytest.raises(Conflict):  # the same person already registered by Anhui's team
+        _recruit(service_team, province="52", county="520502")
+    assert Recruit.objects.count() == 1 and Offer.objects.get().state == "offered"
+    assert AuditEvent.objects.filter(actor=service_team, action="denied.offer.accept").exists()
