@@ -276,6 +276,10 @@ def team_tests(world: Any, side: str) -> dict[str, str]:
             "scheduled_at": "2026-02-20T08:00"}  # fmt: skip
 
 
+def booking_result(world: Any, side: str) -> dict[str, str]:
+    return {"test_result": "negative", "tested_at": "2026-02-19T08:00", "nonce": f"matrix-result-{side}"}
+
+
 def new_recruit(world: Any, side: str) -> dict[str, str]:
     import datetime as dt
 
@@ -458,6 +462,7 @@ PAGES: list[Row] = [
     Row("POST team/health/", TEAMS, body=team_health, ok=302),
     Row("POST team/health/<int:status_id>/verify/", TEAMS, obj="health_status", ok=302),
     Row("POST team/tests/", TEAMS, body=team_tests, ok=302),
+    Row("POST team/tests/<int:booking_id>/result/", TEAMS, obj="test_booking", body=booking_result, ok=302),
     Row("GET team/recruits/", TEAMS, query=team_province, foreign=True, foreign_status=403),
     Row("POST team/recruits/", TEAMS, body=new_recruit, ok=302),
     Row("POST team/offers/<int:offer_id>/accept/", TEAMS, obj="offer", ok=302),

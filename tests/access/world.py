@@ -92,6 +92,8 @@ class World:
             return {"vacancy_id": obj.pk}
         if kind == "offer":
             return {"offer_id": obj.pk}
+        if kind == "test_booking":
+            return {"booking_id": obj.pk}
         raise KeyError(kind)
 
 
@@ -314,8 +316,9 @@ def _observations(run: Any, escort: Any) -> tuple[Any, Any]:
 
 
 def _team_objects(system: Any, sides: dict[str, Side]) -> None:
-    """A service team in each side's origin province (52 own, 34 foreign) and one unverified
-    health status of a side's roster worker, recorded by it (``health_status``)."""
+    """A service team in each side's origin province (52 own, 34 foreign), one unverified health
+    status of a side's roster worker, recorded by it (``health_status``), and a test booked there
+    (``test_booking``)."""
     from homeward.apps.teams.services import health_status_record, team_create
 
     for side, province in (("own", "52"), ("foreign", "34")):
@@ -326,6 +329,19 @@ def _team_objects(system: Any, sides: dict[str, Side]) -> None:
             code_province=province, nonce=f"matrix-{side}",
         )  # fmt: skip
         _recruiting_objects(system, sides[side], side, province)
+        sides[side].objects["test_booking"] = _test_booking(sides[side].objects["accepted"], province)
+
+
+def _test_booking(application: Any, province: str) -> Any:
+    """A test booked at the side's origin province for a passenger of its accepted application."""
+    from django.utils import timezone
+
+    from homeward.apps.teams.models import TestBooking
+
+    return TestBooking.objects.create(
+        worker=application.workers.order_by("pk").first(), province=province, vehicle_key="matrix-bus",
+        place="采样点", scheduled_at=timezone.now(), created_at=timezone.now(),
+    )  # fmt: skip
 
 
 def _recruiting_objects(system: Any, side: Side, name: str, province: str) -> None:

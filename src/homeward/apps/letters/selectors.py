@@ -1,8 +1,10 @@
 """Reads of letters home: the audience of a set of filters, campaigns with their counts, the
-intentions an employer sees and the intention counts the heat map shows."""
+intentions an employer sees and the intention counts the heat map shows (and, summed per
+origin province, a service team's dashboard)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +143,25 @@ def replying_worker(*, actor: Any, action: str = "letter.reply") -> Worker:
     refused (audited) — a staff user has no reply form of their own."""
     person_id = actor.person_id if isinstance(actor, WorkerSession) else 0
     return authorized(actor, action, Worker.objects.all(), person_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvinceIntentions:
+    returning: int
+    transport: int
+
+
+def province_intentions(*, actor: Any, province: str) -> ProvinceIntentions:
+    """Workers from origin ``province`` (2 digits) who intend to return, and of them those needing
+    transport: the heat map's intention table by origin (``intention_counts``, its small-cell rule
+    included) summed over the province's counties — the same numbers, one query."""
+    rows = [r for r in intention_counts(actor=actor, by="origin") if r["key"][:2] == province[:2]]
+    return ProvinceIntentions(
+        returning=sum(r["returning"] for r in rows), transport=sum(r["transport"] for r in rows)
+    )
+
+
+def intentions_of(person_ids: Collection[int]) -> dict[int, Intention]:
+    """Registry worker id → their intention, for the workers listed (one query; callers list only
+    workers their actor may see)."""
+    return {i.person_id: i for i in Intention.objects.filter(person_id__in=list(person_ids))}

@@ -14,7 +14,7 @@ from homeward.core.permits.pdf import FONT_FAMILY, FONT_PATH, printable
 
 CST = timezone(timedelta(hours=8))
 # The seat column fits a train seat (``01车012``) on one line: a wrapped seat doubles every row.
-COLS = (20, 24, 46, 30, 67, 67, 18)
+COLS = (20, 24, 46, 30, 52, 52, 18, 33)
 
 
 def render_manifest_pdf(

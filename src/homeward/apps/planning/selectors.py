@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -43,6 +44,7 @@ from homeward.apps.planning.road_pass import drafted_road_pass, toll_choices, ve
 from homeward.apps.planning.services import KIND_LABELS, REASON_LABELS, TRAIN_REQUEST_NAME, latest_done_run
 from homeward.apps.registry.personal_data import PersonOut, audit_list_read, people_reveal, person_out
 from homeward.apps.registry.selectors import require_home_city
+from homeward.apps.teams.boarding import boarding_recognitions
 from homeward.core import permits as core_permits
 from homeward.core import regions
 from homeward.core.permits import Department
@@ -378,7 +380,7 @@ def road_pass_counts(run: PlanRun) -> dict[str, int]:
 
 # ------------------------------------------------------------------------------------- manifests
 
-MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地点", "目的企业", "健康码"]
+MANIFEST_HEADERS = ["座位", "姓名", "身份证号", "手机号", "上车地点", "目的企业", "健康码", "返岗互认"]
 
 
 @dataclass(frozen=True)
@@ -392,11 +394,18 @@ class ManifestRow:
     enterprise: str
     health: str
     application_id: int
+    # the boarding check's view of the passenger (``teams.boarding``): 已互认, the refusal's reason
+    # or 无需互认 where boarding does not check
+    recognition: str = ""
+    recognised: bool = True
 
     def cells(self) -> list[str]:
         """The row under ``MANIFEST_HEADERS`` (the .xlsx and the PDF)."""
         p = self.person
-        return [self.seat, self.name, p.id_number, p.phone, self.pickup, self.enterprise, self.health]
+        return [
+            self.seat, self.name, p.id_number, p.phone, self.pickup, self.enterprise, self.health,
+            self.recognition,
+        ]  # fmt: skip
 
 
 def manifest(
@@ -422,6 +431,8 @@ def manifest(
             actor=actor, what="plan_manifest", rows=len(seats), filters={"run": vehicle.run_id},
             export=export, object_id=vehicle.pk,
         )  # fmt: skip
+    # as the boarding scan would judge them at departure (now, once the vehicle has left)
+    recognitions = boarding_recognitions(workers, max(vehicle.departs, timezone.now()))
     return [
         ManifestRow(
             seat=s.seat,
@@ -435,6 +446,8 @@ def manifest(
             enterprise=s.application.enterprise.name,
             health=s.worker.get_health_code_display(),
             application_id=s.application_id,
+            recognition=recognitions[s.worker_id].label,
+            recognised=recognitions[s.worker_id].recognised,
         )
         for s, person in zip(seats, people, strict=True)
     ]

@@ -10,7 +10,9 @@ counts. Verification (``verified_at``) is the team's or the health department's 
 its source; the recognition rule (``core.recognition``) reads only verified statuses.
 
 ``TestBooking``: a test scheduled at the origin for a passenger of a trip (testing aid); its result,
-once entered, is a ``HealthStatus`` like any other.
+once entered, is a ``HealthStatus`` like any other (``result``: the latest entered against it), so
+the boarding check reads it like any status: positive, or no negative one within the rule's window,
+refuses boarding.
 """
 
 from __future__ import annotations
@@ -109,6 +111,10 @@ class TestBooking(models.Model):
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # the status recording the test's result (the latest entered against this booking)
+    result = models.ForeignKey(
+        HealthStatus, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

@@ -1,5 +1,6 @@
 """What a service team's workspace (``/team/``) shows of its origin province: the heat map's count
-of workers away there, the workers away, the passengers boarding there by county (pickup point and
+of workers away there and the letters-home intentions to return (``letters.selectors``), the
+workers away with their intentions, the passengers boarding there by county (pickup point and
 time, vehicle, escort's phone, recognition and test booking), what needs a hand today, and the
 origin-side health statuses recorded. Reads only; the province is the actor's (``scope``)."""
 
@@ -10,10 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import F
+from django.utils.translation import gettext as _
+
 from homeward.apps.accounts.policy import scoped
 from homeward.apps.heatmap.selectors import Filters, latest_snapshot, origin_rows
+from homeward.apps.letters.models import Intention
+from homeward.apps.letters.selectors import intentions_of, province_intentions
 from homeward.apps.registry.models import Worker
-from homeward.apps.teams.models import HealthStatus, Offer, Recruit, Team, TeamMember, TestBooking
+from homeward.apps.teams.models import HealthStatus, Offer, Recruit, Team, TeamMember, TestBooking, TestResult
 from homeward.apps.teams.recognition import latest_statuses, reason_labels, recognise, recognition_rules
 from homeward.apps.teams.scope import team_province
 from homeward.apps.trips.models import Ticket, TicketState
@@ -25,6 +31,7 @@ from homeward.core.scans import STAGE_HOME
 from homeward.i18n import beijing_time
 
 AWAY_SHOWN = 20
+OVERDUE = "overdue"  # a booked test whose time passed with no result entered
 TODAY = timedelta(hours=24)
 
 
@@ -46,6 +53,10 @@ class Passenger:
     reason_label: str
     stage: str
     test_at: str  # a booked test's time, Beijing time ("" when none)
+    booking_id: int | None = None  # the test booked for this passenger's vehicle
+    test_result: str = ""  # the booking's result: "negative"/"positive", "overdue" past its time, "" pending
+    test_result_label: str = ""
+    tested_at: str = ""  # the result's sampling time, Beijing time
 
 
 @dataclass
@@ -68,7 +79,7 @@ class Workspace:
     teams: list[Team]
     rules: RecognitionRules
     away: int | None  # the heat map's count for the province (None: no snapshot yet)
-    away_workers: list[dict[str, str]]
+    away_workers: list[dict[str, Any]]
     away_listed: int
     counties: list[tuple[str, list[Passenger]]]
     trips: list[Trip]
@@ -93,6 +104,19 @@ def heatmap_away(actor: Any, province: str) -> int | None:
     return next((int(r["away"] or 0) for r in rows if r["code"] == code), 0)
 
 
+def _intention_row(intention: Intention | None) -> dict[str, Any] | None:
+    """What a worker away answered a letter home with (None: no reply yet)."""
+    if intention is None:
+        return None
+    return {
+        "kind": intention.kind,
+        "label": intention.get_kind_display(),
+        "return_date": intention.return_date,
+        "county": _county_name(intention.county_code) if intention.county_code else "",
+        "needs_transport": intention.needs_transport,
+    }
+
+
 def _passengers(province: str, now: datetime) -> list[Passenger]:
     tickets = list(
         Ticket.objects.filter(
@@ -103,15 +127,19 @@ def _passengers(province: str, now: datetime) -> list[Passenger]:
     workers = [t.worker for t in tickets]
     statuses = latest_statuses({w.id_number for w in workers})
     stages = scan_state(workers=[w.pk for w in workers]).stages
-    booked = {
-        b.worker_id: b.scheduled_at for b in TestBooking.objects.filter(worker_id__in=[w.pk for w in workers])
+    bookings = {
+        (b.worker_id, b.vehicle_key): b
+        for b in TestBooking.objects.filter(worker_id__in=[w.pk for w in workers]).select_related("result")
     }
     labels = reason_labels()
+    results = dict(TestResult.choices) | {OVERDUE: _("逾期未出结果"), "": _("待出结果")}
     out = []
     for t in tickets:
         w, leg = t.worker, (t.legs or [{}])[0]
         pickup_at = datetime.fromisoformat(leg["pickup_at"]) if leg.get("pickup_at") else now
         rec = recognise(statuses.get(w.id_number), pickup_at if pickup_at > now else now)
+        booking = bookings.get((w.pk, str(leg.get("vehicle_key", ""))))
+        result = _booking_result(booking, now)
         out.append(
             Passenger(
                 worker_id=w.pk, name=w.name, id_number=mask_ric(w.id_number), phone=mask_phone(w.phone),
@@ -120,11 +148,25 @@ def _passengers(province: str, now: datetime) -> list[Passenger]:
                 vehicle_key=str(leg.get("vehicle_key", "")), escort_phone=str(leg.get("escort_phone", "")),
                 recognised=rec.recognised, reason=rec.reason, reason_label=labels.get(rec.reason, ""),
                 stage=stages.get(w.pk, STAGE_HOME),
-                test_at=beijing_time(booked[w.pk], zone_name=False) if w.pk in booked else "",
+                test_at=beijing_time(booking.scheduled_at, zone_name=False) if booking is not None else "",
+                booking_id=booking.pk if booking is not None else None, test_result=result,
+                test_result_label=str(results[result]) if booking is not None else "",
+                tested_at=beijing_time(booking.result.tested_at, zone_name=False)
+                if booking is not None and booking.result is not None and booking.result.tested_at
+                else "",
             )
         )  # fmt: skip
     out.sort(key=lambda p: (p.county, p.pickup_at, p.pickup, p.name))
     return out
+
+
+def _booking_result(booking: TestBooking | None, now: datetime) -> str:
+    """The result entered against ``booking``; ``OVERDUE`` when its time passed without one."""
+    if booking is None:
+        return ""
+    if booking.result is not None and booking.result.test_result:
+        return booking.result.test_result
+    return OVERDUE if booking.scheduled_at < now else ""
 
 
 def _trips(passengers: list[Passenger]) -> list[Trip]:
@@ -148,11 +190,20 @@ def workspace(*, actor: Any, province: str = "", now: datetime) -> Workspace:
     province = team_province(actor, "team.read", province)
     team = Team.objects.filter(province_code=province).first() if province else None
     away_qs = scoped(actor, Worker.objects.filter(origin_code__startswith=province or "--", status="away"))
+    # those with the earliest return date first: whom the team helps next
+    listed = list(
+        away_qs.select_related("employer").order_by(
+            F("intention__return_date").asc(nulls_last=True), "origin_code", "pk"
+        )[:AWAY_SHOWN]
+    )
+    intentions = intentions_of([w.pk for w in listed])
     away_workers = [
         {"name": w.name, "id_number": mask_ric(w.id_number), "phone": mask_phone(w.phone),
-         "county": _county_name(w.origin_code), "employer": w.employer.name if w.employer else ""}
-        for w in away_qs.select_related("employer").order_by("origin_code", "pk")[:AWAY_SHOWN]
+         "county": _county_name(w.origin_code), "employer": w.employer.name if w.employer else "",
+         "intention": _intention_row(intentions.get(w.pk))}
+        for w in listed
     ]  # fmt: skip
+    intending = province_intentions(actor=actor, province=province) if province else None
     passengers = _passengers(province, now) if province else []
     by_county: dict[str, list[Passenger]] = defaultdict(list)
     for p in passengers:
@@ -191,6 +242,8 @@ def workspace(*, actor: Any, province: str = "", now: datetime) -> Workspace:
             "departed": departed,
             "arrived": sum(p.stage == "arrived" for p in passengers),
             "recognised": sum(p.recognised for p in passengers),
+            "intending": intending.returning if intending is not None else None,
+            "intending_transport": intending.transport if intending is not None else None,
             "recruited": Recruit.objects.filter(province=province).count() if province else 0,
             "hired": Offer.objects.filter(recruit__province=province, state="accepted").count()
             if province

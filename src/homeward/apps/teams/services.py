@@ -1,5 +1,5 @@
 """Writes of the service teams: teams and members, origin-side health statuses and their
-verification (返岗互认), tests booked for a trip's passengers (testing aid). Each starts with its
+verification (返岗互认), tests booked for a trip's passengers and their results (testing aid). Each starts with its
 permission check, runs in one transaction and leaves an audit event; each is safe to retry."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from homeward.apps.accounts.policy import authorize, authorized, user_of
 from homeward.apps.applications.models import HealthCode
 from homeward.apps.audit.services import audit_record
 from homeward.apps.teams.models import HealthStatus, Team, TeamMember, TestBooking, TestResult
+from homeward.apps.teams.recognition import latest_statuses
 from homeward.apps.teams.scope import team_province
 from homeward.apps.trips.models import Ticket, TicketState
 from homeward.core.errors import DomainError
@@ -173,3 +174,39 @@ def passengers_of(vehicle_key: str, province: str) -> list[int]:
         state=TicketState.ISSUED, worker__pickup_county_code__startswith=province, worker__active=True
     ).values_list("worker_id", "legs")
     return sorted(w for w, legs in tickets if legs and legs[0].get("vehicle_key") == vehicle_key)
+
+
+def booking_result_record(
+    *, actor: Any, booking_id: int, test_result: str, tested_at: datetime | None, nonce: str
+) -> TestBooking:
+    """Enter the result of the test booked as ``booking_id``: a new origin-side status for the
+    passenger (``health_status_record``) carrying their latest status's health code, issuing
+    province and verification (none yet: the code they declared on their application, issuing
+    province the booking's, unverified), with this test; the booking points at it. The boarding
+    check then reads it like any status: positive refuses, negative counts for the rule's window.
+    A resent form (same ``nonce``) changes nothing; a later result replaces the booking's.
+
+    Raises:
+        NotFound: no such booking in the actor's province.
+        PermissionDenied: not a service team or the task force.
+        DomainError: no result (negative or positive) or no sampling time, or one in the future.
+    """
+    booking = authorized(actor, "test.schedule", TestBooking.objects.select_related("worker"), booking_id)
+    if test_result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
+        raise DomainError("请选择阴性或阳性 (choose negative or positive)", "bad_test")
+    worker = booking.worker
+    previous = latest_statuses([worker.id_number]).get(worker.id_number)
+    with transaction.atomic():
+        status = health_status_record(
+            actor=actor, province=booking.province, id_number=worker.id_number,
+            health_code=previous.health_code if previous is not None else worker.health_code,
+            code_province=previous.code_province if previous is not None else booking.province,
+            test_result=test_result, tested_at=tested_at, nonce=nonce,
+            verified=previous is not None and previous.verified_at is not None,
+        )  # fmt: skip
+        claimed = TestBooking.objects.filter(pk=booking.pk).exclude(result=status).update(result=status)
+        if claimed:
+            audit_record(actor=actor, action="test.result", object_type="test_booking", object_id=booking.pk,
+                         data={"result": test_result, "status": status.pk})  # fmt: skip
+    booking.refresh_from_db()
+    return booking

@@ -1,7 +1,7 @@
 """The service team's pages (``team/``): the workspace, recording and verifying an origin-side
-health status, booking tests for a trip's passengers. Views parse input, call one service or
-selector, render or redirect back to the workspace (forms are safe to resend: a nonce, a
-conditional update, a unique booking)."""
+health status, booking tests for a trip's passengers and entering their results. Views parse
+input, call one service or selector, render or redirect back to the workspace (forms are safe to
+resend: a nonce, a conditional update, a unique booking)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,19 @@ def tests_schedule(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return _error(request, exc)
     return _back(booked.province)
+
+
+@require_POST
+def booking_result(request: HttpRequest, booking_id: int) -> HttpResponse:
+    p = request.POST
+    try:
+        booking = services.booking_result_record(
+            actor=request.user, booking_id=booking_id, test_result=p.get("test_result", ""),
+            tested_at=_beijing(p.get("tested_at", "")), nonce=p.get("nonce", ""),
+        )  # fmt: skip
+    except DomainError as exc:
+        return _error(request, exc)
+    return _back(booking.province)
 
 
 def _words(value: str) -> list[str]:
