@@ -43,7 +43,7 @@ def _recruit(member, **kw):
 
 
 def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
-    planned, henan_member, enterprise_user, enterprise_a, taskforce
+    client, planned, henan_member, enterprise_user, enterprise_a, taskforce
 ) -> None:
     """Henan's (梁园, 4114) workers ride buses in the campaign; Anhui's the train."""
     assert seat_areas() == ["4114"]
@@ -77,6 +77,11 @@ def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
 
     counts = workspace(actor=henan_member, now=timezone.now()).counts
     assert (counts["recruited"], counts["hired"]) == (1, 1)
+    from tests.planning.conftest import logged_in
+
+    # the ticket names the bus's own destination until the next plan: the offer says so
+    page = logged_in(client, henan_member).get("/team/recruits/").content.decode()
+    assert 'data-testid="destination-note"' in page and "目的地以下次计划为准" in page
 
 
 def test_without_a_free_seat_the_recruit_waits_on_an_accepted_application(
