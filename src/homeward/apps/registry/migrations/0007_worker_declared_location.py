@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='worker',
             name='declared_code',
-            field=models.CharField(blank=True, max_length=6, verbose_name='现在所在区县'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=6, verbose_name='现在所在区县'),
         ),
     ]
