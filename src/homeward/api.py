@@ -189,5 +189,9 @@ def _mount_routers() -> None:
 
     api.add_router("/", trips_router)
 
+    from homeward.apps.letters.api import router as letters_router
+
+    api.add_router("/", letters_router)
+
 
 _mount_routers()

@@ -373,6 +373,8 @@ API: list[Row] = [
     # world's observation scan (made at the station persona's place, on the escort persona's vehicle)
     Row("GET /api/v1/scans/manifest", T | {"station", "escort"}),
     Row("POST /api/v1/observations/handover", T | {"station", "escort"}, body=lambda world, side: handover(world)),
+    # the SMS gateway only (by its shared secret, tested in tests/letters/test_sms_inbound.py): no role
+    Row("POST /api/v1/letters/sms-inbound", frozenset(), body={"messages": [{"id": "m1", "phone": "1", "text": "退订"}]}),
 ]  # fmt: skip
 
 

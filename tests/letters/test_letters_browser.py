@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from homeward.apps.applications.models import ApplicationWorker
+from homeward.apps.heatmap.services import heatmap_rebuild_request
 from homeward.apps.letters.models import Campaign, Intention
 from tests.conftest import PASSWORD
 from tests.factories import WorkerFactory
@@ -67,6 +68,17 @@ def test_a_campaign_to_one_prefecture_its_reply_and_the_application_made_from_it
     page.goto("/heatmap/")
     layer = page.locator("[data-testid=intentions-by-origin] tr[data-origin='520502']")
     assert layer.locator("td").nth(1).inner_text() == "1"
+    # … and, once the heat map is rebuilt, as a bubble on its map when the layer is switched on
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    snapshot = heatmap_rebuild_request(actor=taskforce)  # run at once (immediate tasks)
+    snapshot.refresh_from_db()
+    assert snapshot.state == "done"
+    page.goto("/heatmap/")
+    chart = page.get_by_test_id("heatmap-map")
+    page.wait_for_function("document.getElementById('heatmap-chart').dataset.rows > 0")
+    assert chart.get_attribute("data-intention-bubbles") == "0"
+    page.get_by_test_id("intentions-toggle").check()
+    assert chart.get_attribute("data-intention-bubbles") == "1"
 
     # the employer sees the intention and turns it into an application
     office = browser.new_context(base_url=live_server.url, locale="zh-CN", bypass_csp=True).new_page()

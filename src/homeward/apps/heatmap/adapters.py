@@ -6,9 +6,10 @@ Arrow in one vectorised step. Works on SQLite and PostgreSQL.
 
 Roster: one row per worker with a current employer (``Worker.employer``), the employer's town and key
 flag, the worker's resolved origin county, and the insured-since date of the membership with that
-employer. Workers without an employer are on no roster and are left out. There is no declared
-location in the registry yet (``declared_code`` is null); return intentions are empty until the
-outreach app records them. Police arrivals include the factory-gate handovers scanned by
+employer. Workers without an employer are on no roster and are left out. ``declared_code`` is where
+the worker last said they are now (``Worker.declared_code``, set by a letter home's reply; null when
+never said). Return intentions are the letters' ``Intention`` rows (one per worker, dated the day of
+the reply): returning → ``will_return``, not returning → ``away``. Police arrivals include the factory-gate handovers scanned by
 ``trips`` (``gate_arrivals``): a worker handed over at the gate is back.
 """
 
@@ -22,7 +23,13 @@ import pyarrow as pa
 from django.db import connection
 
 from homeward.core.fusion import FusionInputs
-from homeward.core.fusion.schema import CARRIER_SCHEMA, POLICE_SCHEMA, RISK_SCHEMA, ROSTER_SCHEMA
+from homeward.core.fusion.schema import (
+    CARRIER_SCHEMA,
+    INTENTIONS_SCHEMA,
+    POLICE_SCHEMA,
+    RISK_SCHEMA,
+    ROSTER_SCHEMA,
+)
 
 CHUNK = 100_000
 Progress = Callable[[str], None]
@@ -76,7 +83,7 @@ def roster_table() -> pa.Table:
         _table("registry.RosterMembership"),
     )
     sql = (
-        f"SELECT w.id, w.id_number, w.origin_code, w.employer_id, t.code, e.is_key, "
+        f"SELECT w.id, w.id_number, w.origin_code, NULLIF(w.declared_code, ''), w.employer_id, t.code, e.is_key, "
         f"CAST(m.insured_since AS TEXT) "
         f"FROM {w} w JOIN {e} e ON e.id = w.employer_id JOIN {t} t ON t.id = e.town_id "
         f"LEFT JOIN {m} m ON m.worker_id = w.id AND m.enterprise_id = w.employer_id"
@@ -85,19 +92,19 @@ def roster_table() -> pa.Table:
         "worker_key",
         "id_number",
         "origin_code",
+        "declared_code",
         "enterprise_id",
         "town_code",
         "is_key",
         "insured_since",
     ]
     c = _read(sql, [], names)
-    n = len(c["worker_key"])
     return pa.table(
         {
             "worker_key": pa.array(c["worker_key"], pa.int64()),
             "id_number": pa.array(c["id_number"], pa.string()),
             "origin_code": pa.array(c["origin_code"], pa.string()),
-            "declared_code": pa.nulls(n, pa.string()),
+            "declared_code": pa.array(c["declared_code"], pa.string()),
             "enterprise_id": pa.array(c["enterprise_id"], pa.int64()),
             "town_code": pa.array(c["town_code"], pa.string()),
             "is_key": pa.array([bool(v) for v in c["is_key"]], pa.bool_()),
@@ -178,13 +185,42 @@ def risk_table() -> pa.Table:
     )
 
 
+# a letters-home intention kind → the fusion's intention state
+INTENTION_STATE = {"returning": "will_return", "not_returning": "away"}
+
+
+def intentions_table() -> pa.Table:
+    """Each worker's latest reply to a letter home (``letters.Intention``) on the day it was made."""
+    from django.utils import timezone
+
+    from homeward.apps.letters.models import Intention
+
+    rows = Intention.objects.values_list("person__id_number", "updated_at", "kind", "county_code")
+    ids, days, states, counties = [], [], [], []
+    for id_number, at, kind, county in rows.iterator(chunk_size=CHUNK):
+        ids.append(id_number)
+        days.append(timezone.localdate(at))
+        states.append(INTENTION_STATE[kind])
+        counties.append(county or None)
+    return pa.table(
+        {
+            "id_number": pa.array(ids, pa.string()),
+            "date": pa.array(days, pa.date32()),
+            "state": pa.array(states, pa.string()),
+            "county_code": pa.array(counties, pa.string()),
+        },
+        schema=pa.schema([pa.field(f.name, f.type) for f in INTENTIONS_SCHEMA]),
+    )
+
+
 def latest_data_date() -> date | None:
-    """The day of the newest evidence (police arrival, factory-gate handover or carrier count): the
-    default ``as_of``. Gate handovers count, or a rebuild after them would read the city as of the last
-    police import and put the workers a gate just handed over back to away."""
+    """The day of the newest evidence (police arrival, factory-gate handover, carrier count or reply to
+    a letter home): the default ``as_of``. Gate handovers and replies count, or a rebuild after them
+    would read the city as of the last police import and leave them out of its window."""
     from django.db.models import Max
     from django.utils import timezone
 
+    from homeward.apps.letters.models import Intention
     from homeward.apps.registry.models import CarrierAggregate, PoliceArrival
     from homeward.apps.trips.models import ScanEvent
 
@@ -193,10 +229,12 @@ def latest_data_date() -> date | None:
         .exclude(outcome="refused")
         .aggregate(t=Max("client_at"))["t"]
     )
+    last_reply = Intention.objects.aggregate(t=Max("updated_at"))["t"]
     days = [
         PoliceArrival.objects.aggregate(d=Max("arrived_on"))["d"],
         CarrierAggregate.objects.aggregate(d=Max("date"))["d"],
         timezone.localdate(last_gate) if last_gate is not None else None,
+        timezone.localdate(last_reply) if last_reply is not None else None,
     ]
     known = [d for d in days if d is not None]
     return max(known) if known else None
@@ -214,4 +252,6 @@ def fusion_inputs(
     say("carrier")
     carrier = carrier_table(as_of)
     risk = risk_table()
-    return FusionInputs.of(roster=roster, police=police, carrier=carrier, risk=risk)
+    say("intentions")
+    intentions = intentions_table()
+    return FusionInputs.of(roster=roster, police=police, carrier=carrier, risk=risk, intentions=intentions)

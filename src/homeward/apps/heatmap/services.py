@@ -174,6 +174,7 @@ STAGES = {  # stage -> progress % when it starts
     "roster": 5,
     "police": 25,
     "carrier": 33,
+    "intentions": 34,
     "fusion": 35,
     "store": 70,
     "status": 80,

@@ -10,6 +10,7 @@ again when each batch goes out.
 ``Reply``: what a worker answered through their link (append-only; the form's nonce makes a resent
 form count once). ``Intention``: the latest reply per worker — their known whereabouts and plan,
 what the heat map counts and the employer turns into a return application.
+``KeywordMessage``: an SMS keyword reply as the gateway passed it on, with what became of it.
 """
 
 from __future__ import annotations
@@ -162,3 +163,28 @@ class Intention(models.Model):
 
     def __str__(self) -> str:
         return f"intention {self.person_id} {self.kind}"
+
+
+class KeywordMessage(models.Model):
+    """An SMS the gateway passed on (``core.outreach.keywords``), once per gateway message id: a
+    message sent again answers what it got the first time."""
+
+    message_id = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(max_length=20)
+    text = models.CharField(max_length=500)
+    received_at = models.DateTimeField()
+    person = models.ForeignKey(
+        "registry.Worker", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=12)  # replied / opted_out / refused
+    reason = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("短信回复")
+        verbose_name_plural = _("短信回复")
+
+    def __str__(self) -> str:
+        return f"sms {self.message_id} {self.outcome}"

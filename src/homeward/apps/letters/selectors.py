@@ -130,11 +130,14 @@ def intention_counts(*, actor: Any, by: str = "county") -> list[dict[str, Any]]:
 
 
 def intention_layer(*, actor: Any, by: str, limit: int = 30) -> list[dict[str, Any]]:
-    """``intention_counts`` with region names: the heat map's and the intentions page's layer."""
+    """``intention_counts`` with region names (and, by county, the county seat's ``lon``/``lat`` for
+    the heat map's intention bubbles): the heat map's and the intentions page's layer."""
     rows = intention_counts(actor=actor, by=by)[:limit]
     for row in rows:
         code = row["key"]
         row["name"] = (regions.full_name_or_code(code) if by != "town" else code) if code else "—"
+        region = regions.get(code) if by != "town" and code else None
+        row["lon"], row["lat"] = (region.lon, region.lat) if region is not None else (None, None)
     return rows
 
 

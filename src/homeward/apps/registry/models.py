@@ -144,6 +144,10 @@ class Worker(models.Model):
         Enterprise, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
     )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.UNKNOWN)
+    # Where the worker last said they are now (a letter home's reply): the heat map counts them there
+    # instead of at the ID's county (the fusion's ``declared_code``). Blank: never said.
+    # (a database default too: the bulk importers insert rows with raw SQL)
+    declared_code = models.CharField(_("现在所在区县"), max_length=6, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("务工人员")

@@ -49,6 +49,7 @@
     var r = p.data && p.data.row;
     if (!r) {
       if (p.seriesType === "lines" && p.data) return p.data.label + " → " + p.data.to + "<br>未返 " + fmt(p.data.value);
+      if (p.seriesName === "intentions" && p.data) return p.data.label + "<br>打算返岗 " + fmt(p.data.returning) + " · 需要接送 " + fmt(p.data.transport);
       return p.name ? String(p.name) : "";
     }
     var lines = [
@@ -131,6 +132,14 @@
       };
     });
     var dark = !!this.opts.dark;
+    // letters home: a bubble per origin county whose workers replied they are coming back (toggled)
+    var intentions = (this.showIntentions ? this.intentions || [] : [])
+      .filter(function (r) { return r.lon !== null && r.lat !== null; })
+      .map(function (r) {
+        return { name: r.key, code: r.key, label: r.name, returning: r.returning, transport: r.transport,
+                 value: [r.lon, r.lat, r.returning] };
+      });
+    this.el.dataset.intentionBubbles = String(intentions.length);
     this.chart.setOption({
       backgroundColor: dark ? "#0b1526" : "#ffffff",
       tooltip: { trigger: "item", formatter: tooltip },
@@ -160,6 +169,11 @@
           itemStyle: { color: dark ? "#ffd166" : "#c8102e" },
           label: { show: true, position: "right", color: dark ? "#fff" : "#7a0019", fontWeight: "bold", formatter: "{b}" },
           data: city ? [{ name: city.name, value: city.coord }] : [],
+        },
+        {
+          name: "intentions", type: "scatter", coordinateSystem: "geo", data: intentions,
+          symbolSize: function (v) { return 6 + 4 * Math.sqrt(v[2]); },
+          itemStyle: { color: "#1570ef", opacity: 0.75, borderColor: "#ffffff", borderWidth: 1 },
         },
       ],
     }, { notMerge: true });
@@ -237,6 +251,13 @@
     Page.chart = new HeatmapChart(el, {
       cityName: el.dataset.cityName, cityLon: parseFloat(el.dataset.cityLon), cityLat: parseFloat(el.dataset.cityLat),
       onSelect: function (code) { Page.select(code); },
+    });
+    var intentionsData = document.getElementById("heatmap-intentions");
+    var intentionsToggle = document.getElementById("heatmap-intentions-toggle");
+    Page.chart.intentions = intentionsData ? JSON.parse(intentionsData.textContent) : [];
+    if (intentionsToggle) intentionsToggle.addEventListener("change", function () {
+      Page.chart.showIntentions = intentionsToggle.checked;
+      if (Page.chart.level) Page.chart.render(Page.chart.level, Page.chart.rows, originInput.value, Page.features);
     });
 
     Page.refreshMap = function () {

@@ -66,6 +66,32 @@ def letter_reply(
     """Store the worker's reply and make it their intention; a resent form (same nonce) returns the
     reply already stored. ``opt_out``: no more letters."""
     person = replying_worker(actor=actor)
+    return reply_record(
+        actor=actor, person=person, kind=kind, return_date=return_date, county=county,
+        needs_transport=needs_transport, health_code=health_code, reason=reason, opt_out=opt_out,
+        nonce=nonce, source="reply",
+    )  # fmt: skip
+
+
+def reply_record(
+    *,
+    actor: Any,
+    person: Worker,
+    kind: str,
+    return_date: str = "",
+    county: str = "",
+    needs_transport: bool = False,
+    health_code: str = "",
+    reason: str = "",
+    opt_out: bool = False,
+    nonce: str,
+    source: str,
+) -> Reply:
+    """The reply of ``person`` (already authorized by the caller: their own page, or the SMS gateway
+    that matched their phone), made their intention. A returning worker's county is also their
+    declared location in the registry (``Worker.declared_code``), so the next heat-map rebuild counts
+    them where they are now; the intention itself (returning or not) is the fusion's intention input
+    (``heatmap.adapters.intentions_table``). ``source``: ``reply`` (the form) or ``keyword`` (SMS)."""
     when, county, health_code, reason = _clean(kind, return_date, county, health_code, reason)
     nonce = str(nonce or "")[:64]
     if not nonce:
@@ -84,11 +110,14 @@ def letter_reply(
             Intention.objects.update_or_create(
                 person=person, defaults={"reply": reply, "updated_at": now, **fields}
             )
+            if county:
+                Worker.objects.filter(pk=person.pk).update(declared_code=county)
             if opt_out:
-                OptOut.objects.get_or_create(person=person, defaults={"at": now, "source": "reply"})
+                OptOut.objects.get_or_create(person=person, defaults={"at": now, "source": source})
             audit_record(
                 actor=actor, action="letter.reply", object_type="worker", object_id=person.pk,
-                data={"reply": reply.pk, "kind": kind, "county": county, "opt_out": bool(opt_out)},
+                data={"reply": reply.pk, "kind": kind, "county": county, "opt_out": bool(opt_out),
+                      "source": source},
             )  # fmt: skip
     except IntegrityError:  # the same form twice at once
         return Reply.objects.get(person=person, nonce=nonce)
