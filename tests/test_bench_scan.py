@@ -56,6 +56,13 @@ def test_a_tiny_run_prints_its_figures_last_and_drops_its_database() -> None:
     assert f"homeward_bench_scan_{pid}" not in _databases(_server_url())
 
 
+def test_the_batched_mode_says_so_and_keeps_every_count_at_zero() -> None:
+    result, _ = _bench("--seconds", "1.5", "--batch", "5")
+    assert result["scans_per_request"] == 5 and result["scans"] > 0
+    assert (result["double_boardings"], result["over_capacity"], result["lost"]) == (0, 0, 0)
+    assert result["unanswered"] == 0 and not result["client_errors"]
+
+
 def test_a_database_restart_half_way_loses_no_scan() -> None:
     result, _ = _bench("--seconds", "4", "--restart-db")
     assert set(result) >= KEYS

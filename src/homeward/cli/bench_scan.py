@@ -11,6 +11,9 @@
    arrival once the boarding was answered. A request that fails (connection refused or reset, 5xx)
    is sent again with the same nonce (so a retry is a no-op if the first attempt was stored) until
    it is answered; a scan's latency runs from its first attempt to its answer.
+   ``--batch N`` (N > 1) is a separate, labelled mode: each request carries up to N scans (a
+   scanner posting its queue; the API takes up to 200), every scan's latency being its request's.
+   The default, 1, is what the figures in docs/benchmarks.md measure unless they say otherwise.
 4. ``--restart-db``: half-way through, the database is restarted.
 5. The server is stopped, then the database is read: ``lost``, ``double_boardings`` and
    ``over_capacity`` (``bench_scan_world.database_checks``) — never the clients' own tallies.
@@ -155,17 +158,17 @@ class Jobs:
 
 
 def _scan_once(
-    session: Any, base: str, scan: dict[str, Any], give_up: float, tally: Tally
-) -> dict[str, Any] | None:
-    """Post one scan until it is answered (the same nonce every time), or None at ``give_up``."""
+    session: Any, base: str, scans: list[dict[str, Any]], give_up: float, tally: Tally
+) -> list[dict[str, Any]] | None:
+    """Post scans in one request until answered (the same nonces every time), or None at ``give_up``."""
     import requests
 
     delay = 0.05
     while True:
         try:
-            answer = session.post(f"{base}/api/v1/scans", json={"scans": [scan]}, timeout=30)
+            answer = session.post(f"{base}/api/v1/scans", json={"scans": scans}, timeout=30)
             if answer.status_code == 200:
-                return dict(answer.json()["results"][0])
+                return [dict(r) for r in answer.json()["results"]]
             if answer.status_code < 500:
                 raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:300]}")
         except requests.RequestException:
@@ -186,36 +189,48 @@ def _client(
     start: threading.Barrier,
     stop_at: list[float],
     tally: Tally,
+    batch: int = 1,
 ) -> None:
     try:
         session = _login(base, username, password)
         start.wait()
         while time.monotonic() < stop_at[0]:
-            job = jobs.next()
-            if job is None:
+            taken = [job for job in (jobs.next() for _ in range(batch)) if job is not None]
+            if not taken:
                 return
-            checkpoint, token = job
-            nonce = uuid.uuid4().hex
-            at = datetime.now(UTC).isoformat()
-            scan: dict[str, Any] = {"nonce": nonce, "checkpoint": checkpoint, "token": token, "client_at": at}
-            if checkpoint == "board":  # the escort's thermometer; the health code comes from the declaration
-                scan["temperature_c"] = 36.5
+            scans = [_scan(checkpoint, token) for checkpoint, token in taken]
             t0 = time.perf_counter()
-            result = _scan_once(session, base, scan, stop_at[0] + RETRY_GRACE_S, tally)
-            if result is None:
+            results = _scan_once(session, base, scans, stop_at[0] + RETRY_GRACE_S, tally)
+            if results is None:
                 with tally.lock:
-                    tally.unanswered += 1
+                    tally.unanswered += len(scans)
                 continue
+            ms = (time.perf_counter() - t0) * 1000
             with tally.lock:
-                tally.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                tally.acknowledged.add(nonce)
-                tally.answers[f"{checkpoint}:{result['answer']}:{result['reason']}"] += 1
-            if checkpoint == "board" and result["answer"] == "recorded":
-                jobs.boarded(token)
+                for scan, result in zip(scans, results, strict=True):
+                    tally.latencies_ms.append(ms)
+                    tally.acknowledged.add(scan["nonce"])
+                    tally.answers[f"{scan['checkpoint']}:{result['answer']}:{result['reason']}"] += 1
+            for scan, result in zip(scans, results, strict=True):
+                if scan["checkpoint"] == "board" and result["answer"] == "recorded":
+                    jobs.boarded(scan["token"])
     except BaseException as exc:  # noqa: BLE001 (reported in the output; the run goes on)
         with tally.lock:
             tally.errors.append(f"{username}: {exc!r}"[:500])
         start.abort()  # the run goes on without this client (or stops at once if none started)
+
+
+def _scan(checkpoint: str, token: str) -> dict[str, Any]:
+    at = datetime.now(UTC).isoformat()
+    scan: dict[str, Any] = {
+        "nonce": uuid.uuid4().hex,
+        "checkpoint": checkpoint,
+        "token": token,
+        "client_at": at,
+    }
+    if checkpoint == "board":  # the escort's thermometer; the health code comes from the declaration
+        scan["temperature_c"] = 36.5
+    return scan
 
 
 def _cpu_seconds(server_pid: int, database: str) -> tuple[float, float]:
@@ -316,7 +331,9 @@ def run_bench_scan(args: argparse.Namespace) -> int:
         stop_at = [float("inf")]
         threads = [
             threading.Thread(
-                target=_client, args=(base, name, SCANNER_PASSWORD, jobs, start, stop_at, tally), daemon=True
+                target=_client,
+                args=(base, name, SCANNER_PASSWORD, jobs, start, stop_at, tally, args.batch),
+                daemon=True,
             )
             for name in world.scanners
         ]
@@ -356,6 +373,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
             "over_capacity": checks["over_capacity"],
             "lost": checks["lost"],
             "scans": answered, "seconds": round(elapsed, 2), "clients": args.clients,
+            "scans_per_request": args.batch,
             "server_workers": args.server_workers, "workers": len(world.tokens), "retries": tally.retries,
             "unanswered": tally.unanswered, "client_errors": tally.errors[:5], "stored": checks["stored"],
             "cpu_ms_per_scan": {
@@ -400,5 +418,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--restart-db",
         action="store_true",
         help="restart the database half-way (a private PostgreSQL instance the bench starts itself)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        choices=range(1, 201),
+        metavar="N",
+        help="scans per request (default 1, the measured mode); N > 1 is the batched mode, labelled "
+        "scans_per_request in the output",
     )
     parser.add_argument("--seed", type=int, default=0)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from homeward.apps.applications.models import ApplicationWorker
@@ -21,16 +23,28 @@ from homeward.apps.teams.models import Team
 from homeward.apps.teams.recognition import latest_statuses, reason_labels, recognise
 
 
-def checked_at_boarding(province: str) -> bool:
+def team_at_origin(county_field: str) -> Exists:
+    """Whether the province of the county code in ``county_field`` (of the outer query) has an
+    active service team: for the scan to read it with the ticket instead of in a query of its own."""
+    province = Substr(OuterRef(county_field), 1, 2)
+    return Exists(Team.objects.filter(province_code=province, active=True))
+
+
+def checked_at_boarding(province: str, team_at_origin: bool | None = None) -> bool:
+    """``team_at_origin``: the ``team_at_origin`` annotation when the caller read it already."""
     mode = settings.RECOGNITION_AT_BOARDING
     if mode == "off":
         return False
-    return mode == "all" or Team.objects.filter(province_code=province[:2], active=True).exists()
+    if mode == "all":
+        return True
+    if team_at_origin is not None:
+        return team_at_origin
+    return Team.objects.filter(province_code=province[:2], active=True).exists()
 
 
-def recognition_refusal(worker: ApplicationWorker, at: datetime) -> str:
+def recognition_refusal(worker: ApplicationWorker, at: datetime, team_at_origin: bool | None = None) -> str:
     """The recognition reason refusing ``worker`` at a boarding at ``at`` ("" when they may board)."""
-    if not checked_at_boarding(worker.pickup_county_code):
+    if not checked_at_boarding(worker.pickup_county_code, team_at_origin):
         return ""
     status = latest_statuses([worker.id_number], at).get(worker.id_number)
     return recognise(status, at).reason

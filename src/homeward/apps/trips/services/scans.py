@@ -59,7 +59,7 @@ from homeward.apps.applications.services.transit import application_arrive
 from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
-from homeward.apps.teams.boarding import recognition_refusal
+from homeward.apps.teams.boarding import recognition_refusal, team_at_origin
 from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
 from homeward.apps.trips.services.escorts import escort_refusal
 from homeward.apps.trips.services.tickets import holder_name
@@ -195,9 +195,8 @@ def scan_record(
     profile = profile_of(actor)
     if profile is not None and profile.role == Role.STATION and not place:
         place = profile.place
-    first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
-    if first is not None:
-        return _result(first, DUPLICATE)
+    # A nonce seen before is not looked up first: the insert's unique nonce refuses it (below), and
+    # a retry is rare while a read per scan is not. Nothing a duplicate did before the insert stays.
     lookup, reason = _resolve(actor, token_or_id, manual, client_at)
     now = timezone.now()
     try:
@@ -207,7 +206,7 @@ def scan_record(
                 vehicle_key=vehicle_key[:40], place=place[:100], temperature=temperature,
                 health_code=health_code,
             )  # fmt: skip
-    except IntegrityError:  # the same nonce stored meanwhile by a concurrent upload
+    except IntegrityError:  # the nonce was stored before (a retry), or meanwhile by a concurrent upload
         first = ScanEvent.objects.filter(nonce=nonce).select_related("ticket", "worker").first()
         if first is None:
             raise
@@ -221,13 +220,12 @@ def _record(
 ) -> ScanResult:  # fmt: skip
     ticket = None
     if lookup is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
-        ticket = (
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("worker__application")
-            .filter(**lookup)
-            .first()
-        )
-        if ticket is None:  # a valid signature on a ticket this database does not hold
+        tickets = Ticket.objects.select_for_update(of=("self",)).select_related("worker__application")
+        if checkpoint == rules.BOARD:  # 返岗互认 asks whether the origin has a service team
+            tickets = tickets.annotate(team_at_origin=team_at_origin("worker__pickup_county_code"))
+        try:  # a unique lookup: no ordering to compile
+            ticket = tickets.get(**lookup)
+        except Ticket.DoesNotExist:  # a valid signature on a ticket this database does not hold
             reason = "no_ticket"
     worker = ticket.worker if ticket is not None else None
     legs = len(ticket.legs) if ticket is not None else 1
@@ -249,7 +247,7 @@ def _record(
         elif checkpoint in rules.BOARDINGS and not vehicle_key:
             vehicle_key = str(leg.get("vehicle_key", ""))
     if not reason and worker is not None and checkpoint == rules.BOARD:  # 返岗互认 (apps.teams)
-        reason = recognition_refusal(worker, client_at)
+        reason = recognition_refusal(worker, client_at, getattr(ticket, "team_at_origin", None))
     if not reason and ticket is not None and checkpoint in rules.BOARDINGS:
         reason = _capacity_refusal(worker, leg, checkpoint)
     if reason:
