@@ -77,6 +77,14 @@ def _bindings() -> list[dict[str, object]]:
     out += [{"campaign_id": pk} for pk in Campaign.objects.values_list("pk", flat=True)] or [
         {"campaign_id": 1}
     ]
+    from homeward.apps.teams.models import HealthStatus, Offer, TestBooking, Vacancy
+    from homeward.apps.trips.models import ObservationHandover
+
+    for name, model in (
+        ("status_id", HealthStatus), ("booking_id", TestBooking), ("offer_id", Offer),
+        ("vacancy_id", Vacancy), ("handover_id", ObservationHandover),
+    ):  # fmt: skip
+        out += [{name: pk} for pk in model.objects.values_list("pk", flat=True)] or [{name: 1}]
     return out
 
 

@@ -173,6 +173,7 @@ def test_the_sweep_covers_every_run_model(taskforce):
         "import_run",
         "heatmap_snapshot",
         "export_run",
+        "campaign",  # letters home: sending runs as a leased run, resumed after a crash
     }
     stuck = _running_run(taskforce)
     with time_machine.travel(timezone.now() + timedelta(seconds=LEASE + 1)):

@@ -56,7 +56,7 @@ def _generate(n: int, seed: int) -> None:
     towns = list(Town.objects.all())
     enterprises = Enterprise.objects.bulk_create(
         [
-            Enterprise(uscc=u, name=f"慈溪家书测试{i:04d}厂", town=towns[i % len(towns)])
+            Enterprise(uscc=u, name=f"家书测试{i:04d}厂", town=towns[i % len(towns)])
             for i, u in enumerate(_usccs(rng, 3_000))
         ],
         batch_size=5_000,

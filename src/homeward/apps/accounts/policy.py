@@ -438,7 +438,7 @@ def _vehicle_scope(p: Any) -> Q:
         return ALL
     if p.role == Role.ESCORT:
         return Q(pk__in=escort_vehicle_ids(p))
-    if p.role == Role.STATION and p.place:  # the arrivals expected at its place (余姚北站 / 余姚北)
+    if p.role == Role.STATION and p.place:  # the arrivals expected at its place (with or without 站)
         return Q(destination_name__in=[p.place, p.place.removesuffix("站")])
     return NOTHING
 
