@@ -43,26 +43,40 @@ def _recruit(member, **kw):
 
 
 def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
-    client, planned, henan_member, enterprise_user, enterprise_a, taskforce
+    client, planned, henan_member, other_enterprise_user, enterprise_b, taskforce
 ) -> None:
-    """Henan's (梁园, 4114) workers ride buses in the campaign; Anhui's the train."""
+    """Henan's (梁园, 4114) workers of enterprise B ride buses in the campaign; Anhui's the train. B's
+    recruit from Henan takes a free seat on the bus that drops B's workers, and gets off with them."""
     assert seat_areas() == ["4114"]
-    vacancy = _vacancy(enterprise_user, enterprise_a)
+    vacancy = _vacancy(other_enterprise_user, enterprise_b)
     henan = {"province": "41", "id_number": RECRUIT_ID_41, "county": "411402"}
     recruit = _recruit(henan_member, **henan)
     assert _recruit(henan_member, **henan).pk == recruit.pk  # registered once
-    offer = offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
-    assert offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk).pk == offer.pk
+    offer = offer_make(actor=other_enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
+    assert (
+        offer_make(actor=other_enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk).pk == offer.pk
+    )
     accepted = offer_accept(actor=henan_member, offer_id=offer.pk)
     assert accepted.state == "accepted" and accepted.application is not None and accepted.vehicle_key
     row = ApplicationWorker.objects.get(application=accepted.application, id_number=RECRUIT_ID_41)
     assert row.new_hire and accepted.application.state == "accepted"
-    assert accepted.application.enterprise_id == enterprise_a.pk
+    assert accepted.application.enterprise_id == enterprise_b.pk
     seat = PlanSeat.objects.get(worker=row, leg=0)
     assert seat.vehicle.key == accepted.vehicle_key and seat.vehicle.run_id == planned.pk
     assert seat.vehicle.seat_rows.filter(leg=0).count() <= seat.vehicle.seat_cap
     ticket = Ticket.objects.get(worker=row, state="issued")
     assert ticket.legs[0]["vehicle_key"] == accepted.vehicle_key
+    # off where the bus drops B's other workers (the seat came after the solve, so no stop names them)
+    fellow = (
+        Ticket.objects.filter(
+            worker__application__enterprise=enterprise_b,
+            legs__0__vehicle_key=accepted.vehicle_key,
+            state="issued",
+        )
+        .exclude(worker=row)
+        .first()
+    )
+    assert fellow is not None and ticket.legs[0]["destination"] == fellow.legs[0]["destination"]
     from homeward.apps.planning.selectors import manifest
 
     vehicle = PlanVehicle.objects.get(pk=seat.vehicle_id)
@@ -79,9 +93,9 @@ def test_an_accepted_recruit_takes_a_free_seat_on_a_bus_from_their_area(
     assert (counts["recruited"], counts["hired"]) == (1, 1)
     from tests.planning.conftest import logged_in
 
-    # the ticket names the bus's own destination until the next plan: the offer says so
+    # the offer says where the recruit gets off: with the enterprise's own workers
     page = logged_in(client, henan_member).get("/team/recruits/").content.decode()
-    assert 'data-testid="destination-note"' in page and "目的地以下次计划为准" in page
+    assert 'data-testid="destination-note"' in page and "在本企业下车点下车" in page
 
 
 def test_without_a_free_seat_the_recruit_waits_on_an_accepted_application(
@@ -130,3 +144,17 @@ def test_scopes_of_vacancies_recruits_and_offers(
         _recruit(service_team, province="52", county="520502")
     assert Recruit.objects.count() == 1 and Offer.objects.get().state == "offered"
     assert AuditEvent.objects.filter(actor=service_team, action="denied.offer.accept").exists()
+
+
+def test_a_recruit_gets_no_seat_on_a_bus_to_another_enterprises_factory(
+    planned, henan_member, enterprise_user, enterprise_a
+) -> None:
+    """Henan's buses carry only enterprise B's workers: A's recruit from Henan waits for the next plan
+    on an accepted application instead of riding to B's gate."""
+    vacancy = _vacancy(enterprise_user, enterprise_a)
+    recruit = _recruit(henan_member, province="41", id_number=RECRUIT_ID_41, county="411402")
+    offer = offer_make(actor=enterprise_user, vacancy_id=vacancy.pk, recruit_id=recruit.pk)
+    accepted = offer_accept(actor=henan_member, offer_id=offer.pk)
+    assert accepted.state == "accepted" and accepted.application.state == "accepted"
+    assert accepted.vehicle_key == ""
+    assert not PlanSeat.objects.filter(worker__id_number=RECRUIT_ID_41).exists()

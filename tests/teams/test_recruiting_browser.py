@@ -21,7 +21,7 @@ def _switch(page, login, user) -> None:
 
 
 def test_a_registered_recruit_is_matched_offered_accepted_and_on_a_manifest(
-    planned, page, login, henan_member, enterprise_user, taskforce
+    planned, page, login, henan_member, other_enterprise_user, taskforce
 ) -> None:
     recruit_id = make_ric("411402", dt.date(2000, 4, 4), 321)
     login(henan_member.username, PASSWORD)
@@ -37,7 +37,7 @@ def test_a_registered_recruit_is_matched_offered_accepted_and_on_a_manifest(
     form.locator("button[type=submit]").click()
     page.locator("[data-testid=recruits] article", has_text="赵新工").wait_for()
 
-    _switch(page, login, enterprise_user)
+    _switch(page, login, other_enterprise_user)
     page.goto("/vacancies/")
     form = page.get_by_test_id("vacancy-form")
     form.locator("[name=role]").fill("焊工")

@@ -221,8 +221,10 @@ def _serves(vehicle: PlanVehicle, county: str) -> bool:
     return bool(area) and county.startswith(area)
 
 
-def _candidates(county: str | None = None) -> list[PlanVehicle]:
-    """Buses of the plan in force not yet dispatched nor gone, with a free seat (by its rows)."""
+def _candidates(county: str | None = None, enterprise_id: int | None = None) -> list[PlanVehicle]:
+    """Buses of the plan in force not yet dispatched nor gone, with a free seat (by its rows); with
+    ``enterprise_id``, only those that already carry that enterprise's workers, so they stop at its
+    factory (a seat on a bus to another factory would bring the recruit to the wrong gate)."""
     run = latest_done_run()
     if run is None:
         return []
@@ -233,6 +235,8 @@ def _candidates(county: str | None = None) -> list[PlanVehicle]:
     out = []
     for v in buses.order_by("departs", "key"):
         if county is not None and not _serves(v, county):
+            continue
+        if enterprise_id is not None and not v.seat_rows.filter(enterprise_id=enterprise_id).exists():
             continue
         if v.seat_rows.filter(leg=0).count() < v.seat_cap:
             out.append(v)
@@ -245,7 +249,7 @@ def seat_areas() -> list[str]:
 
 
 def _take_free_seat(row: Any, application_id: int, enterprise_id: int, county: str) -> PlanVehicle | None:
-    for candidate in _candidates(county):
+    for candidate in _candidates(county, enterprise_id):
         vehicle = PlanVehicle.objects.select_for_update().get(pk=candidate.pk)
         taken = set(vehicle.seat_rows.values_list("seat", flat=True))
         if len(taken) >= vehicle.seat_cap:

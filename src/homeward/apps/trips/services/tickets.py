@@ -93,10 +93,19 @@ def plan_legs(run: PlanRun) -> dict[int, list[dict[str, Any]]]:
     phones = _escort_phones()
     legs: dict[int, list[dict[str, Any]]] = defaultdict(list)
     seats = PlanSeat.objects.filter(run=run, vehicle__isnull=False).order_by("worker_id", "leg")
-    for worker_id, vehicle_id, leg, seat in seats.values_list("worker_id", "vehicle_id", "leg", "seat"):
+    rows = list(seats.values_list("worker_id", "vehicle_id", "leg", "seat", "enterprise_id"))
+    # A seat taken after the solve (a recruit placed on a free seat) is in no stop of the stored
+    # result: its rider gets off where the vehicle drops their enterprise's other workers.
+    drops: dict[tuple[int, Any], dict[str, Any]] = {}
+    for worker_id, vehicle_id, _leg, _seat, enterprise_id in rows:
+        off = boarding.get((vehicles[vehicle_id].key, str(worker_id)), (None, None))[1]
+        if off is not None:
+            drops.setdefault((vehicle_id, enterprise_id), off)
+    for worker_id, vehicle_id, leg, seat, enterprise_id in rows:
         v = vehicles[vehicle_id]
         on, off = boarding.get((v.key, str(worker_id)), (None, None))
         on = on or _first_stop(v)
+        off = off or drops.get((vehicle_id, enterprise_id))
         escorts = ((v.detail or {}).get("crew") or {}).get("escorts") or []
         legs[worker_id].append(
             {
