@@ -184,8 +184,9 @@ ACTIONS: dict[str, Action] = {
     "campaign.create": Action(TASKFORCE, "只有专班可以创建家书活动 (task force only)"),
     "campaign.send": Action(TASKFORCE, "只有专班可以发送家书 (task force only)"),
     "letter.reply": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
-    # no role: only the SMS gateway (``letters.api.SMS_GATEWAY``, by its shared secret)
-    "letter.sms_inbound": Action(frozenset(), "仅限短信网关 (the SMS gateway only)"),
+    # the SMS gateway (``letters.api.SMS_GATEWAY``) by its shared secret; the endpoint admits no signed-in
+    # user, and the task force is named only because it may always do what the system does
+    "letter.sms_inbound": Action(TASKFORCE, "仅限短信网关 (the SMS gateway only)"),
     "intention.read": Action(
         TASKFORCE | {ENTERPRISE}, "只有企业或专班可以查看返程意向 (enterprises or the task force only)"
     ),
