@@ -42,8 +42,13 @@ def test_names_outside_the_table_are_programming_errors():
 
 def test_every_action_is_someones():
     """No action in the table that no role may perform (system-only actions name the task force,
-    which may always do what the system does)."""
-    assert all(action.roles for action in ACTIONS.values())
+    which may always do what the system does), except those only a system actor with its own
+    credential may perform (``machine_only``: the SMS gateway, whose messages speak for workers),
+    which no role holds."""
+    assert all(action.roles or action.machine_only for action in ACTIONS.values())
+    machine = [name for name, action in ACTIONS.items() if action.machine_only]
+    assert machine == ["letter.sms_inbound"]
+    assert not any(ACTIONS[name].roles for name in machine)
 
 
 def test_outside_its_scope_an_object_is_not_found_inside_it_refused(

@@ -101,6 +101,9 @@ class Action:
     message: str
     # A narrower rule on the object, beyond its scope (None: the scope is enough).
     narrow: Callable[[Any], Q] | None = None
+    # Only a system actor that holds its own credential, never a signed-in user, not even the task
+    # force (which otherwise may do whatever the system does): what it records speaks for others.
+    machine_only: bool = False
 
 
 def _task_of_own_department(profile: Any) -> Q:
@@ -184,9 +187,9 @@ ACTIONS: dict[str, Action] = {
     "campaign.create": Action(TASKFORCE, "只有专班可以创建家书活动 (task force only)"),
     "campaign.send": Action(TASKFORCE, "只有专班可以发送家书 (task force only)"),
     "letter.reply": Action(frozenset({Role.WORKER}), "仅限务工人员本人 (the worker only)"),
-    # the SMS gateway (``letters.api.SMS_GATEWAY``) by its shared secret; the endpoint admits no signed-in
-    # user, and the task force is named only because it may always do what the system does
-    "letter.sms_inbound": Action(TASKFORCE, "仅限短信网关 (the SMS gateway only)"),
+    # the SMS gateway (``letters.api.SMS_GATEWAY``) by its shared secret: a keyword reply speaks for the
+    # worker whose phone sent it, so no signed-in user may post one
+    "letter.sms_inbound": Action(frozenset(), "仅限短信网关 (the SMS gateway only)", machine_only=True),
     "intention.read": Action(
         TASKFORCE | {ENTERPRISE}, "只有企业或专班可以查看返程意向 (enterprises or the task force only)"
     ),
