@@ -5,13 +5,19 @@
 - Bounded integers: ids, offsets and counts from a client are validated against the range the
   database can hold (a 64-bit signed integer), so an out-of-range number is a 422, never an overflow
   deep in SQLite or PostgreSQL.
+- JSON bodies take each value as the type their schema names: ``JsonInt``, ``JsonId`` and
+  ``JsonFloat`` refuse ``true`` for 1 and ``"5"`` for 5, ``JsonBool`` refuses 1 and ``"yes"``,
+  ``JsonDatetime`` and ``JsonDate`` take ISO 8601 text only, not a number of seconds (lax parsing
+  would accept them all).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, Strict
 
 # The largest value of a signed 64-bit column (SQLite INTEGER, PostgreSQL bigint and bigserial ids).
 MAX_BIGINT = 2**63 - 1
@@ -19,7 +25,23 @@ MAX_BIGINT = 2**63 - 1
 MAX_INT = 2**31 - 1
 
 Id = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
-"""A primary key from the client (path, query or body): positive and within a bigint."""
+"""A primary key from the client in a path or query (text parsed as a number): positive and within
+a bigint."""
+JsonId = Annotated[int, Strict(), Field(ge=1, le=MAX_BIGINT)]
+"""A primary key in a JSON body: a JSON integer, positive and within a bigint."""
+JsonInt = Annotated[int, Strict()]
+JsonFloat = Annotated[float, Strict()]  # a JSON number (an integer too), never a boolean or a string
+JsonBool = Annotated[bool, Strict()]
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | dt.date):  # dt.datetime is a date too: a default or a test's value
+        raise ValueError("expected an ISO 8601 date or date-time string")
+    return value
+
+
+JsonDatetime = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+JsonDate = Annotated[dt.date, BeforeValidator(_iso_text)]
 
 
 # The reason of an error answered by ninja or Django itself rather than by a DomainError.

@@ -15,7 +15,7 @@ from ninja import Field, File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from homeward.api_contract import Id, answers, answers_file
+from homeward.api_contract import Id, JsonBool, JsonId, JsonInt, answers, answers_file
 from homeward.apps.applications import queues, selectors, services
 from homeward.apps.applications.models import (
     ApplicationWorker,
@@ -110,8 +110,8 @@ class ApplicationDetailOut(ApplicationOut):
 
 class ApplicationIn(Schema):
     notes: str = ""
-    deadline_hours: int | None = Field(None, ge=1, le=services.MAX_DEADLINE_HOURS)
-    enterprise_id: Id | None = None  # task force only; an enterprise applies for itself
+    deadline_hours: JsonInt | None = Field(None, ge=1, le=services.MAX_DEADLINE_HOURS)
+    enterprise_id: JsonId | None = None  # task force only; an enterprise applies for itself
 
 
 class RowErrorOut(Schema):
@@ -139,12 +139,12 @@ class WorkerIn(Schema):
     pickup_county: str
     health_code: str = "green"
     # someone recruited since the roster was filed (not on it): say so, and why
-    new_hire: bool = False
+    new_hire: JsonBool = False
     new_hire_reason: str = ""
 
 
 class RosterPickIn(Schema):
-    worker_ids: list[Id]
+    worker_ids: list[JsonId]
     health_code: str = "green"
 
 

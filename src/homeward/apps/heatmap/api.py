@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
-from homeward.api_contract import JSON_OBJECT, answers, answers_file
+from homeward.api_contract import JSON_OBJECT, JsonDate, answers, answers_file
 from homeward.apps.heatmap import selectors
 from homeward.apps.heatmap.models import HeatmapSnapshot
 from homeward.apps.heatmap.services import heatmap_rebuild_request
@@ -158,7 +158,7 @@ class CrossOut(Schema):
 
 
 class RebuildIn(Schema):
-    as_of: dt.date | None = None
+    as_of: JsonDate | None = None
 
 
 def _filters(

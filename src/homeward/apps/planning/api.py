@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from homeward.api_contract import MAX_INT, Id, answers
+from homeward.api_contract import MAX_INT, Id, JsonInt, answers
 from homeward.apps.planning import selectors
 from homeward.apps.planning.permits import plan_permits_draft
 from homeward.apps.planning.services import plan_run_request
@@ -31,7 +31,7 @@ class PlanRunOut(Schema):
 
 
 class PlanRunIn(Schema):
-    seed: int = Field(0, ge=-MAX_INT - 1, le=MAX_INT)
+    seed: JsonInt = Field(0, ge=-MAX_INT - 1, le=MAX_INT)
 
 
 @router.get("/plans/latest", response=answers(PlanRunOut, errors=(404,)), url_name="plan_latest")

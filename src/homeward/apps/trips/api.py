@@ -19,7 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from ninja import Field, Router, Schema
 from ninja.decorators import decorate_view
 
-from homeward.api_contract import Id, answers
+from homeward.api_contract import JsonDatetime, JsonFloat, JsonId, answers
 from homeward.apps.trips.command import command_board
 from homeward.apps.trips.services.scans import scans_upload
 
@@ -32,10 +32,10 @@ class ScanIn(Schema):
     checkpoint: Literal["board", "station_arrival", "shuttle_board", "gate"]
     token: str = Field("", max_length=4000)  # the ticket QR's text
     id_number: str = Field("", max_length=18)  # typed instead, when no QR can be read
-    client_at: datetime
+    client_at: JsonDatetime
     vehicle_key: str = Field("", max_length=40)
     place: str = Field("", max_length=100)
-    temperature_c: float | None = Field(None, ge=30, le=45)
+    temperature_c: JsonFloat | None = Field(None, ge=30, le=45)
     health_code: Literal["", "green", "yellow", "red"] = ""
 
 
@@ -217,11 +217,11 @@ def scan_manifest(request: HttpRequest, vehicle_key: str = "") -> Any:
 
 
 class HandoverIn(Schema):
-    scan_id: Id
+    scan_id: JsonId
     rear_seat: str = Field(..., min_length=1, max_length=20)
     health_post: str = Field(..., min_length=1, max_length=100)
     received_by: str = Field(..., min_length=1, max_length=60)
-    handed_at: datetime | None = None  # the phone's time of the hand-over (default: now)
+    handed_at: JsonDatetime | None = None  # the phone's time of the hand-over (default: now)
 
 
 class HandoverResultOut(HandoverOut):
