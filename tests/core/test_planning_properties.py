@@ -7,6 +7,7 @@ plan."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -67,14 +68,18 @@ def requests(draw: st.DrawFn, feeders: bool = False) -> PlanRequest:
                     f"W{wid:04d}", draw(st.sampled_from(COUNTIES)), draw(st.booleans()) or draw(st.booleans())
                 )
             )
+        # some applications' workers are ready only later (``pickup_from``), their deadline after it
+        later = draw(st.one_of(st.none(), st.integers(1, 36 * 60)))
+        start = now if later is None else now + timedelta(minutes=later)
         apps.append(
             Application(
                 f"A{a}",
                 f"E{draw(st.integers(0, 2))}",
                 "企业",
                 draw(st.sampled_from(FACTORIES)),
-                now + timedelta(hours=draw(st.integers(6, 40))),
+                start + timedelta(hours=draw(st.integers(6, 40))),
                 tuple(workers),
+                pickup_from=None if later is None else start,
             )
         )
     slots = []
@@ -166,3 +171,43 @@ def test_driving_keeps_the_driver_hour_rules(
         leaving = range(n * crew_size, (n + 1) * crew_size)
         assert all(e <= at for d, _, e in crew.spans if d in leaving)
     assert len(crew.drivers) == crew_size * (1 + len(changes))
+
+
+def test_workers_ready_tomorrow_are_picked_up_tomorrow_and_the_rest_today() -> None:
+    """An application whose workers can be picked up only from tomorrow morning gets its own bus
+    that leaves for them then (not one that waits at the pickup all night), and ``check_plan``
+    reports any worker picked up before their ``pickup_from``."""
+    now = datetime(2020, 2, 20, 8, 0)
+    tomorrow = now + timedelta(hours=24)
+    today = tuple(WorkerDemand(f"T{i}", "341221") for i in range(20))
+    later = tuple(WorkerDemand(f"L{i}", "341221") for i in range(20))
+    request = PlanRequest(
+        home=HOME,
+        now=now,
+        applications=(
+            Application("A1", "E1", "企业", FACTORIES[0], now + timedelta(hours=30), today),
+            Application(
+                "A2", "E1", "企业", FACTORIES[0], tomorrow + timedelta(hours=30), later, pickup_from=tomorrow
+            ),
+        ),
+        train_slots=(),
+        coaches=tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(4)),
+        rules=Rules(),
+        seed=1,
+        stop=TINY,
+    )
+    result = plan_campaign(request)
+    assert check_plan(request, result) == []
+    by_worker = {w: v for v in result.vehicles for w in v.manifest}
+    assert by_worker["T0"].id != by_worker["L0"].id
+    pickup = next(s for s in by_worker["L0"].stops if "L0" in s.board)
+    # not before, and soon after: the drive there is timed from the pickup back (breaks and the
+    # 02:00–05:00 stop on the way make it later, never earlier)
+    assert tomorrow <= pickup.depart <= tomorrow + timedelta(hours=5)
+    assert by_worker["L0"].stops[0].depart > now + timedelta(hours=12)  # it leaves later, not waits
+    assert next(s for s in by_worker["T0"].stops if "T0" in s.board).depart < now + timedelta(hours=12)
+    # the check catches a plan that picks the later workers up today
+    early = replace(
+        request, applications=(request.applications[0], replace(request.applications[1], pickup_from=None))
+    )
+    assert any("before" in p for p in check_plan(request, plan_campaign(early)))

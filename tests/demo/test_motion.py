@@ -111,6 +111,22 @@ def test_the_small_demo_is_planned_and_in_motion_and_every_login_sees_it(media, 
         # scans: everything boarded before now, some arrived, some still on the road
         assert ScanEvent.objects.filter(checkpoint=rules.BOARD).count() == motion.boarded > 0
         assert 0 < motion.arrived < motion.boarded and motion.on_the_road > 0
+        # and some not departed yet: the factories that restart later have their workers picked up
+        # from 08:00 on the build's day or the morning after it, on buses of their own
+        tomorrow = ApplicationWorker.objects.filter(application__pickup_from__gt=moment)
+        assert tomorrow.exists() and motion.not_departed > 0
+        waiting = PlanVehicle.objects.filter(run=run, departs__gt=moment)
+        seats = PlanSeat.objects.filter(vehicle__run=run, worker__in=tomorrow)
+        assert seats.exists() and not seats.exclude(vehicle__in=waiting).exists()
+        # those of the build's day were picked up no earlier than asked (a bus leaves its base before)
+        today = Ticket.objects.filter(
+            worker__application__pickup_from__range=(moment - timedelta(days=1), moment)
+        )
+        assert today.exists()
+        for ticket in today.select_related("worker__application"):
+            assert (
+                datetime.fromisoformat(ticket.legs[0]["pickup_at"]) >= ticket.worker.application.pickup_from
+            )
         assert not ScanEvent.objects.filter(client_at__gt=moment).exists()
         assert set(ScanEvent.objects.values_list("answer", flat=True)) == {"recorded"}
         # exactly the designed exceptions: one fever (observation), one no-show, one declined seat

@@ -11,7 +11,9 @@ departures) is relative to that start, so the same seed gives the same plan at a
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
   ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
   The enterprises with an enterprise login (the demo's) apply first, so their users see their
-  workers on the day's trips.
+  workers on the day's trips. A fifth of the others restart later (``LATER_PICKUPS``): their
+  workers are picked up from 08:00 on the build's day or the morning after it (``pickup_from``),
+  so whenever it is built some vehicles are on the road and some have not departed yet.
 - ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
   train catchment; 3 of them town-level (周巷号, 观海卫号, 逍林号), the rest 慈溪号.
 - Coaches: a Cixi fleet and origin-side operators at each origin prefecture, two drivers per coach,
@@ -46,6 +48,11 @@ SMALL_SHARE = 0.02
 _DEST_STATIONS = ("余姚北", "宁波")
 TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
 DAY_START = time(8, 0)  # Beijing time
+# factories that restart later: the share of applications whose workers are picked up only from
+# 08:00 on the day of the build (on the road or arrived when a newcomer looks late in the day) and
+# from 08:00 the morning after it (not departed, at whatever hour it ran: 16 to 40 hours after the
+# day's start)
+LATER_PICKUPS = ((0.1, timedelta(hours=24)), (0.1, timedelta(hours=48)))
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]
@@ -167,6 +174,19 @@ def _sizes(rng: random.Random, total: int) -> list[int]:
     return [s for s in sizes if s > 0]
 
 
+def _restarts(plan: list[tuple[int, Any]], with_login: set[int], rng: random.Random) -> dict[int, timedelta]:
+    """Which applications (by index in ``plan``) have their workers picked up later, and how long
+    after the day's start (``LATER_PICKUPS``): at least one each, never a demo login's enterprise."""
+    free = [i for i, (emp, _) in enumerate(plan) if emp not in with_login]
+    rng.shuffle(free)
+    out: dict[int, timedelta] = {}
+    for share, after in LATER_PICKUPS:
+        for _ in range(max(1, round(share * len(plan)))):
+            if len(free) > 1:  # one application stays on the day, whatever the scale
+                out[free.pop()] = after
+    return out
+
+
 def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, int]:
     from homeward.apps.accounts.policy import DEMO
     from homeward.apps.accounts.roles import Role
@@ -230,10 +250,12 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
         plan.append((emp, picked))
     plan.sort(key=lambda p: p[0])
     workers = 0
+    later_of = _restarts(plan, with_login, random.Random(f"restarts/{rng.random()}"))
     with transaction.atomic():
         apps = []
         for i, (emp, _picked) in enumerate(plan):
             accepted = now - timedelta(minutes=rng.randrange(0, 240))
+            later = later_of.get(i)
             apps.append(
                 ReturnApplication(
                     enterprise_id=emp,
@@ -241,7 +263,8 @@ def _applications(scale: str, rng: random.Random, now: datetime) -> dict[str, in
                     notes=CAMPAIGN_NOTE,
                     submitted_at=accepted - timedelta(minutes=30 + rng.randrange(0, 120)),
                     accepted_at=accepted,
-                    deadline_at=accepted + timedelta(hours=30),
+                    pickup_from=None if later is None else now + later,
+                    deadline_at=(accepted if later is None else now + later) + timedelta(hours=30),
                     idempotency_key=f"campaign-{i}",
                 )  # fmt: skip
             )

@@ -15,7 +15,7 @@ from ninja import Field, File, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from homeward.api_contract import Id, JsonBool, JsonId, JsonInt, answers, answers_file
+from homeward.api_contract import Id, JsonBool, JsonDatetime, JsonId, JsonInt, answers, answers_file
 from homeward.apps.applications import queues, selectors, services
 from homeward.apps.applications.models import (
     ApplicationWorker,
@@ -62,6 +62,7 @@ class ApplicationOut(Schema):
     accepted_at: datetime | None
     deadline_hours: int
     deadline_at: datetime | None
+    pickup_from: datetime | None
     at_risk: bool
     at_risk_reason: str
     notes: str
@@ -111,6 +112,7 @@ class ApplicationDetailOut(ApplicationOut):
 class ApplicationIn(Schema):
     notes: str = ""
     deadline_hours: JsonInt | None = Field(None, ge=1, le=services.MAX_DEADLINE_HOURS)
+    pickup_from: JsonDatetime | None = None  # the workers are picked up no earlier (within 14 days)
     enterprise_id: JsonId | None = None  # task force only; an enterprise applies for itself
 
 
@@ -271,7 +273,7 @@ def applications(request: HttpRequest, state: str = "", q: str = "", due: str = 
 def application_create(request: HttpRequest, payload: ApplicationIn) -> Status[Any]:
     app = services.application_create_draft(
         actor=request.user, enterprise_id=payload.enterprise_id, notes=payload.notes,
-        deadline_hours=payload.deadline_hours,
+        deadline_hours=payload.deadline_hours, pickup_from=payload.pickup_from,
     )  # fmt: skip
     return Status(201, app)
 

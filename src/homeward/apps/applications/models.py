@@ -82,6 +82,9 @@ class ReturnApplication(models.Model):
     )
     deadline_hours = models.PositiveSmallIntegerField(_("时限(小时)"), default=DEFAULT_DEADLINE_HOURS)
     deadline_at = models.DateTimeField(_("到厂时限"), null=True, blank=True, db_index=True)
+    # the workers can be picked up from then on (the factory restarts later, they return on a stated
+    # date): the plan picks them up no earlier, and the deadline clock runs from then
+    pickup_from = models.DateTimeField(_("最早接送时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     # The key of the submit request (Idempotency-Key header); unique per enterprise when set.
     idempotency_key = models.CharField(max_length=100, blank=True)

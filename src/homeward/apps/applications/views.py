@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
@@ -112,10 +113,22 @@ def application_new(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             enterprise_id=int(raw) if raw.isdigit() and len(raw) < 19 else None,
             notes=request.POST.get("notes", ""),
+            pickup_from=_local_datetime(request.POST.get("pickup_from", ""), "pickup_from"),
         )
     except DomainError as exc:
         return _fail(request, exc)
     return redirect("applications:detail", application_id=app.pk)
+
+
+def _local_datetime(raw: str, field: str) -> datetime | None:
+    """A ``datetime-local`` form value in the city's time zone; blank is None."""
+    if not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip()[:32])
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    except ValueError:
+        raise DomainError(f"时间格式无效: {field} (not a date and time: {field})", field) from None
 
 
 def _detail_context(

@@ -225,6 +225,7 @@ def build_request(
                 workers=tuple(
                     core.WorkerDemand(str(pk), county, health == "green") for pk, county, health in ws
                 ),
+                pickup_from=app.pickup_from,
             )
         )
     slots = tuple(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from homeward.core.planning.driving import check_drive_spans
 from homeward.core.planning.model import REASONS, PlanRequest, PlanResult
@@ -12,8 +13,9 @@ from homeward.core.planning.planner.clock import cst
 def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     """Problems with a plan; empty when: no worker holds two seats on one leg and no seat holds two
     workers; no vehicle carries more than its cap; every driving span keeps the driver-hour rules and
-    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both; a worker flagged
-    late is assigned, once, with the hours it arrives after its application's deadline."""
+    the 02:00–05:00 curfew; every worker is assigned or has one reason, never both; no worker is
+    picked up before their application's ``pickup_from``; a worker flagged late is assigned, once,
+    with the hours it arrives after its application's deadline."""
     problems: list[str] = []
     workers = {w.worker_id for a in request.applications for w in a.workers}
     legs = Counter((a.worker_id, a.leg) for a in result.assignments)
@@ -50,6 +52,7 @@ def check_plan(request: PlanRequest, result: PlanResult) -> list[str]:
     missing = workers - main - set(unassigned)
     if missing:
         problems.append(f"{len(missing)} workers neither assigned nor explained, e.g. {sorted(missing)[:3]}")
+    problems += _early_pickups(request, result)
     late = Counter(x.worker_id for x in result.late)
     problems += [f"worker {w} flagged late {n} times" for w, n in late.items() if n > 1]
     for x in result.late:
@@ -97,3 +100,24 @@ def _journeys(result: PlanResult) -> list[str]:
             elif v.kind == "bus" and nxt is not None:
                 problems.append(f"worker {w} rides on after bus {v.id}")
     return problems
+
+
+def _early_pickups(request: PlanRequest, result: PlanResult) -> list[str]:
+    """Workers whose first boarding (a bus stop's departure, else their train's) comes before their
+    application's ``pickup_from``."""
+    ready = {
+        w.worker_id: cst(a.pickup_from) for a in request.applications if a.pickup_from for w in a.workers
+    }
+    if not ready:
+        return []
+    boards: dict[str, datetime] = {}
+    for v in result.vehicles:
+        on_stop = {w: cst(s.depart) for s in v.stops for w in s.board}
+        first = cst(v.stops[0].depart) if v.stops else None
+        for w in v.manifest:
+            at = on_stop.get(w, first)
+            if w in ready and at is not None and (w not in boards or at < boards[w]):
+                boards[w] = at
+    return [
+        f"worker {w} picked up at {at} before {ready[w]}" for w, at in sorted(boards.items()) if at < ready[w]
+    ]

@@ -56,6 +56,9 @@ class Application:
     destination: Point  # the factory gate
     deadline: datetime  # acceptance + 30 h in the article
     workers: tuple[WorkerDemand, ...]
+    # the workers can be picked up from then on (the enterprise's restart, their stated return
+    # date); None: as soon as a vehicle can reach them
+    pickup_from: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

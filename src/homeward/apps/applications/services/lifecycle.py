@@ -26,6 +26,7 @@ from homeward.apps.registry.models import Enterprise
 from homeward.core.errors import Conflict, DomainError
 
 MAX_DEADLINE_HOURS = 240
+MAX_PICKUP_AHEAD = timedelta(days=14)  # how far ahead an application may ask for its pickup
 
 
 def draft_ttl() -> timedelta:
@@ -33,10 +34,16 @@ def draft_ttl() -> timedelta:
 
 
 def application_create_draft(
-    *, actor: Any, enterprise_id: int | None = None, notes: str = "", deadline_hours: int | None = None
+    *,
+    actor: Any,
+    enterprise_id: int | None = None,
+    notes: str = "",
+    deadline_hours: int | None = None,
+    pickup_from: datetime | None = None,
 ) -> ReturnApplication:
     """A draft for the actor's own enterprise (an enterprise user) or for ``enterprise_id`` (the
-    task force). It expires after ``HOMEWARD_DRAFT_TTL_HOURS`` unless submitted."""
+    task force). It expires after ``HOMEWARD_DRAFT_TTL_HOURS`` unless submitted. ``pickup_from``:
+    its workers are picked up no earlier (within ``MAX_PICKUP_AHEAD``; None: as soon as possible)."""
     authorize(actor, "application.create")
     area = area_of(actor)
     if area is not None and area.enterprise_id is not None:  # an enterprise applies for itself
@@ -50,6 +57,8 @@ def application_create_draft(
                 f"时限应为 1-{MAX_DEADLINE_HOURS} 小时 (deadline hours out of range)", "deadline_hours"
             )
         fields["deadline_hours"] = deadline_hours
+    if pickup_from is not None:
+        fields["pickup_from"] = _checked_pickup_from(pickup_from)
     with transaction.atomic():
         app = ReturnApplication.objects.create(
             enterprise_id=enterprise_id,
@@ -60,6 +69,19 @@ def application_create_draft(
         )
         _audit(actor, "application.create", app, enterprise_id=enterprise_id)
     return app
+
+
+def _checked_pickup_from(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    now = timezone.now()
+    if not now - timedelta(minutes=5) <= value <= now + MAX_PICKUP_AHEAD:
+        raise DomainError(
+            f"最早接送时间应在今后 {MAX_PICKUP_AHEAD.days} 天内 "
+            f"(pickup_from must be within the next {MAX_PICKUP_AHEAD.days} days)",
+            "pickup_from",
+        )
+    return value
 
 
 def drafts_expire(*, actor: Any = DRAFT_SWEEPER, now: datetime | None = None) -> int:
@@ -113,10 +135,12 @@ def application_accept(*, actor: Any, application_id: int) -> ReturnApplication:
     if app.state != ApplicationState.SUBMITTED:
         raise _state_error(app, "受理")
     now = timezone.now()
+    # the clock runs from acceptance, or from the pickup the application asked for when later
+    starts = max(now, app.pickup_from) if app.pickup_from is not None else now
     with transaction.atomic():
         if not _transition(
             app, [ApplicationState.SUBMITTED], ApplicationState.ACCEPTED,
-            accepted_at=now, accepted_by=user_of(actor), deadline_at=now + timedelta(hours=app.deadline_hours),
+            accepted_at=now, accepted_by=user_of(actor), deadline_at=starts + timedelta(hours=app.deadline_hours),
         ):  # fmt: skip
             raise _state_error(app, "受理")
         _open_case(actor, app)

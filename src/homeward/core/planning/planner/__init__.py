@@ -97,7 +97,8 @@ def add_buses(
     ):
         ctx.tally.add(tally)
         for k, route in enumerate(routes):
-            vid = f"B-{part.area}-{part.cap_pct}-{k + 1:03d}"
+            later = f"-r{part.ready}" if part.ready else ""  # picked up later: minutes after ``now``
+            vid = f"B-{part.area}-{part.cap_pct}{later}-{k + 1:03d}"
             plan.add(emit_bus(vid, route, part.area, part.cap_pct, ctx, plan))
 
 

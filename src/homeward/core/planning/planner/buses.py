@@ -36,17 +36,19 @@ FILL_CANDIDATES = 20  # buses tried per piece when filling free seats
 
 @dataclass(frozen=True, slots=True)
 class Area:
-    """One pooling sub-problem: the groups of an origin area under one load cap."""
+    """One pooling sub-problem: the groups of an origin area under one load cap, ready to be picked
+    up at one time (``Group.ready``)."""
 
     area: str
     cap_pct: int
     groups: tuple[Group, ...]
+    ready: int = 0
 
 
 def areas(groups: list[Group], ctx: Context) -> tuple[list[Area], list[Unassigned]]:
-    """The bus sub-problems, by (area, load cap); the groups that no legal direct trip brings in
+    """The bus sub-problems, by (area, load cap, ready); the groups that no legal direct trip brings in
     time are set aside as ``no_legal_way_in_time``."""
-    parts: dict[tuple[str, int], list[Group]] = {}
+    parts: dict[tuple[str, int, int], list[Group]] = {}
     dropped: list[Unassigned] = []
     for g in groups:
         if not g.workers:
@@ -56,8 +58,8 @@ def areas(groups: list[Group], ctx: Context) -> tuple[list[Area], list[Unassigne
             detail = f"direct arrival +{d.arrive} min > deadline +{g.deadline} min"
             dropped.extend(Unassigned(w, app, REASON_NO_LEGAL_WAY, detail) for w, app in g.workers)
             continue
-        parts.setdefault((g.area, g.cap_pct), []).append(g)
-    return [Area(area, pct, tuple(gs)) for (area, pct), gs in sorted(parts.items())], dropped
+        parts.setdefault((g.area, g.cap_pct, g.ready), []).append(g)
+    return [Area(area, pct, tuple(gs), ready) for (area, pct, ready), gs in sorted(parts.items())], dropped
 
 
 def plan_area(part: Area, ctx: Context, *, bound: bool = True) -> list[Route]:

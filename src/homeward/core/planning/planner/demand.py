@@ -17,7 +17,9 @@ from homeward.core.planning.model import (
 )
 from homeward.core.planning.planner.clock import Clock
 
-GroupKey = tuple[str, str, float, float]  # (county, enterprise, factory lat, factory lon)
+# (county, enterprise, factory lat, factory lon, ready): workers picked up from different times
+# are different groups
+GroupKey = tuple[str, str, float, float, int]
 Pair = tuple[str, str]  # (worker id, application id)
 
 
@@ -26,7 +28,8 @@ class Group:
     """Workers of one enterprise's factory from one origin county: the unit trips are planned for.
     ``due`` is the earliest deadline of their applications, in minutes after ``now``; ``deadline``
     the arrival the plan aims at: ``due``, or later for a group no trip brings in time (soft
-    deadlines); for a feeder group, the time to be at the train's origin station."""
+    deadlines); for a feeder group, the time to be at the train's origin station. ``ready``: no
+    pickup before this minute (the applications' ``pickup_from``; 0 when now)."""
 
     key: GroupKey
     county: str
@@ -40,6 +43,7 @@ class Group:
     deadline: int
     due: int
     workers: tuple[Pair, ...] = ()
+    ready: int = 0
 
     def with_workers(self, workers: Any) -> Group:
         return replace(self, workers=tuple(workers))
@@ -92,6 +96,7 @@ def demand(request: PlanRequest, clock: Clock, skip: frozenset[str] = frozenset(
     groups: dict[GroupKey, _Open] = {}
     for app in request.applications:
         deadline = clock.minutes(app.deadline)
+        ready = max(0, clock.minutes(app.pickup_from)) if app.pickup_from is not None else 0
         for w in app.workers:
             if w.worker_id in skip:
                 continue
@@ -112,7 +117,7 @@ def demand(request: PlanRequest, clock: Clock, skip: frozenset[str] = frozenset(
             if not w.health_ok:
                 unassigned.append(Unassigned(w.worker_id, app.id, REASON_HEALTH))
                 continue
-            key = (county.code, app.enterprise_id, app.destination.lat, app.destination.lon)
+            key = (county.code, app.enterprise_id, app.destination.lat, app.destination.lon, ready)
             g = groups.get(key)
             if g is None:
                 g = _Open(
@@ -128,6 +133,7 @@ def demand(request: PlanRequest, clock: Clock, skip: frozenset[str] = frozenset(
                         enterprise_name=app.enterprise_name,
                         deadline=deadline,
                         due=deadline,
+                        ready=ready,
                     )
                 )
                 groups[key] = g

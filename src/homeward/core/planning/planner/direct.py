@@ -77,7 +77,7 @@ def direct_trip(g: Group, pool: Pool, request: PlanRequest, clock: Clock) -> Dir
     arrives, its vehicle-km (deadheads included) and the drive slack it leaves."""
     rules = request.rules
     legs = [
-        Leg("pickup", "", g.pickup, rules.pickup_service_min),
+        Leg("pickup", "", g.pickup, rules.pickup_service_min, ready=g.ready),
         Leg("drop", "", g.factory, 0, deadline=g.deadline),
     ]
     starts = [pool.option_at(pool.home_city.base)]
@@ -90,9 +90,7 @@ def direct_trip(g: Group, pool: Pool, request: PlanRequest, clock: Clock) -> Dir
         km = road_km(opt.start_point, g.pickup, rules) + haul
         drivers = drivers_for(km, rules)
         run = simulate("", opt.start_point, opt.start_min, legs, drivers, rules, clock, build_stops=False)
-        slack = (
-            drive_slack(g, opt.start_point, opt.start_min, drivers, request, clock) if run.deadline_met else 0
-        )
+        slack = drive_slack(g, opt.start_point, run.start, drivers, request, clock) if run.deadline_met else 0
         back = road_km(g.factory, opt.return_to, rules) if opt.return_to is not None else 0.0
         options.append(Direct(opt.base, run.end, km + back, run.deadline_met, slack))
     met = [o for o in options if o.met]
@@ -105,10 +103,10 @@ def direct_trip(g: Group, pool: Pool, request: PlanRequest, clock: Clock) -> Dir
 def direct_trips(groups: list[Group], pool: Pool, request: PlanRequest, clock: Clock) -> Directs:
     """The direct trip of every group (groups of one county and factory with one deadline share
     it)."""
-    cache: dict[tuple[str, float, float, int], Direct] = {}
+    cache: dict[tuple[str, float, float, int, int], Direct] = {}
     out: Directs = {}
     for g in groups:
-        ck = (g.county, round(g.factory.lat, 2), round(g.factory.lon, 2), g.deadline)
+        ck = (g.county, round(g.factory.lat, 2), round(g.factory.lon, 2), g.deadline, g.ready)
         d = cache.get(ck)
         if d is None:
             d = direct_trip(g, pool, request, clock)

@@ -113,7 +113,7 @@ def _riders(
 ) -> list[_Rider]:
     rules = ctx.rules
     earliest = (
-        rules.origin_dispatch_lead_min
+        max(rules.origin_dispatch_lead_min, g.ready)
         + drive_min(road_km(g.pickup, origin, rules), rules)
         + rules.station_margin_min
     )

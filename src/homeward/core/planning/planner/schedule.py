@@ -26,6 +26,7 @@ class Leg:
     board: tuple[str, ...] = ()
     alight: tuple[str, ...] = ()
     deadline: int | None = None
+    ready: int = 0  # a pickup: not before this minute (its workers' ``pickup_from``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,24 @@ def drivers_for(km: float, rules: Rules) -> int:
     return 2 if km > rules.two_drivers_over_km else 1
 
 
+def ready_start(
+    start_min: int, start: Point, legs: list[Leg], rules: Rules, kms: list[float] | None = None
+) -> int:
+    """``start_min``, or later when a pickup's workers are not ready by the time the bus would get
+    there: the latest start that still reaches each pickup (driving without breaks) no earlier than
+    its ``ready``. Breaks only make it later; ``simulate`` waits at a pickup that is still early."""
+    if not any(leg.ready for leg in legs):
+        return start_min
+    out, elapsed, here = start_min, 0, start
+    for i, leg in enumerate(legs):
+        elapsed += drive_min(kms[i] if kms is not None else road_km(here, leg.point, rules), rules)
+        if leg.kind == "pickup" and leg.ready:
+            out = max(out, leg.ready - elapsed)
+        elapsed += leg.service
+        here = leg.point
+    return out
+
+
 def simulate(
     start_place: str,
     start_point: Point,
@@ -57,7 +76,9 @@ def simulate(
     *,
     build_stops: bool = True,
 ) -> Run:
-    """Drive ``legs`` from ``start_point`` at ``start_min`` with a crew of ``drivers``."""
+    """Drive ``legs`` from ``start_point`` at ``start_min`` (later when its pickups are not ready by
+    then: ``ready_start``) with a crew of ``drivers``."""
+    start_min = ready_start(start_min, start_point, legs, rules)
     crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers)
     stops: list[Stop] = []
     if build_stops:
@@ -77,6 +98,8 @@ def simulate(
         arrive = crew.t
         if leg.deadline is not None and arrive > leg.deadline:
             met = False
+        if leg.ready > crew.t:  # early at a pickup whose workers are not ready yet
+            crew.stop(leg.ready - crew.t)
         crew.stop(leg.service)
         if build_stops:
             stops.append(
@@ -109,11 +132,14 @@ def meets_deadlines(start_min: int, legs: list[Leg], start: Point, rules: Rules,
         total += kms[-1]
         here = leg.point
     last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
+    start_min = ready_start(start_min, start, legs, rules, kms)
     crew = Crew(rules=rules, clock0=clock.clock0, t=start_min, size=drivers_for(total, rules))
     for leg, km in zip(legs[: last + 1], kms, strict=False):
         crew.drive(drive_min(km, rules))
         if leg.deadline is not None and crew.t > leg.deadline:
             return False
+        if leg.ready > crew.t:
+            crew.stop(leg.ready - crew.t)
         crew.stop(leg.service)
     return True
 
@@ -181,8 +207,16 @@ def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool =
     for i in porder:
         lds = by_county[counties[i]]
         board = tuple(w for ld in lds for w, _ in ld.workers)
+        ready = max(ld.group.ready for ld in lds)
         legs.append(
-            Leg("pickup", lds[0].group.county_name, cpoints[i], rules.pickup_service_min, board=board)
+            Leg(
+                "pickup",
+                lds[0].group.county_name,
+                cpoints[i],
+                rules.pickup_service_min,
+                board=board,
+                ready=ready,
+            )
         )
     last = cpoints[porder[-1]] if porder else start_point
     legs.extend(drop_legs(loads, last, rules, edf=edf))

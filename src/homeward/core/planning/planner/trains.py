@@ -103,7 +103,10 @@ def train_ok(g: Group, rail: Rail, ctx: Context) -> bool:
     km = road_km(g.pickup, rail.origin, rules)
     if km > rules.train_catchment_km:
         return False
-    if rules.origin_dispatch_lead_min + drive_min(km, rules) > rail.departs - rules.station_margin_min:
+    if (
+        max(rules.origin_dispatch_lead_min, g.ready) + drive_min(km, rules)
+        > rail.departs - rules.station_margin_min
+    ):
         return False
     return _in_time_by_train(g, rail, ctx)
 
@@ -114,7 +117,7 @@ def feeder_group(g: Group, rail: Rail, rules: Rules) -> Group:
     at = rail.departs - rules.station_margin_min
     station = f"{FEEDER}{rail.slot.id}"
     return Group(
-        key=(g.county, station, rail.origin.lat, rail.origin.lon),
+        key=(g.county, station, rail.origin.lat, rail.origin.lon, g.ready),
         county=g.county,
         county_name=g.county_name,
         area=g.area,
@@ -126,6 +129,7 @@ def feeder_group(g: Group, rail: Rail, rules: Rules) -> Group:
         deadline=at,
         due=at,
         workers=g.workers,
+        ready=g.ready,
     )
 
 
