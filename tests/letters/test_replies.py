@@ -118,6 +118,8 @@ def test_the_employer_turns_its_workers_intentions_into_one_draft_application(
     app = intentions_to_application(actor=enterprise_user, person_ids=[w.pk for w in mine])
     rows = ApplicationWorker.objects.filter(application=app, active=True)
     assert app.state == "draft" and app.enterprise_id == mine[0].employer_id
+    # picked up from 08:00 (Beijing) on the day they said they would leave, not before
+    assert app.pickup_from == dt.datetime(2020, 2, 15, 0, 0, tzinfo=dt.UTC)
     assert sorted((r.id_number, r.pickup_county_code) for r in rows) == sorted(
         (w.id_number, "520521") for w in mine
     )
@@ -128,3 +130,24 @@ def test_the_employer_turns_its_workers_intentions_into_one_draft_application(
     assert rows.count() == 2
     with pytest.raises(DomainError):
         intentions_to_application(actor=other_enterprise_user, person_ids=[w.pk for w in mine])
+
+
+def test_the_application_picks_up_from_the_latest_stated_day_and_none_when_it_is_past(
+    sent, away_world, enterprise_user
+):
+    first, second, third = away_world["a"][:3]
+    for n, (w, day) in enumerate(((first, "2020-02-14"), (second, "2020-02-16"))):
+        letter_reply(
+            actor=WorkerSession(0, w.pk), kind="returning", return_date=day, county="520521", nonce=f"d{n}"
+        )
+    app = intentions_to_application(actor=enterprise_user, person_ids=[first.pk, second.pk])
+    assert app.pickup_from == dt.datetime(2020, 2, 16, 0, 0, tzinfo=dt.UTC)
+    letter_reply(
+        actor=WorkerSession(0, third.pk),
+        kind="returning",
+        return_date="2020-02-10",
+        county="520521",
+        nonce="d3",
+    )
+    # today at 10:00 Beijing: 08:00 today has passed, so as soon as a vehicle can reach them
+    assert intentions_to_application(actor=enterprise_user, person_ids=[third.pk]).pickup_from is None

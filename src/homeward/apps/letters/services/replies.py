@@ -6,7 +6,7 @@ heat map counts and the employer turns into a return application with one action
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,6 +24,7 @@ from homeward.core.errors import Conflict, DomainError
 
 # how far ahead a return date may be
 MAX_DAYS_AHEAD = 120
+PICKUP_HOUR = time(8, 0)  # an application from intentions picks up from this hour of the stated day
 
 
 def _clean(
@@ -124,6 +125,17 @@ def reply_record(
     return reply
 
 
+def _ready_from(intentions: list[Intention]) -> datetime | None:
+    """When the workers of ``intentions`` can all be picked up: 08:00 (city time) on the latest
+    return date they stated, so that nobody is fetched before the day they said they would leave;
+    None when that is not in the future (or nobody stated a date)."""
+    dates = [i.return_date for i in intentions if i.return_date is not None]
+    if not dates:
+        return None
+    at = timezone.make_aware(datetime.combine(max(dates), PICKUP_HOUR))
+    return at if at > timezone.now() else None
+
+
 def intentions_to_application(*, actor: Any, person_ids: Iterable[int]) -> ReturnApplication:
     """One action for the employer: a draft return application with the picked workers who intend
     to return, each picked up in the county they said they are in (their origin county if they gave
@@ -152,7 +164,9 @@ def intentions_to_application(*, actor: Any, person_ids: Iterable[int]) -> Retur
     employers = {i.person.employer_id for i in open_}
     if len(employers) != 1 or None in employers:
         raise DomainError("一次只能为一家企业生成申请 (one enterprise at a time)", "one_enterprise")
-    app = application_create_draft(actor=actor, enterprise_id=employers.pop(), notes="")
+    app = application_create_draft(
+        actor=actor, enterprise_id=employers.pop(), notes="", pickup_from=_ready_from(open_)
+    )
     added = []
     for i in open_:
         p = i.person
