@@ -22,7 +22,7 @@ from homeward.core.permits import (
     refitted,
     shorter_routes,
 )
-from homeward.core.permits.model import MAX_BODY_BYTES, MAX_TICKET_BODY_BYTES
+from homeward.core.permits.model import MAX_BODY_BYTES, MAX_ITEMS, MAX_TICKET_BODY_BYTES
 from homeward.core.permits.samples import sample_road_pass
 
 LEFT_OUT = re.compile(r"^…另 (\d+) 处$")
@@ -52,6 +52,19 @@ def _long_pass() -> RoadPass:
     return fitted_road_pass(
         route, **{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name != "route"}
     )
+
+
+@given(n=st.integers(min_value=1, max_value=120))
+def test_a_route_of_any_length_makes_a_pass_naming_its_first_and_last_place(n):
+    """A bus pooling many pickups (the city demo's plan had one over 40 places) still gets its pass:
+    at most ``MAX_ITEMS`` places, the first and the last kept, the rest counted."""
+    base = sample_road_pass()
+    route = tuple(f"地点{i}" for i in range(n))
+    rp = fitted_road_pass(
+        route, **{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name != "route"}
+    )
+    assert len(rp.route) <= MAX_ITEMS and rp.route[0] == route[0] and rp.route[-1] == route[-1]
+    assert _places(rp.route) == n
 
 
 def test_filling_in_a_long_toll_station_shortens_the_route_instead_of_failing():

@@ -484,10 +484,13 @@ def shorter_routes(route: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
 
 
 def fitted_road_pass(route: tuple[str, ...], **fields: Any) -> RoadPass:
-    """A road pass with ``fields`` and the longest of ``shorter_routes(route)`` that lets it fit a
-    scannable QR code; PermitTooLarge when even the shortest does not."""
+    """A road pass with ``fields`` and the longest of ``shorter_routes(route)`` that has at most
+    ``MAX_ITEMS`` places and lets it fit a scannable QR code; PermitTooLarge when even the shortest
+    does not."""
     problem: PermitTooLarge | None = None
     for candidate in shorter_routes(route):
+        if len(candidate) > MAX_ITEMS:  # a bus with many stops: its pass names the first and last
+            continue
         try:
             return RoadPass(route=candidate, **fields)
         except PermitTooLarge as exc:
