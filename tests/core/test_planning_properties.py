@@ -211,3 +211,29 @@ def test_workers_ready_tomorrow_are_picked_up_tomorrow_and_the_rest_today() -> N
         request, applications=(request.applications[0], replace(request.applications[1], pickup_from=None))
     )
     assert any("before" in p for p in check_plan(request, plan_campaign(early)))
+
+
+def test_the_planning_horizon_counts_from_the_pickup_time() -> None:
+    """Soft deadlines carry a late group unless it arrives beyond the horizon; for workers picked up
+    later the horizon runs from their ``pickup_from``, so a day-after-tomorrow pickup is not
+    'no legal way' for being 48 hours away."""
+    now = datetime(2020, 2, 20, 8, 0)
+    later = now + timedelta(hours=48)
+    workers = tuple(WorkerDemand(f"L{i}", "341221") for i in range(10))
+    request = PlanRequest(
+        home=HOME,
+        now=now,
+        applications=(
+            Application(
+                "A1", "E1", "企业", FACTORIES[0], later + timedelta(hours=2), workers, pickup_from=later
+            ),
+        ),
+        train_slots=(),
+        coaches=tuple(Coach(f"浙B{i:05d}", 55, "慈溪客运", "cixi") for i in range(2)),
+        rules=Rules(horizon_hours=30),
+        seed=1,
+        stop=TINY,
+    )
+    result = plan_campaign(request)
+    assert check_plan(request, result) == [] and not result.unassigned
+    assert {x.worker_id for x in result.late} == {w.worker_id for w in workers}  # carried, flagged late

@@ -11,7 +11,7 @@ departures) is relative to that start, so the same seed gives the same plan at a
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
   ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
   The enterprises with an enterprise login (the demo's) apply first, so their users see their
-  workers on the day's trips. A fifth of the others restart later (``LATER_PICKUPS``): their
+  workers on the day's trips. A tenth of the others restart later (``LATER_PICKUPS``): their
   workers are picked up from 08:00 on the build's day or the morning after it (``pickup_from``),
   so whenever it is built some vehicles are on the road and some have not departed yet.
 - ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
@@ -52,7 +52,7 @@ DAY_START = time(8, 0)  # Beijing time
 # 08:00 on the day of the build (on the road or arrived when a newcomer looks late in the day) and
 # from 08:00 the morning after it (not departed, at whatever hour it ran: 16 to 40 hours after the
 # day's start)
-LATER_PICKUPS = ((0.1, timedelta(hours=24)), (0.1, timedelta(hours=48)))
+LATER_PICKUPS = ((0.05, timedelta(hours=24)), (0.05, timedelta(hours=48)))
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]

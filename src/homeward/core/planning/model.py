@@ -157,7 +157,9 @@ class Rules:
     # the deadline: "soft" carries every worker who can legally travel, on the option that arrives
     # earliest, and flags the late ones with their hours over; "hard" leaves out who cannot make it
     deadline: DeadlineRule = "soft"
-    horizon_hours: int = 72  # after ``now``: a worker no legal trip brings in by then is not planned
+    # after ``now`` (or the application's ``pickup_from``): a worker no legal trip brings in by then
+    # is not planned
+    horizon_hours: int = 72
     late_pooling_min: int = 120  # how much later than its earliest arrival a late group may arrive
     # when it shares a bus
     # trains the plan proposes to request from the railway

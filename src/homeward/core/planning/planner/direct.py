@@ -138,8 +138,8 @@ def carry_late(
 ) -> Directed:
     """Soft deadlines: a group no direct trip brings in time is planned toward its earliest legal
     arrival plus ``Rules.late_pooling_min`` (the most a shared bus may delay it) instead of its
-    deadline; a group that arrives no earlier than the planning horizon is set aside as
-    ``no_legal_way_in_time``. Returns the groups (late ones retargeted), their direct trips and the
+    deadline; a group that arrives no earlier than the planning horizon (counted from when it can be
+    picked up: ``now``, or its ``ready``) is set aside as ``no_legal_way_in_time``. Returns the groups (late ones retargeted), their direct trips and the
     workers set aside."""
     rules = request.rules
     horizon = rules.horizon_hours * 60
@@ -150,8 +150,8 @@ def carry_late(
         d = direct[g.key]
         if d.met:
             out.append(g)
-        elif d.arrive > horizon:
-            detail = f"earliest arrival +{d.arrive} min > horizon +{horizon} min"
+        elif d.arrive > g.ready + horizon:
+            detail = f"earliest arrival +{d.arrive} min > horizon +{g.ready + horizon} min"
             beyond.extend(Unassigned(w, app, REASON_NO_LEGAL_WAY, detail) for w, app in g.workers)
             del directs[g.key]
         else:
