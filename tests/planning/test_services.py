@@ -236,3 +236,21 @@ def test_resource_imports_are_task_force_only_and_check_columns(enterprise_user,
     with pytest.raises(DomainError) as exc:
         resource_import(actor=taskforce, kind="drivers", source=io.BytesIO("姓名\n张三\n".encode()))
     assert exc.value.code == "missing_column"
+
+
+def test_the_day_as_planned_keeps_the_applications_completed_since(campaign):
+    """A plan now leaves out an application whose workers have all arrived; the day as it was planned
+    (``as_planned``, the city bench's figure) keeps it, so it does not shrink with the hour."""
+    from django.utils import timezone
+
+    from homeward.apps.planning.services import DEFAULT_STOP, build_request
+
+    done = campaign["a"]
+    done.state = "completed"
+    done.save(update_fields=["state"])
+    now = timezone.now()
+    now_ids = {a.id for a in build_request(now=now, seed=1, stop=DEFAULT_STOP).request.applications}
+    planned = build_request(now=now, seed=1, stop=DEFAULT_STOP, as_planned=True)
+    assert str(done.pk) not in now_ids
+    assert {a.id for a in planned.request.applications} == now_ids | {str(done.pk)}
+    assert planned.workers == sum(len(a.workers) for a in planned.request.applications) > 18

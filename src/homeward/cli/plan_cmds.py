@@ -168,7 +168,9 @@ def bench_city(*, seed: int, stop: Any = None) -> dict[str, Any]:
             return {
                 "skipped": "no campaign day in the database: homeward demo --scale city, then homeward plan"
             }
-        data = build_request(now=when.replace(second=0, microsecond=0), seed=seed, stop=stop or DEFAULT_STOP)
+        data = build_request(
+            now=when.replace(second=0, microsecond=0), seed=seed, stop=stop or DEFAULT_STOP, as_planned=True
+        )
     except (DatabaseError, DomainError) as exc:
         return {"skipped": str(getattr(exc, "message", exc))[:200]}
     t_input = time.perf_counter() - t0

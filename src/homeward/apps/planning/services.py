@@ -179,28 +179,34 @@ class PlanInput:
 
 
 def build_request(
-    *, now: datetime, seed: int, stop: core.StopCriterion, rules: core.Rules | None = None
+    *,
+    now: datetime,
+    seed: int,
+    stop: core.StopCriterion,
+    rules: core.Rules | None = None,
+    as_planned: bool = False,
 ) -> PlanInput:
     """Accepted and planned applications with their active workers (not those who declined), granted train slots, active
     coaches, county risk levels and the home city → ``PlanRequest``. Conflict ``home_city_not_set``
     before the city is set up. A plan as of ``now`` knows only the applications accepted by then
     (within its minute): a plan of a past day, such as the demo's campaign day, leaves out what was
-    accepted after it."""
+    accepted after it. ``as_planned``: the day as it stood then, also with the applications whose
+    workers have all arrived since (``homeward bench plan`` plans the whole demo day, whatever hour
+    it was built at)."""
     from homeward.apps.registry.models import CountyRisk
 
     home = require_home_city()
     known_by_now = Q(accepted_at__isnull=True) | Q(accepted_at__lt=now + timedelta(minutes=1))
+    states = (*PLAN_STATES, ApplicationState.COMPLETED) if as_planned else PLAN_STATES
     apps = list(
-        ReturnApplication.objects.filter(known_by_now, state__in=PLAN_STATES)
+        ReturnApplication.objects.filter(known_by_now, state__in=states)
         .select_related("enterprise", "enterprise__town")
         .order_by("pk")
     )
     rows: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for pk, app_id, county, health in (
         # a worker who declined the trip on their own page is left out (their seat goes to others)
-        ApplicationWorker.objects.filter(
-            application__state__in=PLAN_STATES, active=True, declined_at__isnull=True
-        )
+        ApplicationWorker.objects.filter(application__state__in=states, active=True, declined_at__isnull=True)
         .order_by("pk")
         .values_list("pk", "application_id", "pickup_county_code", "health_code")
     ):
