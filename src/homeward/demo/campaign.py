@@ -11,9 +11,10 @@ departures) is relative to that start, so the same seed gives the same plan at a
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
   ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
   The enterprises with an enterprise login (the demo's) apply first, so their users see their
-  workers on the day's trips. A tenth of the others restart later (``LATER_PICKUPS``): their
-  workers are picked up from 08:00 on the build's day or the morning after it (``pickup_from``),
-  so whenever it is built some vehicles are on the road and some have not departed yet.
+  workers on the day's trips. Some of the bigger others, with a tenth of the workers, restart later
+  (``LATER_PICKUPS``): their workers are picked up from 08:00 on the build's day or the morning
+  after it (``pickup_from``), so whenever it is built some vehicles are on the road and some have
+  not departed yet.
 - ~16 train slots (2 at small scale) granted to the origin stations with the most demand within the
   train catchment; 3 of them town-level (周巷号, 观海卫号, 逍林号), the rest 慈溪号.
 - Coaches: a Cixi fleet and origin-side operators at each origin prefecture, two drivers per coach,
@@ -48,11 +49,12 @@ SMALL_SHARE = 0.02
 _DEST_STATIONS = ("余姚北", "宁波")
 TOWN_TRAINS = ("周巷号", "观海卫号", "逍林号")
 DAY_START = time(8, 0)  # Beijing time
-# factories that restart later: the share of applications whose workers are picked up only from
+# factories that restart later: the share of the day's workers who are picked up only from
 # 08:00 on the day of the build (on the road or arrived when a newcomer looks late in the day) and
 # from 08:00 the morning after it (not departed, at whatever hour it ran: 16 to 40 hours after the
 # day's start)
 LATER_PICKUPS = ((0.05, timedelta(hours=24)), (0.05, timedelta(hours=48)))
+LATER_MIN_WORKERS = 30  # the applications that restart later: those with this many workers or more
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]
@@ -176,14 +178,20 @@ def _sizes(rng: random.Random, total: int) -> list[int]:
 
 def _restarts(plan: list[tuple[int, Any]], with_login: set[int], rng: random.Random) -> dict[int, timedelta]:
     """Which applications (by index in ``plan``) have their workers picked up later, and how long
-    after the day's start (``LATER_PICKUPS``): at least one each, never a demo login's enterprise."""
+    after the day's start: each of ``LATER_PICKUPS`` takes its share of the day's workers (at least
+    one application), from the bigger applications (their workers come from a few counties and fill
+    buses of their own), never a demo login's enterprise's."""
     free = [i for i, (emp, _) in enumerate(plan) if emp not in with_login]
-    rng.shuffle(free)
+    big = [i for i in free if len(plan[i][1]) >= LATER_MIN_WORKERS] or free
+    rng.shuffle(big)
+    total = sum(len(picked) for _, picked in plan)
     out: dict[int, timedelta] = {}
     for share, after in LATER_PICKUPS:
-        for _ in range(max(1, round(share * len(plan)))):
-            if len(free) > 1:  # one application stays on the day, whatever the scale
-                out[free.pop()] = after
+        taken = 0
+        while big and (taken == 0 or taken < share * total) and len(out) < len(free) - 1:
+            i = big.pop()  # one application stays on the day, whatever the scale
+            out[i] = after
+            taken += len(plan[i][1])
     return out
 
 
