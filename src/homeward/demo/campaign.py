@@ -11,7 +11,7 @@ departures) is relative to that start, so the same seed gives the same plan at a
   ~1,000 applications (heavy tail: a few big enterprises, many with a handful of workers), from the
   ~300 origin counties with the most workers away (the heat map's hotspots, as on the article's day).
   The enterprises with an enterprise login (the demo's) apply first, so their users see their
-  workers on the day's trips. Some of the bigger others, with a tenth of the workers, restart later
+  workers on the day's trips. Some of the others, with a tenth of the workers, restart later
   (``LATER_PICKUPS``): their workers are picked up from 08:00 on the build's day or the morning
   after it (``pickup_from``), so whenever it is built some vehicles are on the road and some have
   not departed yet.
@@ -54,7 +54,7 @@ DAY_START = time(8, 0)  # Beijing time
 # from 08:00 the morning after it (not departed, at whatever hour it ran: 16 to 40 hours after the
 # day's start)
 LATER_PICKUPS = ((0.05, timedelta(hours=24)), (0.05, timedelta(hours=48)))
-LATER_MIN_WORKERS = 30  # the applications that restart later: those with this many workers or more
+LATER_MIN_PER_COUNTY = 10  # the applications that restart later: this many workers per home county
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
 Report = Callable[[str], None]
@@ -179,11 +179,17 @@ def _sizes(rng: random.Random, total: int) -> list[int]:
 def _restarts(plan: list[tuple[int, Any]], with_login: set[int], rng: random.Random) -> dict[int, timedelta]:
     """Which applications (by index in ``plan``) have their workers picked up later, and how long
     after the day's start: each of ``LATER_PICKUPS`` takes its share of the day's workers (at least
-    one application), from the bigger applications (their workers come from a few counties and fill
-    buses of their own), never a demo login's enterprise's."""
+    one application), from those whose workers come from few counties (they fill buses of their own),
+    never a demo login's enterprise's."""
     free = [i for i, (emp, _) in enumerate(plan) if emp not in with_login]
-    big = [i for i in free if len(plan[i][1]) >= LATER_MIN_WORKERS] or free
+
+    def per_county(i: int) -> float:
+        return len(plan[i][1]) / len({w[4] for w in plan[i][1]})
+
+    # whose workers come from few counties: buses of their own on another day fill up
+    big = [i for i in free if per_county(i) >= LATER_MIN_PER_COUNTY] or free
     rng.shuffle(big)
+    big.sort(key=per_county)  # stable: the densest last, popped first
     total = sum(len(picked) for _, picked in plan)
     out: dict[int, timedelta] = {}
     for share, after in LATER_PICKUPS:
