@@ -231,18 +231,25 @@ class PlannedBusCase:
 def city_planned(city_demo: CityDemo) -> PlannedBusCase:
     """The city's campaign day planned (``homeward plan --scale city --seed 1``: the demo's campaign
     of about 15,000 workers, its coaches and train slots, then the plan, as a newcomer would run it),
-    and an application the plan carries on buses none of whose passes anyone has signed yet."""
+    and an application the plan carries on buses none of whose passes anyone has signed yet and
+    none of whose passes has expired (the demo day is in motion: the day's own buses have arrived
+    and their passes lapsed, whatever the hour of the build; the later pickups' have not)."""
     started = time.monotonic()
     city_demo.installation.homeward("plan", "--scale", "city", "--seed", str(SEED), "--json", timeout=900)
     TIMINGS["homeward plan --scale city"] = time.monotonic() - started
     code = """
 import json
+from datetime import timedelta
+from django.utils import timezone
 from homeward.apps.applications.models import DepartmentTask
 from homeward.apps.planning.selectors import application_buses
 open_ids = DepartmentTask.objects.filter(kind="vehicle_route_pass", state="open")
 ids = sorted(open_ids.values_list("case__application_id", flat=True))
 buses = application_buses(ids)
-pick = next(a for a in ids if buses.get(a) and len(buses[a]) <= 2 and not any(b.fixed for b in buses[a]))
+soon = timezone.now() + timedelta(hours=1)
+def signable(bs):
+    return bs and len(bs) <= 2 and not any(b.fixed or b.road_pass.valid_to <= soon for b in bs)
+pick = next(a for a in ids if signable(buses.get(a)))
 print(json.dumps({"application": pick, "vehicles": [b.vehicle.pk for b in buses[pick]]}))
 """
     found: dict[str, Any] = city_demo.installation.django(code)
