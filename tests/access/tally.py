@@ -8,11 +8,15 @@ COUNTS: Counter[str] = Counter()
 IDENTITIES: set[str] = set()
 
 
+EXTRA = frozenset({"anonymous", "worker_session"})  # identities that are not roles
+
+
 def summary() -> str:
     c = COUNTS
     lines = [
         f"{c['api_rows']} API rows ({c['api_operations']} operations) and {c['page_rows']} page rows "
-        f"({c['page_routes']} routes) x {len(IDENTITIES)} identities (9 roles + anonymous) x own and "
+        f"({c['page_routes']} routes) x {len(IDENTITIES)} identities ({len(IDENTITIES - EXTRA)} roles, a "
+        f"worker's own session, anonymous) x own and "
         f"foreign objects: {c['checks']} checks",
         f"  {c['allowed']} allowed calls succeeded; {c['denied']} refused (401/403/404 or the login "
         f"page) with the database unchanged; {c['audited']} of the {c['denied_signed_in']} refusals "
