@@ -239,6 +239,16 @@ def test_a_lease_notices_its_run_was_abandoned(taskforce):
     assert lease.lost
 
 
+def test_a_lease_whose_run_it_cannot_see_is_not_lost(taskforce):
+    """Only a run declared abandoned is taken away: a row the beat's connection cannot see (deleted,
+    or still inside the caller's open transaction) leaves the work going."""
+    run = _running_run(taskforce)
+    lease = RunLease(PlanRun, run.pk)
+    PlanRun.objects.filter(pk=run.pk).delete()
+    lease.beat()
+    assert not lease.lost
+
+
 @pytest.mark.parametrize("finished", [{"state": "done"}, {"state": "failed", "error_code": "interrupted"}])
 def test_a_beat_after_its_own_run_finished_is_not_a_lost_lease(taskforce, caplog, finished):
     """A beat blocked behind the transaction that finishes the run lands after it: the run was not

@@ -206,9 +206,12 @@ class RunLease:
         if updated or self.lost:
             return
         # Not running: finished by its own process (a beat blocked behind the finishing transaction
-        # lands after it, as the city demo's heat map did on SQLite), or declared abandoned
+        # lands after it, as the city demo's heat map did on SQLite), or declared abandoned. A row
+        # this connection cannot see at all is not taken away either: deleted (its work finds nothing
+        # left to do), or not committed yet by a caller whose transaction is still open (every
+        # campaign sent inside a test's transaction on PostgreSQL was 'abandoned' after its first beat)
         error_code = _rows(self.model).filter(pk=self.pk).values_list("error_code", flat=True).first()
-        if error_code is None or error_code == ABANDONED:
+        if error_code == ABANDONED:
             self.lost = True
             log.warning("%s #%s: no longer running; its lease is lost", self.model.__name__, self.pk)
 
