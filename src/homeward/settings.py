@@ -284,6 +284,8 @@ NINJA_PAGINATION_MAX_LIMIT = env_int("HOMEWARD_API_MAX_LIMIT", 500)
 # Security headers and cookies (SecurityMiddleware, ContentSecurityPolicyMiddleware and
 # homeward.apps.ops.middleware). Production defaults to HTTPS-only; behind a reverse proxy that
 # terminates TLS set HOMEWARD_TRUSTED_PROXIES (docs/deploy.md).
+# Django's database sessions, read with one compiled statement per request (accounts/sessions.py)
+SESSION_ENGINE = "homeward.apps.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HOMEWARD_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -332,7 +334,8 @@ HOMEWARD_LOGIN_FAILURES_PER_IP = env_int("HOMEWARD_LOGIN_FAILURES_PER_IP", 30)
 HOMEWARD_LOGIN_LOCKOUT_MINUTES = env_int("HOMEWARD_LOGIN_LOCKOUT_MINUTES", 15)
 AUTHENTICATION_BACKENDS = [
     "homeward.apps.ops.login.RateLimitBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading the user's profile with the user (one query per request, not two)
+    "homeward.apps.accounts.backends.ProfileModelBackend",
 ]
 
 # Logs: one JSON object per line in production (with the request id), plain text in development.

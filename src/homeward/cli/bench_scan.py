@@ -19,7 +19,9 @@
    ``over_capacity`` (``bench_scan_world.database_checks``) — never the clients' own tallies.
 
 The last line printed is one JSON object: scans_per_s, p50_ms, p99_ms, double_boardings,
-over_capacity, lost, then the run's details.
+over_capacity, lost, then the run's details; ``cpu_ms_per_scan`` gives the CPU milliseconds per
+answered scan of the gunicorn processes, of the bench database's PostgreSQL backends and of the
+clients (this process's scanner threads), all on the same machine.
 """
 
 from __future__ import annotations
@@ -345,6 +347,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
             print(f"homeward bench scan: a scanner could not start: {tally.errors[:3]}", file=sys.stderr)
             return 1
         cpu_before = _cpu_seconds(server.pid, db.url.rpartition("/")[2].partition("?")[0])
+        client_cpu_before = time.process_time()  # this process: the scanner threads (the rest waits)
         began = time.monotonic()
         stop_at[0] = began + args.seconds
         restart: dict[str, Any] = {}
@@ -360,6 +363,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
         elapsed = min(time.monotonic(), stop_at[0]) - began
         load_end = _loadavg()
         cpu_after = _cpu_seconds(server.pid, db.url.rpartition("/")[2].partition("?")[0])
+        client_cpu = time.process_time() - client_cpu_before
         _stop_server(server)
         server = None
         connections.close_all()
@@ -382,6 +386,8 @@ def run_bench_scan(args: argparse.Namespace) -> int:
                 "postgres": None
                 if args.restart_db
                 else round((cpu_after[1] - cpu_before[1]) * 1000 / max(answered, 1), 2),
+                # the clients themselves (requests, JSON), on the same cores as the server
+                "clients": round(client_cpu * 1000 / max(answered, 1), 2),
             },
             "answers": dict(sorted(tally.answers.items())), "restart": restart,
             "loadavg": {"before": load_start, "after": load_end},

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
-from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from homeward.apps.applications.models import ApplicationWorker
@@ -23,15 +21,9 @@ from homeward.apps.teams.models import Team
 from homeward.apps.teams.recognition import latest_statuses, reason_labels, recognise
 
 
-def team_at_origin(county_field: str) -> Exists:
-    """Whether the province of the county code in ``county_field`` (of the outer query) has an
-    active service team: for the scan to read it with the ticket instead of in a query of its own."""
-    province = Substr(OuterRef(county_field), 1, 2)
-    return Exists(Team.objects.filter(province_code=province, active=True))
-
-
 def checked_at_boarding(province: str, team_at_origin: bool | None = None) -> bool:
-    """``team_at_origin``: the ``team_at_origin`` annotation when the caller read it already."""
+    """``team_at_origin``: whether the province has an active service team, when the caller read it
+    already (the boarding scan reads it with the ticket: ``trips.services.scan_sql.TEAM_AT_ORIGIN``)."""
     mode = settings.RECOGNITION_AT_BOARDING
     if mode == "off":
         return False

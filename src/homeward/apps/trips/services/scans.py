@@ -16,12 +16,15 @@ handover of its own workers), ``not_your_vehicle`` (a medical escort: only ticke
 on a vehicle they are crewed on, ``trips.services.escorts``). These scope refusals hide the holder
 and are audited as ``denied.scan.record`` beside the scan's own event.
 
-Capacity: a boarding locks the vehicle's plan row (``select_for_update``) after the ticket's row (that
+Capacity: a boarding locks the vehicle's plan row (``FOR UPDATE``) after the ticket's row (that
 row alone: ``of=("self",)``, so one application's workers do not queue behind each other) and
 counts the distinct workers with a boarding not refused on that vehicle (by its stable key) inside
 the same transaction, so concurrent scanners on one bus serialise there and the count never passes
 ``seat_cap`` (on SQLite the whole database is locked by the write anyway). A worker already counted
-boards again without taking a second seat (the conflict rule below decides which scan stands).
+boards again without taking a second seat (the conflict rule below decides which scan stands). What
+the vehicle's lock does not guard (the declaration, the standing scan of this worker, whose scans
+queue on the ticket's lock) is read before it is taken, so the scanners of one bus wait for each
+other's count, insert and commit only.
 
 Conflicts: ``core.scans`` — the earliest device time wins per worker, leg and checkpoint; a later
 one is stored and answered ``conflict`` (``already_boarded`` on the same vehicle, ``conflict``
@@ -38,6 +41,12 @@ in_transit); a gate handover marks the registry worker ``returned`` (audited as
 ``worker.returned``; the heat map's next rebuild reads gate arrivals beside the police's) and, when
 every worker of the application who holds a ticket has arrived (the others are explained: declined,
 removed, or given no seat by the plan), completes the application at the last arrival.
+
+Cost: a scan runs on every handover, so its small fixed reads (the vehicle lock and riders, the
+declaration, the standing scan, whether anyone of the application is still on the way) are written
+as SQL in ``scan_sql``, each beside the ORM query it stands for and tested equal to it; the ticket is
+read with the fields listed in ``TICKET_FIELDS`` only; the scan and its audit row are inserted by
+``homeward.db_insert.insert_one``. The rules above do not depend on how the rows are read.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from homeward.apps.accounts.policy import authorize, user_of
@@ -57,14 +66,15 @@ from homeward.apps.accounts.roles import Role, profile_of
 from homeward.apps.applications.models import ApplicationWorker
 from homeward.apps.applications.services.transit import application_arrive
 from homeward.apps.audit.services import audit_record
-from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Worker
-from homeward.apps.teams.boarding import recognition_refusal, team_at_origin
-from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState
+from homeward.apps.teams.boarding import recognition_refusal
+from homeward.apps.trips.models import ScanEvent, Ticket, TicketState
+from homeward.apps.trips.services import scan_sql as sql
 from homeward.apps.trips.services.escorts import escort_refusal
 from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
+from homeward.db_insert import insert_one
 
 RECORDED, DUPLICATE, CONFLICT, REFUSED = "recorded", "duplicate", "conflict", "refused"
 NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -91,6 +101,15 @@ class ScanResult:
             "first_answer": self.first_answer or self.answer,
         }  # fmt: skip
 
+
+# What a scan reads of the ticket, its worker and their application (the scope and escort checks,
+# 返岗互认, the effects and the answer): of ~55 columns, compiling and loading the others was a
+# third of the ticket read. A field read that is not listed here costs a query of its own.
+TICKET_FIELDS = (
+    "ticket_id", "legs", "state", "worker__name", "worker__id_number", "worker__active",
+    "worker__declined_at", "worker__pickup_county_code", "worker__worker_id",
+    "worker__application__state", "worker__application__enterprise_id",
+)  # fmt: skip
 
 # Refusals for the scanner's own scope: who the ticket names is not theirs to see.
 HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place", "not_your_vehicle"})
@@ -221,8 +240,9 @@ def _record(
     ticket = None
     if lookup is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
         tickets = Ticket.objects.select_for_update(of=("self",)).select_related("worker__application")
+        tickets = tickets.only(*TICKET_FIELDS)
         if checkpoint == rules.BOARD:  # 返岗互认 asks whether the origin has a service team
-            tickets = tickets.annotate(team_at_origin=team_at_origin("worker__pickup_county_code"))
+            tickets = tickets.annotate(team_at_origin=sql.TEAM_AT_ORIGIN)
         try:  # a unique lookup: no ordering to compile
             ticket = tickets.get(**lookup)
         except Ticket.DoesNotExist:  # a valid signature on a ticket this database does not hold
@@ -248,27 +268,34 @@ def _record(
             vehicle_key = str(leg.get("vehicle_key", ""))
     if not reason and worker is not None and checkpoint == rules.BOARD:  # 返岗互认 (apps.teams)
         reason = recognition_refusal(worker, client_at, getattr(ticket, "team_at_origin", None))
+    # What the vehicle's lock does not guard is read before it is taken: the lock is held until the
+    # commit and every scanner of the vehicle waits for it. (This worker's other scans wait on the
+    # ticket's lock, taken above, so the standing scan cannot change meanwhile.)
+    declared = _declared(worker, checkpoint, client_at, temperature, health_code) if not reason else None
+    standing = (
+        sql.standing_before(worker.pk, leg_no, checkpoint, client_at, nonce)
+        if not reason and worker is not None
+        else None
+    )
     if not reason and ticket is not None and checkpoint in rules.BOARDINGS:
-        reason = _capacity_refusal(worker, leg, checkpoint)
-    if reason:
+        reason = _capacity_refusal(ticket.worker, leg, checkpoint)
+    if reason or declared is None:
         outcome = rules.REFUSED
     else:
-        declared_t, declared_code = _declared(worker, checkpoint, client_at, temperature, health_code)
-        outcome, reason = rules.health_outcome(declared_t, declared_code)
+        outcome, reason = rules.health_outcome(*declared)
     answer = REFUSED if outcome == rules.REFUSED else RECORDED
     vehicle_key = vehicle_key or str(leg.get("vehicle_key", ""))
-    winner = _winner(worker.pk, leg_no, checkpoint) if answer == RECORDED and worker is not None else None
-    if winner is not None and winner[:2] < (client_at, nonce):
+    if answer == RECORDED and standing is not None:
         answer = CONFLICT  # an earlier scan stands (core.scans): this one is kept and derives nothing
-        same = winner[2] == vehicle_key and checkpoint in rules.BOARDINGS
+        same = standing == vehicle_key and checkpoint in rules.BOARDINGS
         reason = "already_boarded" if same else "conflict"
-    event = ScanEvent.objects.create(
+    event = insert_one(ScanEvent(
         nonce=nonce, ticket=ticket, worker=worker, leg=leg_no, checkpoint=checkpoint, place=place,
         vehicle_key=vehicle_key, vehicle=str(leg.get("vehicle", ""))[:40], manual=manual,
         temperature_c=temperature, health_code=health_code, outcome=outcome, reason=reason, answer=answer,
         scanned_by=user_of(actor), scanned_by_name=str(getattr(actor, "username", actor))[:60],
         client_at=client_at, server_at=now,
-    )  # fmt: skip
+    ))  # fmt: skip
     if answer == RECORDED and worker is not None:
         _effects(actor, event, worker)
     audit_record(
@@ -291,46 +318,23 @@ def _declared(
     from the worker's latest health declaration made before the scan (the self-service page)."""
     if checkpoint != rules.BOARD or worker is None or (temperature is not None and code):
         return temperature, code
-    declaration = (
-        HealthDeclaration.objects.filter(worker=worker, declared_at__lte=at)
-        .order_by("-declared_at", "-pk")
-        .values_list("temperature_c", "health_code")
-        .first()
-    )
+    declaration = sql.declaration(worker.pk, at)
     if declaration is None:
         return temperature, code
     declared_t, declared_code = declaration
     return (temperature if temperature is not None else declared_t, code or declared_code)
 
 
-def _capacity_refusal(worker: ApplicationWorker | None, leg: dict[str, Any], checkpoint: str) -> str:
+def _capacity_refusal(worker: ApplicationWorker, leg: dict[str, Any], checkpoint: str) -> str:
     """``over_capacity`` when the vehicle's seats are all taken by other workers (under its row lock)."""
-    vehicles = PlanVehicle.objects.select_for_update().filter(pk=int(leg.get("vehicle_id") or 0))
-    vehicle = vehicles.values_list("key", "seat_cap").first()  # not the plan's detail: the lock is the point
+    vehicle = sql.vehicle_locked(int(leg.get("vehicle_id") or 0))  # its key and cap: the lock is the point
     if vehicle is None:
         return ""
     key, seat_cap = vehicle
-    aboard = (
-        ScanEvent.objects.filter(vehicle_key=key, checkpoint=checkpoint, worker__isnull=False)
-        .exclude(outcome=rules.REFUSED)
-        .aggregate(
-            riders=Count("worker_id", distinct=True),
-            this_one=Count("pk", filter=Q(worker_id=worker.pk if worker is not None else None)),
-        )
-    )
-    if aboard["this_one"]:
+    riders, this_one = sql.riders(key, checkpoint, worker.pk)  # read under the lock
+    if this_one:
         return ""
-    return "over_capacity" if aboard["riders"] >= seat_cap else ""
-
-
-def _winner(worker_id: int, leg: int, checkpoint: str) -> tuple[datetime, str, str] | None:
-    """(device time, nonce, vehicle key) of the scan that stands for a worker, leg and checkpoint so
-    far: the conflict rule of ``core.scans`` (the earliest device time, then the smaller nonce, of
-    those not refused)."""
-    events = ScanEvent.objects.filter(worker_id=worker_id, leg=leg, checkpoint=checkpoint).exclude(
-        outcome=rules.REFUSED
-    )
-    return events.order_by("client_at", "nonce").values_list("client_at", "nonce", "vehicle_key").first()
+    return "over_capacity" if riders >= seat_cap else ""
 
 
 def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
@@ -363,7 +367,10 @@ def _effects(actor: Any, event: ScanEvent, worker: ApplicationWorker) -> None:
 
 def _maybe_complete(actor: Any, application_id: int) -> None:
     """Complete the application once every worker of it holding an issued ticket has a gate scan
-    that stands; the clock stops at the latest of those arrivals."""
+    that stands; the clock stops at the latest of those arrivals. While someone holding a ticket
+    has not arrived (every gate scan but an application's last), one query says so and that is all."""
+    if sql.someone_on_the_way(application_id):
+        return
     expected = set(
         Ticket.objects.filter(
             worker__application_id=application_id, state=TicketState.ISSUED,
