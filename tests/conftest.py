@@ -28,6 +28,19 @@ def _fast_password_hasher(request):
         ]
 
 
+@pytest.fixture(autouse=True)
+def _default_language(request):
+    """Each test starts in the site's default language: a request through the test client in
+    another language (LocaleMiddleware) leaves that language active in the thread, and a later
+    test's messages came out in English (tests/teams/test_boarding_recognition.py after
+    tests/access/test_page_language.py)."""
+    yield
+    if request.config.pluginmanager.hasplugin("django"):
+        from django.utils import translation
+
+        translation.deactivate()
+
+
 @pytest.fixture
 def home_city(db):
     """The demo city set up as ``homeward setup --city 330282`` leaves it: the row, 20 towns, stations."""
