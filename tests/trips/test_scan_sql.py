@@ -22,6 +22,7 @@ from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.teams.models import Team
 from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket
 from homeward.apps.trips.services import scan_sql
+from homeward.apps.trips.services.scans import TEAM_AT_ORIGIN
 from homeward.core import scans as rules
 
 pytestmark = pytest.mark.django_db
@@ -183,8 +184,10 @@ def test_team_at_origin_is_the_exists_it_stands_for(planned) -> None:
     orm = Exists(
         Team.objects.filter(province_code=Substr(OuterRef("worker__pickup_county_code"), 1, 2), active=True)
     )
-    rows = Ticket.objects.annotate(raw=scan_sql.TEAM_AT_ORIGIN, orm=orm).values_list(
-        "worker__pickup_county_code", "raw", "orm"
+    rows = (
+        Ticket.objects.select_related("worker")
+        .annotate(raw=TEAM_AT_ORIGIN, orm=orm)
+        .values_list("worker__pickup_county_code", "raw", "orm")
     )
     seen = {(county[:2], raw, by_orm) for county, raw, by_orm in rows}
     assert all(raw is by_orm for _p, raw, by_orm in seen)

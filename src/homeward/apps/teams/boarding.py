@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from homeward.apps.applications.models import ApplicationWorker
@@ -21,9 +23,23 @@ from homeward.apps.teams.models import Team
 from homeward.apps.teams.recognition import latest_statuses, reason_labels, recognise
 
 
+def team_at_origin(county_sql: str) -> RawSQL:
+    """Whether the province of a county code has an active service team, as an annotation of the
+    caller's query (``county_sql``: the county column as that query names it), so that the boarding
+    scan reads it with the ticket. Written as SQL: ``Exists(Team.objects.filter(province_code=Substr(
+    OuterRef(...), 1, 2), active=True))`` cost more to compile than the rest of the ticket read."""
+    table = Team._meta.db_table
+    return RawSQL(
+        f'EXISTS (SELECT 1 FROM "{table}" WHERE "{table}"."province_code" = SUBSTR({county_sql}, 1, 2)'
+        f' AND "{table}"."active" = %s)',
+        (True,),
+        output_field=BooleanField(),
+    )
+
+
 def checked_at_boarding(province: str, team_at_origin: bool | None = None) -> bool:
     """``team_at_origin``: whether the province has an active service team, when the caller read it
-    already (the boarding scan reads it with the ticket: ``trips.services.scan_sql.TEAM_AT_ORIGIN``)."""
+    already (the boarding scan reads it with the ticket: ``team_at_origin``)."""
     mode = settings.RECOGNITION_AT_BOARDING
     if mode == "off":
         return False

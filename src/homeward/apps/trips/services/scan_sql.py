@@ -17,24 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 
 from homeward.apps.trips.models import TicketState
 from homeward.core import scans as rules
-
-# Whether the province of the ticket holder's pickup county has an active service team (返岗互认,
-# ``teams.boarding.checked_at_boarding``), as an annotation of the ticket query (whose own table is
-# named as itself there): ``Exists(Team.objects.filter(province_code=Substr(OuterRef(
-# "worker__pickup_county_code"), 1, 2), active=True))``, which cost more to compile than the rest
-# of the ticket read.
-TEAM_AT_ORIGIN = RawSQL(
-    'EXISTS (SELECT 1 FROM "applications_applicationworker" aw'
-    ' INNER JOIN "teams_team" tm ON tm."province_code" = SUBSTR(aw."pickup_county_code", 1, 2)'
-    ' WHERE aw."id" = "trips_ticket"."worker_id" AND tm."active" = %s)',
-    (True,),
-    output_field=BooleanField(),
-)
 
 
 def _at(value: datetime) -> Any:

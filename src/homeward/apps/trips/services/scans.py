@@ -67,7 +67,7 @@ from homeward.apps.applications.models import ApplicationWorker
 from homeward.apps.applications.services.transit import application_arrive
 from homeward.apps.audit.services import audit_record
 from homeward.apps.registry.models import Worker
-from homeward.apps.teams.boarding import recognition_refusal
+from homeward.apps.teams.boarding import recognition_refusal, team_at_origin
 from homeward.apps.trips.models import ScanEvent, Ticket, TicketState
 from homeward.apps.trips.services import scan_sql as sql
 from homeward.apps.trips.services.escorts import escort_refusal
@@ -110,6 +110,9 @@ TICKET_FIELDS = (
     "worker__declined_at", "worker__pickup_county_code", "worker__worker_id",
     "worker__application__state", "worker__application__enterprise_id",
 )  # fmt: skip
+# 返岗互认 asks whether the holder's origin province has a service team: read with the ticket, whose
+# query joins the worker's table under its own name (``select_related``)
+TEAM_AT_ORIGIN = team_at_origin('"applications_applicationworker"."pickup_county_code"')
 
 # Refusals for the scanner's own scope: who the ticket names is not theirs to see.
 HIDES_HOLDER = frozenset({"out_of_scope", "wrong_place", "not_your_vehicle"})
@@ -242,7 +245,7 @@ def _record(
         tickets = Ticket.objects.select_for_update(of=("self",)).select_related("worker__application")
         tickets = tickets.only(*TICKET_FIELDS)
         if checkpoint == rules.BOARD:  # 返岗互认 asks whether the origin has a service team
-            tickets = tickets.annotate(team_at_origin=sql.TEAM_AT_ORIGIN)
+            tickets = tickets.annotate(team_at_origin=TEAM_AT_ORIGIN)
         try:  # a unique lookup: no ordering to compile
             ticket = tickets.get(**lookup)
         except Ticket.DoesNotExist:  # a valid signature on a ticket this database does not hold
@@ -271,15 +274,15 @@ def _record(
     # What the vehicle's lock does not guard is read before it is taken: the lock is held until the
     # commit and every scanner of the vehicle waits for it. (This worker's other scans wait on the
     # ticket's lock, taken above, so the standing scan cannot change meanwhile.)
-    declared = _declared(worker, checkpoint, client_at, temperature, health_code) if not reason else None
-    standing = (
-        sql.standing_before(worker.pk, leg_no, checkpoint, client_at, nonce)
-        if not reason and worker is not None
-        else None
-    )
+    declared: tuple[Decimal | None, str] = (None, "")
+    standing: str | None = None
+    if not reason:
+        declared = _declared(worker, checkpoint, client_at, temperature, health_code)
+        if worker is not None:
+            standing = sql.standing_before(worker.pk, leg_no, checkpoint, client_at, nonce)
     if not reason and ticket is not None and checkpoint in rules.BOARDINGS:
         reason = _capacity_refusal(ticket.worker, leg, checkpoint)
-    if reason or declared is None:
+    if reason:
         outcome = rules.REFUSED
     else:
         outcome, reason = rules.health_outcome(*declared)
