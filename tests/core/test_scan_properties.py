@@ -48,3 +48,36 @@ def test_replaying_twice_or_in_another_order_derives_the_same_state(batch, rando
     replay = batch + batch[: len(batch) // 2]  # a partial re-upload
     random.shuffle(replay)
     assert rules.derive(replay).key() == rules.derive(batch).key()
+
+
+BUS, TRAIN, SHUTTLE = ("bus", "B-1"), ("train", "T-1"), ("shuttle", "S-1")
+
+
+def test_each_checkpoint_reads_the_leg_of_its_vehicle_kind() -> None:
+    feeder = [("bus", "F-1"), TRAIN, SHUTTLE]
+    # a feeder rider boards the feeder bus at home and the train at the origin station (by its key)
+    assert rules.leg_of("board", feeder) == 0
+    assert rules.leg_of("board", feeder, {"T-1"}) == 1
+    assert [rules.leg_of(c, feeder) for c in ("station_arrival", "shuttle_board", "gate")] == [1, 2, 2]
+    assert [rules.leg_of(c, [TRAIN, SHUTTLE]) for c in rules.CHECKPOINTS] == [0, 0, 1, 1]
+    # a bus ticket has no station arrival nor shuttle: refused as no_leg, not read as the bus
+    assert [rules.leg_of(c, [BUS]) for c in rules.CHECKPOINTS] == [0, None, None, 0]
+    assert rules.leg_of("board", [BUS], {"another bus"}) == 0  # then refused as wrong_vehicle
+    assert rules.leg_of("gate", []) is None
+
+
+legs_st = st.lists(st.sampled_from([BUS, ("bus", "F-1"), TRAIN, SHUTTLE, ("", "X")]), max_size=4)
+
+
+@given(legs_st, st.sampled_from(rules.CHECKPOINTS), st.sets(st.sampled_from(["B-1", "F-1", "T-1", "S-1"])))
+def test_a_scan_reads_a_leg_of_its_kind_preferring_the_scanners_vehicle(legs, checkpoint, vehicles) -> None:
+    leg = rules.leg_of(checkpoint, legs, vehicles)
+    if checkpoint == rules.GATE:
+        assert leg == (len(legs) - 1 if legs else None)
+        return
+    fitting = [i for i, (kind, _) in enumerate(legs) if kind in rules.LEG_KINDS[checkpoint]]
+    assert (leg is None) == (not fitting)
+    if fitting:
+        assert leg in fitting
+        mine = [i for i in fitting if legs[i][1] in vehicles]
+        assert leg == (mine or fitting)[0]

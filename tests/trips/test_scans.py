@@ -42,6 +42,11 @@ def _bus_tickets(run: Any) -> list[Ticket]:
     return sorted(tickets, key=lambda t: t.pk)
 
 
+def _train_ticket() -> Ticket:
+    issued = Ticket.objects.filter(state="issued").select_related("worker").order_by("pk")
+    return next(t for t in issued if [x["kind"] for x in t.legs] == ["train", "shuttle"])
+
+
 def _scan(ticket: Ticket, checkpoint: str = "board", actor: Any = None, **kw: Any) -> Any:
     kw.setdefault("nonce", _nonce())
     kw.setdefault("client_at", timezone.now())
@@ -153,8 +158,11 @@ def test_station_staff_scan_at_their_place_only_and_other_roles_not_at_all(
     planned, station_staff, hr_officer, enterprise_user
 ) -> None:
     ticket = _bus_tickets(planned)[0]
-    here = _scan(ticket, "station_arrival", actor=station_staff)
+    train = _train_ticket()
+    here = _scan(train, "station_arrival", actor=station_staff)
     assert here.answer == "recorded" and ScanEvent.objects.get(pk=here.event_id).place == "余姚北站"
+    # a bus ticket has no station arrival: refused, not read as the bus (core.scans.leg_of)
+    assert _scan(ticket, "station_arrival", actor=station_staff).reason == "no_leg"
     assert _scan(ticket, "gate", actor=station_staff, place="别处").reason == "wrong_place"
     with pytest.raises(PermissionDenied):
         _scan(ticket, actor=hr_officer)
@@ -270,3 +278,52 @@ def test_the_next_heat_map_rebuild_counts_a_gate_handover_as_returned(planned) -
     assert rebuilt()[0] != "returned"
     _scan(ticket, "gate")
     assert rebuilt() == ("returned", "police")  # the gate handover is an arrival record
+
+
+def test_a_feeder_riders_scans_each_read_the_leg_of_their_vehicle(
+    planned, station_staff, escort_user
+) -> None:
+    """A feeder rider (bus to the origin station, the train, the shuttle): the test campaign plans no
+    feeder, so one train rider's ticket and seats are given a feeder bus as leg 0, as the planner's
+    feeder tickets read. Each scan reads the leg of its vehicle kind, the train's escort boards them
+    without naming the vehicle, and the stages and the train's manifest follow."""
+    from homeward.apps.planning.models import PlanSeat
+    from homeward.apps.trips.manifest import scan_manifest
+
+    ticket, bus = _train_ticket(), _bus_tickets(planned)[0].legs[0]
+    train, shuttle = ticket.legs
+    Ticket.objects.filter(pk=ticket.pk).update(
+        legs=[{**bus, "leg": 0}, {**train, "leg": 1}, {**shuttle, "leg": 2}]
+    )
+    seats = PlanSeat.objects.filter(worker=ticket.worker_id, run__in=PlanVehicle.objects.values("run"))
+    seats.filter(vehicle__key=shuttle["vehicle_key"]).update(leg=2)
+    seats.filter(vehicle__key=train["vehicle_key"]).update(leg=1)
+    seat = seats.get(vehicle__key=train["vehicle_key"])
+    PlanSeat.objects.create(
+        run=seat.run, vehicle=PlanVehicle.objects.get(run=seat.run, key=bus["vehicle_key"]), leg=0, seat="F1",
+        worker_id=ticket.worker_id, application_id=seat.application_id, enterprise_id=seat.enterprise_id,
+    )  # fmt: skip
+    ticket.refresh_from_db()
+    t0 = timezone.now()
+
+    def on_train() -> str:
+        rows = scan_manifest(actor=escort_user, vehicle_key=train["vehicle_key"])["passengers"]
+        return next(p["state"] for p in rows if p["worker"] == ticket.worker_id)
+
+    steps = [  # (checkpoint, actor, leg read, vehicle, stage after)
+        ("board", None, 0, bus["vehicle_key"], "on_vehicle"),
+        ("board", escort_user, 1, train["vehicle_key"], "on_vehicle"),
+        ("station_arrival", station_staff, 1, train["vehicle_key"], "at_station"),
+        ("shuttle_board", station_staff, 2, shuttle["vehicle_key"], "on_shuttle"),
+        ("gate", None, 2, shuttle["vehicle_key"], "arrived"),
+    ]
+    manifest_states = []
+    for n, (checkpoint, actor, leg, vehicle, stage) in enumerate(steps):
+        manifest_states.append(on_train())
+        done = _scan(ticket, checkpoint, actor=actor, client_at=t0 + timedelta(minutes=10 * n))
+        assert (done.answer, done.reason) == ("recorded", ""), checkpoint
+        event = ScanEvent.objects.get(pk=done.event_id)
+        assert (event.leg, event.vehicle_key) == (leg, vehicle), checkpoint
+        assert scan_state(workers=[ticket.worker_id]).stages[ticket.worker_id] == stage
+    # on the train's list: expected until boarded there (the feeder bus is not the train), then off
+    assert manifest_states == ["expected", "expected", "boarded", "arrived", "arrived"]

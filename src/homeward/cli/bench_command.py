@@ -50,7 +50,7 @@ def _events(at: datetime, seed: int) -> list[Any]:
         for leg in legs:
             pickup = datetime.fromisoformat(leg["pickup_at"]) + late
             arrive = datetime.fromisoformat(leg["arrives_at"]) + late
-            boarding = "board" if leg["leg"] == 0 else "shuttle_board"
+            boarding = "shuttle_board" if leg["kind"] == "shuttle" else "board"  # core.scans.LEG_KINDS
             steps.append((boarding, leg, pickup))
             if leg["kind"] == "train":
                 steps.append(("station_arrival", leg, arrive))

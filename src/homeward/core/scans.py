@@ -5,10 +5,14 @@ Pure: no Django, no database. ``apps.trips.services.scans`` records events with 
 
 Checkpoints and the ticket leg each one reads:
 
-- ``board``            boarding at the pickup: leg 0 (the bus or the special train)
-- ``station_arrival``  arrival at the destination station: leg 0 (the train's arrival)
-- ``shuttle_board``    boarding the station shuttle: leg 1
+- ``board``            boarding a bus or a special train: its leg (leg 0 at the pickup; a feeder
+                       rider boards the train at the origin station on leg 1)
+- ``station_arrival``  arrival at the destination station: the train's leg
+- ``shuttle_board``    boarding the station shuttle: the shuttle's leg
 - ``gate``             factory-gate handover: the ticket's last leg
+
+A ticket without a leg of the checkpoint's kind (a station arrival on a bus ticket) is refused
+(``no_leg``); ``leg_of`` says which leg a scan reads.
 
 Health rule (``health_outcome``): a temperature of 37.3 °C or more, or a health code that is not green,
 routes the worker to ``observation`` (recorded; on a vehicle the rear rows kept empty as the
@@ -23,7 +27,7 @@ in another order derives the same state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +40,8 @@ GATE: Final = "gate"
 CHECKPOINTS: Final = (BOARD, STATION_ARRIVAL, SHUTTLE_BOARD, GATE)
 # Checkpoints that take a seat on a vehicle (the seat cap is enforced there).
 BOARDINGS: Final = frozenset({BOARD, SHUTTLE_BOARD})
+# The vehicle kinds (``PlanVehicle.kind``) of the legs each checkpoint before the gate reads.
+LEG_KINDS: Final = {BOARD: ("bus", "train"), STATION_ARRIVAL: ("train",), SHUTTLE_BOARD: ("shuttle",)}
 
 OK: Final = "ok"
 OBSERVATION: Final = "observation"
@@ -54,13 +60,18 @@ STAGES: Final = {
 }
 
 
-def leg_of(checkpoint: str, legs: int) -> int:
-    """The ticket leg a checkpoint reads on a ticket of ``legs`` legs (see the module docstring)."""
-    if checkpoint == SHUTTLE_BOARD:
-        return 1
+def leg_of(checkpoint: str, legs: Sequence[tuple[str, str]], vehicles: Collection[str] = ()) -> int | None:
+    """The ticket leg a scan at ``checkpoint`` reads, or None when the ticket has no such leg.
+
+    ``legs``: the ticket's (vehicle kind, vehicle key) in leg order. The gate reads the last leg;
+    the other checkpoints a leg of their vehicle kinds (``LEG_KINDS``): of those, the first that
+    rides one of ``vehicles`` (the scanner's), else the first. A feeder rider's ticket reads bus,
+    train, shuttle: boarding the train at the origin station is its leg 1, not the feeder bus."""
     if checkpoint == GATE:
-        return max(legs - 1, 0)
-    return 0
+        return len(legs) - 1 if legs else None
+    kinds = LEG_KINDS.get(checkpoint, ())
+    fitting = [i for i, (kind, _) in enumerate(legs) if kind in kinds]
+    return next((i for i in fitting if legs[i][1] in vehicles), fitting[0] if fitting else None)
 
 
 def health_outcome(temperature_c: Decimal | None, health_code: str) -> tuple[str, str]:

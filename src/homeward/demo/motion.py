@@ -7,8 +7,9 @@ from the clock, and a scan is in the script only when its time is not after ``no
 the same seed at different hours have the same plan, the same exceptions, and the same scans relative
 to the day's start — the later build has more of them (those of the hours between).
 
-- boarding at the ticket's pickup (temperature read by the escort), then for a train + shuttle ticket
-  the arrival at the destination station and the shuttle boarding there, then the factory-gate
+- boarding at the ticket's pickup (temperature read by the escort), then at each change of vehicle
+  the next boarding, after the arrival at the destination station when the leg before is a train
+  (train + shuttle; a feeder rider's bus, train at the origin station, shuttle), then the factory-gate
   handover at the last leg's arrival (which marks the worker returned and may close the application);
 - the exceptions, chosen from the plan alone: a fever at the boarding of one of the day's first buses
   (observation, the worker goes no further), a no-show on another (no scan at all), and a declined seat
@@ -76,6 +77,7 @@ class Scan:
     place: str
     vehicle_key: str = ""
     temperature: Decimal | None = None
+    leg: int = 0  # the ticket leg: a feeder rider boards twice (the feeder bus, then the train)
 
 
 @dataclass
@@ -109,14 +111,17 @@ def _journey(rider: Rider, seed: int, *, fever: bool) -> list[Scan]:
     def after(previous: datetime, scheduled: datetime, lo: int, hi: int) -> datetime:
         return max(previous + timedelta(minutes=1), scheduled + timedelta(minutes=r.randint(lo, hi)))
 
-    if rider.kinds == ("train", "shuttle"):
-        shuttle = rider.legs[1]
-        at = after(at, rider.at(0, "arrives_at"), 3, 12)
-        out.append(Scan(at, rules.STATION_ARRIVAL, rider, f"{first['destination']}站"))
-        at = after(at, rider.at(1, "pickup_at"), -12, -1)
-        out.append(
-            Scan(at, rules.SHUTTLE_BOARD, rider, f"{shuttle['pickup']}站", str(shuttle["vehicle_key"]))
+    for n in range(1, len(rider.legs)):  # each change of vehicle: off a train at its station, on the next
+        before, leg = rider.legs[n - 1], rider.legs[n]
+        if before["kind"] == "train":
+            at = after(at, rider.at(n - 1, "arrives_at"), 3, 12)
+            out.append(Scan(at, rules.STATION_ARRIVAL, rider, f"{before['destination']}站", leg=n - 1))
+        at = after(at, rider.at(n, "pickup_at"), -12, -1)
+        shuttle = leg["kind"] == "shuttle"
+        checkpoint, place = (
+            (rules.SHUTTLE_BOARD, f"{leg['pickup']}站") if shuttle else (rules.BOARD, str(leg["pickup"]))
         )
+        out.append(Scan(at, checkpoint, rider, place, str(leg["vehicle_key"]), leg=n))
     at = after(at, rider.at(len(rider.legs) - 1, "arrives_at"), 3, 15)
     out.append(Scan(at, rules.GATE, rider, str(rider.legs[-1]["destination"])))
     return out
@@ -259,7 +264,7 @@ def demo_in_motion(*, seed: int, now: datetime, report: Report | None = None) ->
         elif scan.checkpoint == rules.GATE and enterprise is not None:
             actor = enterprise if scan.rider.enterprise == enterprise.profile.enterprise_id else taskforce
         result = scan_record(
-            actor=actor, nonce=f"demo-{scan.checkpoint}-{scan.rider.ticket_id}",
+            actor=actor, nonce=f"demo-{scan.checkpoint}-{scan.rider.ticket_id}" + (f"-{scan.leg}" if scan.leg else ""),
             token_or_id=tokens[scan.rider.ticket_id], checkpoint=scan.checkpoint, client_at=scan.at,
             vehicle_key=scan.vehicle_key, place=scan.place,
             temperature_c=scan.temperature, health_code="green" if scan.temperature is not None else "",

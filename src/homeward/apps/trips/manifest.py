@@ -4,13 +4,14 @@ rider's seat, masked name, pickup point and time, declared health and the state 
 Which vehicles: the actor's ``planning.planvehicle`` scope (``accounts.policy``): an escort the
 vehicles they are crewed on, a station the arrivals expected at its place, the task force all.
 
-A rider's state on the vehicle (leg ``L``: 0 the bus or train, 1 the station shuttle), first match:
+A rider's state on the vehicle (the ticket leg their seat is on: a feeder rider's train is leg 1),
+by how far their standing scans reach (``core.scans.stage_step``), first match:
 
 - ``declined``     the worker declined the trip or was removed from the application;
 - ``isolated`` / ``cleared`` / ``handed_over``  handed to a health post (``ObservationHandover``),
                    by the health department's outcome;
 - ``observation``  a standing scan routed them to observation (fever or a non-green code);
-- ``arrived``      a standing scan beyond this vehicle's boarding (station arrival, shuttle, gate);
+- ``arrived``      a standing scan beyond this vehicle's boarding (station arrival, the next leg, gate);
 - ``boarded``      the boarding of this vehicle stands;
 - ``no_show``      not boarded and the vehicle's departure has passed; else ``expected``.
 
@@ -37,7 +38,6 @@ STATES = (
     "expected", "boarded", "arrived", "observation", "handed_over", "cleared", "isolated", "no_show",
     "declined",
 )  # fmt: skip
-STAGE_RANK = {rules.STAGE_HOME: 0, "on_vehicle": 1, "at_station": 2, "on_shuttle": 3, "arrived": 4}
 
 
 def _seat_order(seat: str) -> tuple[Any, ...]:
@@ -51,18 +51,20 @@ def manifest_vehicles(actor: Any) -> QuerySet[PlanVehicle]:
     return scoped(actor, PlanVehicle.objects.filter(run__in=run)).order_by("departs", "kind", "key")
 
 
-def _state(worker: Any, leg: int, departs: Any, stage: str, observed: bool, handover: Any, now: Any) -> str:
+def _state(
+    worker: Any, here: tuple[int, int], departs: Any, furthest: tuple[int, int] | None, observed: bool,
+    handover: Any, now: Any,
+) -> str:  # fmt: skip
+    """``here``: the ``core.scans.stage_step`` of boarding this vehicle; ``furthest``: the worker's."""
     if worker.declined_at is not None or not worker.active:
         return "declined"
     if handover is not None:
         return "handed_over" if handover.outcome == "pending" else str(handover.outcome)
     if observed:
         return "observation"
-    boarded = STAGE_RANK["on_vehicle" if leg == 0 else "on_shuttle"]
-    rank = STAGE_RANK.get(stage, 0)
-    if rank > boarded:
+    if furthest is not None and furthest > here:
         return "arrived"
-    if rank == boarded:
+    if furthest == here:
         return "boarded"
     return "no_show" if departs <= now else "expected"
 
@@ -120,13 +122,18 @@ def scan_manifest(*, actor: Any, vehicle_key: str = "") -> dict[str, Any]:
     handovers: dict[int, ObservationHandover] = {}
     for h in ObservationHandover.objects.filter(worker_id__in=ids).order_by("handed_at", "pk"):
         handovers[h.worker_id] = h  # the latest counts
+    furthest: dict[int, tuple[int, int]] = {}
+    for worker_id, leg_no, checkpoint in derived.winners:
+        step = rules.stage_step(leg_no, checkpoint)
+        furthest[worker_id] = max(step, furthest.get(worker_id, step))
+    boarding = rules.SHUTTLE_BOARD if vehicle.kind == PlanVehicle.Kind.SHUTTLE else rules.BOARD
     passengers = []
     for s in seats:
         w, ticket = s.worker, tickets.get(s.worker_id)
         legs: list[dict[str, Any]] = ticket.legs if ticket else []
         leg = next((x for x in legs if x.get("vehicle_key") == vehicle.key), {})
         health, obs, handover = declared.get(w.pk), observations.get(w.pk), handovers.get(w.pk)
-        state = _state(w, s.leg, vehicle.departs, derived.stages.get(w.pk, rules.STAGE_HOME),
+        state = _state(w, rules.stage_step(s.leg, boarding), vehicle.departs, furthest.get(w.pk),
                        w.pk in derived.observation, handover, now)  # fmt: skip
         out["counts"][state] += 1
         passengers.append({

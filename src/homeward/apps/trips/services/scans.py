@@ -70,7 +70,7 @@ from homeward.apps.registry.models import Worker
 from homeward.apps.teams.boarding import recognition_refusal, team_at_origin
 from homeward.apps.trips.models import ScanEvent, Ticket, TicketState
 from homeward.apps.trips.services import scan_sql as sql
-from homeward.apps.trips.services.escorts import escort_refusal
+from homeward.apps.trips.services.escorts import escort_vehicle_keys
 from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
@@ -130,6 +130,12 @@ def _result(event: ScanEvent, answer: str) -> ScanResult:
     )  # fmt: skip
 
 
+def _kinds(ticket: Ticket | None) -> list[tuple[str, str]]:
+    """The ticket's (vehicle kind, vehicle key) in leg order, as ``core.scans.leg_of`` reads them."""
+    legs = sorted(ticket.legs, key=lambda x: x.get("leg", 0)) if ticket is not None else []
+    return [(str(x.get("kind", "")), str(x.get("vehicle_key", ""))) for x in legs]
+
+
 def _leg(ticket: Ticket | None, leg: int) -> dict[str, Any]:
     if ticket is None:
         return {}
@@ -169,8 +175,10 @@ def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[
     return {"ticket_id": verification.permit.permit_id}, ("" if verification.valid else verification.reason)
 
 
-def _scope_refusal(actor: Any, checkpoint: str, place: str, ticket: Ticket | None) -> str:
-    profile = profile_of(actor)
+def _scope_refusal(
+    profile: Any, checkpoint: str, place: str, ticket: Ticket | None, leg: dict[str, Any], escorted: set[str]
+) -> str:
+    """Why the actor may not make this scan ("" when they may); ``escorted``: an escort's vehicles."""
     if profile is None or profile.role == Role.TASKFORCE:
         return ""
     if profile.role == Role.STATION:
@@ -178,8 +186,8 @@ def _scope_refusal(actor: Any, checkpoint: str, place: str, ticket: Ticket | Non
     if profile.role == Role.ENTERPRISE:
         own = ticket is not None and ticket.worker.application.enterprise_id == profile.enterprise_id
         return "" if checkpoint == rules.GATE and own else "out_of_scope"
-    if profile.role == Role.ESCORT:
-        return escort_refusal(profile, checkpoint, ticket)
+    if profile.role == Role.ESCORT:  # the leg this scan reads rides one of their vehicles
+        return "" if ticket is None or leg.get("vehicle_key") in escorted else "not_your_vehicle"
     return "out_of_scope"
 
 
@@ -251,10 +259,13 @@ def _record(
         except Ticket.DoesNotExist:  # a valid signature on a ticket this database does not hold
             reason = "no_ticket"
     worker = ticket.worker if ticket is not None else None
-    legs = len(ticket.legs) if ticket is not None else 1
-    leg_no = rules.leg_of(checkpoint, legs)
-    leg = _leg(ticket, leg_no)
-    reason = reason or _scope_refusal(actor, checkpoint, place, ticket)
+    profile = profile_of(actor)
+    escort = profile is not None and profile.role == Role.ESCORT and ticket is not None
+    escorted = escort_vehicle_keys(profile) if escort else set()
+    found = rules.leg_of(checkpoint, _kinds(ticket), {vehicle_key} if vehicle_key else escorted)
+    leg_no = 0 if found is None else found  # no such leg: refused below, recorded against leg 0
+    leg = _leg(ticket, leg_no) if found is not None else {}
+    reason = reason or _scope_refusal(profile, checkpoint, place, ticket, leg, escorted)
     if not reason and ticket is not None:
         assert worker is not None
         if ticket.state != TicketState.ISSUED:
