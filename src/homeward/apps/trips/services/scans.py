@@ -75,6 +75,7 @@ from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.core.errors import DomainError
 from homeward.db_insert import insert_one
+from homeward.db_select import INT_PLACEHOLDER, STR_PLACEHOLDER, compiled_get
 
 RECORDED, DUPLICATE, CONFLICT, REFUSED = "recorded", "duplicate", "conflict", "refused"
 NONCE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -243,6 +244,24 @@ def scan_record(
         return _result(first, DUPLICATE)
 
 
+def _ticket_locked(lookup: dict[str, Any], *, board: bool) -> Ticket:
+    """The ticket a scan names, under its row lock, with its worker and application (the fields in
+    ``TICKET_FIELDS``; at boarding also ``team_at_origin``). ``lookup`` is ``{"ticket_id": ...}``
+    (a token) or ``{"pk": ...}`` (a typed ID number); the statement is compiled once per shape."""
+    ((field, value),) = lookup.items()
+
+    def tickets(key: Any) -> Any:
+        found = Ticket.objects.select_for_update(of=("self",)).select_related("worker__application")
+        found = found.only(*TICKET_FIELDS).filter(**{field: key})
+        if board:  # 返岗互认 asks whether the origin has a service team
+            found = found.annotate(team_at_origin=TEAM_AT_ORIGIN)
+        return found
+
+    placeholder = INT_PLACEHOLDER if field == "pk" else STR_PLACEHOLDER
+    name = f"trips.scan_ticket.{field}.{'board' if board else 'other'}"
+    return compiled_get(name, Ticket, tickets, value, placeholder=placeholder)
+
+
 def _record(
     actor: Any, nonce: str, lookup: dict[str, Any] | None, reason: str, checkpoint: str,
     client_at: datetime, now: datetime, *, manual: bool, vehicle_key: str, place: str,
@@ -250,12 +269,8 @@ def _record(
 ) -> ScanResult:  # fmt: skip
     ticket = None
     if lookup is not None:  # one worker's scans serialise on their ticket, before any vehicle lock
-        tickets = Ticket.objects.select_for_update(of=("self",)).select_related("worker__application")
-        tickets = tickets.only(*TICKET_FIELDS)
-        if checkpoint == rules.BOARD:  # 返岗互认 asks whether the origin has a service team
-            tickets = tickets.annotate(team_at_origin=TEAM_AT_ORIGIN)
-        try:  # a unique lookup: no ordering to compile
-            ticket = tickets.get(**lookup)
+        try:
+            ticket = _ticket_locked(lookup, board=checkpoint == rules.BOARD)
         except Ticket.DoesNotExist:  # a valid signature on a ticket this database does not hold
             reason = "no_ticket"
     worker = ticket.worker if ticket is not None else None
