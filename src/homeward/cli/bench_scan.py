@@ -6,9 +6,9 @@
 2. ``homeward serve`` (gunicorn and the task worker, as deployed: ``HOMEWARD_DB_CONN_MAX_AGE=60``)
    on a free port of 127.0.0.1.
 3. ``--clients`` threads, each signed in as its own task-force scanner through the login page
-   (``requests``), then post ``POST /api/v1/scans`` on a keep-alive connection (``http.client``) one scan per request for ``--seconds``: every worker's
-   boarding, for one in ``RESCAN_EVERY`` a second boarding by another scanner, and the factory-gate
-   arrival once the boarding was answered. A request that fails (connection refused or reset, 5xx)
+   (``requests``), then post ``POST /api/v1/scans`` on a keep-alive connection (``http.client``),
+   one scan per request for ``--seconds``: every worker's boarding, for one in ``RESCAN_EVERY`` a
+   second boarding by another scanner, and the factory-gate arrival once the boarding was answered. A request that fails (connection refused or reset, 5xx)
    is sent again with the same nonce (so a retry is a no-op if the first attempt was stored) until
    it is answered; a scan's latency runs from its first attempt to its answer.
    ``--batch N`` (N > 1) is a separate, labelled mode: each request carries up to N scans (a
@@ -420,7 +420,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
                 "postgres": None
                 if args.restart_db
                 else round((cpu_after[1] - cpu_before[1]) * 1000 / max(answered, 1), 2),
-                # the clients themselves (requests, JSON), on the same cores as the server
+                # the clients themselves (http.client, JSON), on the same cores as the server
                 "clients": round(client_cpu * 1000 / max(answered, 1), 2),
             },
             "answers": dict(sorted(tally.answers.items())), "restart": restart,
