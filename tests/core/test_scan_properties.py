@@ -81,3 +81,12 @@ def test_a_scan_reads_a_leg_of_its_kind_preferring_the_scanners_vehicle(legs, ch
         assert leg in fitting
         mine = [i for i in fitting if legs[i][1] in vehicles]
         assert leg == (mine or fitting)[0]
+
+
+def test_the_boarding_checkpoint_of_each_vehicle_kind_reads_a_leg_of_that_kind() -> None:
+    from homeward.core.scans import BOARD, SHUTTLE_BOARD, boarding_checkpoint, leg_of
+
+    assert [boarding_checkpoint(k) for k in ("bus", "train", "shuttle")] == [BOARD, BOARD, SHUTTLE_BOARD]
+    feeder = [("bus", "b1"), ("train", "t1"), ("shuttle", "s1")]
+    for n, (kind, key) in enumerate(feeder):
+        assert leg_of(boarding_checkpoint(kind), feeder, {key}) == n

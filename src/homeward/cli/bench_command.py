@@ -24,6 +24,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from homeward.core.scans import boarding_checkpoint
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--polls", type=int, default=20)
@@ -50,7 +52,7 @@ def _events(at: datetime, seed: int) -> list[Any]:
         for leg in legs:
             pickup = datetime.fromisoformat(leg["pickup_at"]) + late
             arrive = datetime.fromisoformat(leg["arrives_at"]) + late
-            boarding = "shuttle_board" if leg["kind"] == "shuttle" else "board"  # core.scans.LEG_KINDS
+            boarding = boarding_checkpoint(leg["kind"])
             steps.append((boarding, leg, pickup))
             if leg["kind"] == "train":
                 steps.append(("station_arrival", leg, arrive))

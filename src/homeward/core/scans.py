@@ -60,6 +60,11 @@ STAGES: Final = {
 }
 
 
+def boarding_checkpoint(kind: str) -> str:
+    """The checkpoint that boards a vehicle of ``kind`` (the inverse of ``LEG_KINDS`` for boardings)."""
+    return SHUTTLE_BOARD if kind in LEG_KINDS[SHUTTLE_BOARD] else BOARD
+
+
 def leg_of(checkpoint: str, legs: Sequence[tuple[str, str]], vehicles: Collection[str] = ()) -> int | None:
     """The ticket leg a scan at ``checkpoint`` reads, or None when the ticket has no such leg.
 

@@ -117,10 +117,8 @@ def _journey(rider: Rider, seed: int, *, fever: bool) -> list[Scan]:
             at = after(at, rider.at(n - 1, "arrives_at"), 3, 12)
             out.append(Scan(at, rules.STATION_ARRIVAL, rider, f"{before['destination']}站", leg=n - 1))
         at = after(at, rider.at(n, "pickup_at"), -12, -1)
-        shuttle = leg["kind"] == "shuttle"
-        checkpoint, place = (
-            (rules.SHUTTLE_BOARD, f"{leg['pickup']}站") if shuttle else (rules.BOARD, str(leg["pickup"]))
-        )
+        checkpoint = rules.boarding_checkpoint(str(leg["kind"]))
+        place = f"{leg['pickup']}站" if checkpoint == rules.SHUTTLE_BOARD else str(leg["pickup"])
         out.append(Scan(at, checkpoint, rider, place, str(leg["vehicle_key"]), leg=n))
     at = after(at, rider.at(len(rider.legs) - 1, "arrives_at"), 3, 15)
     out.append(Scan(at, rules.GATE, rider, str(rider.legs[-1]["destination"])))

@@ -126,7 +126,7 @@ def scan_manifest(*, actor: Any, vehicle_key: str = "") -> dict[str, Any]:
     for worker_id, leg_no, checkpoint in derived.winners:
         step = rules.stage_step(leg_no, checkpoint)
         furthest[worker_id] = max(step, furthest.get(worker_id, step))
-    boarding = rules.SHUTTLE_BOARD if vehicle.kind == PlanVehicle.Kind.SHUTTLE else rules.BOARD
+    boarding = rules.boarding_checkpoint(vehicle.kind)
     passengers = []
     for s in seats:
         w, ticket = s.worker, tickets.get(s.worker_id)
