@@ -256,7 +256,7 @@ def build_world() -> World:
     )  # fmt: skip
     holder.save(update_fields=["worker"])
     shared["worker_link"] = worker_link_issue(actor=system, worker_id=ticket.worker_id)
-    shared["observation_scan"], shared["handover"] = _observations(run, users["escort"])
+    shared["observation_scan"], shared["handover"] = _observations(run, users["escort"], ticket.worker_id)
     # letters home: a draft campaign, and on each side a worker who replied they are coming back
     from homeward.apps.accounts.policy import WorkerSession
     from homeward.apps.letters.services import campaign_create
@@ -276,9 +276,10 @@ def build_world() -> World:
     return World(users=users, sides=sides, shared=shared)
 
 
-def _observations(run: Any, escort: Any) -> tuple[Any, Any]:
+def _observations(run: Any, escort: Any, own_worker_id: int) -> tuple[Any, Any]:
     """Two boarding scans that routed a rider of the escort persona's vehicle to observation, made at
-    the station persona's place: one still to hand over, one handed over (its outcome to record)."""
+    the station persona's place: one still to hand over, one handed over (its outcome to record).
+    Not the worker persona's own rider: once boarded, their trip is no longer theirs to confirm."""
     import datetime as dt
 
     from homeward.apps.accounts.policy import escort_vehicle_ids
@@ -288,7 +289,7 @@ def _observations(run: Any, escort: Any) -> tuple[Any, Any]:
     seats = PlanSeat.objects.filter(vehicle_id__in=escort_vehicle_ids(escort.profile)).select_related(
         "vehicle"
     )
-    riders = list(seats.order_by("pk")[:2])
+    riders = list(seats.exclude(worker_id=own_worker_id).order_by("pk")[:2])
     assert len(riders) == 2, "the escort persona rides no vehicle with two riders in the matrix plan"
     now = dt.datetime.now(dt.UTC)
     scans = [

@@ -90,3 +90,17 @@ def test_the_boarding_checkpoint_of_each_vehicle_kind_reads_a_leg_of_that_kind()
     feeder = [("bus", "b1"), ("train", "t1"), ("shuttle", "s1")]
     for n, (kind, key) in enumerate(feeder):
         assert leg_of(boarding_checkpoint(kind), feeder, {key}) == n
+
+
+def test_a_checkpoint_happens_at_its_legs_pickup_or_destination() -> None:
+    leg = {"kind": "train", "pickup": "阜阳", "destination": "余姚北"}
+    assert rules.checkpoint_place(rules.BOARD, leg) == "阜阳"
+    assert rules.checkpoint_place(rules.SHUTTLE_BOARD, {"pickup": "余姚北"}) == "余姚北"
+    assert rules.checkpoint_place(rules.STATION_ARRIVAL, leg) == "余姚北"
+    assert rules.checkpoint_place(rules.GATE, {"destination": "某厂"}) == "某厂"
+
+
+@given(st.text(min_size=1, max_size=8).filter(lambda s: s.strip() and not s.strip().endswith("站")))
+def test_a_station_is_the_same_place_with_or_without_its_suffix(name: str) -> None:
+    assert rules.same_place(name, f"{name}站") and rules.same_place(f"{name}站", name)
+    assert not rules.same_place(name, f"{name}东站") and not rules.same_place("", "站")

@@ -82,3 +82,31 @@ def test_a_ticket_boards_once_and_an_offline_scan_is_uploaded_once(
     page.wait_for_load_state("networkidle")  # (and fetches its passenger list: let it finish first)
     scans = ScanEvent.objects.filter(worker=second.worker)
     assert scans.count() == 1 and scans.get().manual and scans.get().outcome == "ok"
+
+
+def test_a_temperature_the_page_cannot_read_is_refused_on_the_phone_not_dropped(
+    planned, page, login, taskforce
+) -> None:
+    # found by a Chromium walk: "50" sent the batch to a raw validation error (in Chinese on the
+    # English page), "abc" and "36,5" were dropped and the worker boarded as if no reading was taken
+    ticket = next(
+        t for t in Ticket.objects.filter(state="issued").select_related("worker").order_by("pk")
+        if t.legs[0]["kind"] == "bus"
+    )  # fmt: skip
+    page.clock.install(time=timezone.now())
+    login(taskforce.username, PASSWORD)
+    page.goto("/scan/")
+    page.get_by_test_id("checkpoint").select_option("board")
+    for typed in ("50", "abc", "29.9"):
+        page.get_by_test_id("temperature").fill(typed)
+        page.get_by_test_id("id-number").fill(ticket.worker.id_number)
+        page.get_by_test_id("id-number").press("Enter")
+        refused = _answer(page, "error")
+        assert "体温格式不对" in refused.inner_text(), typed
+        assert page.get_by_test_id("id-number").input_value() == ticket.worker.id_number  # kept
+        page.evaluate("document.querySelector('[data-testid=scan-result]').dataset.answer = ''")
+    assert not ScanEvent.objects.exists()
+    page.get_by_test_id("temperature").fill("38,1")  # a comma is a decimal point
+    page.get_by_test_id("id-number").press("Enter")
+    assert _answer(page, "recorded").get_attribute("data-outcome") == "observation"
+    assert str(ScanEvent.objects.get().temperature_c) == "38.1"

@@ -174,6 +174,21 @@ def test_station_staff_scan_at_their_place_only_and_other_roles_not_at_all(
     assert denied.filter(actor=enterprise_user, data__reason="out_of_scope").count() == 1
 
 
+def test_station_staff_scan_only_journeys_that_pass_their_station(planned, station_staff) -> None:
+    # found by a Chromium walk: the station recorded a bus boarding in another province and a
+    # factory-gate handover, both at its own place; the place it names is not enough
+    bus = _bus_tickets(planned)[0]
+    train = _train_ticket()
+    for ticket, checkpoint in ((bus, "board"), (bus, "gate"), (train, "gate"), (train, "board")):
+        refused = _scan(ticket, checkpoint, actor=station_staff)
+        assert (refused.answer, refused.reason) == ("refused", "wrong_place"), (ticket.legs, checkpoint)
+        assert refused.holder == ""  # outside its scope: the holder is not told
+    assert _scan(train, "station_arrival", actor=station_staff).answer == "recorded"
+    # the station boards the shuttle waiting at its door (a train ticket's second leg)
+    assert _scan(train, "shuttle_board", actor=station_staff).answer == "recorded"
+    assert not ScanEvent.objects.filter(answer="recorded", checkpoint__in=("board", "gate")).exists()
+
+
 def test_an_enterprise_confirms_the_gate_of_its_own_workers_only(planned, enterprise_user) -> None:
     tickets = Ticket.objects.filter(state="issued").select_related("worker__application")
     own = next(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from homeward.apps.applications.models import ApplicationWorker
 from homeward.apps.applications.services import permit_verify
 from homeward.apps.audit.models import AuditEvent
 from homeward.apps.trips.models import HealthDeclaration, Ticket, WorkerLink
+from homeward.apps.trips.services.scans import scan_record
 from homeward.apps.trips.services.self_service import worker_link_issue
 from homeward.core.errors import NotFound
 from homeward.core.identity import mask_ric
@@ -102,6 +104,50 @@ def test_confirm_declare_and_decline(planned) -> None:
     assert permit_verify(ticket.token).reason == "revoked"
     assert "trip-declined" in client.get("/w/").content.decode()
     assert client.post("/w/confirm/").status_code == 409
+
+
+@pytest.mark.parametrize("checkpoint", ["board", "gate"])
+def test_once_a_scan_of_the_journey_stands_the_worker_can_no_longer_confirm_or_decline(
+    planned, checkpoint
+) -> None:
+    # found by a Chromium walk: a worker already handed over at the factory gate declined, and the
+    # decline revoked the ticket of someone at work
+    ticket = _later_ticket()
+    client = Client()
+    _open(client, worker_link_issue(actor=system_actor(), worker_id=ticket.worker_id).url)
+    page = client.get("/w/").content.decode()
+    assert 'data-testid="decline"' in page and "trip-on-the-way" not in page
+    scanned = scan_record(
+        actor=system_actor(), nonce=uuid.uuid4().hex, token_or_id=ticket.token, checkpoint=checkpoint,
+        client_at=timezone.now(),
+    )  # fmt: skip
+    assert scanned.answer == "recorded"
+    page = client.get("/w/").content.decode()
+    assert (
+        "trip-on-the-way" in page
+        and 'data-testid="decline"' not in page
+        and 'data-testid="confirm"' not in page
+    )
+    for action in ("/w/decline/", "/w/confirm/"):
+        refused = client.post(action)
+        assert refused.status_code == 409 and b"on_the_way" in refused.content
+    ticket.refresh_from_db()
+    assert ticket.state == "issued" and ticket.confirmed_at is None
+    assert ApplicationWorker.objects.get(pk=ticket.worker_id).declined_at is None
+    assert permit_verify(ticket.token).valid
+
+
+def test_a_refused_scan_does_not_stop_a_decline(planned) -> None:
+    ticket = _later_ticket()
+    refused = scan_record(
+        actor=system_actor(), nonce=uuid.uuid4().hex, token_or_id=ticket.token, checkpoint="station_arrival",
+        client_at=timezone.now(),
+    )  # fmt: skip
+    assert refused.answer == "refused"  # a bus ticket has no station arrival
+    client = Client()
+    _open(client, worker_link_issue(actor=system_actor(), worker_id=ticket.worker_id).url)
+    assert client.post("/w/decline/").status_code == 302
+    assert ApplicationWorker.objects.get(pk=ticket.worker_id).declined_at is not None
 
 
 def test_declarations_close_two_hours_before_pickup(planned, time_machine) -> None:

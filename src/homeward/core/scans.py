@@ -27,7 +27,7 @@ in another order derives the same state.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +77,19 @@ def leg_of(checkpoint: str, legs: Sequence[tuple[str, str]], vehicles: Collectio
     kinds = LEG_KINDS.get(checkpoint, ())
     fitting = [i for i, (kind, _) in enumerate(legs) if kind in kinds]
     return next((i for i in fitting if legs[i][1] in vehicles), fitting[0] if fitting else None)
+
+
+def checkpoint_place(checkpoint: str, leg: Mapping[str, object]) -> str:
+    """Where ``checkpoint`` happens on ``leg`` (a ticket leg): a boarding at its pickup, the station
+    arrival and the gate at its destination."""
+    return str(leg.get("pickup" if checkpoint in BOARDINGS else "destination", ""))
+
+
+def same_place(a: str, b: str) -> bool:
+    """Whether two names are one place: a station is written with or without its trailing 站 (the
+    plan's legs say 余姚北, a station login's place 余姚北站)."""
+    bare = a.strip().removesuffix("站").strip()
+    return bool(bare) and bare == b.strip().removesuffix("站").strip()
 
 
 def health_outcome(temperature_c: Decimal | None, health_code: str) -> tuple[str, str]:

@@ -35,7 +35,7 @@ from homeward.apps.planning.selectors import PlannedBus, application_buses
 from homeward.apps.registry.personal_data import may_reveal, person_out
 from homeward.apps.registry.selectors import home_stations
 from homeward.core import permits as core_permits
-from homeward.core import regions
+from homeward.core import regions, typed_dates
 from homeward.core.errors import DomainError
 from homeward.core.permits.token import TOKEN_PREFIX
 from homeward.i18n import beijing_time, join_list
@@ -126,9 +126,11 @@ def _local_datetime(raw: str, field: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.strip()[:32])
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
     except ValueError:
         raise DomainError(f"时间格式无效: {field} (not a date and time: {field})", field) from None
+    if not typed_dates.in_range(value):
+        raise DomainError(f"时间超出范围: {field} (date and time out of range: {field})", field)
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
 def _detail_context(

@@ -21,6 +21,7 @@ from homeward.apps.applications.models import HealthCode
 from homeward.apps.registry.selectors import town_list
 from homeward.apps.teams import matches, recruiting, selectors, services
 from homeward.apps.teams.models import TestResult
+from homeward.core import typed_dates
 from homeward.core.errors import DomainError
 from homeward.i18n import BEIJING
 
@@ -44,6 +45,8 @@ def _beijing(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise DomainError("时间格式不对 (bad date and time)", "bad_time") from None
+    if not typed_dates.in_range(parsed):
+        raise DomainError("时间超出范围 (date and time out of range)", "bad_time")
     return parsed.replace(tzinfo=BEIJING) if timezone.is_naive(parsed) else parsed
 
 
@@ -165,6 +168,8 @@ def vacancies(request: HttpRequest) -> HttpResponse:
                 start_date = date.fromisoformat(start)
             except ValueError:
                 raise DomainError("到岗日期格式不对 (bad start date)", "bad_vacancy") from None
+            if not typed_dates.in_range(start_date):
+                raise DomainError("到岗日期超出范围 (start date out of range)", "bad_vacancy")
             recruiting.vacancy_post(
                 actor=request.user, role=p.get("role", ""), count=_int(p.get("count", ""), "人数"),
                 pay_min=_int(p.get("pay_min", ""), "月薪"), pay_max=_int(p.get("pay_max", ""), "月薪"),

@@ -29,7 +29,7 @@ from homeward.apps.audit.services import audit_record
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.registry.models import Town
 from homeward.apps.trips.models import ScanEvent
-from homeward.core import scans
+from homeward.core import scans, typed_dates
 from homeward.core.daily_report import DailyReport, TownRef, WorkerRef, daily_report, day_window
 from homeward.core.errors import DomainError
 from homeward.core.ingest.export import XLSX_CONTENT_TYPE
@@ -45,9 +45,16 @@ def parse_day(text: str) -> date:
         DomainError: not such a date (``bad_date``).
     """
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise DomainError("日期格式应为 年-月-日 (the date should be YYYY-MM-DD)", "bad_date") from None
+    if not typed_dates.in_range(day):
+        raise DomainError(
+            f"日期应在 {typed_dates.EARLIEST} 至 {typed_dates.LATEST} 之间 "
+            f"(the date should be between {typed_dates.EARLIEST} and {typed_dates.LATEST})",
+            "bad_date",
+        )
+    return day
 
 
 def city_report(day: date) -> DailyReport:

@@ -27,6 +27,7 @@ from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
 from homeward.apps.teams.recognition import reason_labels as recognition_reasons
 from homeward.apps.trips.models import ScanCheckpoint
+from homeward.apps.trips.services import scans
 from homeward.apps.trips.services import self_service as svc
 from homeward.apps.trips.words import leg_view
 from homeward.core.errors import DomainError
@@ -216,6 +217,7 @@ def scan_page(request: HttpRequest) -> HttpResponse:
             **options, "checkpoints": ScanCheckpoint.choices, "messages_js": scan_messages(),
             "manifest": allows(request.user, "scan.manifest"),
             "handover": allows(request.user, "observation.handover"),
+            "temperature_min": scans.TEMPERATURE_MIN, "temperature_max": scans.TEMPERATURE_MAX,
         },
     )  # fmt: skip
 

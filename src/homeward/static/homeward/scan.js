@@ -101,22 +101,41 @@
     return body.results;
   }
 
+  // The typed temperature: null when none; a number (a comma read as the decimal point) within the
+  // input's range; NaN for anything else, which the page refuses before sending (a reading must
+  // never be dropped silently: a fever would board as "no reading").
+  function temperature() {
+    const input = form.elements.temperature_c;
+    const text = input.value.trim().replace(",", ".");
+    if (!text) return null;
+    const t = Number(text);
+    const inRange = Number.isFinite(t) && t >= Number(input.dataset.min) && t <= Number(input.dataset.max);
+    return inRange ? t : NaN;
+  }
+
+  function temperatureRefused() {
+    if (!Number.isNaN(temperature())) return false;
+    show("error", "refused", T.failed, T.bad_temperature);
+    form.elements.temperature_c.focus();
+    return true;
+  }
+
   function scanOf(read) {
     const f = form.elements;
-    const t = f.temperature_c.value.trim();
     return {
       nonce: nonce(),
       client_at: new Date().toISOString(),
       checkpoint: f.checkpoint.value,
       vehicle_key: f.vehicle_key.value,
       place: f.place.value.trim(),
-      temperature_c: t ? Number(t) : null,
+      temperature_c: temperature(),
       health_code: f.health_code.value,
       ...read,
     };
   }
 
   async function submit(read) {
+    if (temperatureRefused()) return;
     const scan = scanOf(read);
     form.elements.temperature_c.value = "";
     form.elements.health_code.value = "";
@@ -159,7 +178,7 @@
     event.preventDefault();
     const input = event.target.elements.id_number;
     const id = input.value.trim().toUpperCase();
-    if (!id) return;
+    if (!id || temperatureRefused()) return; // the typed ID stays for the corrected temperature
     input.value = "";
     submit({ id_number: id });
   });

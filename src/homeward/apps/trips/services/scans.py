@@ -182,8 +182,12 @@ def _scope_refusal(
     """Why the actor may not make this scan ("" when they may); ``escorted``: an escort's vehicles."""
     if profile is None or profile.role == Role.TASKFORCE:
         return ""
-    if profile.role == Role.STATION:
-        return "" if (profile.place and place == profile.place) else "wrong_place"
+    if profile.role == Role.STATION:  # at their place, and a scan of a journey that passes it
+        if not (profile.place and place == profile.place):
+            return "wrong_place"
+        if leg and not rules.same_place(rules.checkpoint_place(checkpoint, leg), profile.place):
+            return "wrong_place"
+        return ""
     if profile.role == Role.ENTERPRISE:
         own = ticket is not None and ticket.worker.application.enterprise_id == profile.enterprise_id
         return "" if checkpoint == rules.GATE and own else "out_of_scope"

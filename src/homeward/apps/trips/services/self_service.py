@@ -41,7 +41,7 @@ from homeward.apps.accounts.policy import TICKETS, WorkerSession, authorized, us
 from homeward.apps.applications.models import ApplicationWorker, HealthCode
 from homeward.apps.audit.services import audit_record
 from homeward.apps.ops.lockout import locked_scope
-from homeward.apps.trips.models import HealthDeclaration, Ticket, TicketState, WorkerLink
+from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState, WorkerLink
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from homeward.core.scans import OBSERVATION, health_outcome
 
@@ -233,6 +233,7 @@ class Trip:
     ticket: Ticket | None
     declaration: HealthDeclaration | None
     declare_by: datetime | None  # None: no ticket, nothing to declare for
+    on_the_way: bool = False  # a scan of the journey stands: no more confirming or declining
 
     @property
     def declare_open(self) -> bool:
@@ -259,7 +260,27 @@ def worker_trip(*, actor: Any) -> Trip:
     ticket = Ticket.objects.filter(worker=worker, state=TicketState.ISSUED).first()
     declaration = HealthDeclaration.objects.filter(worker=worker).first()
     declare_by = _first_pickup(ticket) - DECLARE_CLOSES_BEFORE if ticket is not None else None
-    return Trip(worker, ticket, declaration, declare_by)
+    return Trip(worker, ticket, declaration, declare_by, on_the_way=on_the_way(worker.pk))
+
+
+def on_the_way(worker_id: int) -> bool:
+    """Whether a scan of this worker's journey stands (boarded, met at the station, handed over at
+    the gate, or taken to observation): from then on the trip is the escorts' and the task force's,
+    not the worker's to confirm or decline (a decline then would revoke the ticket of someone on a
+    bus or already at work)."""
+    from homeward.apps.trips.services.scans import RECORDED
+
+    return ScanEvent.objects.filter(worker_id=worker_id, answer=RECORDED).exists()
+
+
+def _refuse_on_the_way(worker_id: int) -> None:
+    if on_the_way(worker_id):
+        raise Conflict(
+            "您已上车或已到达，行程不能再确认或谢绝；如有变化请联系随车人员或企业 "
+            "(you have boarded or arrived: the trip can no longer be confirmed or declined; "
+            "tell the escort or your employer of any change)",
+            "on_the_way",
+        )
 
 
 def _my(actor: Any, action: str) -> tuple[ApplicationWorker, Ticket]:
@@ -275,6 +296,7 @@ def trip_confirm(*, actor: Any) -> Ticket:
     """Confirm the trip on the issued ticket (once; confirming again changes nothing)."""
     worker, ticket = _my(actor, "trip.respond")
     with transaction.atomic():
+        _refuse_on_the_way(worker.pk)
         if Ticket.objects.filter(pk=ticket.pk, confirmed_at__isnull=True).update(confirmed_at=timezone.now()):
             audit_record(
                 actor=actor, action="trip.confirm", object_type="ticket", object_id=ticket.pk,
@@ -293,6 +315,15 @@ def trip_decline(*, actor: Any) -> ApplicationWorker:
     worker = authorized(actor, "trip.respond", ApplicationWorker.objects.all(), worker_id)
     now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
+        # a scan of this worker holds their ticket's row lock until it commits (scans._ticket_locked):
+        # taking the same lock first, a boarding cannot slip in between the check and the decline
+        list(
+            Ticket.objects.select_for_update()
+            .filter(worker=worker, state=TicketState.ISSUED)
+            .values_list("pk")
+        )
+        if worker.declined_at is None:
+            _refuse_on_the_way(worker.pk)
         if ApplicationWorker.objects.filter(pk=worker.pk, declined_at__isnull=True).update(declined_at=now):
             revoked = list(
                 Ticket.objects.filter(worker=worker, state=TicketState.ISSUED).values_list(
