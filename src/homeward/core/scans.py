@@ -87,7 +87,7 @@ def checkpoint_place(checkpoint: str, leg: Mapping[str, object]) -> str:
 
 def same_place(a: str, b: str) -> bool:
     """Whether two names are one place: a station is written with or without its trailing 站 (the
-    plan's legs say 余姚北, a station login's place 余姚北站)."""
+    plan's legs name a station without it, a station login's place with it)."""
     bare = a.strip().removesuffix("站").strip()
     return bool(bare) and bare == b.strip().removesuffix("站").strip()
 
