@@ -33,6 +33,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from homeward.core import regions
+
 BOARD: Final = "board"
 STATION_ARRIVAL: Final = "station_arrival"
 SHUTTLE_BOARD: Final = "shuttle_board"
@@ -88,8 +90,8 @@ def checkpoint_place(checkpoint: str, leg: Mapping[str, object]) -> str:
 def same_place(a: str, b: str) -> bool:
     """Whether two names are one place: a station is written with or without its trailing 站 (the
     plan's legs name a station without it, a station login's place with it)."""
-    bare = a.strip().removesuffix("站").strip()
-    return bool(bare) and bare == b.strip().removesuffix("站").strip()
+    bare = regions.station_name(a)
+    return bool(bare) and bare == regions.station_name(b)
 
 
 def health_outcome(temperature_c: Decimal | None, health_code: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from django.apps import apps
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from homeward.apps.accounts.roles import CITY_WIDE_ROLES, DEPARTMENT_ROLES, PERSONAL_DATA_ROLES, Role
+from homeward.core import regions
 from homeward.core.errors import NotFound, PermissionDenied
 from homeward.core.permits import Department
 
@@ -443,7 +444,7 @@ def _vehicle_scope(p: Any) -> Q:
     if p.role == Role.ESCORT:
         return Q(pk__in=escort_vehicle_ids(p))
     if p.role == Role.STATION and p.place:  # the arrivals expected at its place (with or without 站)
-        return Q(destination_name__in=[p.place, p.place.removesuffix("站")])
+        return Q(destination_name__in=[p.place, regions.station_name(p.place)])
     return NOTHING
 
 

@@ -125,11 +125,11 @@ def _local_datetime(raw: str, field: str) -> datetime | None:
     if not raw.strip():
         return None
     try:
-        value = datetime.fromisoformat(raw.strip()[:32])
+        value = typed_dates.parse_datetime(raw[:32])
+    except typed_dates.OutOfRange as exc:
+        raise DomainError(str(exc), field) from None
     except ValueError:
         raise DomainError(f"时间格式无效: {field} (not a date and time: {field})", field) from None
-    if not typed_dates.in_range(value):
-        raise DomainError(f"时间超出范围: {field} (date and time out of range: {field})", field)
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 

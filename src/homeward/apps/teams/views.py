@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
@@ -42,11 +42,11 @@ def _beijing(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = typed_dates.parse_datetime(value)
+    except typed_dates.OutOfRange as exc:
+        raise DomainError(str(exc), "bad_time") from None
     except ValueError:
         raise DomainError("时间格式不对 (bad date and time)", "bad_time") from None
-    if not typed_dates.in_range(parsed):
-        raise DomainError("时间超出范围 (date and time out of range)", "bad_time")
     return parsed.replace(tzinfo=BEIJING) if timezone.is_naive(parsed) else parsed
 
 
@@ -165,11 +165,11 @@ def vacancies(request: HttpRequest) -> HttpResponse:
             p = request.POST
             start = p.get("start_date", "")
             try:
-                start_date = date.fromisoformat(start)
+                start_date = typed_dates.parse_date(start)
+            except typed_dates.OutOfRange as exc:
+                raise DomainError(str(exc), "bad_vacancy") from None
             except ValueError:
                 raise DomainError("到岗日期格式不对 (bad start date)", "bad_vacancy") from None
-            if not typed_dates.in_range(start_date):
-                raise DomainError("到岗日期超出范围 (start date out of range)", "bad_vacancy")
             recruiting.vacancy_post(
                 actor=request.user, role=p.get("role", ""), count=_int(p.get("count", ""), "人数"),
                 pay_min=_int(p.get("pay_min", ""), "月薪"), pay_max=_int(p.get("pay_max", ""), "月薪"),

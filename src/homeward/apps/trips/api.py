@@ -21,7 +21,7 @@ from ninja.decorators import decorate_view
 
 from homeward.api_contract import JsonDatetime, JsonFloat, JsonId, answers
 from homeward.apps.trips.command import command_board
-from homeward.apps.trips.services.scans import scans_upload
+from homeward.apps.trips.services.scans import TEMPERATURE_MAX, TEMPERATURE_MIN, scans_upload
 
 router = Router(tags=["trips"])
 MAX_BATCH = 200
@@ -35,7 +35,7 @@ class ScanIn(Schema):
     client_at: JsonDatetime
     vehicle_key: str = Field("", max_length=40)
     place: str = Field("", max_length=100)
-    temperature_c: JsonFloat | None = Field(None, ge=30, le=45)
+    temperature_c: JsonFloat | None = Field(None, ge=float(TEMPERATURE_MIN), le=float(TEMPERATURE_MAX))
     health_code: Literal["", "green", "yellow", "red"] = ""
 
 

@@ -45,16 +45,11 @@ def parse_day(text: str) -> date:
         DomainError: not such a date (``bad_date``).
     """
     try:
-        day = date.fromisoformat(text.strip())
+        return typed_dates.parse_date(text)
+    except typed_dates.OutOfRange as exc:
+        raise DomainError(str(exc), "bad_date") from None
     except ValueError:
         raise DomainError("日期格式应为 年-月-日 (the date should be YYYY-MM-DD)", "bad_date") from None
-    if not typed_dates.in_range(day):
-        raise DomainError(
-            f"日期应在 {typed_dates.EARLIEST} 至 {typed_dates.LATEST} 之间 "
-            f"(the date should be between {typed_dates.EARLIEST} and {typed_dates.LATEST})",
-            "bad_date",
-        )
-    return day
 
 
 def city_report(day: date) -> DailyReport:

@@ -294,9 +294,15 @@ def stations() -> tuple[Station, ...]:
         )
 
 
+def station_name(name: str) -> str:
+    """A station's own name, however it is written: "宁波站" and " 宁波 " are "宁波" (plans and
+    stations say the bare name, people and station logins add 站)."""
+    return name.strip().removesuffix("站").strip()
+
+
 def station_by_name(name: str) -> Station | None:
     """A station by name ("宁波" or "宁波站") or by telecode ("NGH")."""
-    key = name.strip().removesuffix("站")
+    key = station_name(name)
     for station in stations():
         if station.name == key or station.telecode == key.upper():
             return station

@@ -134,9 +134,15 @@
     };
   }
 
-  async function submit(read) {
-    if (temperatureRefused()) return;
-    const scan = scanOf(read);
+  // One scan of ``read`` with the page's choices: false (nothing sent) when the typed temperature
+  // is refused, else true while it is posted or queued.
+  function submit(read) {
+    if (temperatureRefused()) return false;
+    send(scanOf(read));
+    return true;
+  }
+
+  async function send(scan) {
     form.elements.temperature_c.value = "";
     form.elements.health_code.value = "";
     show("sending", "", T.sending, "");
@@ -178,9 +184,7 @@
     event.preventDefault();
     const input = event.target.elements.id_number;
     const id = input.value.trim().toUpperCase();
-    if (!id || temperatureRefused()) return; // the typed ID stays for the corrected temperature
-    input.value = "";
-    submit({ id_number: id });
+    if (id && submit({ id_number: id })) input.value = ""; // refused: the ID stays for the correction
   });
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);

@@ -41,7 +41,8 @@ from homeward.apps.accounts.policy import TICKETS, WorkerSession, authorized, us
 from homeward.apps.applications.models import ApplicationWorker, HealthCode
 from homeward.apps.audit.services import audit_record
 from homeward.apps.ops.lockout import locked_scope
-from homeward.apps.trips.models import HealthDeclaration, ScanEvent, Ticket, TicketState, WorkerLink
+from homeward.apps.trips.models import HealthDeclaration, Ticket, TicketState, WorkerLink
+from homeward.apps.trips.selectors import scan_state
 from homeward.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from homeward.core.scans import OBSERVATION, health_outcome
 
@@ -233,7 +234,7 @@ class Trip:
     ticket: Ticket | None
     declaration: HealthDeclaration | None
     declare_by: datetime | None  # None: no ticket, nothing to declare for
-    on_the_way: bool = False  # a scan of the journey stands: no more confirming or declining
+    on_the_way: bool  # a scan of the journey stands: no more confirming or declining
 
     @property
     def declare_open(self) -> bool:
@@ -264,13 +265,11 @@ def worker_trip(*, actor: Any) -> Trip:
 
 
 def on_the_way(worker_id: int) -> bool:
-    """Whether a scan of this worker's journey stands (boarded, met at the station, handed over at
-    the gate, or taken to observation): from then on the trip is the escorts' and the task force's,
-    not the worker's to confirm or decline (a decline then would revoke the ticket of someone on a
-    bus or already at work)."""
-    from homeward.apps.trips.services.scans import RECORDED
-
-    return ScanEvent.objects.filter(worker_id=worker_id, answer=RECORDED).exists()
+    """Whether the derived door-to-door state gives this worker a stage (a scan of their journey
+    stands: boarded, met at the station, handed over at the gate, or taken to observation): from
+    then on the trip is the escorts' and the task force's, not the worker's to confirm or decline
+    (a decline then would revoke the ticket of someone on a bus or already at work)."""
+    return worker_id in scan_state(workers=[worker_id]).stages
 
 
 def _refuse_on_the_way(worker_id: int) -> None:
