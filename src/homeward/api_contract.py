@@ -8,7 +8,8 @@
 - JSON bodies take each value as the type their schema names: ``JsonInt``, ``JsonId`` and
   ``JsonFloat`` refuse ``true`` for 1 and ``"5"`` for 5, ``JsonBool`` refuses 1 and ``"yes"``,
   ``JsonDatetime`` and ``JsonDate`` take ISO 8601 text only, not a number of seconds (lax parsing
-  would accept them all).
+  would accept them all), and only within ``core.typed_dates``' range: a time at the calendar's
+  edge (0001-01-01 in Beijing, 9999-12-31 behind UTC) has no UTC instant and was a 500.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, Strict
+from pydantic import AfterValidator, BeforeValidator, Strict
+
+from homeward.core import typed_dates
 
 # The largest value of a signed 64-bit column (SQLite INTEGER, PostgreSQL bigint and bigserial ids).
 MAX_BIGINT = 2**63 - 1
@@ -40,8 +43,8 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-JsonDatetime = Annotated[dt.datetime, BeforeValidator(_iso_text)]
-JsonDate = Annotated[dt.date, BeforeValidator(_iso_text)]
+JsonDatetime = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(typed_dates.in_range)]
+JsonDate = Annotated[dt.date, BeforeValidator(_iso_text), AfterValidator(typed_dates.in_range)]
 
 
 # The reason of an error answered by ninja or Django itself rather than by a DomainError.

@@ -68,6 +68,13 @@ def test_a_form_and_the_api_store_the_same_route_pass():
         (TaskKind.VEHICLE_ROUTE_PASS, {**ROUTE_FORM, "window_hours": "999"}, ("有效时长", "240")),
         (TaskKind.VEHICLE_ROUTE_PASS, {**ROUTE_FORM, "window_hours": "两天"}, ("有效时长", "整数")),
         (TaskKind.VEHICLE_ROUTE_PASS, {**ROUTE_FORM, "departure": "明天"}, ("出发时间", "date-time")),
+        # the calendar's edge has no UTC instant (it overflowed): out of the typed-date range
+        (
+            TaskKind.VEHICLE_ROUTE_PASS,
+            {**ROUTE_FORM, "departure": "9999-12-31T23:00:00-08:00"},
+            ("出发时间", "2099"),
+        ),
+        (TaskKind.VEHICLE_ROUTE_PASS, {**ROUTE_FORM, "departure": "0001-01-01T00:00"}, ("出发时间", "2000")),
         (
             TaskKind.VEHICLE_ROUTE_PASS,
             {

@@ -205,6 +205,7 @@ SLOTS_CSV = (
     "慈溪号,city,贵阳北,余姚北,2020-02-20 14:00,2020-02-21 04:00,1060,granted\n"
     "周巷号,镇级,毕节,余姚北,2020-02-20 16:00,2020-02-20 15:00,1060,已批准\n"
     "观海卫号,town,火星站,余姚北,2020-02-20 16:00,2020-02-21 06:00,1060,granted\n"
+    "远方号,town,贵阳北,余姚北,9999-12-31 22:00,9999-12-31 23:00,1060,granted\n"
 )
 
 
@@ -223,6 +224,8 @@ def test_resource_imports_report_bad_rows_and_are_idempotent(taskforce, home_cit
     assert (r2["created"], r2["updated"], r2["unchanged"]) == (0, 0, 2)
     s = resource_import(actor=taskforce, kind="train_slots", source=io.BytesIO(SLOTS_CSV.encode()))
     assert s["created"] == 1 and {e["reason"] for e in s["rejected"]} == {"date", "unknown_station"}
+    far = next(e for e in s["rejected"] if e["row"] == 5)  # the calendar's edge: a range, not a 500
+    assert far["field"] == "departs" and "2099-12-31" in far["message"], far
     slot = TrainSlot.objects.get()
     assert (slot.state, slot.origin_telecode, slot.destination_telecode) == ("granted", "KQW", "CTH")
 

@@ -60,3 +60,19 @@ def test_a_role_that_may_not_scan_gets_403_and_nothing_is_stored(planned, client
     assert response.status_code == 403 and response.json()["reason"] == "forbidden"
     assert not ScanEvent.objects.exists()
     assert AuditEvent.objects.filter(action="denied.scan.record").count() == 1
+
+
+@pytest.mark.parametrize("client_at", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00"])
+def test_a_time_at_the_calendars_edge_is_a_422_naming_the_field_and_nothing_is_stored(
+    planned, client, taskforce, client_at
+) -> None:
+    ticket = Ticket.objects.filter(state="issued").first()
+    client.login(username=taskforce.username, password=PASSWORD)
+    scan = {"nonce": str(uuid.uuid4()), "checkpoint": "board", "token": ticket.token, "client_at": client_at}
+    response = client.post("/api/v1/scans", {"scans": [scan]}, content_type="application/json")
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["reason"] == "invalid_input"
+    assert any("client_at" in map(str, error["loc"]) for error in body["errors"]), body
+    assert "2000-01-01" in str(body["errors"])  # the range, not an overflow
+    assert not ScanEvent.objects.exists()

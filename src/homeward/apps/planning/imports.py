@@ -24,7 +24,7 @@ from homeward.apps.planning.models import HOME_BASE, Coach, Driver, MedicalEscor
 from homeward.apps.registry.selectors import home_city
 from homeward.apps.registry.services.imports import upload_refused
 from homeward.apps.registry.uploads import sync_limits
-from homeward.core import regions
+from homeward.core import regions, typed_dates
 from homeward.core.errors import DomainError
 from homeward.core.identity import normalize_mobile
 from homeward.core.ingest import Columns, RowError, cell_text, looks_like_formula, read_mapped
@@ -82,6 +82,10 @@ def _when(v: object, field: str) -> datetime:
         dt = parse_datetime(s) or parse_datetime(s.replace(" ", "T")) if s else None  # type: ignore[assignment]
         if dt is None:
             raise _Bad(field, "date", "不是有效时间，如 2020-02-20 14:00 (not a date-time)")
+    try:
+        typed_dates.in_range(dt)
+    except typed_dates.OutOfRange as exc:
+        raise _Bad(field, "date", str(exc)) from None
     if timezone.is_naive(dt):
         dt = timezone.make_aware(dt)
     return dt

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from homeward.apps.applications.models import DepartmentTask, TaskKind
+from homeward.core import typed_dates
 from homeward.core.errors import DomainError
 
 DEFAULT_PERMIT_HOURS = 48
@@ -297,6 +298,10 @@ def parse_time(value: object, default: datetime) -> datetime:
     parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
     if parsed is None:
         raise DomainError("出发时间不是有效时间 (departure: not a date-time)", "invalid_task_data")
+    try:
+        typed_dates.in_range(parsed)
+    except typed_dates.OutOfRange as exc:
+        raise DomainError(f"出发时间 (departure): {exc}", "invalid_task_data") from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
