@@ -110,3 +110,22 @@ def test_a_temperature_the_page_cannot_read_is_refused_on_the_phone_not_dropped(
     page.get_by_test_id("id-number").press("Enter")
     assert _answer(page, "recorded").get_attribute("data-outcome") == "observation"
     assert str(ScanEvent.objects.get().temperature_c) == "38.1"
+
+
+def test_a_refused_scan_reads_in_the_pages_language(planned, page, login, taskforce, live_server) -> None:
+    # found by a Chromium walk: the English page said "Rejected：..." with the Chinese colon
+    revoked = next(
+        t for t in Ticket.objects.filter(state="issued").select_related("worker").order_by("pk")
+        if t.legs[0]["kind"] == "bus"
+    )  # fmt: skip
+    Ticket.objects.filter(worker=revoked.worker).update(state="revoked")
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.clock.install(time=timezone.now())
+    login(taskforce.username, PASSWORD)
+    page.goto("/scan/")
+    page.get_by_test_id("checkpoint").select_option("board")
+    page.get_by_test_id("id-number").fill(revoked.worker.id_number)
+    page.get_by_test_id("id-number").press("Enter")
+    verdict = _answer(page, "refused").inner_text()
+    assert verdict.startswith("Rejected: "), verdict
+    assert "：" not in verdict and "拒绝" not in verdict, verdict

@@ -73,7 +73,7 @@
     if (r.first_answer === "conflict") {
       show("conflict", r.outcome, r.reason === "already_boarded" ? T.already_boarded : T.conflict, who);
     } else if (r.outcome === "refused") {
-      show(r.answer, "refused", `${T.refused}：${reason}`, who);
+      show(r.answer, "refused", T.refused_because.replace("{reason}", reason), who);
     } else {
       const title = r.outcome === "observation" ? T.observation : T.ok;
       const extra = r.answer === "duplicate" ? T.duplicate : reason;
