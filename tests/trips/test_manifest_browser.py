@@ -50,6 +50,7 @@ def test_an_escort_sees_the_manifest_and_hands_over_a_feverish_rider(
     form.locator("button[type=submit]").click()
     page.locator(f"li[data-worker='{feverish.worker_id}'][data-state=handed_over]").wait_for()
     assert "余姚北站健康点" in page.locator(f"li[data-worker='{feverish.worker_id}']").inner_text()
+    assert "：末排1 → 余姚北站健康点" in page.locator(f"li[data-worker='{feverish.worker_id}']").inner_text()
     handover = ObservationHandover.objects.get()
     assert (handover.worker_id, handover.received_by, handover.handed_by) == (
         feverish.worker_id,

@@ -36,3 +36,20 @@ def test_every_english_message_is_translated():
     untranslated = re.findall(r'^msgid "(.+)"\nmsgstr ""$', po, re.M)
     assert untranslated == []
     assert "#, fuzzy" not in po.split("\n\n", 1)[1]
+
+
+def test_the_pages_scripts_say_nothing_in_one_language():
+    """A script's words come translated from its page (json_script), never as literals: the scanner
+    glued a Chinese colon onto its English words ("Rejected：..."). Chinese characters or full-width
+    punctuation in a script's code (comments aside) would be shown untranslated on the English page."""
+    static = Path(homeward.__file__).parent / "static" / "homeward"
+    scripts = sorted(static.glob("*.js"))
+    assert len(scripts) >= 4  # the walk reached the scanner's, the passenger list's, the permit reader's
+    found = []
+    for script in scripts:
+        code = re.sub(r"/\*.*?\*/", "", script.read_text(encoding="utf-8"), flags=re.S)
+        for number, line in enumerate(code.splitlines(), 1):
+            text = re.sub(r"^\s*//.*|\s//.*$", "", line)
+            if re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", text):
+                found.append(f"{script.name}:{number}: {line.strip()}")
+    assert found == []

@@ -226,7 +226,8 @@ def scan_messages() -> dict[str, str]:
     """What the scanner page says, in the page's language (read by scan.js)."""
     return {
         "ok": _("通过"), "observation": _("留观：请安排到观察区，并交接健康点"), "refused": _("拒绝"),
-        "refused_because": _("拒绝：{reason}"),
+        # a label and its text, e.g. "拒绝：车票已作废" / "Rejected: ticket revoked" (the colon is the language's)
+        "labelled": _("{label}：{text}"),
         "conflict": _("冲突：已有另一次扫码记录"), "already_boarded": _("已上车，请勿重复扫码"),
         "duplicate": _("此次扫码已记录过"), "sending": _("正在提交…"),
         "queued": _("网络不通：已保存在本机，联网后自动上传"), "uploaded": _("离线扫码已上传"),

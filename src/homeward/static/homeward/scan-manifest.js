@@ -12,6 +12,7 @@
   const words = document.getElementById("scan-messages");
   if (!box || !words) return;
   const T = JSON.parse(words.textContent);
+  const labelled = (label, text) => T.labelled.replace("{label}", label).replace("{text}", text);
   const select = box.querySelector("[data-manifest-select]");
   const list = box.querySelector("[data-manifest-list]");
   const counts = box.querySelector("[data-manifest-counts]");
@@ -59,7 +60,7 @@
         if (!response.ok) throw new Error(answer.localized_message || answer.message || String(response.status));
         await load(select.value);
       } catch (error) {
-        form.append(el("p", "invalid", `${T.handover_failed}：${error.message}`));
+        form.append(el("p", "invalid", labelled(T.handover_failed, error.message)));
       }
     });
     return form;
@@ -88,7 +89,7 @@
       li.append(el("div", "detail", health.filter(Boolean).join(" · ")));
       if (p.handover) {
         const h = p.handover;
-        li.append(el("div", "detail handover", `${T.handed_over}：${h.rear_seat} → ${h.health_post} · ${h.received_by} · ${h.handed_at}`));
+        li.append(el("div", "detail handover", labelled(T.handed_over, `${h.rear_seat} → ${h.health_post} · ${h.received_by} · ${h.handed_at}`)));
       } else if (p.observation && box.hasAttribute("data-handover") && !stale) {
         const reason = T[p.observation.reason] || "";
         li.append(el("div", "detail", [reason, p.observation.temperature ? `${p.observation.temperature} °C` : ""].filter(Boolean).join(" · ")));

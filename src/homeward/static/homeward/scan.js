@@ -13,6 +13,7 @@
   const words = document.getElementById("scan-messages");
   if (!form || !result || !words || !window.indexedDB) return;
   const T = JSON.parse(words.textContent);
+  const labelled = (label, text) => T.labelled.replace("{label}", label).replace("{text}", text);
   const verdict = result.querySelector("[data-result-verdict]");
   const detail = result.querySelector("[data-result-detail]");
   const queueCount = document.querySelector("[data-queue-count]");
@@ -73,7 +74,7 @@
     if (r.first_answer === "conflict") {
       show("conflict", r.outcome, r.reason === "already_boarded" ? T.already_boarded : T.conflict, who);
     } else if (r.outcome === "refused") {
-      show(r.answer, "refused", T.refused_because.replace("{reason}", reason), who);
+      show(r.answer, "refused", labelled(T.refused, reason), who);
     } else {
       const title = r.outcome === "observation" ? T.observation : T.ok;
       const extra = r.answer === "duplicate" ? T.duplicate : reason;
