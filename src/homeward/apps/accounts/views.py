@@ -16,13 +16,14 @@ from homeward.core.errors import DomainError
 
 def home(request: HttpRequest) -> HttpResponse:
     """The workbench; before the home city is set up, the task force lands on the first-run page. A
-    worker's account has no workbench (no enterprise, town or area): its own content is the worker's
-    page, the trip and e-ticket (found by a Chromium walk: it landed on a board of zeros)."""
+    worker's account has no workbench (no enterprise, town or area): it gets the way to its own
+    content, the worker page's sign-in to the trip and e-ticket (found by a Chromium walk: it landed
+    on a board of zeros)."""
     city = home_city()
     if city is None and allows(request.user, "city.setup"):
         return redirect("city-setup")
     if allows(request.user, "trip.read"):
-        return redirect("trips:home")
+        return render(request, "trips/signin.html", {})
     # the heat map's figures when the actor has them (one truth for every count); a role bound to no
     # area keeps the registry's own counts, labelled as such
     fused = None
