@@ -94,6 +94,12 @@ def same_place(a: str, b: str) -> bool:
     return bool(bare) and bare == regions.station_name(b)
 
 
+def stops_at(place: str, stop_places: Iterable[str]) -> bool:
+    """Whether a vehicle with these stops (its start, pickups, drops and destination) passes
+    ``place``: the vehicles a station's staff can board or meet there."""
+    return any(same_place(place, stop) for stop in stop_places)
+
+
 def health_outcome(temperature_c: Decimal | None, health_code: str) -> tuple[str, str]:
     """(``ok`` or ``observation``, the reason): observation at 37.3 °C or more (``fever``) or with a
     health code that is given and not green (``health_code``). No reading: ok (nothing to route)."""

@@ -8,8 +8,16 @@ from typing import Any
 from django.db.models import Q
 
 from homeward.apps.accounts.policy import authorize, scoped
-from homeward.apps.trips.models import ObservationHandover, ScanEvent
+from homeward.apps.accounts.roles import Role
+from homeward.apps.trips.models import ObservationHandover, ScanCheckpoint, ScanEvent
 from homeward.core import scans as rules
+
+# The checkpoints a role can ever record (``services.scans._scope_refusal``): an enterprise hands over
+# at its gate; a station's place is a station, never a factory gate.
+ONLY_CHECKPOINTS: dict[str, tuple[str, ...]] = {
+    Role.ENTERPRISE: (rules.GATE,),
+    Role.STATION: (rules.BOARD, rules.STATION_ARRIVAL, rules.SHUTTLE_BOARD),
+}
 
 
 def _facts(events: Any) -> list[rules.ScanFact]:
@@ -36,29 +44,43 @@ def vehicle_state(*, actor: Any, vehicle_key: str) -> rules.Derived:
 
 
 def scan_page_options(*, actor: Any) -> dict[str, Any]:
-    """What the scanner page offers: the vehicles of the plan in force (by their stable key) and the
-    place the actor scans at (station staff: their own, which the service holds them to)."""
-    from homeward.apps.accounts.roles import Role, profile_of
+    """What the scanner page offers: the checkpoints and the vehicles of the plan in force (by their
+    stable key) the actor can record scans at, and the place they scan at (station staff: their own,
+    which the service holds them to). An enterprise hands over at its gate, naming no vehicle; a
+    station boards and meets the vehicles that stop there; an escort rides their own. The service
+    refuses the rest anyway: offering it only leaked other trips' plates and names."""
+    from homeward.apps.accounts.roles import profile_of
     from homeward.apps.planning.models import PlanVehicle
     from homeward.apps.planning.services import latest_done_run
 
     authorize(actor, "scan.record")
-    run = latest_done_run()
-    vehicles = (
-        list(
-            PlanVehicle.objects.filter(run=run)
-            .order_by("kind", "departs", "key")
-            .values("key", "kind", "name")
-        )
-        if run is not None
-        else []
-    )
     profile = profile_of(actor)
-    if profile is not None and profile.role == Role.ESCORT and run is not None:  # their own vehicles only
-        mine = scoped(actor, PlanVehicle.objects.filter(run=run)).values_list("key", flat=True)
-        vehicles = [v for v in vehicles if v["key"] in set(mine)]
-    station = profile is not None and profile.role == Role.STATION
-    return {"vehicles": vehicles, "place": profile.place if station else "", "place_fixed": station}
+    role = profile.role if profile is not None else None
+    run = latest_done_run()
+    rows = PlanVehicle.objects.filter(run=run).order_by("kind", "departs", "key")
+    fields = ("key", "kind", "name")
+    vehicles: list[dict[str, Any]]
+    if run is None or role == Role.ENTERPRISE:
+        vehicles = []
+    elif role == Role.ESCORT:  # their own vehicles only
+        vehicles = [dict(v) for v in scoped(actor, rows).values(*fields)]
+    elif role == Role.STATION:
+        vehicles = [
+            dict(zip(fields, row, strict=True))
+            for *row, destination, stops in rows.values_list(*fields, "destination_name", "detail__stops")
+            if rules.stops_at(profile.place, [destination, *(s.get("place", "") for s in stops or [])])
+        ]
+    else:
+        vehicles = [dict(v) for v in rows.values(*fields)]
+    offered = ONLY_CHECKPOINTS.get(role or "", rules.CHECKPOINTS)
+    checkpoints = [(value, label) for value, label in ScanCheckpoint.choices if value in offered]
+    station = role == Role.STATION
+    return {
+        "vehicles": vehicles,
+        "checkpoints": checkpoints,
+        "place": profile.place if station else "",
+        "place_fixed": station,
+    }
 
 
 def observation_list(*, actor: Any, outcome: str = "") -> list[ObservationHandover]:

@@ -26,7 +26,6 @@ from homeward.apps.accounts.policy import WorkerSession
 from homeward.apps.applications.services import verify_url
 from homeward.apps.ops.login import client_ip
 from homeward.apps.teams.recognition import reason_labels as recognition_reasons
-from homeward.apps.trips.models import ScanCheckpoint
 from homeward.apps.trips.services import scans
 from homeward.apps.trips.services import self_service as svc
 from homeward.apps.trips.words import leg_view
@@ -214,7 +213,7 @@ def scan_page(request: HttpRequest) -> HttpResponse:
         request,
         "trips/scan.html",
         {
-            **options, "checkpoints": ScanCheckpoint.choices, "messages_js": scan_messages(),
+            **options, "messages_js": scan_messages(),
             "manifest": allows(request.user, "scan.manifest"),
             "handover": allows(request.user, "observation.handover"),
             "temperature_min": scans.TEMPERATURE_MIN, "temperature_max": scans.TEMPERATURE_MAX,
