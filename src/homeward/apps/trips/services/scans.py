@@ -137,6 +137,11 @@ def _kinds(ticket: Ticket | None) -> list[tuple[str, str]]:
     return [(str(x.get("kind", "")), str(x.get("vehicle_key", ""))) for x in legs]
 
 
+def _places(ticket: Ticket) -> list[str]:
+    """Every place the ticket's journey stops at: each leg's pickup and destination."""
+    return [str(x.get(end, "")) for x in ticket.legs for end in ("pickup", "destination")]
+
+
 def _leg(ticket: Ticket | None, leg: int) -> dict[str, Any]:
     if ticket is None:
         return {}
@@ -185,6 +190,8 @@ def _scope_refusal(
     if profile.role == Role.STATION:  # at their place, and a scan of a journey that passes it
         if not (profile.place and place == profile.place):
             return "wrong_place"
+        if ticket is not None and not rules.stops_at(profile.place, _places(ticket)):
+            return "wrong_place"  # a journey elsewhere, whatever the checkpoint: not even ``no_leg``
         if leg and not rules.same_place(rules.checkpoint_place(checkpoint, leg), profile.place):
             return "wrong_place"
         return ""
