@@ -129,3 +129,26 @@ def test_a_refused_scan_reads_in_the_pages_language(planned, page, login, taskfo
     verdict = _answer(page, "refused").inner_text()
     assert verdict.startswith("Rejected: "), verdict
     assert "：" not in verdict and "拒绝" not in verdict, verdict
+
+
+def test_without_its_script_the_typed_id_cannot_be_sent_in_the_address(
+    planned, page, login, taskforce, browser, live_server
+) -> None:
+    # found by a Chromium walk: with scan.js failing, Enter sent the form as a GET and the full ID
+    # number went into the URL (history, access log)
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", java_script_enabled=False)
+    bare = context.new_page()
+    try:
+        bare.goto("/login/")
+        bare.fill("input[name=username]", taskforce.username)
+        bare.fill("input[name=password]", PASSWORD)
+        bare.locator("form:not(.lang) button[type=submit]").click()
+        bare.goto("/scan/")
+        assert bare.get_by_test_id("id-number").is_disabled()
+        assert bare.locator("#manual-form").get_attribute("method") == "post"
+    finally:
+        context.close()
+    login(taskforce.username, PASSWORD)  # with its script: enabled
+    page.goto("/scan/")
+    page.get_by_test_id("id-number").fill("110101199003070011")
+    assert page.get_by_test_id("id-number").is_enabled()

@@ -181,12 +181,14 @@
   if (box && typeof window.homewardQrReader === "function") {
     window.homewardQrReader(box, (text) => submit({ token: text.trim() }));
   }
-  document.getElementById("manual-form").addEventListener("submit", (event) => {
+  const manual = document.getElementById("manual-form");
+  manual.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = event.target.elements.id_number;
     const id = input.value.trim().toUpperCase();
     if (id && submit({ id_number: id })) input.value = ""; // refused: the ID stays for the correction
   });
+  manual.querySelector("[data-needs-script]").disabled = false; // only now can it be sent, and only here
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);
   flush();
