@@ -95,3 +95,18 @@ def test_serve_warns_when_a_front_end_library_is_missing(settings, tmp_path, cap
     (tmp_path / "jsqr" / "jsQR.js").write_text("/* jsQR */")
     _warn_missing_vendor()
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 8010, "http://127.0.0.1:8010"),
+        ("0.0.0.0", 8000, "http://127.0.0.1:8000"),
+        ("::1", 9000, "http://[::1]:9000"),
+    ],
+)
+def test_a_development_servers_links_lead_to_where_it_serves(host, port, url):
+    # found by a Chromium walk: a worker's link and the QR codes of a server on 8010 led to 8000
+    from homeward.cli.server import development_public_url
+
+    assert development_public_url(host, port) == url

@@ -49,9 +49,20 @@ def _warn_missing_vendor() -> None:
             )
 
 
+def development_public_url(host: str, port: int) -> str:
+    """Where the links and QR codes this server prints (a worker's one-time link, a ticket, a permit)
+    lead when ``HOMEWARD_PUBLIC_URL`` is not set: the address it serves on. Production keeps its own
+    default (https on its first allowed host). A link to port 8000 from a server on 8010 was dead."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"http://{shown}:{port}"
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Migrate, collect static files, then run the web server and the task worker side by side,
     restarting the worker when it dies (``cli.supervise``)."""
+    if os.environ.get("HOMEWARD_ENV", "development") != "production":  # production derives its own
+        os.environ.setdefault("HOMEWARD_PUBLIC_URL", development_public_url(args.host, args.port))
     setup_django()
     from django.core.management import call_command
 
