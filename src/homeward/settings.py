@@ -230,7 +230,11 @@ STORAGES = {
         )
     },
 }
-WHITENOISE_USE_FINDERS = True
+# Static files straight from the source folders in development (tests, `homeward manage runserver`).
+# Production and `homeward serve`'s web server serve what collectstatic gathered: WhiteNoise records a
+# file's size once, so a source file edited (or upgraded) under a running server was served cut to
+# its old length.
+WHITENOISE_USE_FINDERS = env_bool("HOMEWARD_STATIC_FINDERS", not PRODUCTION)
 
 TASKS = {
     "default": {

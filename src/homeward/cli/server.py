@@ -71,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     _warn_missing_vendor()
+    os.environ["HOMEWARD_STATIC_FINDERS"] = "0"  # the web server serves what was just collected
     children: list[Child] = []
     if not args.no_worker:
         children.append(Child("task worker", [sys.executable, "-m", "homeward", "worker"], restart=True))
