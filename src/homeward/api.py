@@ -11,6 +11,7 @@ for instance) may be added beside these: ninja picks the most specific one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -111,9 +112,19 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return error_response(request, exc.status, exc.code, exc.message)
 
 
+def _field_path(loc: Sequence[Any]) -> str:
+    """Where the field is, as the client wrote it after its source (``query.enterprise``,
+    ``body.scans.0.client_at``): for a body, ninja's ``loc`` also names the view's parameter after
+    the source (``body.body.scans.0.client_at``), which the client never wrote."""
+    parts = list(loc)
+    if parts[:1] == ["body"] and len(parts) > 2:
+        del parts[1]
+    return ".".join(str(part) for part in parts)
+
+
 @api.exception_handler(ValidationError)
 def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    where = ", ".join(".".join(str(part) for part in e.get("loc", ())) for e in exc.errors)
+    where = ", ".join(_field_path(e.get("loc", ())) for e in exc.errors)
     return error_response(
         request, 422, "invalid_input", f"请求参数无效：{where} (invalid input: {where})", errors=exc.errors
     )

@@ -102,7 +102,7 @@ def test_a_temperature_the_page_cannot_read_is_refused_on_the_phone_not_dropped(
         page.get_by_test_id("id-number").fill(ticket.worker.id_number)
         page.get_by_test_id("id-number").press("Enter")
         refused = _answer(page, "error")
-        assert "体温格式不对" in refused.inner_text(), typed
+        assert "体温应为 30.0–45.0 °C 之间的数字" in refused.inner_text(), typed
         assert page.get_by_test_id("id-number").input_value() == ticket.worker.id_number  # kept
         page.evaluate("document.querySelector('[data-testid=scan-result]').dataset.answer = ''")
     assert not ScanEvent.objects.exists()

@@ -327,3 +327,13 @@ def test_an_error_says_its_message_in_both_languages_and_in_the_requests(client,
     assert en["localized_message"] == "no such application in your scope"
     routed = error_of(client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
     assert routed["localized_message"] == "not found"
+
+
+def test_a_422_names_a_body_field_as_the_client_wrote_it(client, taskforce):
+    # found by a Chromium walk: "body.body.scans.0.client_at" named ninja's view parameter too
+    client.force_login(taskforce)
+    scan = {"nonce": "n-1", "checkpoint": "board", "token": "x", "client_at": "9999-12-31T23:59:59-08:00"}
+    response = client.post("/api/v1/scans", {"scans": [scan]}, content_type="application/json")
+    assert response.status_code == 422
+    assert "body.scans.0.client_at" in response.json()["message"]
+    assert "body.body" not in response.json()["message"]

@@ -236,7 +236,10 @@ def scan_messages() -> dict[str, str]:
         "no_leg": _("车票没有这一程"), "wrong_vehicle": _("不是本车的车票"), "over_capacity": _("本车已满员"),
         "wrong_place": _("不是本站点的扫码"), "out_of_scope": _("无权在此环节扫码"),
         "no_ticket": _("没有找到有效车票"), "expired": _("车票不在有效期内"), "not_yet_valid": _("车票不在有效期内"),
-        "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"), "bad_temperature": _("体温格式不对"),
+        "invalid": _("车票无法核验（可能被篡改）"), "bad_scan": _("扫码信息不完整"),
+        "bad_temperature": _("体温应为 {min}–{max} °C 之间的数字").format(
+            min=scans.TEMPERATURE_MIN, max=scans.TEMPERATURE_MAX
+        ),
         "not_your_vehicle": _("不是您随车的车辆上的乘客"),
         **manifest_messages(),
         **recognition_reasons(),
