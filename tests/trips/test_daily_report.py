@@ -153,9 +153,11 @@ def test_the_page_shows_the_table_and_the_downloads_are_audited(scanned, client,
     assert [(e.object_id, e.data["format"]) for e in events] == [(day, "xlsx"), (day, "pdf")]
 
 
-def test_a_bad_date_is_said_in_the_page(taskforce, client):
-    page = logged_in(client, taskforce).get(reverse("trips:report"), {"date": "2026-13-01"})
+@pytest.mark.parametrize("day", ["2026-13-01", "2026-02-30", "bad"])
+def test_a_bad_date_is_said_in_the_page(taskforce, client, day):
+    page = logged_in(client, taskforce).get(reverse("trips:report"), {"date": day})
     assert page.status_code == 400 and 'data-testid="report-error"' in page.content.decode()
+    assert "不是有效日期" in page.content.decode()  # 2026-02-30 is well formed: it is not a date
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31", "2100-01-01"])

@@ -161,7 +161,7 @@ def parse_filters(
             d = date.fromisoformat(str(day))
         except ValueError:
             raise DomainError(
-                "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "heatmap_bad_date"
+                "不是有效日期，应为 YYYY-MM-DD (not a valid date: YYYY-MM-DD)", "heatmap_bad_date"
             ) from None
     return Filters(
         town=(town or "").strip() or None, enterprise=ent, province=prov, origin=orig, risk=risks, day=d

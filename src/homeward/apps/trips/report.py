@@ -49,7 +49,7 @@ def parse_day(text: str) -> date:
     except typed_dates.OutOfRange as exc:
         raise DomainError(str(exc), "bad_date") from None
     except ValueError:
-        raise DomainError("日期格式应为 年-月-日 (the date should be YYYY-MM-DD)", "bad_date") from None
+        raise DomainError("不是有效日期，应为 年-月-日 (not a valid date: YYYY-MM-DD)", "bad_date") from None
 
 
 def city_report(day: date) -> DailyReport:
