@@ -323,7 +323,8 @@ API: list[Row] = [
     Row("POST /api/v1/imports/{kind}", T, params={"kind": "roster"}, body=roster_file, ok=202),
     # applications
     Row("GET /api/v1/applications", APP_READERS, sees=APP_READERS, marker=enterprise_name, foreign=True),
-    Row("POST /api/v1/applications", OWNERS, body=new_draft, ok=201),
+    # on the foreign side an enterprise names another enterprise: 404 (a draft was made for its own)
+    Row("POST /api/v1/applications", OWNERS, body=new_draft, ok=201, foreign=True),
     Row("GET /api/v1/applications/{application_id}", OWNERS, obj="draft"),
     Row("GET /api/v1/applications/{application_id}", APP_READERS, obj="accepted"),
     Row("POST /api/v1/applications/{application_id}/upload", OWNERS, obj="draft", body=worker_list),

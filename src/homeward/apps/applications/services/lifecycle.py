@@ -11,7 +11,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from homeward.apps.accounts.policy import DRAFT_SWEEPER, area_of, authorize, authorized, scoped, user_of
+from homeward.apps.accounts.policy import (
+    DRAFT_SWEEPER,
+    area_of,
+    authorize,
+    authorized,
+    conceal,
+    scoped,
+    user_of,
+)
 from homeward.apps.applications.models import (
     CANCELLABLE_STATES,
     TRANSITIONS,
@@ -46,10 +54,14 @@ def application_create_draft(
     its workers are picked up no earlier (within ``MAX_PICKUP_AHEAD``; None: as soon as possible)."""
     authorize(actor, "application.create")
     area = area_of(actor)
-    if area is not None and area.enterprise_id is not None:  # an enterprise applies for itself
+    if enterprise_id is None and area is not None:  # an enterprise applies for itself
         enterprise_id = area.enterprise_id
-    if enterprise_id is None or not scoped(actor, Enterprise.objects.all()).filter(pk=enterprise_id).exists():
+    if enterprise_id is None:
         raise DomainError("请选择企业 (enterprise_id is required)", "enterprise_required")
+    if not scoped(actor, Enterprise.objects.all()).filter(pk=enterprise_id).exists():
+        # another enterprise's id (or another town's): not found, as for every object out of scope,
+        # rather than a draft quietly made for the actor's own enterprise
+        conceal(actor, "application.create", "enterprise", enterprise_id)
     fields: dict[str, Any] = {}
     if deadline_hours is not None:
         if not 1 <= deadline_hours <= MAX_DEADLINE_HOURS:
