@@ -36,7 +36,7 @@ from homeward.apps.registry.selectors import town_list
 from homeward.core import regions
 from homeward.core.errors import DomainError, NotFound
 from homeward.core.fusion import LEVELS, FusionParams, hotspots, regions_table
-from homeward.core.fusion.disclosure import protected_count_sql
+from homeward.core.fusion.disclosure import protected_count_params, protected_count_sql
 from homeward.core.fusion.schema import (
     LEVEL_KEY,
     REGION_UNIT_KEY,
@@ -290,7 +290,7 @@ class Protection:
 
     @property
     def args(self) -> dict[str, Any]:
-        return {"pc_base": self.base, "pc_secret": self.secret}
+        return protected_count_params(base=self.base, secret=self.secret)
 
 
 EXACT = Protection(1)

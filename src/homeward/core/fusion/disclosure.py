@@ -43,13 +43,31 @@ def protected_count(n: int, key: Sequence[str], *, base: int, secret: str) -> in
     return n - rest + (base if _coin(secret, key, n, base) < rest else 0)
 
 
+MAX_BASE = 2**32 - 1  # the coin's arithmetic below stays within 64 bits
+
+
+def protected_count_params(*, base: int, secret: str) -> dict[str, object]:
+    """The parameters :func:`protected_count_sql` reads, for ``base`` (1: exact) and ``secret``."""
+    if not 1 <= base <= MAX_BASE:
+        raise ValueError(f"the rounding base must be 1..{MAX_BASE}, not {base}")
+    return {"pc_base": base, "pc_secret": secret, "pc_wrap": 2**64 % base}
+
+
 def protected_count_sql(n: str, key: Sequence[str]) -> str:
     """The DuckDB expression of :func:`protected_count` for the integer expression ``n`` and the key
-    expressions ``key`` (cast to text, NULLs skipped as ``concat_ws`` does), with the parameters
-    ``$pc_base`` and ``$pc_secret``."""
+    expressions ``key`` (cast to text, NULLs skipped as ``concat_ws`` does), with the parameters of
+    :func:`protected_count_params`.
+
+    The coin is the digest's 128-bit number modulo ``base``, taken from its two 64-bit halves
+    (``low + high * 2**64``, with ``$pc_wrap = 2**64 % base``): exact, and ~20 times cheaper than
+    DuckDB's 128-bit modulo, which cost ~2.5 µs a cell (1 s per heat-map query over a city's
+    390,000 cells, four such queries per page for a role that sees protected counts)."""
     parts = ", ".join(f"CAST({k} AS VARCHAR)" for k in key)
     hashed = f"md5_number(concat_ws('|', $pc_secret, {parts}, CAST({n} AS VARCHAR)))"
-    coin = f"CAST({hashed} % CAST($pc_base AS UHUGEINT) AS BIGINT)"  # exact: no float on the way
+    base = "CAST($pc_base AS UBIGINT)"
+    low = f"CAST({hashed} & CAST({2**64 - 1} AS UHUGEINT) AS UBIGINT)"
+    high = f"CAST({hashed} >> 64 AS UBIGINT)"
+    coin = f"CAST(({low} % {base} + ({high} % {base}) * CAST($pc_wrap AS UBIGINT)) % {base} AS BIGINT)"
     return (
         f"(CASE WHEN $pc_base <= 1 THEN {n} "
         f"ELSE {n} - {n} % $pc_base + CASE WHEN {coin} < {n} % $pc_base THEN $pc_base ELSE 0 END END)"
