@@ -46,8 +46,14 @@ NOT_BILINGUAL = [
 def test_it_splits_the_real_messages(message: str, zh: str, en: str) -> None:
     assert bilingual_halves(message) == (zh, en)
     assert in_language(message, "zh-hans") == zh
-    assert in_language(message, "en") == en
+    assert in_language(message, "en") == en[:1].upper() + en[1:]  # shown alone: as a sentence
     assert in_language(message, None) == message
+
+
+def test_an_english_half_that_starts_with_an_identifier_keeps_its_case() -> None:
+    assert in_language("请选择企业 (enterprise_id is required)", "en") == "enterprise_id is required"
+    assert in_language("格式不对 (body.notes: too long)", "en") == "body.notes: too long"
+    assert in_language("还没有计划 (no plan yet)", "en") == "No plan yet"
 
 
 @pytest.mark.parametrize("message", NOT_BILINGUAL)

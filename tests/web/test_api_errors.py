@@ -324,9 +324,9 @@ def test_an_error_says_its_message_in_both_languages_and_in_the_requests(client,
     en = error_of(client.get("/api/v1/applications/999999", HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
     assert zh["message"] == en["message"] == "找不到该对象 (no such application in your scope)"
     assert zh["localized_message"] == "找不到该对象"
-    assert en["localized_message"] == "no such application in your scope"
+    assert en["localized_message"] == "No such application in your scope"  # shown alone: a sentence
     routed = error_of(client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en"), 404, "not_found")
-    assert routed["localized_message"] == "not found"
+    assert routed["localized_message"] == "Not found"
 
 
 def test_a_422_names_a_body_field_as_the_client_wrote_it(client, taskforce):

@@ -94,4 +94,11 @@ def in_language(message: str, language: str | None) -> str:
     halves = bilingual_halves(message)
     if halves is None or language is None:
         return message
-    return halves[0] if language.lower().startswith("zh") else halves[1]
+    return halves[0] if language.lower().startswith("zh") else _sentence(halves[1])
+
+
+def _sentence(english: str) -> str:
+    """The English half shown on its own starts as a sentence does ("No plan yet"); a leading
+    identifier (``enterprise_id``, ``body.notes``) keeps its case."""
+    first = re.match(r"[a-z]+(?=[\s:;,]|$)", english)
+    return english[:1].upper() + english[1:] if first else english
