@@ -14,7 +14,7 @@ REASON = "计划 #8: 1 人预计超时到达，最多 3.8 小时 (late, up to 3.
 
 @pytest.mark.parametrize(
     ("language", "shown", "hidden"),
-    [("zh-hans", "最多 3.8 小时", "late"), ("en", "late, up to 3.8 h", "小时")],
+    [("zh-hans", "最多 3.8 小时", "late"), ("en", "Late, up to 3.8 h", "小时")],  # shown alone: a sentence
 )
 def test_the_at_risk_reason_is_in_the_readers_language(language, shown, hidden):
     app = SimpleNamespace(pk=1, at_risk_reason=REASON, deadline_hours=30)
