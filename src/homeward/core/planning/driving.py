@@ -72,6 +72,26 @@ def _to_boundary(tod: int, hours: tuple[int, ...]) -> int:
     return best
 
 
+@cache
+def _day_table(
+    curfew_start: int, curfew_end: int, night_start: int, night_end: int
+) -> tuple[tuple[bool, int, bool, int], ...]:
+    """For each minute of the day: whether it is in the curfew, the minutes to the curfew's end,
+    whether it is night, and the minutes to the next clock boundary (curfew start, night start or
+    end) — what a crew's every driving step reads, computed once per set of hours."""
+    out = []
+    for tod in range(DAY):
+        out.append(
+            (
+                _in_window(tod, curfew_start, curfew_end),
+                (curfew_end * 60 - tod) % DAY,
+                _in_window(tod, night_start, night_end),
+                _to_boundary(tod, (curfew_start, night_start, night_end)),
+            )
+        )
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class Crew:
     """A vehicle's crew driving through a sequence of legs; ``drive`` advances the clock."""
@@ -86,9 +106,13 @@ class Crew:
     spans: list[tuple[int, int, int]] = field(default_factory=list)  # (driver, start, end)
     crew_start: int = 0  # drivers[crew_start:] are on board; earlier crews have left
 
+    _day: tuple[tuple[bool, int, bool, int], ...] = field(default=(), repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if not self.drivers:
             self.drivers = [_Driver() for _ in range(self.size)]
+        r = self.rules
+        self._day = _day_table(r.curfew_start_hour, r.curfew_end_hour, r.night_start_hour, r.night_end_hour)
 
     @property
     def crew_changes(self) -> int:
@@ -120,13 +144,12 @@ class Crew:
         self._refresh()
 
     def _limit(self, d: _Driver) -> int:
-        r = self.rules
-        tod = _tod(self.t, self.clock0)
-        return self._room(d, tod, _in_window(tod, r.night_start_hour, r.night_end_hour))
+        _, _, night, edge = self._day[(self.t + self.clock0) % DAY]
+        return self._room(d, night, edge)
 
-    def _room(self, d: _Driver, tod: int, night: bool) -> int:
-        """``_limit`` with the time of day and whether it is night already known (the schedule's
-        innermost step: millions of calls on a city-scale day)."""
+    def _room(self, d: _Driver, night: bool, edge: int) -> int:
+        """Minutes ``d`` may drive on from now, the time of day's facts (``_day_table``) already
+        read (the schedule's innermost step: millions of calls on a city-scale day)."""
         r = self.rules
         room = r.day_continuous_min - d.block
         if night and r.night_continuous_min - d.block_night < room:
@@ -134,27 +157,25 @@ class Crew:
         if r.daily_drive_min - d.total < room:  # else the 24-hour sum (at most the total) cannot bind
             room = min(room, r.daily_drive_min - d.driven_since(self.t - DAY))
         # chunks end at clock boundaries so that night/curfew limits are re-read there
-        edge = _to_boundary(tod, (r.curfew_start_hour, r.night_start_hour, r.night_end_hour))
         if edge < room:
             room = edge
         return room if room > 0 else 0
 
     def drive(self, minutes: int) -> None:
         r = self.rules
+        day = self._day
         left = minutes
         guard = 0
         while left > 0:
             guard += 1
             if guard > 10_000:  # pragma: no cover - defensive
                 raise RuntimeError("driver scheduling did not converge")
-            tod = (self.t + self.clock0) % DAY
-            if _in_window(tod, r.curfew_start_hour, r.curfew_end_hour):
-                until = self.t + (r.curfew_end_hour * 60 - tod) % DAY
-                self._rest_all("night_rest", until)
+            curfew, curfew_left, night, edge = day[(self.t + self.clock0) % DAY]
+            if curfew:
+                self._rest_all("night_rest", self.t + curfew_left)
                 continue
-            night = _in_window(tod, r.night_start_hour, r.night_end_hour)
             d = self.drivers[self.current]
-            room = self._room(d, tod, night)
+            room = self._room(d, night, edge)
             if room <= 0:
                 # relay to a rested driver, else everyone rests
                 other = next(

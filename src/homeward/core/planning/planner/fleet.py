@@ -50,6 +50,7 @@ class Pool:
     # per (point, number of bases): the bases within reach, nearest first (whether they still have
     # coaches is read at each call; a re-plan may add a base when it gives a coach back)
     _near: dict[tuple[Point, int], list[str]] = field(default_factory=dict)
+    _option: dict[str, Option] = field(default_factory=dict)  # a base's option at its own point
 
     @classmethod
     def of(cls, coaches: Iterable[Coach], rules: Rules, home_city: HomeCity) -> Pool:
@@ -89,7 +90,10 @@ class Pool:
         return self.home if base == self.home_city.base else self.origin.get(base, [])
 
     def has_coach(self, base: str, load: int, cap_pct: int) -> bool:
-        return any(self.rules.seat_cap(c.seats, cap_pct) >= load for c in self.coaches(base))
+        # a base's coaches are kept by seats, and the seat cap never falls as seats rise: the last
+        # coach is the one that seats the most (asked hundreds of thousands of times a city day)
+        coaches = self.coaches(base)
+        return bool(coaches) and self.rules.seat_cap(coaches[-1].seats, cap_pct) >= load
 
     def take(self, base: str, load: int, cap_pct: int) -> Coach | None:
         """The smallest coach of ``base`` that seats ``load`` under ``cap_pct``, taken from the pool."""
@@ -115,6 +119,14 @@ class Pool:
     def option_at(self, base: str, point: Point | None = None) -> Option:
         """Start from the home city (one-way) or from an origin base at ``point`` (the pool's point
         for it by default) and back to it."""
+        if point is None:  # a base's point never changes once known: its option is made once
+            known = self._option.get(base)
+            if known is None:
+                known = self._option[base] = self._make_option(base, None)
+            return known
+        return self._make_option(base, point)
+
+    def _make_option(self, base: str, point: Point | None) -> Option:
         rules = self.rules
         if base == self.home_city.base:
             home = self.home_city
@@ -162,15 +174,17 @@ class Fleet:
     clock: Clock
     # whether a bus serving these groups from this option meets every deadline: the schedule
     # depends on the groups (pickups, factories, deadlines), not on how many workers ride
-    _on_time: dict[tuple[Option, tuple[GroupKey, ...]], bool] = field(default_factory=dict)
+    _on_time: dict[tuple[str, float, float, tuple[GroupKey, ...]], bool] = field(default_factory=dict)
 
     @property
     def rules(self) -> Rules:
         return self.pool.rules
 
-    def legs(self, loads: list[Load], opt: Option, *, edf: bool) -> list[Leg]:
-        """The legs of a bus serving ``loads`` from ``opt`` (pickups, drops, back to an origin base)."""
-        legs = bus_legs(loads, opt.start_point, self.rules, edf=edf)
+    def legs(self, loads: list[Load], opt: Option, *, edf: bool, names: bool = True) -> list[Leg]:
+        """The legs of a bus serving ``loads`` from ``opt`` (pickups, drops, back to an origin base);
+        without ``names``, the workers boarding and alighting are left out (a drive does not read
+        them)."""
+        legs = bus_legs(loads, opt.start_point, self.rules, edf=edf, names=names)
         if opt.return_to is not None:
             legs = [*legs, Leg("end", "返回 (back to base)", opt.return_to, 0)]
         return legs
@@ -208,7 +222,7 @@ class Fleet:
         for edf in (False, True):
             if edf and not _mixed(route):
                 return False
-            legs = self.legs(route, opt, edf=edf)
+            legs = self.legs(route, opt, edf=edf, names=False)
             if legs == tried:  # earliest deadline first is the short path's order: same drive
                 return False
             tried = legs
@@ -218,7 +232,10 @@ class Fleet:
 
     def on_time(self, route: list[Load], opt: Option) -> bool:
         """Whether ``route`` from ``opt`` meets every deadline (cached by groups and option)."""
-        key = (opt, tuple(sorted(ld.group.key for ld in route)))
+        # an option is its base and start point (the rest follows from the base): a key of plain
+        # values hashes without calling the dataclasses' hashes (over a million lookups a city day)
+        point = opt.start_point
+        key = (opt.base, point.lat, point.lon, tuple(sorted(ld.group.key for ld in route)))
         ok = self._on_time.get(key)
         # a group late on a bus of its own from ``opt`` is late with company too: more stops and
         # more driving never bring an arrival forward

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from homeward.core.planning.driving import Crew
-from homeward.core.planning.geo import drive_min, road_km
+from homeward.core.planning.geo import drive_min, great_circle_km, road_km
 from homeward.core.planning.model import Point, Rules, Stop
 from homeward.core.planning.planner.clock import Clock
 from homeward.core.planning.planner.demand import Load
@@ -127,8 +127,9 @@ def meets_deadlines(start_min: int, legs: list[Leg], start: Point, rules: Rules,
     kms: list[float] = []
     total = 0.0  # added in turn as ``legs_km`` does (``sum`` rounds differently)
     here = start
+    detour = rules.detour_factor
     for leg in legs:
-        kms.append(road_km(here, leg.point, rules))
+        kms.append(great_circle_km(here, leg.point) * detour)  # ``road_km``, one call fewer
         total += kms[-1]
         here = leg.point
     last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
@@ -169,21 +170,29 @@ def legs_km(start: Point, legs: list[Leg], rules: Rules) -> float:
 
 @dataclass(frozen=True, slots=True)
 class RoadDistance:
-    """Road km between two points under ``rules``, as a callable for the path ordering."""
+    """Road km between two points for a detour factor (``road_km``'s product, without its two
+    calls: the path ordering reads millions of distances), as a callable for the path ordering."""
 
-    rules: Rules
+    detour_factor: float
 
     def __call__(self, a: Point, b: Point) -> float:
-        return road_km(a, b, self.rules)
+        return great_circle_km(a, b) * self.detour_factor
 
 
-@lru_cache(maxsize=1 << 16)
 def road_path(
     start: Point, points: tuple[Point, ...], rules: Rules, end: Point | None = None
 ) -> tuple[int, ...]:
     """``order_open_path`` by road km, remembered: the lateness checks order the same pickups and
     drops again for every option and trial route that shares them."""
-    return tuple(order_open_path(start, points, RoadDistance(rules), end))
+    return _road_path(start, points, rules.detour_factor, end)
+
+
+@lru_cache(maxsize=1 << 16)
+def _road_path(
+    start: Point, points: tuple[Point, ...], detour_factor: float, end: Point | None
+) -> tuple[int, ...]:
+    # keyed by the detour factor, the one rule the distances read (hashing ``Rules`` costs more)
+    return tuple(order_open_path(start, points, RoadDistance(detour_factor), end))
 
 
 def minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
@@ -193,8 +202,11 @@ def minutes_matrix(km: NDArray[np.float64], rules: Rules) -> NDArray[np.int64]:
     return out
 
 
-def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool = False) -> list[Leg]:
-    """A bus's pickups (a short open path from ``start_point`` toward the factories) then drops."""
+def bus_legs(
+    loads: list[Load], start_point: Point, rules: Rules, *, edf: bool = False, names: bool = True
+) -> list[Leg]:
+    """A bus's pickups (a short open path from ``start_point`` toward the factories) then drops;
+    without ``names``, no leg lists the workers who board or alight there."""
     by_county: dict[str, list[Load]] = {}
     for ld in loads:
         by_county.setdefault(ld.group.county, []).append(ld)
@@ -206,7 +218,7 @@ def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool =
     legs: list[Leg] = []
     for i in porder:
         lds = by_county[counties[i]]
-        board = tuple(w for ld in lds for w, _ in ld.workers)
+        board = tuple(w for ld in lds for w, _ in ld.workers) if names else ()
         ready = max(ld.group.ready for ld in lds)
         legs.append(
             Leg(
@@ -219,12 +231,18 @@ def bus_legs(loads: list[Load], start_point: Point, rules: Rules, *, edf: bool =
             )
         )
     last = cpoints[porder[-1]] if porder else start_point
-    legs.extend(drop_legs(loads, last, rules, edf=edf))
+    legs.extend(drop_legs(loads, last, rules, edf=edf, names=names))
     return legs
 
 
 def drop_legs(
-    loads: list[Load], start: Point, rules: Rules, *, edf: bool = False, given: bool = False
+    loads: list[Load],
+    start: Point,
+    rules: Rules,
+    *,
+    edf: bool = False,
+    given: bool = False,
+    names: bool = True,
 ) -> list[Leg]:
     """Drops ordered as a short open path from ``start``; with ``edf``, earliest deadline first
     (used when the short path makes a tight group late); with ``given``, in the loads' order."""
@@ -247,7 +265,7 @@ def drop_legs(
     legs: list[Leg] = []
     for i in order:
         lds = by_drop[keys[i]]
-        alight = tuple(w for ld in lds for w, _ in ld.workers)
+        alight = tuple(w for ld in lds for w, _ in ld.workers) if names else ()
         legs.append(
             Leg(
                 "drop",
