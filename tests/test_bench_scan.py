@@ -6,6 +6,7 @@ without a lost scan. Needs PostgreSQL (DATABASE_URL, else 127.0.0.1:5432)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -53,6 +54,11 @@ def test_a_tiny_run_prints_its_figures_last_and_drops_its_database() -> None:
     assert result["scans"] > 0 and result["scans_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
     assert (result["double_boardings"], result["over_capacity"], result["lost"]) == (0, 0, 0)
     assert result["unanswered"] == 0 and not result["client_errors"]
+    # the timeline: one count per second of the run, adding up to the scans answered within it
+    assert (
+        len(result["per_second"]) == max(1, math.ceil(result["seconds"]))
+        and 0 < sum(result["per_second"]) <= result["scans"]
+    )
     assert f"homeward_bench_scan_{pid}" not in _databases(_server_url())
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import queue
 import random
@@ -57,6 +58,7 @@ class Tally:
     """What the clients saw (shared; appended under the GIL)."""
 
     latencies_ms: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # monotonic clock: the run's timeline
     acknowledged: set[str] = field(default_factory=set)
     answers: Counter[str] = field(default_factory=Counter)
     retries: int = 0
@@ -242,9 +244,11 @@ def _client(
                     tally.unanswered += len(scans)
                 continue
             ms = (time.perf_counter() - t0) * 1000
+            now = time.monotonic()
             with tally.lock:
                 for scan, result in zip(scans, results, strict=True):
                     tally.latencies_ms.append(ms)
+                    tally.answered_at.append(now)
                     tally.acknowledged.add(scan["nonce"])
                     tally.answers[f"{scan['checkpoint']}:{result['answer']}:{result['reason']}"] += 1
             for scan, result in zip(scans, results, strict=True):
@@ -254,6 +258,16 @@ def _client(
         with tally.lock:
             tally.errors.append(f"{username}: {exc!r}"[:500])
         start.abort()  # the run goes on without this client (or stops at once if none started)
+
+
+def _timeline(answered_at: list[float], began: float, elapsed: float) -> list[int]:
+    """Scans answered in each second of the run (where a restart's dip and the recovery show)."""
+    out = [0] * max(1, math.ceil(elapsed))
+    for t in answered_at:
+        k = int(t - began)
+        if 0 <= k < len(out):
+            out[k] += 1
+    return out
 
 
 def _scan(checkpoint: str, token: str) -> dict[str, Any]:
@@ -424,6 +438,7 @@ def run_bench_scan(args: argparse.Namespace) -> int:
                 "clients": round(client_cpu * 1000 / max(answered, 1), 2),
             },
             "answers": dict(sorted(tally.answers.items())), "restart": restart,
+            "per_second": _timeline(tally.answered_at, began, elapsed),
             "loadavg": {"before": load_start, "after": load_end},
         }  # fmt: skip
         print(json.dumps(result, ensure_ascii=False))
