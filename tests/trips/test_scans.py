@@ -18,9 +18,10 @@ from homeward.apps.applications.selectors import application_clock
 from homeward.apps.audit.models import AuditEvent
 from homeward.apps.planning.models import PlanVehicle
 from homeward.apps.trips.models import ScanEvent, Ticket
-from homeward.apps.trips.selectors import scan_state
+from homeward.apps.trips.selectors import scan_page_options, scan_state
 from homeward.apps.trips.services.scans import scan_record
 from homeward.apps.trips.services.self_service import trip_decline
+from homeward.core import scans as core_scans
 from homeward.core.errors import PermissionDenied
 from tests.conftest import system_actor
 from tests.factories import WorkerFactory
@@ -195,6 +196,36 @@ def test_station_staff_scan_only_journeys_that_pass_their_station(planned, stati
     # the station boards the shuttle waiting at its door (a train ticket's second leg)
     assert _scan(train, "shuttle_board", actor=station_staff).answer == "recorded"
     assert not ScanEvent.objects.filter(answer="recorded", checkpoint__in=("board", "gate")).exists()
+
+
+@pytest.mark.parametrize("persona", ["station_staff", "enterprise_user"])
+def test_a_checkpoint_the_scanner_does_not_offer_a_role_is_refused_to_it_whatever_is_scanned(
+    planned, persona, request
+) -> None:
+    # one rule for the page and the service (services.scans.ONLY_CHECKPOINTS): what the page does
+    # not offer is refused, for a ticket of the role's own scope and for a typed ID with no ticket
+    actor = request.getfixturevalue(persona)
+    offered = {value for value, _ in scan_page_options(actor=actor)["checkpoints"]}
+    own = (
+        _train_ticket()
+        if persona == "station_staff"
+        else next(
+            t
+            for t in Ticket.objects.filter(state="issued").select_related("worker__application")
+            if t.worker.application.enterprise_id == actor.profile.enterprise_id
+        )
+    )
+    place = actor.profile.place if persona == "station_staff" else ""
+    stranger = WorkerFactory().id_number
+    for checkpoint in sorted(set(core_scans.CHECKPOINTS) - offered):
+        for scanned in (own.token, stranger):
+            answer = scan_record(
+                actor=actor, nonce=_nonce(), token_or_id=scanned, manual=scanned == stranger,
+                checkpoint=checkpoint, client_at=timezone.now(), place=place,
+            )  # fmt: skip
+            assert answer.answer == "refused", (checkpoint, scanned == stranger, answer.reason)
+            assert answer.reason in ("wrong_place", "out_of_scope") and answer.holder == ""
+    assert offered  # each role records at some checkpoint
 
 
 def test_an_enterprise_confirms_the_gate_of_its_own_workers_only(planned, enterprise_user) -> None:

@@ -7,7 +7,10 @@ error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+
+from homeward.core.errors import DomainError
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
@@ -52,3 +55,25 @@ def parse_datetime(text: str) -> datetime:
         ValueError: not a date and time.
     """
     return in_range(datetime.fromisoformat(text.strip()))
+
+
+def read_date(text: str, *, not_a_date: str, code: str) -> date:
+    """``parse_date`` for what a person typed: a ``DomainError(message, code)`` either way, the
+    range's message when out of it, else ``not_a_date``."""
+    return _read(parse_date, text, not_a_date, code)
+
+
+def read_datetime(text: str, *, not_a_date: str, code: str) -> datetime:
+    """``parse_datetime`` for what a person typed, as ``read_date``."""
+    return _read(parse_datetime, text, not_a_date, code)
+
+
+def _read[When: (date, datetime)](
+    parse: Callable[[str], When], text: str, not_a_date: str, code: str
+) -> When:
+    try:
+        return parse(text)
+    except OutOfRange as exc:
+        raise DomainError(str(exc), code) from None
+    except ValueError:
+        raise DomainError(not_a_date, code) from None

@@ -124,12 +124,9 @@ def _local_datetime(raw: str, field: str) -> datetime | None:
     """A ``datetime-local`` form value in the city's time zone; blank is None."""
     if not raw.strip():
         return None
-    try:
-        value = typed_dates.parse_datetime(raw[:32])
-    except typed_dates.OutOfRange as exc:
-        raise DomainError(str(exc), field) from None
-    except ValueError:
-        raise DomainError(f"时间格式无效: {field} (not a date and time: {field})", field) from None
+    value = typed_dates.read_datetime(
+        raw[:32], not_a_date=f"时间格式无效: {field} (not a date and time: {field})", code=field
+    )
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 

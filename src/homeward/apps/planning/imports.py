@@ -92,7 +92,7 @@ def _when(v: object, field: str) -> datetime:
 
 
 def _station(v: object, field: str) -> regions.Station:
-    s = _text(v, field, max_len=20).removesuffix("站")
+    s = regions.station_name(_text(v, field, max_len=20))
     st = regions.station_by_name(s) or next((x for x in regions.stations() if x.telecode == s.upper()), None)
     if st is None:
         raise _Bad(field, "unknown_station", f"未知车站 {s} (unknown station)")

@@ -84,7 +84,7 @@ def drafted_road_pass(vehicle: PlanVehicle, draft: PermitDraft, organiser: str) 
 
 def _toll_station(place: str) -> str:
     """How most expressway stations are named: after the county or city (义乌收费站 for 义乌市)."""
-    name = regions.short_name(place.removesuffix("站"))
+    name = regions.short_name(regions.station_name(place))
     return f"{name}收费站" if name else ""
 
 
@@ -100,7 +100,7 @@ def toll_choices(
         region = regions.get(code)
         if region is not None:
             entry.append(_toll_station(region.name))
-    station = regions.station_by_name(road_pass.destination.removesuffix("站"))
+    station = regions.station_by_name(road_pass.destination)
     if station is None:
         exits = [_toll_station(home_city)]
     else:  # named after the station's city, or after the county it stands in

@@ -41,12 +41,7 @@ def _beijing(value: str) -> datetime | None:
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        parsed = typed_dates.parse_datetime(value)
-    except typed_dates.OutOfRange as exc:
-        raise DomainError(str(exc), "bad_time") from None
-    except ValueError:
-        raise DomainError("时间格式不对 (bad date and time)", "bad_time") from None
+    parsed = typed_dates.read_datetime(value, not_a_date="时间格式不对 (bad date and time)", code="bad_time")
     return parsed.replace(tzinfo=BEIJING) if timezone.is_naive(parsed) else parsed
 
 
@@ -164,12 +159,9 @@ def vacancies(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             p = request.POST
             start = p.get("start_date", "")
-            try:
-                start_date = typed_dates.parse_date(start)
-            except typed_dates.OutOfRange as exc:
-                raise DomainError(str(exc), "bad_vacancy") from None
-            except ValueError:
-                raise DomainError("到岗日期格式不对 (bad start date)", "bad_vacancy") from None
+            start_date = typed_dates.read_date(
+                start, not_a_date="到岗日期格式不对 (bad start date)", code="bad_vacancy"
+            )
             recruiting.vacancy_post(
                 actor=request.user, role=p.get("role", ""), count=_int(p.get("count", ""), "人数"),
                 pay_min=_int(p.get("pay_min", ""), "月薪"), pay_max=_int(p.get("pay_max", ""), "月薪"),

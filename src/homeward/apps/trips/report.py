@@ -44,12 +44,9 @@ def parse_day(text: str) -> date:
     Raises:
         DomainError: not such a date (``bad_date``).
     """
-    try:
-        return typed_dates.parse_date(text)
-    except typed_dates.OutOfRange as exc:
-        raise DomainError(str(exc), "bad_date") from None
-    except ValueError:
-        raise DomainError("不是有效日期，应为 年-月-日 (not a valid date: YYYY-MM-DD)", "bad_date") from None
+    return typed_dates.read_date(
+        text, not_a_date="不是有效日期，应为 年-月-日 (not a valid date: YYYY-MM-DD)", code="bad_date"
+    )
 
 
 def city_report(day: date) -> DailyReport:

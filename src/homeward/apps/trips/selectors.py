@@ -10,14 +10,8 @@ from django.db.models import Q
 from homeward.apps.accounts.policy import authorize, scoped
 from homeward.apps.accounts.roles import Role
 from homeward.apps.trips.models import ObservationHandover, ScanCheckpoint, ScanEvent
+from homeward.apps.trips.services.scans import ONLY_CHECKPOINTS
 from homeward.core import scans as rules
-
-# The checkpoints a role can ever record (``services.scans._scope_refusal``): an enterprise hands over
-# at its gate; a station's place is a station, never a factory gate.
-ONLY_CHECKPOINTS: dict[str, tuple[str, ...]] = {
-    Role.ENTERPRISE: (rules.GATE,),
-    Role.STATION: (rules.BOARD, rules.STATION_ARRIVAL, rules.SHUTTLE_BOARD),
-}
 
 
 def _facts(events: Any) -> list[rules.ScanFact]:

@@ -181,6 +181,25 @@ def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[
     return {"ticket_id": verification.permit.permit_id}, ("" if verification.valid else verification.reason)
 
 
+# The checkpoints a role can ever record, where it is not every one: an enterprise hands over at its
+# gate; a station's place is a station, never a factory gate. The scanner page offers these
+# (``selectors.scan_page_options``) and ``_checkpoint_refusal`` refuses the rest.
+ONLY_CHECKPOINTS: dict[str, tuple[str, ...]] = {
+    Role.ENTERPRISE: (rules.GATE,),
+    Role.STATION: (rules.BOARD, rules.STATION_ARRIVAL, rules.SHUTTLE_BOARD),
+}
+_OUTSIDE_CHECKPOINTS: dict[str, str] = {Role.ENTERPRISE: "out_of_scope", Role.STATION: "wrong_place"}
+
+
+def _checkpoint_refusal(profile: Any, checkpoint: str) -> str:
+    """Why the actor's role never records at ``checkpoint`` ("" when it may): decided before what
+    was scanned is looked at, so the answer tells nothing about the ID or ticket (a station typing
+    ID numbers at a gate learnt which ones held a ticket: ``no_ticket`` against ``wrong_place``)."""
+    role = profile.role if profile is not None else ""
+    only = ONLY_CHECKPOINTS.get(role)
+    return _OUTSIDE_CHECKPOINTS[role] if only is not None and checkpoint not in only else ""
+
+
 def _scope_refusal(
     profile: Any, checkpoint: str, place: str, ticket: Ticket | None, leg: dict[str, Any], escorted: set[str]
 ) -> str:
@@ -197,7 +216,7 @@ def _scope_refusal(
         return ""
     if profile.role == Role.ENTERPRISE:
         own = ticket is not None and ticket.worker.application.enterprise_id == profile.enterprise_id
-        return "" if checkpoint == rules.GATE and own else "out_of_scope"
+        return "" if own else "out_of_scope"  # at its gate (``_checkpoint_refusal``)
     if profile.role == Role.ESCORT:  # the leg this scan reads rides one of their vehicles
         return "" if ticket is None or leg.get("vehicle_key") in escorted else "not_your_vehicle"
     return "out_of_scope"
@@ -291,7 +310,11 @@ def _record(
     found = rules.leg_of(checkpoint, _kinds(ticket), {vehicle_key} if vehicle_key else escorted)
     leg_no = 0 if found is None else found  # no such leg: refused below, recorded against leg 0
     leg = _leg(ticket, leg_no) if found is not None else {}
-    reason = reason or _scope_refusal(profile, checkpoint, place, ticket, leg, escorted)
+    reason = (
+        _checkpoint_refusal(profile, checkpoint)
+        or reason
+        or _scope_refusal(profile, checkpoint, place, ticket, leg, escorted)
+    )
     if not reason and ticket is not None:
         assert worker is not None
         if ticket.state != TicketState.ISSUED:
