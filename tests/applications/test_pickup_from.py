@@ -97,3 +97,25 @@ def test_the_api_and_the_form_take_it_and_name_the_field_when_wrong(enterprise_u
         )
         assert r.status_code in (400, 422) and "pickup_from" in r.content.decode()
         assert ReturnApplication.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed", ["0001-01-01T08:00", "9999-12-31T23:59", "2026-02-30T08:00", "next tuesday"]
+)
+def test_a_wrong_pickup_time_shows_the_form_again_as_typed_with_the_error_beside_it(
+    enterprise_user, client, typed
+) -> None:
+    # found by a Chromium walk: a bare error page that named the field `pickup_from`, lost the
+    # notes and linked back to the list
+    from homeward.apps.applications.models import ReturnApplication
+
+    client.force_login(enterprise_user)
+    before = ReturnApplication.objects.count()
+    r = client.post("/applications/new/", {"notes": "二车间 32 人", "pickup_from": typed})
+    page = r.content.decode()
+    assert r.status_code == 400 and 'data-testid="new-application-error"' in page
+    assert 'value="二车间 32 人"' in page and f'value="{typed}"' in page
+    assert "2000-01-01" in page if typed[:4] in ("0001", "9999") else "2026-03-12 08:00" in page
+    assert "<code>pickup_from</code>" not in page  # no internal name shown as the error
+    assert ReturnApplication.objects.count() == before

@@ -116,3 +116,18 @@ def test_the_cli_reports_bad_dates(small_city, capsys):
 
     assert main(["heatmap", "--date", "2020-02-31"]) == 1
     assert "heatmap_bad_date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_no_two_filters_share_a_label_in_either_language(small_city, api_as, language):
+    # found by a Chromium walk: 层级 and 风险等级 were both "Level" in English
+    import re
+
+    client = api_as("taskforce")
+    client.cookies["django_language"] = language
+    page = client.get("/heatmap/").content.decode()
+    labels = [re.sub(r"\s+", " ", m).strip() for m in re.findall(r"<label>([^<]+)<", page)]
+    assert len(labels) >= 4, labels
+    assert len(labels) == len(set(labels)), labels
+    if language == "en":
+        assert "Risk level" in labels and "Enterprise" in labels

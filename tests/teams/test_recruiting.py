@@ -158,3 +158,26 @@ def test_a_recruit_gets_no_seat_on_a_bus_to_another_enterprises_factory(
     assert accepted.state == "accepted" and accepted.application.state == "accepted"
     assert accepted.vehicle_key == ""
     assert not PlanSeat.objects.filter(worker__id_number=RECRUIT_ID_41).exists()
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "9999-12-31", "2026-02-30", "下周一"])
+def test_a_wrong_start_date_shows_the_vacancy_form_again_as_typed(
+    client, enterprise_user, enterprise_a, start
+) -> None:
+    # found by a Chromium walk: the error page lost what was typed and sent the enterprise back to
+    # the service-team workspace, which it may not open
+    from homeward.apps.teams.models import Vacancy
+
+    client.force_login(enterprise_user)
+    typed = {"role": "注塑工", "count": "12", "pay_min": "5200", "pay_max": "6800", "skills": "注塑",
+             "town": str(enterprise_a.town_id), "start_date": start, "nonce": uuid.uuid4().hex}  # fmt: skip
+    r = client.post("/vacancies/", typed)
+    page = r.content.decode()
+    assert r.status_code == 400 and 'data-testid="vacancy-error"' in page
+    for value in ("注塑工", "12", "5200", "6800", "注塑"):
+        assert f'value="{value}"' in page
+    assert ("2099-12-31" in page) == (start[:4] in ("0001", "9999"))
+    assert not Vacancy.objects.filter(role="注塑工").exists()
+    # a refusal elsewhere on the team pages sends an enterprise home, not to the team workspace
+    refused = client.post(f"/vacancies/{10**9}/offers/", {"recruit": "1"}).content.decode()
+    assert 'href="/team/"' not in refused and 'href="/"' in refused

@@ -53,3 +53,17 @@ def test_an_enterprise_hands_over_at_its_gate_naming_no_vehicle(planned, client,
     assert 'value="gate"' in page and 'value="board"' not in page
     for name in PlanVehicle.objects.filter(run=planned).values_list("name", flat=True):
         assert f">{name}</option>" not in page
+
+
+def test_vehicles_that_share_a_name_are_told_apart_by_where_and_when_they_leave(planned, taskforce) -> None:
+    # found by a Chromium walk: ten special trains were each listed as "慈溪号"
+    first, second = PlanVehicle.objects.filter(run=planned).order_by("departs", "key")[:2]
+    PlanVehicle.objects.filter(pk__in=[first.pk, second.pk]).update(name="慈溪号")
+    options = scan_page_options(actor=taskforce)
+    labels = [v["label"] for v in options["vehicles"]]
+    named = [v["label"] for v in options["vehicles"] if v["name"] == "慈溪号"]
+    assert len(named) == 2 and all(label.startswith("慈溪号 · ") for label in named)
+    assert any(first.origin_name in label for label in named)
+    plates = [v for v in options["vehicles"] if v["name"] != "慈溪号"]
+    assert all(v["label"] == v["name"] for v in plates if labels.count(v["label"]) == 1)
+    assert len(set(labels)) == len(labels)  # every choice reads differently

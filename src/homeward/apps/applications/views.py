@@ -78,13 +78,18 @@ def _query_without(request: HttpRequest, key: str) -> str:
 
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
-    filters = queues.Filters.of(request.GET)
     try:
-        page = queues.application_page(actor=request.user, filters=filters, number=request.GET.get("page"))
+        context = _list_context(request)
     except DomainError as exc:
         return _fail(request, exc)
+    return render(request, "applications/list.html", context)
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    filters = queues.Filters.of(request.GET)
+    page = queues.application_page(actor=request.user, filters=filters, number=request.GET.get("page"))
     rows = [{"app": a, "clock": selectors.application_clock(a)} for a in page.object_list]
-    context = {
+    return {
         "rows": rows,
         "page": page,
         "total": page.paginator.count,
@@ -96,8 +101,8 @@ def application_list(request: HttpRequest) -> HttpResponse:
         # the page's form applies for the user's own enterprise; the task force names one in the API
         "can_create": allows(request.user, "application.create")
         and getattr(profile_of(request.user), "enterprise_id", None) is not None,
+        "form": {},
     }
-    return render(request, "applications/list.html", context)
 
 
 def _due_choices() -> list[tuple[str, Any]]:
@@ -116,7 +121,14 @@ def application_new(request: HttpRequest) -> HttpResponse:
             pickup_from=_local_datetime(request.POST.get("pickup_from", ""), "pickup_from"),
         )
     except DomainError as exc:
-        return _fail(request, exc)
+        # the form again, as typed, with what is wrong beside it (an error page lost the notes)
+        try:
+            context = _list_context(request)
+        except DomainError:
+            return _fail(request, exc)
+        context["form"] = {k: request.POST.get(k, "")[:200] for k in ("notes", "pickup_from")}
+        context["form_error"] = exc.message
+        return render(request, "applications/list.html", context, status=exc.status)
     return redirect("applications:detail", application_id=app.pk)
 
 
@@ -125,7 +137,9 @@ def _local_datetime(raw: str, field: str) -> datetime | None:
     if not raw.strip():
         return None
     value = typed_dates.read_datetime(
-        raw[:32], not_a_date=f"时间格式无效: {field} (not a date and time: {field})", code=field
+        raw[:32],
+        not_a_date="时间格式无效，如 2026-03-12 08:00 (not a date and time, e.g. 2026-03-12 08:00)",
+        code=field,
     )
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 

@@ -27,9 +27,9 @@ from homeward.i18n import BEIJING
 
 
 def _error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(
-        request, "teams/error.html", {"message": exc.message, "reason": exc.code}, status=exc.status
-    )
+    # back to the team workspace only for whoever may open it (an enterprise posts vacancies too)
+    context = {"message": exc.message, "reason": exc.code, "workspace": allows(request.user, "team.read")}
+    return render(request, "teams/error.html", context, status=exc.status)
 
 
 def _back(province: str) -> HttpResponse:
@@ -152,15 +152,19 @@ def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
     return redirect(reverse("teams:recruits") + "?" + urlencode({"province": offer.recruit.province}))
 
 
+VACANCY_FIELDS = ("enterprise", "role", "count", "pay_min", "pay_max", "skills", "town", "start_date")
+
+
 @require_http_methods(["GET", "POST"])
 def vacancies(request: HttpRequest) -> HttpResponse:
     """Vacancies: an enterprise's own with their best recruits (POST posts one); a team's, every open one."""
-    try:
-        if request.method == "POST":
-            p = request.POST
-            start = p.get("start_date", "")
+    form: dict[str, str] = {}
+    error: DomainError | None = None
+    if request.method == "POST":
+        p = request.POST
+        try:
             start_date = typed_dates.read_date(
-                start, not_a_date="到岗日期格式不对 (bad start date)", code="bad_vacancy"
+                p.get("start_date", ""), not_a_date="到岗日期格式不对 (bad start date)", code="bad_vacancy"
             )
             recruiting.vacancy_post(
                 actor=request.user, role=p.get("role", ""), count=_int(p.get("count", ""), "人数"),
@@ -169,6 +173,10 @@ def vacancies(request: HttpRequest) -> HttpResponse:
                 nonce=p.get("nonce", ""), enterprise_id=_int(p.get("enterprise", ""), "企业") or None,
             )  # fmt: skip
             return redirect("teams:vacancies")
+        except DomainError as exc:  # the form again, as typed, with what is wrong above it
+            form = {k: p.get(k, "")[:200] for k in VACANCY_FIELDS}
+            error = exc
+    try:
         rows = matches.vacancies_page(actor=request.user)
     except DomainError as exc:
         return _error(request, exc)
@@ -180,7 +188,10 @@ def vacancies(request: HttpRequest) -> HttpResponse:
             "towns": town_list(),
             "nonce": uuid.uuid4().hex,
             "can_post": allows(request.user, "vacancy.post"),
+            "form": form,
+            "form_error": error.message if error is not None else "",
         },
+        status=error.status if error is not None else 200,
     )
 
 

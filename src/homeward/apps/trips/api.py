@@ -185,6 +185,7 @@ class VehicleOptionOut(Schema):
     key: str
     name: str
     kind: str
+    label: str = ""  # the name, with origin and departure where several vehicles share it
 
 
 class VehicleOut(VehicleOptionOut):

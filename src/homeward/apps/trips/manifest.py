@@ -29,7 +29,7 @@ from django.utils import timezone
 from homeward.apps.accounts.policy import authorize, authorized, scoped
 from homeward.apps.planning.models import PlanRun, PlanSeat, PlanVehicle
 from homeward.apps.trips.models import HealthDeclaration, ObservationHandover, ScanEvent, Ticket, TicketState
-from homeward.apps.trips.selectors import scan_state
+from homeward.apps.trips.selectors import scan_state, vehicle_labels
 from homeward.apps.trips.services.tickets import holder_name
 from homeward.core import scans as rules
 from homeward.i18n import beijing_time
@@ -88,7 +88,11 @@ def scan_manifest(*, actor: Any, vehicle_key: str = "") -> dict[str, Any]:
     authorize(actor, "scan.manifest")
     now = timezone.now()
     vehicles = list(manifest_vehicles(actor))
-    options = [{"key": v.key, "name": v.name, "kind": v.kind} for v in vehicles]
+    labels = vehicle_labels([(v.name, v.origin_name, v.departs) for v in vehicles])
+    options = [
+        {"key": v.key, "name": v.name, "kind": v.kind, "label": label}
+        for v, label in zip(vehicles, labels, strict=True)
+    ]
     vehicle = next((v for v in vehicles if v.key == vehicle_key), None) if vehicle_key else None
     if vehicle_key and vehicle is None:  # another's vehicle, or none: the policy's audited 404
         run = PlanRun.objects.in_force_first().values("pk")[:1]

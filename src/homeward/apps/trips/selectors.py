@@ -52,7 +52,7 @@ def scan_page_options(*, actor: Any) -> dict[str, Any]:
     role = profile.role if profile is not None else None
     run = latest_done_run()
     rows = PlanVehicle.objects.filter(run=run).order_by("kind", "departs", "key")
-    fields = ("key", "kind", "name")
+    fields = ("key", "kind", "name", "origin_name", "departs")
     vehicles: list[dict[str, Any]]
     if run is None or role == Role.ENTERPRISE:
         vehicles = []
@@ -70,11 +70,36 @@ def scan_page_options(*, actor: Any) -> dict[str, Any]:
     checkpoints = [(value, label) for value, label in ScanCheckpoint.choices if value in offered]
     station = role == Role.STATION
     return {
-        "vehicles": vehicles,
+        "vehicles": _labelled(vehicles),
         "checkpoints": checkpoints,
         "place": profile.place if station else "",
         "place_fixed": station,
     }
+
+
+def _labelled(vehicles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    labels = vehicle_labels([(v["name"], v["origin_name"], v["departs"]) for v in vehicles])
+    return [
+        {"key": v["key"], "kind": v["kind"], "name": v["name"], "label": label}
+        for v, label in zip(vehicles, labels, strict=True)
+    ]
+
+
+def vehicle_labels(vehicles: list[tuple[str, str, Any]]) -> list[str]:
+    """What staff choose each vehicle (name, origin, departure) by: its name (a plate), and where
+    several share a name (special trains are all "慈溪号" or a town's) also where and when it leaves."""
+    from collections import Counter
+
+    from homeward.i18n import beijing_time
+
+    names = Counter(name for name, _, _ in vehicles)
+    out = []
+    for name, origin, departs in vehicles:
+        if names[name] > 1:
+            when = beijing_time(departs, zone_name=False)[5:] if departs else ""  # MM-DD HH:MM
+            name = " · ".join(x for x in (name, origin, when) if x)
+        out.append(name)
+    return out
 
 
 def observation_list(*, actor: Any, outcome: str = "") -> list[ObservationHandover]:

@@ -29,7 +29,7 @@
         .then(function (geo) {
           // keep region polygons; the maritime boundary lines carry no region code
           geo.features = geo.features.filter(function (f) { return f.properties && f.properties.code; });
-          echarts.registerMap("hw-" + level, geo);
+          if (typeof echarts !== "undefined") echarts.registerMap("hw-" + level, geo);
           var names = {};
           geo.features.forEach(function (f) { names[f.properties.code] = f.properties.name; });
           return names;
@@ -67,9 +67,14 @@
     this.opts = opts;
     // the home city from the setup; before it is set up there is no line to draw
     this.city = opts.cityName ? { name: opts.cityName, coord: [opts.cityLon, opts.cityLat] } : null;
-    this.chart = echarts.init(el, opts.dark ? "dark" : null, { renderer: "canvas" });
     this.level = null;
     this.rows = [];
+    this.chart = null;
+    if (typeof echarts === "undefined") {  // the map library did not load: the tables still work
+      el.textContent = el.dataset.noCharts || "";
+      return;
+    }
+    this.chart = echarts.init(el, opts.dark ? "dark" : null, { renderer: "canvas" });
     var self = this;
     this.chart.on("click", function (p) {
       var code = codeOf(p);
@@ -109,6 +114,7 @@
   HeatmapChart.prototype.render = function (level, rows, selected, features) {
     this.level = level;
     this.rows = rows;
+    if (!this.chart) return;
     var data = [];
     var max = 1;
     var units = byFeature(rows, features);
@@ -182,7 +188,7 @@
   /* The pixel position of a region (by the seat of government coordinates in its row). */
   HeatmapChart.prototype.pixelOf = function (code) {
     var row = this.rows.find(function (r) { return r.code === code; });
-    if (!row || row.lat === null || row.lat === undefined) return null;
+    if (!this.chart || !row || row.lat === null || row.lat === undefined) return null;
     return this.chart.convertToPixel({ geoIndex: 0 }, [row.lon, row.lat]);
   };
 

@@ -33,7 +33,7 @@
     const chosen = m.vehicle ? m.vehicle.key : "";
     if (select.options.length === m.vehicles.length && select.value === chosen) return;
     select.replaceChildren(...m.vehicles.map((v) => {
-      const o = el("option", "", v.name);
+      const o = el("option", "", v.label || v.name);
       o.value = v.key;
       o.selected = v.key === chosen;
       return o;
