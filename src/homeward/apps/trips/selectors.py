@@ -87,7 +87,7 @@ def _labelled(vehicles: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def vehicle_labels(vehicles: list[tuple[str, str, Any]]) -> list[str]:
     """What staff choose each vehicle (name, origin, departure) by: its name (a plate), and where
-    several share a name (special trains are all "慈溪号" or a town's) also where and when it leaves."""
+    several share a name (a city's special trains often share one) also where and when it leaves."""
     from collections import Counter
 
     from homeward.i18n import beijing_time
