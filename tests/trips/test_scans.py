@@ -202,7 +202,7 @@ def test_station_staff_scan_only_journeys_that_pass_their_station(planned, stati
 def test_a_checkpoint_the_scanner_does_not_offer_a_role_is_refused_to_it_whatever_is_scanned(
     planned, persona, request
 ) -> None:
-    # one rule for the page and the service (services.scans.ONLY_CHECKPOINTS): what the page does
+    # one rule for the page and the service (services.scans.checkpoints_for): what the page does
     # not offer is refused, for a ticket of the role's own scope and for a typed ID with no ticket
     actor = request.getfixturevalue(persona)
     offered = {value for value, _ in scan_page_options(actor=actor)["checkpoints"]}

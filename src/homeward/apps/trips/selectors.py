@@ -3,6 +3,7 @@ rule of ``core.scans`` (no stored worker, seat or vehicle state)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db.models import Q
@@ -10,8 +11,9 @@ from django.db.models import Q
 from homeward.apps.accounts.policy import authorize, scoped
 from homeward.apps.accounts.roles import Role
 from homeward.apps.trips.models import ObservationHandover, ScanCheckpoint, ScanEvent
-from homeward.apps.trips.services.scans import ONLY_CHECKPOINTS
+from homeward.apps.trips.services.scans import checkpoints_for
 from homeward.core import scans as rules
+from homeward.i18n import beijing_time
 
 
 def _facts(events: Any) -> list[rules.ScanFact]:
@@ -66,7 +68,7 @@ def scan_page_options(*, actor: Any) -> dict[str, Any]:
         ]
     else:
         vehicles = [dict(v) for v in rows.values(*fields)]
-    offered = ONLY_CHECKPOINTS.get(role or "", rules.CHECKPOINTS)
+    offered = checkpoints_for(role or "")
     checkpoints = [(value, label) for value, label in ScanCheckpoint.choices if value in offered]
     station = role == Role.STATION
     return {
@@ -88,10 +90,6 @@ def _labelled(vehicles: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def vehicle_labels(vehicles: list[tuple[str, str, Any]]) -> list[str]:
     """What staff choose each vehicle (name, origin, departure) by: its name (a plate), and where
     several share a name (a city's special trains often share one) also where and when it leaves."""
-    from collections import Counter
-
-    from homeward.i18n import beijing_time
-
     names = Counter(name for name, _, _ in vehicles)
     out = []
     for name, origin, departs in vehicles:

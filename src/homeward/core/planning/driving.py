@@ -106,7 +106,7 @@ class Crew:
     spans: list[tuple[int, int, int]] = field(default_factory=list)  # (driver, start, end)
     crew_start: int = 0  # drivers[crew_start:] are on board; earlier crews have left
 
-    _day: tuple[tuple[bool, int, bool, int], ...] = field(default=(), repr=False, compare=False)
+    _day: tuple[tuple[bool, int, bool, int], ...] = field(init=False, default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.drivers:

@@ -181,23 +181,27 @@ def _resolve(actor: Any, token_or_id: str, manual: bool, at: datetime) -> tuple[
     return {"ticket_id": verification.permit.permit_id}, ("" if verification.valid else verification.reason)
 
 
-# The checkpoints a role can ever record, where it is not every one: an enterprise hands over at its
-# gate; a station's place is a station, never a factory gate. The scanner page offers these
-# (``selectors.scan_page_options``) and ``_checkpoint_refusal`` refuses the rest.
-ONLY_CHECKPOINTS: dict[str, tuple[str, ...]] = {
-    Role.ENTERPRISE: (rules.GATE,),
-    Role.STATION: (rules.BOARD, rules.STATION_ARRIVAL, rules.SHUTTLE_BOARD),
+# The checkpoints a role can ever record, where it is not every one, and the reason the others are
+# refused: an enterprise hands over at its gate; a station's place is a station, never a factory
+# gate. The scanner page offers these (``checkpoints_for``); ``_checkpoint_refusal`` refuses the rest.
+_ROLE_CHECKPOINTS: dict[str, tuple[tuple[str, ...], str]] = {
+    Role.ENTERPRISE: ((rules.GATE,), "out_of_scope"),
+    Role.STATION: ((rules.BOARD, rules.STATION_ARRIVAL, rules.SHUTTLE_BOARD), "wrong_place"),
 }
-_OUTSIDE_CHECKPOINTS: dict[str, str] = {Role.ENTERPRISE: "out_of_scope", Role.STATION: "wrong_place"}
+
+
+def checkpoints_for(role: str) -> tuple[str, ...]:
+    """The checkpoints ``role`` can record scans at."""
+    scope = _ROLE_CHECKPOINTS.get(role)
+    return scope[0] if scope is not None else rules.CHECKPOINTS
 
 
 def _checkpoint_refusal(profile: Any, checkpoint: str) -> str:
     """Why the actor's role never records at ``checkpoint`` ("" when it may): decided before what
     was scanned is looked at, so the answer tells nothing about the ID or ticket (a station typing
     ID numbers at a gate learnt which ones held a ticket: ``no_ticket`` against ``wrong_place``)."""
-    role = profile.role if profile is not None else ""
-    only = ONLY_CHECKPOINTS.get(role)
-    return _OUTSIDE_CHECKPOINTS[role] if only is not None and checkpoint not in only else ""
+    scope = _ROLE_CHECKPOINTS.get(profile.role if profile is not None else "")
+    return scope[1] if scope is not None and checkpoint not in scope[0] else ""
 
 
 def _scope_refusal(

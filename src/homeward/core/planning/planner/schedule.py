@@ -127,9 +127,8 @@ def meets_deadlines(start_min: int, legs: list[Leg], start: Point, rules: Rules,
     kms: list[float] = []
     total = 0.0  # added in turn as ``legs_km`` does (``sum`` rounds differently)
     here = start
-    detour = rules.detour_factor
     for leg in legs:
-        kms.append(great_circle_km(here, leg.point) * detour)  # ``road_km``, one call fewer
+        kms.append(road_km(here, leg.point, rules))
         total += kms[-1]
         here = leg.point
     last = max((i for i, leg in enumerate(legs) if leg.deadline is not None), default=-1)
