@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -102,6 +103,24 @@ class TestFormats:
         with pytest.raises(DomainError) as info:
             list(read_table(io.BytesIO(head + b"rest"), Limits()))
         assert info.value.code == "wrong_type" and ".xlsx、.xls 或 .csv" in info.value.message
+
+    @pytest.mark.parametrize(
+        "data",
+        [b"%PDF-1.7 rest", b"\x00\x01\x02binary", b"PK\x03\x04" + bytes(range(256)) * 8,
+         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)],
+    )  # fmt: skip
+    def test_a_refused_file_is_told_in_each_language_on_its_own(self, data):
+        # found by a Chromium walk: "这是 二进制 (binary) 文件" and the unreadable file's detail
+        # did not split, so an English page showed the Chinese message or no detail at all
+        from homeward.core.errors import bilingual_halves
+
+        with pytest.raises(DomainError) as info:
+            list(read_table(io.BytesIO(data), Limits()))
+        halves = bilingual_halves(info.value.message)
+        assert halves is not None, info.value.message
+        chinese, english = halves
+        assert not re.search(r"[\u4e00-\u9fff]", english), english
+        assert len(english) > len("unreadable file") and chinese
 
     def test_a_legacy_xls_reads_its_dates_and_fills_its_merged_cells(self):
         rows = list(read_rows(REAL / "roster_legacy.xls", "roster", Limits()))

@@ -103,3 +103,23 @@ def test_without_the_map_library_the_tables_still_work_and_the_map_says_so(page,
     page.evaluate("HeatmapPage.select(HeatmapPage.data.rows[0].code)")  # a table click still filters
     _origin_shown(page, page.evaluate("HeatmapPage.data.rows[0].code"))
     assert errors == []
+
+
+def test_on_a_phone_the_map_does_not_cover_the_tables(page, login, small_city_live):
+    # found by a Chromium walk at 390x844: the sticky map card sat over the tables below it in the
+    # one-column layout, so a real tap on a region's name hit the map
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open(page, login, "demo-taskforce")
+    links = page.get_by_test_id("origin-table").locator("a.hm-select")
+    link = links.nth(min(3, links.count() - 1))
+    code = link.get_attribute("data-code")
+    # scroll the page so that the link sits near the top of the screen, where a sticky map would be
+    page.evaluate("el => window.scrollBy(0, el.getBoundingClientRect().top - 120)", link.element_handle())
+    box = link.bounding_box()
+    on_top = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).closest('a')?.dataset.code || ''",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert on_top == code  # the link itself, not the map's canvas
+    link.click(timeout=10_000)
+    _origin_shown(page, code)

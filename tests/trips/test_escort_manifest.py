@@ -218,3 +218,11 @@ def test_the_campaign_resets_with_hand_overs_and_escort_logins(planned, escort_u
     out = campaign_reset()
     assert out["ObservationHandover"] == 1 and not ScanEvent.objects.exists()
     assert not Profile.objects.filter(user=escort_user).exists()  # the login lost its role with its escort
+
+
+def test_the_chosen_vehicle_carries_the_label_it_is_listed_by(planned, station_staff) -> None:
+    # found by a Chromium walk: the manifest's vehicle had an empty label beside its list entry's
+    m = scan_manifest(actor=station_staff)
+    assert m["vehicle"] is not None
+    listed = next(v for v in m["vehicles"] if v["key"] == m["vehicle"]["key"])
+    assert m["vehicle"]["label"] == listed["label"] and listed["label"]

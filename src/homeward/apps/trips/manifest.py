@@ -107,7 +107,8 @@ def scan_manifest(*, actor: Any, vehicle_key: str = "") -> dict[str, Any]:
     if vehicle is None:
         return out
     out["vehicle"] = {
-        "key": vehicle.key, "name": vehicle.name, "kind": vehicle.kind, "origin": vehicle.origin_name,
+        "key": vehicle.key, "name": vehicle.name, "kind": vehicle.kind,
+        "label": next(o["label"] for o in options if o["key"] == vehicle.key), "origin": vehicle.origin_name,
         "destination": vehicle.destination_name, "departs": beijing_time(vehicle.departs, zone_name=False),
         "arrives": beijing_time(vehicle.arrives, zone_name=False),
     }  # fmt: skip

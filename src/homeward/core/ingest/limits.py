@@ -62,7 +62,9 @@ def size_text(n: int) -> str:
 
 class UnreadableFile(DomainError):
     def __init__(self, detail: str) -> None:
-        super().__init__(f"无法读取文件: {detail} (unreadable file)", "unreadable")
+        # the detail follows as a part of its own: a bilingual detail splits into both halves, a
+        # library's text is shown in both (it was the Chinese half only)
+        super().__init__(f"无法读取文件 (unreadable file)：{detail}", "unreadable")
 
 
 def too_large(size: int, limits: Limits) -> DomainError:

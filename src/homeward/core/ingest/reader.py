@@ -65,9 +65,14 @@ def _open_binary(source: Source) -> IO[bytes]:
     return source
 
 
-def _wrong_type(what: str) -> DomainError:
+def _wrong_type(name: str, *, zh: str = "", en: str = "") -> DomainError:
+    """What the file is (``name``: a format's name, the same in both languages; else ``zh`` and
+    ``en``), each half of the message in its own language (a bilingual name inside both halves was
+    shown whole on either page)."""
+    zh, en = zh or f"{name} 文件", en or f"a {name} file"
     return DomainError(
-        f"文件类型不对：这是 {what} 文件，请上传 .xlsx、.xls 或 .csv (a {what} file; upload .xlsx, .xls or .csv)",
+        f"文件类型不对 (wrong file type)：这是{zh} (this is {en})；"
+        "请上传 .xlsx、.xls 或 .csv (upload .xlsx, .xls or .csv)",
         "wrong_type",
     )
 
@@ -85,7 +90,7 @@ def sniff_format(stream: IO[bytes]) -> str:
         if head.startswith(magic):
             raise _wrong_type(what)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _wrong_type("二进制 (binary)")
+        raise _wrong_type("", zh="二进制文件", en="a binary file")
     return "csv"
 
 
@@ -213,7 +218,9 @@ def _biff_stream(data: bytes, quiet: IO[str]) -> tuple[bytes, int, int]:
         found = doc.locate_named_stream(name)
         if found[0] is not None:
             return found  # type: ignore[no-any-return]
-    raise _wrong_type("Office (不是 Excel 工作簿 not an Excel workbook)")
+    raise _wrong_type(
+        "", zh="Office 文档，但不是 Excel 工作簿", en="an Office document, not an Excel workbook"
+    )
 
 
 def _xls_rows(stream: IO[bytes], limits: Limits) -> Table:

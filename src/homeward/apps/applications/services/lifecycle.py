@@ -90,7 +90,7 @@ def _checked_pickup_from(value: datetime) -> datetime:
     if not now - timedelta(minutes=5) <= value <= now + MAX_PICKUP_AHEAD:
         raise DomainError(
             f"最早接送时间应在今后 {MAX_PICKUP_AHEAD.days} 天内 "
-            f"(pickup_from must be within the next {MAX_PICKUP_AHEAD.days} days)",
+            f"(the earliest pickup time must be within the next {MAX_PICKUP_AHEAD.days} days)",
             "pickup_from",
         )
     return value
